@@ -1,0 +1,90 @@
+# Motion Studio. `make run` and `make test` are all the set-up a fresh Debian
+# machine with Go, gcc and npm needs: both install what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO       ?= go
+SHARED   ?= $(abspath ../shared)
+CACHE    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/motionstudio
+PYTHON   ?= /usr/bin/python3
+BIN      := bin/motionstudio
+
+ORT_VERSION := 1.30.0
+ORT_DIR     := $(CACHE)/onnxruntime-$(ORT_VERSION)
+ORT_LIB     := $(ORT_DIR)/libonnxruntime.so.1
+GLTF_VALIDATOR_VERSION := 2.0.0-dev.3.10
+NODE_DIR    := $(CACHE)/node
+MOCAP_DIR   := $(CACHE)/mocap
+
+# Debian packages: cgo for Fyne/GLFW/GTK, a headless X server for GUI and GL
+# tests, and the real clients our files are checked against.
+APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-dev \
+            xvfb xauth libgl1-mesa-dri blender python3-numpy python3-requests
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(ORT_LIB)
+TEST_ENV := MOTIONSTUDIO_REQUIRE_CLIENTS=1 MOTIONSTUDIO_PYTHON=$(PYTHON) \
+            MOTIONSTUDIO_NODE_PATH=$(NODE_DIR)/node_modules MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data \
+            MOTIONSTUDIO_SHARED=$(SHARED)
+
+.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean
+
+build: apt-deps
+	$(GO) build -o $(BIN) ./app
+
+run: deps build
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "make run: no display (DISPLAY is unset); try: xvfb-run -a make run, or bin/motionstudio serve"; exit 1; fi
+	./$(BIN)
+
+test: deps
+	$(GO) vet ./...
+	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 -timeout 30m ./...
+
+bench: deps
+	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+deps: apt-deps ort node-tools mocap
+
+# Installs only the packages that are missing, so a second run is quick.
+apt-deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# ONNX Runtime's official CPU build, taken from the npm package without
+# running its install script.
+ort: $(ORT_LIB)
+$(ORT_LIB):
+	mkdir -p $(ORT_DIR)/pkg
+	cd $(ORT_DIR) && npm pack --silent --ignore-scripts onnxruntime-node@$(ORT_VERSION) >/dev/null
+	tar -xzf $(ORT_DIR)/onnxruntime-node-$(ORT_VERSION).tgz -C $(ORT_DIR)/pkg package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	mv $(ORT_DIR)/pkg/package/bin/napi-v6/linux/x64/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@
+	rm -rf $(ORT_DIR)/pkg $(ORT_DIR)/onnxruntime-node-$(ORT_VERSION).tgz
+
+node-tools: $(NODE_DIR)/node_modules/gltf-validator/package.json
+$(NODE_DIR)/node_modules/gltf-validator/package.json:
+	mkdir -p $(NODE_DIR)
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NODE_DIR) gltf-validator@$(GLTF_VALIDATOR_VERSION)
+
+# The CMU clips in ../shared/mocap, unpacked once for the tests that convert
+# every one of them.
+mocap: $(MOCAP_DIR)/.unpacked
+$(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
+	@test -d $(SHARED)/mocap || { echo "missing $(SHARED)/mocap (set SHARED=...)"; exit 1; }
+	rm -rf $(MOCAP_DIR) && mkdir -p $(MOCAP_DIR)
+	for a in $(SHARED)/mocap/*.tar.xz; do tar -xJf $$a -C $(MOCAP_DIR); done
+	cp $(SHARED)/mocap/clips.csv $(MOCAP_DIR)/data/
+	touch $@
+
+clean:
+	rm -rf bin

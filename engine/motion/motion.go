@@ -1,0 +1,199 @@
+package motion
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/go-gl/mathgl/mgl64"
+)
+
+// ErrInvalidMotion is wrapped by every motion validation error.
+var ErrInvalidMotion = errors.New("invalid motion")
+
+// Motion is a clip on a skeleton: per frame, the root joint's translation in
+// world space (it replaces the root's rest offset) and every joint's local
+// rotation relative to its parent (it replaces the joint's rest rotation).
+type Motion struct {
+	Skel *Skeleton
+	FPS  float64
+	// Root holds one root translation per frame.
+	Root []mgl64.Vec3
+	// Rot holds Frames()×Skel.Len() local rotations, frame-major:
+	// joint j of frame t is Rot[t*Skel.Len()+j].
+	Rot []mgl64.Quat
+	// Trans optionally holds per-frame local translations of non-root joints
+	// (BVH joints with position channels), laid out like Rot; they replace the
+	// joints' rest offsets. Nil when every non-root joint keeps its offset.
+	// Entries of the root are ignored: Root is authoritative.
+	Trans []mgl64.Vec3
+}
+
+// New returns a clip of n frames at rest: the root at its rest offset and
+// every joint at its rest rotation.
+func New(s *Skeleton, fps float64, n int) *Motion {
+	m := &Motion{
+		Skel: s,
+		FPS:  fps,
+		Root: make([]mgl64.Vec3, n),
+		Rot:  make([]mgl64.Quat, n*s.Len()),
+	}
+	rest := s.RestPose()
+	for t := 0; t < n; t++ {
+		m.Root[t] = s.Joints[0].Offset
+		copy(m.Rot[t*s.Len():], rest)
+	}
+	return m
+}
+
+// Frames is the number of frames.
+func (m *Motion) Frames() int { return len(m.Root) }
+
+// Duration is the clip's length in seconds, from the first frame to the last.
+func (m *Motion) Duration() float64 {
+	if m.Frames() < 2 {
+		return 0
+	}
+	return float64(m.Frames()-1) / m.FPS
+}
+
+// Frame returns the local rotations of frame t (shared, not copied).
+func (m *Motion) Frame(t int) []mgl64.Quat {
+	j := m.Skel.Len()
+	return m.Rot[t*j : (t+1)*j : (t+1)*j]
+}
+
+// Local returns joint j's local rotation at frame t.
+func (m *Motion) Local(t, j int) mgl64.Quat { return m.Rot[t*m.Skel.Len()+j] }
+
+// Validate checks that the clip is usable: a skeleton, a positive finite
+// frame rate, at least one frame, consistent lengths and finite values.
+func (m *Motion) Validate() error {
+	switch {
+	case m.Skel == nil:
+		return fmt.Errorf("%w: no skeleton", ErrInvalidMotion)
+	case !(m.FPS > 0) || math.IsInf(m.FPS, 0):
+		return fmt.Errorf("%w: frame rate %g is not positive", ErrInvalidMotion, m.FPS)
+	case len(m.Root) == 0:
+		return fmt.Errorf("%w: no frames", ErrInvalidMotion)
+	case len(m.Rot) != len(m.Root)*m.Skel.Len():
+		return fmt.Errorf("%w: %d rotations for %d frames × %d joints", ErrInvalidMotion, len(m.Rot), len(m.Root), m.Skel.Len())
+	case m.Trans != nil && len(m.Trans) != len(m.Rot):
+		return fmt.Errorf("%w: %d joint translations for %d rotations", ErrInvalidMotion, len(m.Trans), len(m.Rot))
+	}
+	for t, r := range m.Root {
+		if !finiteVec(r) {
+			return fmt.Errorf("%w: frame %d: root translation is not finite", ErrInvalidMotion, t)
+		}
+	}
+	for i, q := range m.Rot {
+		if !finiteQuat(q) || q.Len() < 1e-6 {
+			return fmt.Errorf("%w: frame %d joint %q: rotation is not a finite non-zero quaternion", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name)
+		}
+	}
+	for i, v := range m.Trans {
+		if !finiteVec(v) {
+			return fmt.Errorf("%w: frame %d joint %q: translation is not finite", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name)
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy sharing only the (immutable) skeleton.
+func (m *Motion) Clone() *Motion {
+	c := *m
+	c.Root = append([]mgl64.Vec3(nil), m.Root...)
+	c.Rot = append([]mgl64.Quat(nil), m.Rot...)
+	if m.Trans != nil {
+		c.Trans = append([]mgl64.Vec3(nil), m.Trans...)
+	}
+	return &c
+}
+
+// Slice returns frames [from, to) as a new clip.
+func (m *Motion) Slice(from, to int) (*Motion, error) {
+	if from < 0 || to > m.Frames() || from >= to {
+		return nil, fmt.Errorf("%w: frame range [%d, %d) outside [0, %d)", ErrInvalidMotion, from, to, m.Frames())
+	}
+	j := m.Skel.Len()
+	out := &Motion{
+		Skel: m.Skel,
+		FPS:  m.FPS,
+		Root: append([]mgl64.Vec3(nil), m.Root[from:to]...),
+		Rot:  append([]mgl64.Quat(nil), m.Rot[from*j:to*j]...),
+	}
+	if m.Trans != nil {
+		out.Trans = append([]mgl64.Vec3(nil), m.Trans[from*j:to*j]...)
+	}
+	return out, nil
+}
+
+// Scale multiplies the root translation and any joint translations by k and
+// puts the clip on the skeleton scaled by k (a unit change).
+func (m *Motion) Scale(k float64) *Motion {
+	c := m.Clone()
+	c.Skel = m.Skel.Scaled(k)
+	for i := range c.Root {
+		c.Root[i] = c.Root[i].Mul(k)
+	}
+	for i := range c.Trans {
+		c.Trans[i] = c.Trans[i].Mul(k)
+	}
+	return c
+}
+
+// offset returns joint j's local translation at frame t.
+func (m *Motion) offset(t, j int) mgl64.Vec3 {
+	if j == 0 {
+		return m.Root[t]
+	}
+	if m.Trans != nil {
+		return m.Trans[t*m.Skel.Len()+j]
+	}
+	return m.Skel.Joints[j].Offset
+}
+
+// Pose computes frame t's world positions and rotations into pos and rot,
+// each of length Skel.Len().
+func (m *Motion) Pose(t int, pos []mgl64.Vec3, rot []mgl64.Quat) {
+	var trans []mgl64.Vec3
+	if m.Trans != nil {
+		trans = m.Trans[t*m.Skel.Len() : (t+1)*m.Skel.Len()]
+	}
+	m.Skel.fk(m.Root[t], m.Frame(t), trans, pos, rot)
+}
+
+// WorldPositions returns every frame's world joint positions, frame-major
+// like Rot.
+func (m *Motion) WorldPositions() []mgl64.Vec3 {
+	n := m.Skel.Len()
+	pos := make([]mgl64.Vec3, m.Frames()*n)
+	rot := make([]mgl64.Quat, n)
+	for t := 0; t < m.Frames(); t++ {
+		m.Pose(t, pos[t*n:(t+1)*n], rot)
+	}
+	return pos
+}
+
+// fk is forward kinematics for one pose. trans, when not nil, overrides the
+// offsets of non-root joints.
+func (s *Skeleton) fk(root mgl64.Vec3, local []mgl64.Quat, trans []mgl64.Vec3, pos []mgl64.Vec3, rot []mgl64.Quat) {
+	pos[0], rot[0] = root, local[0]
+	for j := 1; j < len(s.Joints); j++ {
+		p := s.Joints[j].Parent
+		off := s.Joints[j].Offset
+		if trans != nil {
+			off = trans[j]
+		}
+		pos[j] = pos[p].Add(rotate(rot[p], off))
+		rot[j] = rot[p].Mul(local[j])
+	}
+}
+
+// rotate applies a unit quaternion to a vector without building quaternion
+// temporaries (v' = v + 2w(u×v) + 2u×(u×v)); it is the hot path of FK.
+func rotate(q mgl64.Quat, v mgl64.Vec3) mgl64.Vec3 {
+	u := q.V
+	t := u.Cross(v).Mul(2)
+	return v.Add(t.Mul(q.W)).Add(u.Cross(t))
+}

@@ -1,0 +1,149 @@
+package motion
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/go-gl/mathgl/mgl64"
+)
+
+// Resample returns the clip at a new frame rate, covering the same duration:
+// frame k of the result samples the source at time k/fps, slerping rotations
+// and lerping translations between the two nearest source frames.
+func (m *Motion) Resample(fps float64) (*Motion, error) {
+	if !(fps > 0) || math.IsInf(fps, 0) {
+		return nil, fmt.Errorf("%w: target frame rate %g is not positive", ErrInvalidMotion, fps)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if fps == m.FPS {
+		return m.Clone(), nil
+	}
+	// The small epsilon keeps an exact multiple (4 s at 30 → 120 fps) from
+	// losing its last frame to rounding.
+	n := int(math.Floor(m.Duration()*fps+1e-9)) + 1
+	out := &Motion{Skel: m.Skel, FPS: fps, Root: make([]mgl64.Vec3, n), Rot: make([]mgl64.Quat, n*m.Skel.Len())}
+	if m.Trans != nil {
+		out.Trans = make([]mgl64.Vec3, len(out.Rot))
+	}
+	J := m.Skel.Len()
+	last := m.Frames() - 1
+	for k := 0; k < n; k++ {
+		u := float64(k) * m.FPS / fps
+		a := min(int(math.Floor(u)), last)
+		b := min(a+1, last)
+		w := u - float64(a)
+		if a == b {
+			w = 0
+		}
+		out.Root[k] = lerp(m.Root[a], m.Root[b], w)
+		for j := 0; j < J; j++ {
+			out.Rot[k*J+j] = slerp(m.Rot[a*J+j], m.Rot[b*J+j], w)
+			if m.Trans != nil {
+				out.Trans[k*J+j] = lerp(m.Trans[a*J+j], m.Trans[b*J+j], w)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Blend joins a and b with an n-frame crossfade: the last n frames of a are
+// blended into the first n frames of b (smoothstep weights), so the result
+// has a.Frames()+b.Frames()-n frames. b is first moved on the ground plane
+// (X and Z) so that its first root position meets a's at the start of the
+// crossfade; its height and heading are kept. Both clips must share joint
+// names and frame rate.
+func Blend(a, b *Motion, n int) (*Motion, error) {
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("first clip: %w", err)
+	}
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("second clip: %w", err)
+	}
+	switch {
+	case !a.Skel.SameJoints(b.Skel):
+		return nil, fmt.Errorf("%w: clips are on different skeletons", ErrInvalidMotion)
+	case a.FPS != b.FPS:
+		return nil, fmt.Errorf("%w: frame rates differ (%g and %g fps): resample first", ErrInvalidMotion, a.FPS, b.FPS)
+	case n < 0 || n > a.Frames() || n > b.Frames():
+		return nil, fmt.Errorf("%w: blend length %d outside [0, %d]", ErrInvalidMotion, n, min(a.Frames(), b.Frames()))
+	}
+	if (a.Trans == nil) != (b.Trans == nil) {
+		return nil, fmt.Errorf("%w: only one clip has joint translations", ErrInvalidMotion)
+	}
+	J := a.Skel.Len()
+	start := a.Frames() - n
+	shift := a.Root[start].Sub(b.Root[0])
+	shift[1] = 0
+	total := a.Frames() + b.Frames() - n
+	out := &Motion{Skel: a.Skel, FPS: a.FPS, Root: make([]mgl64.Vec3, total), Rot: make([]mgl64.Quat, total*J)}
+	if a.Trans != nil {
+		out.Trans = make([]mgl64.Vec3, total*J)
+	}
+	copy(out.Root, a.Root[:start])
+	copy(out.Rot, a.Rot[:start*J])
+	if a.Trans != nil {
+		copy(out.Trans, a.Trans[:start*J])
+	}
+	for t := start; t < total; t++ {
+		bt := t - start
+		if bt >= n { // past the crossfade: b alone
+			out.Root[t] = b.Root[bt].Add(shift)
+			copy(out.Rot[t*J:(t+1)*J], b.Rot[bt*J:(bt+1)*J])
+			if b.Trans != nil {
+				copy(out.Trans[t*J:(t+1)*J], b.Trans[bt*J:(bt+1)*J])
+			}
+			continue
+		}
+		x := (float64(bt) + 1) / float64(n+1)
+		w := x * x * (3 - 2*x)
+		out.Root[t] = lerp(a.Root[t], b.Root[bt].Add(shift), w)
+		for j := 0; j < J; j++ {
+			out.Rot[t*J+j] = slerp(a.Rot[t*J+j], b.Rot[bt*J+j], w)
+			if a.Trans != nil {
+				out.Trans[t*J+j] = lerp(a.Trans[t*J+j], b.Trans[bt*J+j], w)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Mirror returns the clip reflected left to right through the X = 0 plane:
+// each joint takes its counterpart's motion (Skeleton.MirrorMap), reflected.
+// It assumes a rest pose that is symmetric about that plane, as the SOMA and
+// mocap rigs are.
+func (m *Motion) Mirror() *Motion {
+	J := m.Skel.Len()
+	pair := m.Skel.MirrorMap()
+	out := m.Clone()
+	for t := range m.Root {
+		out.Root[t] = reflect(m.Root[t])
+		for j := 0; j < J; j++ {
+			q := m.Rot[t*J+pair[j]]
+			// M·R·M with M = diag(-1, 1, 1): the X component is kept, Y and Z flip.
+			out.Rot[t*J+j] = mgl64.Quat{W: q.W, V: mgl64.Vec3{q.V[0], -q.V[1], -q.V[2]}}
+			if m.Trans != nil {
+				out.Trans[t*J+j] = reflect(m.Trans[t*J+pair[j]])
+			}
+		}
+	}
+	return out
+}
+
+func reflect(v mgl64.Vec3) mgl64.Vec3 { return mgl64.Vec3{-v[0], v[1], v[2]} }
+
+func lerp(a, b mgl64.Vec3, w float64) mgl64.Vec3 {
+	return a.Add(b.Sub(a).Mul(w))
+}
+
+// slerp interpolates along the shorter arc; w = 0 and 1 return the inputs.
+func slerp(a, b mgl64.Quat, w float64) mgl64.Quat {
+	switch w {
+	case 0:
+		return a
+	case 1:
+		return b
+	}
+	return mgl64.QuatSlerp(a, b, w)
+}

@@ -1,0 +1,111 @@
+// Package testtools finds the real external clients that tests check our
+// files against (Blender, NumPy, the Khronos glTF validator) and the shared
+// CMU mocap data. `make test` installs them and sets MOTIONSTUDIO_REQUIRE_CLIENTS=1,
+// so there a missing client fails the test; a bare `go test` skips with the
+// reason instead.
+package testtools
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// unavailable fails the test when clients are required, else skips it.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("MOTIONSTUDIO_REQUIRE_CLIENTS") == "1" {
+		t.Fatalf("required test client missing: "+format, args...)
+	}
+	t.Skipf("test client missing (run `make test` to install it): "+format, args...)
+}
+
+// Blender returns the path of the blender executable ($MOTIONSTUDIO_BLENDER or PATH).
+func Blender(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("MOTIONSTUDIO_BLENDER"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("blender")
+	if err != nil {
+		unavailable(t, "blender not on PATH (Debian package blender)")
+	}
+	return p
+}
+
+// Python returns a python3 that imports numpy ($MOTIONSTUDIO_PYTHON, then
+// /usr/bin/python3, then python3 on PATH). The first python3 on PATH here
+// may be a separate install that does not see Debian's python3-numpy.
+func Python(t testing.TB) string {
+	t.Helper()
+	cands := []string{os.Getenv("MOTIONSTUDIO_PYTHON"), "/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		cands = append(cands, p)
+	}
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		if exec.Command(c, "-c", "import numpy").Run() == nil {
+			return c
+		}
+	}
+	unavailable(t, "no python3 that imports numpy (Debian package python3-numpy)")
+	return ""
+}
+
+// GLTFValidator returns the command that validates one glTF/GLB file and
+// prints the validator's JSON report: node with our script and the npm
+// package gltf-validator found under $MOTIONSTUDIO_NODE_PATH.
+func GLTFValidator(t testing.TB) []string {
+	t.Helper()
+	nodePath := os.Getenv("MOTIONSTUDIO_NODE_PATH")
+	if nodePath == "" {
+		unavailable(t, "MOTIONSTUDIO_NODE_PATH is not set (node_modules with gltf-validator)")
+	}
+	if _, err := os.Stat(filepath.Join(nodePath, "gltf-validator")); err != nil {
+		unavailable(t, "gltf-validator not installed under %s", nodePath)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		unavailable(t, "node not on PATH")
+	}
+	return []string{node, filepath.Join(RepoRoot(t), "internal", "testtools", "gltf_validate.js")}
+}
+
+// RepoRoot returns the module root (the folder holding go.mod).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// MocapDir returns the folder with the unpacked CMU BVH data (the data/
+// folder of ../shared/mocap's archives): $MOTIONSTUDIO_MOCAP, which `make
+// test` sets after unpacking them into its cache.
+func MocapDir(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("MOTIONSTUDIO_MOCAP")
+	if d == "" {
+		unavailable(t, "MOTIONSTUDIO_MOCAP is not set (the unpacked ../shared/mocap archives)")
+	}
+	if _, err := os.Stat(d); err != nil {
+		unavailable(t, "mocap folder %s: %v", d, err)
+	}
+	return d
+}
+
+// Env returns the environment for a child process with MOTIONSTUDIO_* and
+// PATH passed through.
+func Env() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "MOTIONSTUDIO_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
