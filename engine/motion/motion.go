@@ -176,24 +176,39 @@ func (m *Motion) WorldPositions() []mgl64.Vec3 {
 }
 
 // fk is forward kinematics for one pose. trans, when not nil, overrides the
-// offsets of non-root joints.
+// offsets of non-root joints. The quaternion rotate and product are written out
+// on scalars: mathgl's methods do not inline, and FK of every frame is the
+// hot path of export.
 func (s *Skeleton) fk(root mgl64.Vec3, local []mgl64.Quat, trans []mgl64.Vec3, pos []mgl64.Vec3, rot []mgl64.Quat) {
 	pos[0], rot[0] = root, local[0]
-	for j := 1; j < len(s.Joints); j++ {
-		p := s.Joints[j].Parent
-		off := s.Joints[j].Offset
+	joints := s.Joints
+	_, _ = pos[len(joints)-1], rot[len(joints)-1]
+	for j := 1; j < len(joints); j++ {
+		p := joints[j].Parent
+		v := joints[j].Offset
 		if trans != nil {
-			off = trans[j]
+			v = trans[j]
 		}
-		pos[j] = pos[p].Add(rotate(rot[p], off))
-		rot[j] = rot[p].Mul(local[j])
+		a, b := rot[p], local[j]
+		// pos[j] = pos[p] + a·v
+		ux, uy, uz, w := a.V[0], a.V[1], a.V[2], a.W
+		tx := 2 * (uy*v[2] - uz*v[1])
+		ty := 2 * (uz*v[0] - ux*v[2])
+		tz := 2 * (ux*v[1] - uy*v[0])
+		pp := pos[p]
+		pos[j] = mgl64.Vec3{
+			pp[0] + v[0] + w*tx + uy*tz - uz*ty,
+			pp[1] + v[1] + w*ty + uz*tx - ux*tz,
+			pp[2] + v[2] + w*tz + ux*ty - uy*tx,
+		}
+		// rot[j] = a·b
+		rot[j] = mgl64.Quat{
+			W: w*b.W - ux*b.V[0] - uy*b.V[1] - uz*b.V[2],
+			V: mgl64.Vec3{
+				w*b.V[0] + ux*b.W + uy*b.V[2] - uz*b.V[1],
+				w*b.V[1] - ux*b.V[2] + uy*b.W + uz*b.V[0],
+				w*b.V[2] + ux*b.V[1] - uy*b.V[0] + uz*b.W,
+			},
+		}
 	}
-}
-
-// rotate applies a unit quaternion to a vector without building quaternion
-// temporaries (v' = v + 2w(u×v) + 2u×(u×v)); it is the hot path of FK.
-func rotate(q mgl64.Quat, v mgl64.Vec3) mgl64.Vec3 {
-	u := q.V
-	t := u.Cross(v).Mul(2)
-	return v.Add(t.Mul(q.W)).Add(u.Cross(t))
 }

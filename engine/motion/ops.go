@@ -74,7 +74,7 @@ func Blend(a, b *Motion, n int) (*Motion, error) {
 	}
 	J := a.Skel.Len()
 	start := a.Frames() - n
-	shift := a.Root[start].Sub(b.Root[0])
+	shift := blendAnchor(a, start).Sub(b.Root[0])
 	shift[1] = 0
 	total := a.Frames() + b.Frames() - n
 	out := &Motion{Skel: a.Skel, FPS: a.FPS, Root: make([]mgl64.Vec3, total), Rot: make([]mgl64.Quat, total*J)}
@@ -129,6 +129,20 @@ func (m *Motion) Mirror() *Motion {
 		}
 	}
 	return out
+}
+
+// blendAnchor is where b's first frame goes: a's root at the start of the
+// crossfade, or, with no crossfade, one step past a's last frame at a's
+// last velocity, so that b continues a instead of repeating its last pose.
+func blendAnchor(a *Motion, start int) mgl64.Vec3 {
+	if start < a.Frames() {
+		return a.Root[start]
+	}
+	last := a.Root[start-1]
+	if start < 2 {
+		return last
+	}
+	return last.Add(last.Sub(a.Root[start-2]))
 }
 
 func reflect(v mgl64.Vec3) mgl64.Vec3 { return mgl64.Vec3{-v[0], v[1], v[2]} }
