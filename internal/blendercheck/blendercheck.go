@@ -8,6 +8,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,17 +45,38 @@ type Result struct {
 // Blender cannot import it.
 func Run(t testing.TB, q Query) Result {
 	t.Helper()
-	blender := testtools.Blender(t)
-	if q.Scale == 0 {
-		q.Scale = 1
+	res, errs := RunMany(t, []Query{q})
+	if errs[0] != nil {
+		t.Fatalf("blender import of %s: %v", q.File, errs[0])
 	}
+	return res[0]
+}
+
+// RunMany imports every file in one Blender process (each into an empty
+// scene) and returns, per query, the result or Blender's error. It fails the
+// test only when Blender itself does not run.
+func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
+	t.Helper()
+	blender := testtools.Blender(t)
 	dir := t.TempDir()
 	scriptPath := filepath.Join(dir, "check.py")
-	queryPath := filepath.Join(dir, "query.json")
-	qj, err := json.Marshal(map[string]any{
-		"file": q.File, "format": q.Format, "scale": q.Scale, "fps": q.FPS,
-		"joints": q.Joints, "frames": q.Frames,
-	})
+	queryPath := filepath.Join(dir, "queries.json")
+	type wireQuery struct {
+		File   string   `json:"file"`
+		Format string   `json:"format"`
+		Scale  float64  `json:"scale"`
+		FPS    float64  `json:"fps"`
+		Joints []string `json:"joints"`
+		Frames []int    `json:"frames"`
+	}
+	wire := make([]wireQuery, len(qs))
+	for i, q := range qs {
+		if q.Scale == 0 {
+			q.Scale = 1
+		}
+		wire[i] = wireQuery(q)
+	}
+	qj, err := json.Marshal(wire)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +86,7 @@ func Run(t testing.TB, q Query) Result {
 	if err := os.WriteFile(queryPath, qj, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
 		"--python-exit-code", "3", "--python", scriptPath, "--", queryPath)
@@ -72,27 +94,47 @@ func Run(t testing.TB, q Query) Result {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
 	runErr := cmd.Run()
+
+	results := make([]Result, len(qs))
+	errs := make([]error, len(qs))
+	seen := make([]bool, len(qs))
 	for _, line := range strings.Split(out.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "BLENDERCHECK_RESULT "); ok {
-			var raw struct {
+		rest, ok := strings.CutPrefix(line, "BLENDERCHECK_RESULT ")
+		if !ok {
+			continue
+		}
+		var raw struct {
+			Index  int    `json:"index"`
+			Error  string `json:"error"`
+			Trace  string `json:"trace"`
+			Result struct {
 				Frames    int                     `json:"frames"`
 				FPS       float64                 `json:"fps"`
 				Positions map[string][][3]float64 `json:"positions"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(rest), &raw); err != nil || raw.Index < 0 || raw.Index >= len(qs) {
+			t.Fatalf("unreadable blender output line %q: %v", tail(line, 200), err)
+		}
+		seen[raw.Index] = true
+		if raw.Error != "" {
+			errs[raw.Index] = fmt.Errorf("%s\n%s", raw.Error, raw.Trace)
+			continue
+		}
+		res := Result{Frames: raw.Result.Frames, FPS: raw.Result.FPS, Positions: map[string][]mgl64.Vec3{}}
+		for j, ps := range raw.Result.Positions {
+			for _, p := range ps {
+				res.Positions[j] = append(res.Positions[j], mgl64.Vec3(p))
 			}
-			if err := json.Unmarshal([]byte(rest), &raw); err != nil {
-				t.Fatalf("blender output: %v", err)
-			}
-			res := Result{Frames: raw.Frames, FPS: raw.FPS, Positions: map[string][]mgl64.Vec3{}}
-			for j, ps := range raw.Positions {
-				for _, p := range ps {
-					res.Positions[j] = append(res.Positions[j], mgl64.Vec3(p))
-				}
-			}
-			return res
+		}
+		results[raw.Index] = res
+	}
+	for i := range qs {
+		if !seen[i] {
+			t.Fatalf("blender stopped before %s (%v):\n%s", qs[i].File, runErr, tail(out.String(), 3000))
 		}
 	}
-	t.Fatalf("blender import of %s failed (%v):\n%s", q.File, runErr, tail(out.String(), 3000))
-	return Result{}
+	return results, errs
 }
 
 func tail(s string, n int) string {

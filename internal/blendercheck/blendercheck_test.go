@@ -61,3 +61,23 @@ func TestBVHChain(t *testing.T) {
 		}
 	}
 }
+
+func TestRunManyReportsEachFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "chain.bvh")
+	bad := filepath.Join(dir, "broken.bvh")
+	os.WriteFile(good, []byte(chain), 0o644)
+	os.WriteFile(bad, []byte("HIERARCHY\nROOT x\n{"), 0o644)
+	q := Query{Format: "bvh", Scale: 0.01, Joints: []string{"Tip"}, Frames: []int{2}}
+	qs := []Query{q, q, q}
+	qs[0].File, qs[1].File, qs[2].File = good, bad, good
+	res, errs := RunMany(t, qs)
+	if errs[0] != nil || errs[2] != nil || errs[1] == nil {
+		t.Fatalf("errors = %v, want only the broken file to fail", errs)
+	}
+	for _, i := range []int{0, 2} {
+		if got := res[i].Positions["Tip"][0]; got.Sub(mgl64.Vec3{-0.08, 1.1, 0}).Len() > 1e-6 {
+			t.Errorf("query %d: Tip at %v", i, got)
+		}
+	}
+}

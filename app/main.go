@@ -1,0 +1,7 @@
+// Command motionstudio is Motion Studio: with no subcommand, the studio
+// window; `convert` turns BVH files into BVH, NPZ or GLB.
+package main
+
+import "os"
+
+func main() { os.Exit(run(os.Args[1:])) }

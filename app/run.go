@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/motionstudio/studio/ui"
+)
+
+// version is set at release build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// metadata mirrors FyneApp.toml, which a plain `go build` binary does not
+// read: above all the fyneDo migration, so Fyne checks that UI updates from
+// other goroutines go through fyne.Do.
+var metadata = fyne.AppMetadata{
+	ID:         "dev.motionstudio.studio",
+	Name:       "Motion Studio",
+	Version:    "0.1.0",
+	Build:      1,
+	Migrations: map[string]bool{"fyneDo": true},
+}
+
+const usage = `usage: motionstudio [command] [arguments]
+
+With no command, opens the studio window.
+
+Commands:
+  convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]   convert a BVH clip (run "motionstudio convert -h")
+  version                                        print the version
+  help                                           print this help
+`
+
+// run dispatches a subcommand and returns the process exit code: 0, 1 for a
+// failure, 2 for a usage error. Errors are one line on stderr.
+func run(args []string) int {
+	return dispatch(args, os.Stdout, os.Stderr)
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var err error
+	switch cmd := first(args); cmd {
+	case "":
+		err = runStudio()
+	case "convert":
+		err = runConvert(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "motionstudio", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = fmt.Errorf("%w: unknown command %q (run \"motionstudio help\")", errUsage, cmd)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp): // -h printed the flags already
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "motionstudio:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "motionstudio:", err)
+		return 1
+	}
+}
+
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+func runStudio() error {
+	fyneapp.SetMetadata(metadata)
+	a := fyneapp.NewWithID(metadata.ID)
+	ui.NewStudioWindow(a).ShowAndRun()
+	return nil
+}
