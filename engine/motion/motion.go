@@ -87,8 +87,10 @@ func (m *Motion) Validate() error {
 		}
 	}
 	for i, q := range m.Rot {
-		if !finiteQuat(q) || q.Len() < 1e-6 {
-			return fmt.Errorf("%w: frame %d joint %q: rotation is not a finite non-zero quaternion", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name)
+		// FK treats rotations as unit quaternions; a NaN or Inf fails the
+		// range test too.
+		if n2 := q.W*q.W + q.V.Dot(q.V); !(n2 > 1-2e-3 && n2 < 1+2e-3) {
+			return fmt.Errorf("%w: frame %d joint %q: rotation is not a unit quaternion (length² %g)", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name, n2)
 		}
 	}
 	for i, v := range m.Trans {
@@ -97,6 +99,14 @@ func (m *Motion) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Normalize scales every rotation to unit length in place (for clips built
+// from data that may have drifted, such as float32 or user input).
+func (m *Motion) Normalize() {
+	for i, q := range m.Rot {
+		m.Rot[i] = q.Normalize()
+	}
 }
 
 // Clone returns a deep copy sharing only the (immutable) skeleton.

@@ -98,6 +98,9 @@ func TestValidate(t *testing.T) {
 		{"short rotations", func(m *Motion) { m.Rot = m.Rot[:len(m.Rot)-1] }},
 		{"NaN root", func(m *Motion) { m.Root[1][2] = math.NaN() }},
 		{"zero quaternion", func(m *Motion) { m.Rot[5] = mgl64.Quat{} }},
+		{"non-unit quaternion", func(m *Motion) { m.Rot[5] = m.Rot[5].Scale(1.1) }},
+		{"NaN quaternion", func(m *Motion) { m.Rot[6].V[1] = math.NaN() }},
+		{"Inf translation", func(m *Motion) { m.Trans = make([]mgl64.Vec3, len(m.Rot)); m.Trans[4][0] = math.Inf(-1) }},
 		{"bad translations", func(m *Motion) { m.Trans = make([]mgl64.Vec3, 2) }},
 	}
 	if err := good.Validate(); err != nil {

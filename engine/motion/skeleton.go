@@ -288,15 +288,12 @@ func SOMA77() *Skeleton {
 	return soma77
 }
 
+// finiteVec reports whether no component is NaN or ±Inf (x-x is 0 only for
+// finite x); it runs on every frame of every export.
 func finiteVec(v mgl64.Vec3) bool {
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-	}
-	return true
+	return v[0]-v[0] == 0 && v[1]-v[1] == 0 && v[2]-v[2] == 0
 }
 
 func finiteQuat(q mgl64.Quat) bool {
-	return finiteVec(q.V) && !math.IsNaN(q.W) && !math.IsInf(q.W, 0)
+	return finiteVec(q.V) && q.W-q.W == 0
 }

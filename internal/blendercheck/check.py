@@ -39,7 +39,9 @@ def check(query):
         fps = query["fps"]
         scene.render.fps = max(1, round(fps))
         scene.render.fps_base = scene.render.fps / fps
-        bpy.ops.import_scene.gltf(filepath=query["file"])
+        # Debian's Blender 3.4 glTF importer computes flat/auto smoothing with
+        # np.bool, which its NumPy no longer has; "SMOOTH" skips that path.
+        bpy.ops.import_scene.gltf(filepath=query["file"], import_shading="SMOOTH")
     else:
         raise RuntimeError("unknown format " + query["format"])
 
