@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/gltf"
+	"github.com/motionstudio/studio/engine/formats/npz"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/retarget"
+)
+
+// errUsage marks command-line mistakes; the dispatcher exits 2 on them.
+var errUsage = errors.New("usage")
+
+const convertUsage = `usage: motionstudio convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]
+
+Reads a BVH clip, retargets it from its rig (iClone CC_Base, DAZ-friendly,
+CMU 31-joint with ASF or MotionBuilder names, or SOMA77) onto the SOMA77
+skeleton, and writes the format named by OUT's extension. Flags may come
+before or after the file names.
+
+Flags:
+`
+
+// convertOptions are the parsed arguments of `convert`.
+type convertOptions struct {
+	in, out      string
+	format       string // "bvh", "npz", "glb" or "gltf"
+	fps          float64
+	units        string
+	keepSkeleton bool
+	mirror       bool
+}
+
+// parseConvertArgs accepts flags anywhere among the two file names.
+func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
+	var o convertOptions
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	// The flag package's own messages would add lines to the one-line
+	// error; only -h prints (the usage, to stderr).
+	fs.SetOutput(io.Discard)
+	fps := fs.String("fps", "", "resample the output to this frame rate (default: the input's rate)")
+	fs.StringVar(&o.units, "units", "", "units of BVH output: m (the default: Blender's importer, at its default scale 1.0,\nthen shows the character at its true size) or cm (the mocap convention of MotionBuilder\nand iClone files; import those in Blender with scale 0.01)")
+	fs.BoolVar(&o.keepSkeleton, "keep-skeleton", false, "keep the input's skeleton instead of retargeting to SOMA77 (scaled to metres;\nan unknown rig's units are guessed from its size)")
+	fs.BoolVar(&o.mirror, "mirror", false, "mirror the clip left to right")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), convertUsage)
+		fs.PrintDefaults()
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stderr)
+				fs.Usage()
+				return o, err
+			}
+			return o, fmt.Errorf("%w: convert: %v", errUsage, firstLine(err))
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != 2 {
+		return o, fmt.Errorf("%w: convert wants IN.bvh and OUT.{bvh,npz,glb,gltf}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
+	}
+	o.in, o.out = pos[0], pos[1]
+	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" {
+		return o, fmt.Errorf("%w: convert reads BVH files, not %q", errUsage, o.in)
+	}
+	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
+	case ".bvh", ".npz", ".glb", ".gltf":
+		o.format = ext[1:]
+	default:
+		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz, .glb or .gltf)", errUsage, o.out, ext)
+	}
+	if *fps != "" {
+		f, err := strconv.ParseFloat(*fps, 64)
+		if err != nil || !(f > 0) || math.IsInf(f, 0) || f > 1000 {
+			return o, fmt.Errorf("%w: --fps %q: want a frame rate above 0 and at most 1000", errUsage, *fps)
+		}
+		o.fps = f
+	}
+	switch o.units {
+	case "", "m", "cm":
+	default:
+		return o, fmt.Errorf("%w: --units %q: want m or cm", errUsage, o.units)
+	}
+	if o.units != "" && o.format != "bvh" {
+		return o, fmt.Errorf("%w: --units applies to BVH output only (%s is always in metres)", errUsage, strings.ToUpper(o.format))
+	}
+	return o, nil
+}
+
+// runConvert is the `convert` subcommand.
+func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseConvertArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	src, err := bvh.ReadFile(o.in)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", o.in, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var (
+		out  *motion.Motion
+		from string
+	)
+	if o.keepSkeleton {
+		out, from = keepSkeleton(src, o.in, stderr)
+	} else {
+		var rig retarget.Rig
+		out, rig, err = retarget.ToSOMA(src)
+		if errors.Is(err, retarget.ErrUnknownRig) {
+			return fmt.Errorf("%s: %w (or convert with --keep-skeleton)", o.in, err)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.in, err)
+		}
+		from = "rig " + rig.Name + " → SOMA77"
+	}
+	if o.mirror {
+		out = out.Mirror()
+	}
+	if o.fps > 0 {
+		if out, err = out.Resample(o.fps); err != nil {
+			return fmt.Errorf("%s: %w", o.in, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch o.format {
+	case "bvh":
+		units := o.units
+		if units == "" {
+			units = "m"
+		}
+		err = bvh.WriteFile(o.out, out, bvh.Options{Units: units})
+	case "npz":
+		err = npz.WriteFile(o.out, out, npz.Options{})
+	default:
+		err = gltf.WriteFile(o.out, []*motion.Motion{out}, gltf.Options{})
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", o.out, err)
+	}
+	fmt.Fprintf(stdout, "%s → %s: %s, %d joints, %d frames at %g fps\n",
+		o.in, o.out, from, out.Skel.Len(), out.Frames(), out.FPS)
+	return nil
+}
+
+// keepSkeleton returns the clip in metres on its own skeleton, warning on
+// stderr when the units had to be guessed.
+func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Motion, string) {
+	rig, err := retarget.Detect(m.Skel)
+	var k float64
+	var unit string
+	guessed := true
+	if err == nil {
+		k, unit, guessed = retarget.ScaleOf(m.Skel, rig)
+	} else {
+		k, unit = retarget.GuessScale(m.Skel)
+	}
+	if guessed {
+		if unit == "" {
+			unit = "an unusual unit"
+		}
+		fmt.Fprintf(stderr, "motionstudio: %s: guessed units from the skeleton's size: %s (%g m per unit)\n", name, unit, k)
+	}
+	what := "own skeleton"
+	if err == nil {
+		what = "own skeleton (rig " + rig.Name + ")"
+	}
+	return m.Scale(k), what
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/retarget"
+	"github.com/motionstudio/studio/internal/testtools"
+)
+
+// convertClip is a 120 fps CMU walk (MotionBuilder names, CMU units).
+const convertClip = "cmu_hahne/16_11.bvh"
+
+func runConvertArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = runConvert(context.Background(), args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+// jointPos is a joint's world position at frame f.
+func jointPos(m *motion.Motion, name string, f int) mgl64.Vec3 {
+	j, ok := m.Skel.Index(name)
+	if !ok {
+		panic("no joint " + name)
+	}
+	pos := make([]mgl64.Vec3, m.Skel.Len())
+	rot := make([]mgl64.Quat, m.Skel.Len())
+	m.Pose(f, pos, rot)
+	return pos[j]
+}
+
+func TestConvertOutputs(t *testing.T) {
+	in := filepath.Join(testtools.MocapDir(t), convertClip)
+	src, err := bvh.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := retarget.ToSOMA(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name   string
+		out    string
+		flags  []string
+		frames int
+		fps    float64
+		check  func(t *testing.T, path string)
+	}{
+		{"bvh in metres", "a.bvh", nil, src.Frames(), 120, func(t *testing.T, p string) {
+			m := readBack(t, p, 77)
+			// The file holds the retargeted clip: same poses, in metres.
+			for _, f := range []int{0, 200, src.Frames() - 1} {
+				for _, j := range []string{"Hips", "LeftHand", "RightFoot", "Head"} {
+					if d := jointPos(m, j, f).Sub(jointPos(want, j, f)).Len(); d > 1e-4 {
+						t.Errorf("frame %d %s: %.2g m from the retargeted clip", f, j, d)
+					}
+				}
+			}
+		}},
+		{"bvh in centimetres", "b.bvh", []string{"--units", "cm"}, src.Frames(), 120, func(t *testing.T, p string) {
+			m := readBack(t, p, 77)
+			if got, w := jointPos(m, "Head", 100)[1], jointPos(want, "Head", 100)[1]*100; math.Abs(got-w) > 0.01 {
+				t.Errorf("head height %.3f cm, want %.3f", got, w)
+			}
+		}},
+		{"bvh resampled", "c.bvh", []string{"--fps", "30"}, 134, 30, func(t *testing.T, p string) {
+			m := readBack(t, p, 77)
+			// Frame 10 at 30 fps is frame 40 at 120 fps.
+			if d := jointPos(m, "LeftHand", 10).Sub(jointPos(want, "LeftHand", 40)).Len(); d > 1e-4 {
+				t.Errorf("resampled frame 10 is %.2g m off source frame 40", d)
+			}
+		}},
+		{"bvh mirrored", "d.bvh", []string{"--mirror"}, src.Frames(), 120, func(t *testing.T, p string) {
+			m := readBack(t, p, 77)
+			r := jointPos(want, "RightHand", 300)
+			r[0] = -r[0]
+			if d := jointPos(m, "LeftHand", 300).Sub(r).Len(); d > 0.01 {
+				t.Errorf("mirrored left hand %.3f m from the reflected right hand", d)
+			}
+		}},
+		{"bvh keeping the skeleton", "e.bvh", []string{"--keep-skeleton"}, src.Frames(), 120, func(t *testing.T, p string) {
+			m := readBack(t, p, 31)
+			// CMU units → metres: the hips stand about 1 m high.
+			if got, w := jointPos(m, "Hips", 0)[1], jointPos(src, "Hips", 0)[1]*0.0254/0.45; math.Abs(got-w) > 1e-4 || got < 0.8 || got > 1.2 {
+				t.Errorf("hips at %.3f m, want %.3f", got, w)
+			}
+		}},
+		{"npz", "f.npz", nil, src.Frames(), 120, func(t *testing.T, p string) {
+			py := testtools.Python(t)
+			out, err := exec.Command(py, "-c", `import sys, numpy as np
+d = np.load(sys.argv[1])
+p = d["posed_joints"]
+print(p.shape[0], p.shape[1], p.shape[2], p[0, 0, 1], p[200, 0, 2])`, p).CombinedOutput()
+			if err != nil {
+				t.Fatalf("numpy: %v\n%s", err, out)
+			}
+			f := strings.Fields(string(out))
+			if len(f) != 5 || f[0] != strconv.Itoa(src.Frames()) || f[1] != "77" || f[2] != "3" {
+				t.Fatalf("numpy says %q, want shape (%d, 77, 3)", out, src.Frames())
+			}
+			y, _ := strconv.ParseFloat(f[3], 64)
+			z, _ := strconv.ParseFloat(f[4], 64)
+			if math.Abs(y-want.Root[0][1]) > 1e-4 || math.Abs(z-want.Root[200][2]) > 1e-4 {
+				t.Errorf("numpy hips %g, %g; want %g, %g", y, z, want.Root[0][1], want.Root[200][2])
+			}
+		}},
+		{"glb", "g.glb", []string{"--fps", "30"}, 134, 30, validGLTF},
+		{"gltf", "h.gltf", nil, src.Frames(), 120, validGLTF},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.out)
+			stdout, stderr, err := runConvertArgs(t, append([]string{in, path}, c.flags...)...)
+			if err != nil {
+				t.Fatalf("convert: %v", err)
+			}
+			if !strings.Contains(stdout, strconv.Itoa(c.frames)+" frames at "+strconv.FormatFloat(c.fps, 'g', -1, 64)+" fps") {
+				t.Errorf("stdout %q does not report %d frames at %g fps", stdout, c.frames, c.fps)
+			}
+			if stderr != "" {
+				t.Errorf("stderr: %q", stderr)
+			}
+			c.check(t, path)
+		})
+	}
+}
+
+func readBack(t *testing.T, path string, joints int) *motion.Motion {
+	t.Helper()
+	m, err := bvh.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	if m.Skel.Len() != joints {
+		t.Fatalf("read back %d joints, want %d", m.Skel.Len(), joints)
+	}
+	return m
+}
+
+func validGLTF(t *testing.T, path string) {
+	r := testtools.ValidateGLTF(t, path)
+	if r.Issues.NumErrors > 0 || r.Issues.NumWarnings > 0 {
+		t.Errorf("validator: %d errors, %d warnings: %+v", r.Issues.NumErrors, r.Issues.NumWarnings, r.Issues.Messages)
+	}
+	if r.Info.AnimationCount != 1 || !r.Info.HasSkins {
+		t.Errorf("validator info: %d animations, skins %v", r.Info.AnimationCount, r.Info.HasSkins)
+	}
+}
+
+// A skeleton no rig knows converts with --keep-skeleton, in metres, and
+// says on stderr that its units were guessed.
+func TestConvertUnknownRigKeepSkeleton(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "robot.bvh")
+	writeFile(t, in, unknownRigBVH)
+	out := filepath.Join(dir, "robot.bvh.out.bvh")
+	_, stderr, err := runConvertArgs(t, "--keep-skeleton", in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "guessed units") || !strings.Contains(stderr, "cm") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q: want one line saying the units (cm) were guessed", stderr)
+	}
+	m := readBack(t, out, 5)
+	if y := jointPos(m, "head", 0)[1]; math.Abs(y-1.7) > 1e-6 {
+		t.Errorf("head at %g m, want 1.7 (170 cm)", y)
+	}
+}
+
+const unknownRigBVH = `HIERARCHY
+ROOT pelvis
+{
+	OFFSET 0 0 0
+	CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation
+	JOINT thigh
+	{
+		OFFSET 10 0 0
+		CHANNELS 3 Zrotation Yrotation Xrotation
+		JOINT ankle
+		{
+			OFFSET 0 -90 0
+			CHANNELS 3 Zrotation Yrotation Xrotation
+			End Site
+			{
+				OFFSET 0 -8 15
+			}
+		}
+	}
+	JOINT chest
+	{
+		OFFSET 0 50 0
+		CHANNELS 3 Zrotation Yrotation Xrotation
+		JOINT head
+		{
+			OFFSET 0 20 0
+			CHANNELS 3 Zrotation Yrotation Xrotation
+			End Site
+			{
+				OFFSET 0 10 0
+			}
+		}
+	}
+}
+MOTION
+Frames: 2
+Frame Time: 0.0333333
+0 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+0 100 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+`
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// -h prints the usage with every flag and is not an error for the shell.
+func TestConvertHelp(t *testing.T) {
+	_, stderr, err := runConvertArgs(t, "-h")
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr, "--keep-skeleton") && !strings.Contains(stderr, "-keep-skeleton") || !strings.Contains(stderr, "cm") {
+		t.Errorf("convert -h: %v, stderr %q", err, stderr)
+	}
+}
+
+// Bad input fails with one clear line and writes nothing.
+func TestConvertErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.bvh")
+	writeFile(t, good, unknownRigBVH)
+	malformed := filepath.Join(dir, "bad.bvh")
+	writeFile(t, malformed, "HIERARCHY\nROOT hips\n{\n\tOFFSET 0 0\n")
+	out := filepath.Join(dir, "out.bvh")
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool
+		text  string
+	}{
+		{"no arguments", nil, true, "got 0 file names"},
+		{"one file", []string{good}, true, "got 1 file names"},
+		{"three files", []string{good, out, out}, true, "got 3 file names"},
+		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
+		{"input not bvh", []string{filepath.Join(dir, "clip.fbx"), out}, true, "reads BVH files"},
+		{"unknown output extension", []string{good, filepath.Join(dir, "out.fbx")}, true, `unknown extension ".fbx"`},
+		{"no output extension", []string{good, filepath.Join(dir, "out")}, true, "unknown extension"},
+		{"malformed bvh", []string{malformed, out}, false, "bvh: line"},
+		{"unknown rig", []string{good, out}, false, "--keep-skeleton"},
+		{"fps not a number", []string{good, out, "--fps", "fast"}, true, `--fps "fast"`},
+		{"fps zero", []string{good, out, "--fps", "0"}, true, "--fps"},
+		{"fps negative", []string{"--fps=-30", good, out}, true, "--fps"},
+		{"fps infinite", []string{good, out, "--fps", "inf"}, true, "--fps"},
+		{"bad units", []string{good, out, "--units", "inch"}, true, `--units "inch"`},
+		{"units for npz", []string{good, filepath.Join(dir, "out.npz"), "--units", "cm"}, true, "BVH output only"},
+		{"unknown flag", []string{good, out, "--speed", "2"}, true, "speed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, err := runConvertArgs(t, c.args...)
+			if err == nil {
+				t.Fatal("convert succeeded")
+			}
+			if stderr != "" {
+				t.Errorf("stderr %q: the error alone should explain", stderr)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is more than one line: %q", msg)
+			}
+			if !strings.Contains(msg, c.text) {
+				t.Errorf("error %q does not mention %q", msg, c.text)
+			}
+			if errors.Is(err, errUsage) != c.usage {
+				t.Errorf("usage error = %v, want %v (%q)", errors.Is(err, errUsage), c.usage, msg)
+			}
+			if c.name == "unknown rig" && !errors.Is(err, retarget.ErrUnknownRig) {
+				t.Errorf("error %q does not wrap ErrUnknownRig", msg)
+			}
+			for _, p := range []string{out, filepath.Join(dir, "out.npz"), filepath.Join(dir, "out.fbx")} {
+				if _, err := os.Stat(p); err == nil {
+					t.Errorf("%s was written", p)
+				}
+			}
+		})
+	}
+}
