@@ -2,6 +2,10 @@
 // window; `convert` turns BVH files into BVH, NPZ or GLB.
 package main
 
-import "os"
+import (
+	"os"
+
+	_ "github.com/motionstudio/studio/internal/localeenv" // before Fyne's init: see the package
+)
 
 func main() { os.Exit(run(os.Args[1:])) }
