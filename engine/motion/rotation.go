@@ -75,11 +75,23 @@ func axisQuat(axis int, angle float64) mgl64.Quat {
 }
 
 // QuatToEuler returns per-axis angles in radians (X, Y, Z) that compose in
-// order o to q. The middle angle is in [-π/2, π/2]; at gimbal lock (middle
-// angle ±π/2) the third angle is set to zero and the first carries the rest.
+// order o to q (q need not be unit length). The middle angle is in
+// [-π/2, π/2]; at gimbal lock (middle angle ±π/2) the third angle is set to
+// zero and the first carries the rest. Exporters call it for every joint of
+// every frame, so it builds the matrix entries straight from q and takes
+// the middle angle with atan2 against its cosine, which is also better
+// conditioned than asin near the lock.
 func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
-	m := QuatToMat3(q)
-	at := func(r, c int) float64 { return m.At(r, c) }
+	w, x, y, z := q.W, q.V[0], q.V[1], q.V[2]
+	s := 2 / (w*w + x*x + y*y + z*z)
+	xx, yy, zz := s*x*x, s*y*y, s*z*z
+	xy, xz, yz := s*x*y, s*x*z, s*y*z
+	wx, wy, wz := s*w*x, s*w*y, s*w*z
+	m := [3][3]float64{ // m[row][col]
+		{1 - yy - zz, xy - wz, xz + wy},
+		{xy + wz, 1 - xx - zz, yz - wx},
+		{xz - wy, yz + wx, 1 - xx - yy},
+	}
 	i, j, k := o.axes()
 	// sign is +1 for the cyclic orders XYZ, YZX, ZXY and -1 for the others.
 	sign := 1.0
@@ -87,13 +99,13 @@ func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
 		sign = -1
 	}
 	var out mgl64.Vec3
-	sb := mgl64.Clamp(sign*at(i, k), -1, 1)
-	out[j] = math.Asin(sb)
-	if math.Abs(sb) < 1-1e-9 {
-		out[i] = math.Atan2(-sign*at(j, k), at(k, k))
-		out[k] = math.Atan2(-sign*at(i, j), at(i, i))
+	cb := math.Hypot(m[i][i], m[i][j]) // |cos| of the middle angle
+	out[j] = math.Atan2(sign*m[i][k], cb)
+	if cb > 1e-9 {
+		out[i] = math.Atan2(-sign*m[j][k], m[k][k])
+		out[k] = math.Atan2(-sign*m[i][j], m[i][i])
 	} else {
-		out[i] = math.Atan2(sign*at(k, j), at(j, j))
+		out[i] = math.Atan2(sign*m[k][j], m[j][j])
 		out[k] = 0
 	}
 	return out

@@ -319,7 +319,7 @@ func (wr *writer) appendFrames(b []byte, from, to int) []byte {
 			if wr.baked {
 				q = wr.pre[j].Mul(q).Mul(wr.post[j])
 			}
-			e := quatToEuler(q, wr.axes[0], wr.axes[1], wr.axes[2])
+			e := motion.QuatToEuler(q, wr.order)
 			if cap(b)-len(b) < 3*(fixedMax+1) {
 				b = slices.Grow(b, 1<<16)
 			}

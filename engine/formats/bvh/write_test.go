@@ -319,29 +319,6 @@ func TestAppendFixed(t *testing.T) {
 	}
 }
 
-func TestQuatToEulerMatchesMotion(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	qs := []mgl64.Quat{mgl64.QuatIdent(), rotChain("Y", 90), rotChain("ZYX", 10, -90, 30), rotChain("X", 90), rotChain("XZ", 40, 90),
-		rotChain("Y", 89.99999), {W: 0.5, V: mgl64.Vec3{0.5, 0.5, 0.5}}, {W: 2, V: mgl64.Vec3{0, 1, 0}}}
-	for range 20000 {
-		qs = append(qs, randomQuat(rng))
-	}
-	for _, o := range motion.EulerOrders {
-		i, j, k := int(o[0]-'X'), int(o[1]-'X'), int(o[2]-'X')
-		for _, q := range qs {
-			got, want := quatToEuler(q, i, j, k), motion.QuatToEuler(q, o)
-			if !sameRotation(motion.EulerToQuat(got, o), q.Normalize(), 1e-12) {
-				t.Fatalf("%s %v: %v does not compose to q", o, q, got)
-			}
-			// Near gimbal lock asin amplifies rounding; elsewhere the angles
-			// are motion's to 1e-9.
-			if math.Abs(got[j]) < math.Pi/2-1e-3 && !got.ApproxEqualThreshold(want, 1e-9) {
-				t.Fatalf("%s %v: %v, motion.QuatToEuler says %v", o, q, got, want)
-			}
-		}
-	}
-}
-
 // TestRewriteReadFiles writes what the reader made of unusual files (an End
 // Site on a joint with children, mixed channel orders, partial channels and
 // joint translations) and checks that nothing is lost.
