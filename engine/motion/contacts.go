@@ -91,7 +91,7 @@ func FootContacts(m *Motion, joints []int, speedMax, heightMax float64) [][]bool
 		}
 	}
 	for t := 0; t < n; t++ {
-		m.contactPose(t, need[:last+1], pos, rot)
+		m.pose(t, pos, rot, need[:last+1])
 		if t > 0 {
 			for c, j := range joints {
 				if j >= 0 && j < nj {
@@ -109,41 +109,4 @@ func FootContacts(m *Motion, joints []int, speedMax, heightMax float64) [][]bool
 	// The last frame reuses the previous speed (zero for a single frame).
 	label(n - 1)
 	return out
-}
-
-// contactPose is forward kinematics of frame t restricted to the joints
-// marked in need (each needed joint's parent must be needed too). Like
-// Skeleton.fk it spells the quaternion algebra out on scalars, since
-// mathgl's methods do not inline and this runs for every exported frame.
-func (m *Motion) contactPose(t int, need []bool, pos []mgl64.Vec3, rot []mgl64.Quat) {
-	local := m.Frame(t)
-	for j, ok := range need {
-		switch {
-		case !ok:
-		case j == 0:
-			pos[0], rot[0] = m.Root[t], local[0]
-		default:
-			p := m.Skel.Joints[j].Parent
-			a, b, v := rot[p], local[j], m.offset(t, j)
-			ux, uy, uz, w := a.V[0], a.V[1], a.V[2], a.W
-			// pos[j] = pos[p] + a·v·a⁻¹ = v + 2w(u×v) + 2u×(u×v)
-			tx := 2 * (uy*v[2] - uz*v[1])
-			ty := 2 * (uz*v[0] - ux*v[2])
-			tz := 2 * (ux*v[1] - uy*v[0])
-			pp := pos[p]
-			pos[j] = mgl64.Vec3{
-				pp[0] + v[0] + w*tx + uy*tz - uz*ty,
-				pp[1] + v[1] + w*ty + uz*tx - ux*tz,
-				pp[2] + v[2] + w*tz + ux*ty - uy*tx,
-			}
-			rot[j] = mgl64.Quat{
-				W: w*b.W - ux*b.V[0] - uy*b.V[1] - uz*b.V[2],
-				V: mgl64.Vec3{
-					w*b.V[0] + ux*b.W + uy*b.V[2] - uz*b.V[1],
-					w*b.V[1] - ux*b.V[2] + uy*b.W + uz*b.V[0],
-					w*b.V[2] + ux*b.V[1] - uy*b.V[0] + uz*b.W,
-				},
-			}
-		}
-	}
 }

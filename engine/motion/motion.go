@@ -81,20 +81,24 @@ func (m *Motion) Validate() error {
 	case m.Trans != nil && len(m.Trans) != len(m.Rot):
 		return fmt.Errorf("%w: %d joint translations for %d rotations", ErrInvalidMotion, len(m.Trans), len(m.Rot))
 	}
-	for t, r := range m.Root {
-		if !finiteVec(r) {
+	for t := range m.Root {
+		if !finiteVec(m.Root[t]) {
 			return fmt.Errorf("%w: frame %d: root translation is not finite", ErrInvalidMotion, t)
 		}
 	}
-	for i, q := range m.Rot {
+	// Exporters validate every clip they write, so this loop indexes in
+	// place rather than copying each quaternion.
+	rot := m.Rot
+	for i := range rot {
+		q := &rot[i]
 		// FK treats rotations as unit quaternions; a NaN or Inf fails the
 		// range test too.
-		if n2 := q.W*q.W + q.V.Dot(q.V); !(n2 > 1-2e-3 && n2 < 1+2e-3) {
+		if n2 := q.W*q.W + q.V[0]*q.V[0] + q.V[1]*q.V[1] + q.V[2]*q.V[2]; !(n2 > 1-2e-3 && n2 < 1+2e-3) {
 			return fmt.Errorf("%w: frame %d joint %q: rotation is not a unit quaternion (length² %g)", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name, n2)
 		}
 	}
-	for i, v := range m.Trans {
-		if !finiteVec(v) {
+	for i := range m.Trans {
+		if !finiteVec(m.Trans[i]) {
 			return fmt.Errorf("%w: frame %d joint %q: translation is not finite", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name)
 		}
 	}
@@ -107,6 +111,21 @@ func (m *Motion) Normalize() {
 	for i, q := range m.Rot {
 		m.Rot[i] = q.Normalize()
 	}
+}
+
+// Unit returns m itself when every rotation is unit length to rounding
+// (as clips from files, the model and resampling are), else a normalised
+// copy, so exporters can rely on unit rotations without copying every clip.
+func (m *Motion) Unit() *Motion {
+	for i := range m.Rot {
+		q := &m.Rot[i]
+		if n2 := q.W*q.W + q.V[0]*q.V[0] + q.V[1]*q.V[1] + q.V[2]*q.V[2]; !(n2 > 1-1e-12 && n2 < 1+1e-12) {
+			c := m.Clone()
+			c.Normalize()
+			return c
+		}
+	}
+	return m
 }
 
 // Clone returns a deep copy sharing only the (immutable) skeleton.
@@ -152,25 +171,21 @@ func (m *Motion) Scale(k float64) *Motion {
 	return c
 }
 
-// offset returns joint j's local translation at frame t.
-func (m *Motion) offset(t, j int) mgl64.Vec3 {
-	if j == 0 {
-		return m.Root[t]
-	}
-	if m.Trans != nil {
-		return m.Trans[t*m.Skel.Len()+j]
-	}
-	return m.Skel.Joints[j].Offset
-}
-
 // Pose computes frame t's world positions and rotations into pos and rot,
 // each of length Skel.Len().
 func (m *Motion) Pose(t int, pos []mgl64.Vec3, rot []mgl64.Quat) {
+	m.pose(t, pos, rot, nil)
+}
+
+// pose is Pose for the first len(pos) joints, and of those only the ones
+// marked in need when need is not nil (a needed joint's parent must be
+// needed too).
+func (m *Motion) pose(t int, pos []mgl64.Vec3, rot []mgl64.Quat, need []bool) {
 	var trans []mgl64.Vec3
 	if m.Trans != nil {
 		trans = m.Trans[t*m.Skel.Len() : (t+1)*m.Skel.Len()]
 	}
-	m.Skel.fk(m.Root[t], m.Frame(t), trans, pos, rot)
+	m.Skel.fk(m.Root[t], m.Frame(t), trans, pos, rot, need)
 }
 
 // WorldPositions returns every frame's world joint positions, frame-major
@@ -185,15 +200,19 @@ func (m *Motion) WorldPositions() []mgl64.Vec3 {
 	return pos
 }
 
-// fk is forward kinematics for one pose. trans, when not nil, overrides the
-// offsets of non-root joints. The quaternion rotate and product are written out
+// fk is forward kinematics of one pose for the first len(pos) joints (only
+// those marked in need, when need is not nil). trans, when not nil,
+// overrides the offsets of non-root joints. The quaternion rotate and product are written out
 // on scalars: mathgl's methods do not inline, and FK of every frame is the
 // hot path of export.
-func (s *Skeleton) fk(root mgl64.Vec3, local []mgl64.Quat, trans []mgl64.Vec3, pos []mgl64.Vec3, rot []mgl64.Quat) {
+func (s *Skeleton) fk(root mgl64.Vec3, local []mgl64.Quat, trans []mgl64.Vec3, pos []mgl64.Vec3, rot []mgl64.Quat, need []bool) {
 	pos[0], rot[0] = root, local[0]
-	joints := s.Joints
-	_, _ = pos[len(joints)-1], rot[len(joints)-1]
+	joints := s.Joints[:len(pos)]
+	rot = rot[:len(pos)]
 	for j := 1; j < len(joints); j++ {
+		if need != nil && !need[j] {
+			continue
+		}
 		p := joints[j].Parent
 		v := joints[j].Offset
 		if trans != nil {

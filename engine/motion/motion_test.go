@@ -297,3 +297,12 @@ func BenchmarkWorldPositions10k(b *testing.B) {
 		m.WorldPositions()
 	}
 }
+
+func BenchmarkValidate10k(b *testing.B) {
+	m := wavy(10000, 30)
+	for b.Loop() {
+		if err := m.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
 		sign = -1
 	}
 	var out mgl64.Vec3
-	cb := math.Hypot(m[i][i], m[i][j]) // |cos| of the middle angle
+	cb := math.Sqrt(m[i][i]*m[i][i] + m[i][j]*m[i][j]) // |cos| of the middle angle; entries are in [-1, 1]
 	out[j] = math.Atan2(sign*m[i][k], cb)
 	if cb > 1e-9 {
 		out[i] = math.Atan2(-sign*m[j][k], m[k][k])
@@ -130,15 +130,22 @@ func Canonical(q mgl64.Quat) mgl64.Quat {
 }
 
 // QuatToAxisAngle returns the rotation vector (unit axis × angle in radians,
-// angle in [0, π]) of a quaternion.
+// angle in [0, π]) of a quaternion of any non-zero length: the axis v/|v|
+// and the angle 2·atan2(|v|, |w|) do not depend on it, and the sign of w
+// picks the short way round.
 func QuatToAxisAngle(q mgl64.Quat) mgl64.Vec3 {
-	q = Canonical(q.Normalize())
-	s := q.V.Len()
-	if s < 1e-12 {
-		return q.V.Mul(2) // small-angle limit of axis·2·asin(s)
+	x, y, z, w := q.V[0], q.V[1], q.V[2], q.W
+	if w < 0 {
+		x, y, z, w = -x, -y, -z, -w
 	}
-	angle := 2 * math.Atan2(s, q.W)
-	return q.V.Mul(angle / s)
+	s := math.Sqrt(x*x + y*y + z*z)
+	var k float64
+	if s < 1e-12*w {
+		k = 2 / w // small-angle limit of 2·atan2(s, w)/s
+	} else {
+		k = 2 * math.Atan2(s, w) / s
+	}
+	return mgl64.Vec3{x * k, y * k, z * k}
 }
 
 // AxisAngleToQuat is the inverse of QuatToAxisAngle.

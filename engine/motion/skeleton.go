@@ -130,7 +130,7 @@ func (s *Skeleton) RestPose() []mgl64.Quat {
 func (s *Skeleton) RestWorld() ([]mgl64.Vec3, []mgl64.Quat) {
 	pos := make([]mgl64.Vec3, len(s.Joints))
 	rot := make([]mgl64.Quat, len(s.Joints))
-	s.fk(s.Joints[0].Offset, s.RestPose(), nil, pos, rot)
+	s.fk(s.Joints[0].Offset, s.RestPose(), nil, pos, rot, nil)
 	return pos, rot
 }
 

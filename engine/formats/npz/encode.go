@@ -1,7 +1,6 @@
 package npz
 
 import (
-	"math"
 	"unsafe"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -9,8 +8,8 @@ import (
 	"github.com/motionstudio/studio/engine/motion"
 )
 
-// encoder turns frames into rows of float32 arrays. FK runs on normalised
-// local rotations so that every array describes the same pose as `poses`.
+// encoder turns frames into rows of float32 arrays of a clip whose
+// rotations are unit length (Motion.Unit).
 type encoder struct {
 	m        *motion.Motion
 	world    []mgl64.Quat // FK of one frame
@@ -40,21 +39,21 @@ func (e *encoder) translations(t int, dst []byte) {
 func (e *encoder) poses(t int, dst []byte) {
 	f := floats(dst)
 	for j, q := range e.m.Frame(t) {
-		putVec(f[j*3:], axisAngle(q))
+		putVec(f[j*3:], motion.QuatToAxisAngle(q))
 	}
 }
 
 func (e *encoder) localMats(t int, dst []byte) {
 	f := floats(dst)
 	for j, q := range e.m.Frame(t) {
-		putMat(f[j*9:], unit(q))
+		putMat(f[j*9:], q)
 	}
 }
 
 // globalMats encodes frame t's world rotations and keeps its world
 // positions for posed.
 func (e *encoder) globalMats(t int, dst []byte) {
-	e.fk(t)
+	e.m.Pose(t, e.pos, e.world)
 	f := floats(dst)
 	for j, q := range e.world {
 		putMat(f[j*9:], q)
@@ -69,80 +68,6 @@ func (e *encoder) globalMats(t int, dst []byte) {
 func (e *encoder) posed(t int, dst []byte) {
 	n := len(e.pos) * 12
 	copy(dst, e.posedBuf[t*n:(t+1)*n])
-}
-
-// fk fills world rotations and positions of frame t. The quaternion algebra
-// is spelled out on scalars: mathgl's methods do not inline, and this runs
-// for every joint of every exported frame.
-func (e *encoder) fk(t int) {
-	m := e.m
-	n := m.Skel.Len()
-	var trans []mgl64.Vec3
-	if m.Trans != nil {
-		trans = m.Trans[t*n : (t+1)*n]
-	}
-	joints := m.Skel.Joints[:n]
-	local := m.Frame(t)[:n]
-	world, pos := e.world[:n], e.pos[:n]
-	world[0], pos[0] = unit(local[0]), m.Root[t]
-	for j := 1; j < n; j++ {
-		p := joints[j].Parent
-		v := joints[j].Offset
-		if trans != nil {
-			v = trans[j]
-		}
-		a, b := world[p], unit(local[j])
-		ux, uy, uz, w := a.V[0], a.V[1], a.V[2], a.W
-		// pos[j] = pos[p] + a·v: v + 2w(u×v) + 2u×(u×v)
-		tx := 2 * (uy*v[2] - uz*v[1])
-		ty := 2 * (uz*v[0] - ux*v[2])
-		tz := 2 * (ux*v[1] - uy*v[0])
-		pp := pos[p]
-		pos[j] = mgl64.Vec3{
-			pp[0] + v[0] + w*tx + uy*tz - uz*ty,
-			pp[1] + v[1] + w*ty + uz*tx - ux*tz,
-			pp[2] + v[2] + w*tz + ux*ty - uy*tx,
-		}
-		// world[j] = a·b
-		world[j] = mgl64.Quat{
-			W: w*b.W - ux*b.V[0] - uy*b.V[1] - uz*b.V[2],
-			V: mgl64.Vec3{
-				w*b.V[0] + ux*b.W + uy*b.V[2] - uz*b.V[1],
-				w*b.V[1] - ux*b.V[2] + uy*b.W + uz*b.V[0],
-				w*b.V[2] + ux*b.V[1] - uy*b.V[0] + uz*b.W,
-			},
-		}
-	}
-}
-
-// axisAngle is motion.QuatToAxisAngle without normalising first: the axis
-// v/|v| and the angle 2·atan2(|v|, |w|) do not depend on the quaternion's
-// length, and the sign of w picks the short way round (angle in [0, π]).
-func axisAngle(q mgl64.Quat) mgl64.Vec3 {
-	x, y, z, w := q.V[0], q.V[1], q.V[2], q.W
-	if w < 0 {
-		x, y, z, w = -x, -y, -z, -w
-	}
-	s := math.Sqrt(x*x + y*y + z*z)
-	var k float64
-	if s < 1e-12*w {
-		k = 2 / w // small-angle limit: 2·v/|q|
-	} else {
-		k = 2 * math.Atan2(s, w) / s
-	}
-	return mgl64.Vec3{x * k, y * k, z * k}
-}
-
-// unit normalises q. motion.Validate admits lengths² within 2e-3 of 1;
-// the rotations a model or a resample produce are unit to rounding, and
-// skipping the square root for them is a measurable share of FK.
-func unit(q mgl64.Quat) mgl64.Quat {
-	n2 := q.W*q.W + q.V[0]*q.V[0] + q.V[1]*q.V[1] + q.V[2]*q.V[2]
-	if n2 > 1-1e-14 && n2 < 1+1e-14 {
-		return q
-	}
-	k := 1 / math.Sqrt(n2)
-	return mgl64.Quat{W: q.W * k, V: mgl64.Vec3{q.V[0] * k, q.V[1] * k, q.V[2] * k}}
 }
 
 func putVec(f []float32, v mgl64.Vec3) {

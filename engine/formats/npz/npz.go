@@ -118,6 +118,9 @@ func Write(w io.Writer, m *motion.Motion, opt Options) error {
 	if err != nil {
 		return err
 	}
+	// Every array must describe the pose of `poses`, which ignores a
+	// rotation's length: FK and the matrices need unit rotations.
+	m = m.Unit()
 	T, J := m.Frames(), m.Skel.Len()
 	// Workers share the posed_joints rows that globalMats fills.
 	posed := make([]byte, T*J*12)
