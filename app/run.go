@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/motionstudio/studio/assets"
 	"github.com/motionstudio/studio/ui"
 )
 
@@ -85,6 +86,7 @@ func first(args []string) string {
 func runStudio() error {
 	fyneapp.SetMetadata(metadata)
 	a := fyneapp.NewWithID(metadata.ID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 	ui.NewStudioWindow(a).ShowAndRun()
 	return nil
 }

@@ -10,3 +10,8 @@ import _ "embed"
 //
 //go:embed skeletons/soma77.json
 var SOMA77JSON []byte
+
+// IconPNG is the application icon (also named in FyneApp.toml).
+//
+//go:embed icon.png
+var IconPNG []byte
