@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+// A plain `go build` binary does not read FyneApp.toml, so main sets the
+// same metadata itself; the two must not drift apart.
+func TestMetadataMatchesFyneAppToml(t *testing.T) {
+	var f struct {
+		Details struct {
+			Name, ID, Version, Icon string
+			Build                   int
+		}
+		Migrations map[string]bool
+	}
+	if _, err := toml.DecodeFile("../FyneApp.toml", &f); err != nil {
+		t.Fatal(err)
+	}
+	d := f.Details
+	if d.Name != metadata.Name || d.ID != metadata.ID || d.Version != metadata.Version || d.Build != metadata.Build {
+		t.Errorf("FyneApp.toml %+v, metadata in main %+v", d, metadata)
+	}
+	if !f.Migrations["fyneDo"] || !metadata.Migrations["fyneDo"] {
+		t.Errorf("fyneDo migration: FyneApp.toml %v, main %v", f.Migrations, metadata.Migrations)
+	}
+	if d.Icon != "assets/icon.png" {
+		t.Errorf("icon %q, want the embedded assets/icon.png", d.Icon)
+	}
+}
+
+func TestDispatch(t *testing.T) {
+	cases := []struct {
+		args    []string
+		code    int
+		stdout  string
+		stderr  string
+		oneLine bool
+	}{
+		{[]string{"version"}, 0, "motionstudio " + version, "", true},
+		{[]string{"help"}, 0, "convert IN.bvh", "", false},
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`, true},
+		{[]string{"convert"}, 2, "", "", true},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := dispatch(tc.args, &out, &errb); code != tc.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tc.code, errb.String())
+			}
+			if !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
+				t.Errorf("stdout %q, stderr %q", out.String(), errb.String())
+			}
+			if tc.oneLine && strings.Count(errb.String(), "\n") > 1 {
+				t.Errorf("error is more than one line: %q", errb.String())
+			}
+		})
+	}
+}
