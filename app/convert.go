@@ -112,7 +112,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	src, err := bvh.ReadFile(o.in)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", o.in, err)
+		return err // bvh.ReadFile names the file
 	}
 	if err := ctx.Err(); err != nil {
 		return err
