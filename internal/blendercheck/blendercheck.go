@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,9 +57,6 @@ func Run(t testing.TB, q Query) Result {
 func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 	t.Helper()
 	blender := testtools.Blender(t)
-	dir := t.TempDir()
-	scriptPath := filepath.Join(dir, "check.py")
-	queryPath := filepath.Join(dir, "queries.json")
 	type wireQuery struct {
 		File   string   `json:"file"`
 		Format string   `json:"format"`
@@ -76,16 +72,7 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 		}
 		wire[i] = wireQuery(q)
 	}
-	qj, err := json.Marshal(wire)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scriptPath, script, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(queryPath, qj, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, scriptPath, queryPath := testtools.StageScript(t, "check.py", script, wire)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",

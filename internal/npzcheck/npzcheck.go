@@ -6,9 +6,7 @@ package npzcheck
 import (
 	_ "embed"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/motionstudio/studio/engine/motion"
@@ -65,19 +63,7 @@ type FileResult struct {
 func Run(t testing.TB, specs []Spec) (string, []FileResult) {
 	t.Helper()
 	py := testtools.Python(t)
-	dir := t.TempDir()
-	mpath := filepath.Join(dir, "manifest.json")
-	spath := filepath.Join(dir, "check_npz.py")
-	b, err := json.Marshal(map[string]any{"files": specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(mpath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(spath, script, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, spath, mpath := testtools.StageScript(t, "check_npz.py", script, map[string]any{"files": specs})
 	out, err := exec.Command(py, spath, mpath).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -6,6 +6,7 @@
 package testtools
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,4 +109,25 @@ func Env() []string {
 		}
 	}
 	return out
+}
+
+// StageScript writes a client script (embedded by its caller) and the JSON
+// of its input into a fresh temporary folder and returns the folder and both
+// paths.
+func StageScript(t testing.TB, name string, script []byte, input any) (dir, scriptPath, inputPath string) {
+	t.Helper()
+	dir = t.TempDir()
+	scriptPath = filepath.Join(dir, name)
+	inputPath = filepath.Join(dir, "input.json")
+	data, err := json.Marshal(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scriptPath, script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inputPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, scriptPath, inputPath
 }

@@ -167,23 +167,26 @@ func (wr *writer) header() []byte {
 		b = append(b, '\n')
 	}
 	// open lists, per depth, the joint whose block is open there.
+	endSite := func(off mgl64.Vec3) {
+		indent()
+		b = append(b, "End Site\n"...)
+		indent()
+		b = append(b, "{\n"...)
+		depth++
+		indent()
+		b = append(b, "OFFSET"...)
+		vec(off)
+		depth--
+		indent()
+		b = append(b, "}\n"...)
+	}
 	var open []int
 	closeTo := func(d int) {
 		for len(open) > d {
 			j := open[len(open)-1]
 			if len(s.Children(j)) > 0 && s.Joints[j].EndOffset != (mgl64.Vec3{}) {
 				// A joint with children and an End Site of its own.
-				indent()
-				b = append(b, "End Site\n"...)
-				indent()
-				b = append(b, "{\n"...)
-				depth++
-				indent()
-				b = append(b, "OFFSET"...)
-				vec(wr.restW[j].Rotate(s.Joints[j].EndOffset))
-				depth--
-				indent()
-				b = append(b, "}\n"...)
+				endSite(wr.restW[j].Rotate(s.Joints[j].EndOffset))
 			}
 			open = open[:len(open)-1]
 			depth--
@@ -226,17 +229,7 @@ func (wr *writer) header() []byte {
 		b = append(b, rotChans...)
 		b = append(b, '\n')
 		if len(s.Children(j)) == 0 {
-			indent()
-			b = append(b, "End Site\n"...)
-			indent()
-			b = append(b, "{\n"...)
-			depth++
-			indent()
-			b = append(b, "OFFSET"...)
-			vec(wr.endSite(j))
-			depth--
-			indent()
-			b = append(b, "}\n"...)
+			endSite(wr.endSite(j))
 		}
 	}
 	closeTo(0)
