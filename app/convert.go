@@ -36,6 +36,7 @@ type convertOptions struct {
 	in, out      string
 	format       string // "bvh", "npz", "glb" or "gltf"
 	fps          float64
+	inFPS        float64 // the input's true rate when its header is wrong; 0 = trust it
 	units        string
 	keepSkeleton bool
 	mirror       bool
@@ -49,6 +50,7 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	// error; only -h prints (the usage, to stderr).
 	fs.SetOutput(io.Discard)
 	fps := fs.String("fps", "", "resample the output to this frame rate (default: the input's rate)")
+	inFPS := fs.String("in-fps", "", "the input's true frame rate, when its Frame Time is wrong (the CMU salsa\nconversions say 120 but were captured at 60)")
 	fs.StringVar(&o.units, "units", "", "units of BVH output: m (the default: Blender's importer, at its default scale 1.0,\nthen shows the character at its true size) or cm (the mocap convention of MotionBuilder\nand iClone files; import those in Blender with scale 0.01)")
 	fs.BoolVar(&o.keepSkeleton, "keep-skeleton", false, "keep the input's skeleton instead of retargeting to SOMA77 (scaled to metres;\nan unknown rig's units are guessed from its size)")
 	fs.BoolVar(&o.mirror, "mirror", false, "mirror the clip left to right")
@@ -86,12 +88,19 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	default:
 		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz, .glb or .gltf)", errUsage, o.out, ext)
 	}
-	if *fps != "" {
-		f, err := strconv.ParseFloat(*fps, 64)
-		if err != nil || !(f > 0) || math.IsInf(f, 0) || f > 1000 {
-			return o, fmt.Errorf("%w: --fps %q: want a frame rate above 0 and at most 1000", errUsage, *fps)
+	for _, r := range []struct {
+		name string
+		arg  string
+		dst  *float64
+	}{{"fps", *fps, &o.fps}, {"in-fps", *inFPS, &o.inFPS}} {
+		if r.arg == "" {
+			continue
 		}
-		o.fps = f
+		f, err := strconv.ParseFloat(r.arg, 64)
+		if err != nil || !(f > 0) || math.IsInf(f, 0) || f > 1000 {
+			return o, fmt.Errorf("%w: --%s %q: want a frame rate above 0 and at most 1000", errUsage, r.name, r.arg)
+		}
+		*r.dst = f
 	}
 	switch o.units {
 	case "", "m", "cm":
@@ -113,6 +122,9 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	src, err := bvh.ReadFile(o.in)
 	if err != nil {
 		return err // bvh.ReadFile names the file
+	}
+	if o.inFPS > 0 {
+		src.FPS = o.inFPS
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -86,6 +86,13 @@ func TestConvertOutputs(t *testing.T) {
 				t.Errorf("resampled frame 10 is %.2g m off source frame 40", d)
 			}
 		}},
+		{"bvh with the input's true rate", "i.bvh", []string{"--in-fps", "60"}, src.Frames(), 60, func(t *testing.T, p string) {
+			m := readBack(t, p, 77)
+			// Same frames, only the clock changes.
+			if d := jointPos(m, "LeftHand", 300).Sub(jointPos(want, "LeftHand", 300)).Len(); d > 1e-4 {
+				t.Errorf("frame 300 is %.2g m off the source's frame 300", d)
+			}
+		}},
 		{"bvh mirrored", "d.bvh", []string{"--mirror"}, src.Frames(), 120, func(t *testing.T, p string) {
 			m := readBack(t, p, 77)
 			r := jointPos(want, "RightHand", 300)
@@ -266,6 +273,7 @@ func TestConvertErrors(t *testing.T) {
 		{"fps zero", []string{good, out, "--fps", "0"}, true, "--fps"},
 		{"fps negative", []string{"--fps=-30", good, out}, true, "--fps"},
 		{"fps infinite", []string{good, out, "--fps", "inf"}, true, "--fps"},
+		{"input fps negative", []string{good, out, "--in-fps", "-60"}, true, "--in-fps"},
 		{"bad units", []string{good, out, "--units", "inch"}, true, `--units "inch"`},
 		{"units for npz", []string{good, filepath.Join(dir, "out.npz"), "--units", "cm"}, true, "BVH output only"},
 		{"unknown flag", []string{good, out, "--speed", "2"}, true, "speed"},
