@@ -134,7 +134,9 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		from string
 	)
 	if o.keepSkeleton {
-		out, from = keepSkeleton(src, o.in, stderr)
+		if out, from, err = keepSkeleton(src, o.in, stderr); err != nil {
+			return err
+		}
 	} else {
 		var rig retarget.Rig
 		out, rig, err = retarget.ToSOMA(src)
@@ -179,7 +181,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // keepSkeleton returns the clip in metres on its own skeleton, warning on
 // stderr when the units had to be guessed.
-func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Motion, string) {
+func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Motion, string, error) {
 	rig, err := retarget.Detect(m.Skel)
 	var k float64
 	var unit string
@@ -189,6 +191,10 @@ func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Moti
 	} else {
 		k, unit = retarget.GuessScale(m.Skel)
 	}
+	out, err := m.Scale(k)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: scaling to metres: %w", name, err)
+	}
 	if guessed {
 		if unit == "" {
 			unit = "an unusual unit"
@@ -196,10 +202,10 @@ func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Moti
 		fmt.Fprintf(stderr, "motionstudio: %s: guessed units from the skeleton's size: %s (%g m per unit)\n", name, unit, k)
 	}
 	what := "own skeleton"
-	if err == nil {
+	if rig.Name != "" {
 		what = "own skeleton (rig " + rig.Name + ")"
 	}
-	return m.Scale(k), what
+	return out, what, nil
 }
 
 func firstLine(err error) string {

@@ -253,6 +253,11 @@ func TestConvertErrors(t *testing.T) {
 	writeFile(t, good, unknownRigBVH)
 	malformed := filepath.Join(dir, "bad.bvh")
 	writeFile(t, malformed, "HIERARCHY\nROOT hips\n{\n\tOFFSET 0 0\n")
+	// Offsets so small that the guessed unit scale is infinite.
+	denormal := filepath.Join(dir, "denormal.bvh")
+	writeFile(t, denormal, "HIERARCHY\nROOT a\n{\n\tOFFSET 0 0 0\n\tCHANNELS 3 Xrotation Yrotation Zrotation\n"+
+		"\tJOINT b\n\t{\n\t\tOFFSET 1e-320 0 0\n\t\tCHANNELS 3 Xrotation Yrotation Zrotation\n\t\tEnd Site\n\t\t{\n\t\t\tOFFSET 0 0 0\n\t\t}\n\t}\n}\n"+
+		"MOTION\nFrames: 1\nFrame Time: 0.033333\n0 0 0 0 0 0\n")
 	out := filepath.Join(dir, "out.bvh")
 	cases := []struct {
 		name  string
@@ -274,6 +279,7 @@ func TestConvertErrors(t *testing.T) {
 		{"fps negative", []string{"--fps=-30", good, out}, true, "--fps"},
 		{"fps infinite", []string{good, out, "--fps", "inf"}, true, "--fps"},
 		{"input fps negative", []string{good, out, "--in-fps", "-60"}, true, "--in-fps"},
+		{"units cannot be guessed", []string{denormal, out, "--keep-skeleton"}, false, "scaling to metres"},
 		{"bad units", []string{good, out, "--units", "inch"}, true, `--units "inch"`},
 		{"units for npz", []string{good, filepath.Join(dir, "out.npz"), "--units", "cm"}, true, "BVH output only"},
 		{"unknown flag", []string{good, out, "--speed", "2"}, true, "speed"},

@@ -157,18 +157,26 @@ func (m *Motion) Slice(from, to int) (*Motion, error) {
 	return out, nil
 }
 
-// Scale multiplies the root translation and any joint translations by k and
-// puts the clip on the skeleton scaled by k (a unit change).
-func (m *Motion) Scale(k float64) *Motion {
+// Scale multiplies the root translation and any joint translations by k
+// and puts the clip on the skeleton scaled by k (a unit change). It fails
+// when k or a scaled value is not finite.
+func (m *Motion) Scale(k float64) (*Motion, error) {
+	skel, err := m.Skel.Scaled(k)
+	if err != nil {
+		return nil, err
+	}
 	c := m.Clone()
-	c.Skel = m.Skel.Scaled(k)
+	c.Skel = skel
 	for i := range c.Root {
 		c.Root[i] = c.Root[i].Mul(k)
 	}
 	for i := range c.Trans {
 		c.Trans[i] = c.Trans[i].Mul(k)
 	}
-	return c
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Pose computes frame t's world positions and rotations into pos and rot,

@@ -281,12 +281,37 @@ func TestSliceAndScale(t *testing.T) {
 			t.Errorf("Slice(%d,%d) err = %v", r[0], r[1], err)
 		}
 	}
-	cm := m.Scale(100)
+	cm, err := m.Scale(100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, pc := m.WorldPositions(), cm.WorldPositions()
 	for i := range p {
 		if pc[i].Sub(p[i].Mul(100)).Len() > 1e-9 {
 			t.Fatalf("scaled FK differs at %d", i)
 		}
+	}
+}
+
+func TestScaleRejectsNonFinite(t *testing.T) {
+	tiny, err := NewSkeleton([]Joint{{Name: "a", Parent: -1}, {Name: "b", Parent: 0, Offset: mgl64.Vec3{5e-324, 0, 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(tiny, 30, 2)
+	for _, k := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		if _, err := m.Scale(k); err == nil {
+			t.Errorf("Scale(%g) succeeded", k)
+		}
+	}
+	// Finite k whose product overflows the offsets.
+	if _, err := New(SOMA77(), 30, 2).Scale(math.MaxFloat64); !errors.Is(err, ErrInvalidSkeleton) {
+		t.Errorf("offset overflow: err = %v", err)
+	}
+	big := New(SOMA77(), 30, 2)
+	big.Root[1] = mgl64.Vec3{1e300, 0, 0}
+	if _, err := big.Scale(1e10); !errors.Is(err, ErrInvalidMotion) {
+		t.Errorf("root overflow: err = %v", err)
 	}
 }
 

@@ -135,18 +135,18 @@ func (s *Skeleton) RestWorld() ([]mgl64.Vec3, []mgl64.Quat) {
 }
 
 // Scaled returns a copy of the skeleton with every offset multiplied by k
-// (for unit changes: 0.01 turns centimetres into metres).
-func (s *Skeleton) Scaled(k float64) *Skeleton {
+// (for unit changes: 0.01 turns centimetres into metres). k must be positive
+// and finite, and so must the scaled offsets.
+func (s *Skeleton) Scaled(k float64) (*Skeleton, error) {
+	if !(k > 0) || math.IsInf(k, 0) {
+		return nil, fmt.Errorf("%w: scale factor %g is not a positive finite number", ErrInvalidSkeleton, k)
+	}
 	js := append([]Joint(nil), s.Joints...)
 	for i := range js {
 		js[i].Offset = js[i].Offset.Mul(k)
 		js[i].EndOffset = js[i].EndOffset.Mul(k)
 	}
-	out, err := NewSkeleton(js)
-	if err != nil { // unreachable: scaling a valid skeleton by a finite k keeps it valid
-		panic(err)
-	}
-	return out
+	return NewSkeleton(js)
 }
 
 // SameJoints reports whether two skeletons have the same joint names and

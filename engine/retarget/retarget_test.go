@@ -194,7 +194,11 @@ func TestDetectSOMA(t *testing.T) {
 		t.Fatalf("Detect(SOMA77) = %s, %v", rig.Name, err)
 	}
 	for _, k := range []float64{1, 100} {
-		got, unit := GuessScale(motion.SOMA77().Scaled(k))
+		s, err := motion.SOMA77().Scaled(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, unit := GuessScale(s)
 		if math.Abs(got*k-1) > 1e-12 {
 			t.Errorf("SOMA77 ×%g: guessed %g m/unit (%s), want %g", k, got, unit, 1/k)
 		}

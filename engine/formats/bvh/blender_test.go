@@ -28,7 +28,10 @@ func TestBlenderImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clip = clip.Scale(cmuUnit) // to metres: the writer takes its input as metres
+	clip, err = clip.Scale(cmuUnit) // to metres: the writer takes its input as metres
+	if err != nil {
+		t.Fatal(err)
+	}
 	joints := []string{"Hips", "Head", "LeftHand", "RightFoot"}
 	frames := []int{0, 57, 119}
 	want := map[string][]mgl64.Vec3{}

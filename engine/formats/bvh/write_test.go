@@ -29,7 +29,9 @@ func roundTrip(t *testing.T, m *motion.Motion, opt Options) (*motion.Motion, []b
 		t.Fatalf("reading what we wrote: %v", err)
 	}
 	if opt.Units == "cm" {
-		got = got.Scale(0.01)
+		if got, err = got.Scale(0.01); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return got, buf.Bytes()
 }

@@ -18,7 +18,10 @@ func TestBadInput(t *testing.T) {
 	good := waveMotion(soma, 10, 30, 0)
 	other := waveMotion(chainSkeleton(t, 5), 10, 30, 0)
 	// Same joints, other offsets: the nodes could not serve both.
-	scaled := good.Scale(2)
+	scaled, err := good.Scale(2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	noFrames := motion.New(soma, 30, 0)
 	zeroQuat := good.Clone()
 	zeroQuat.Rot[5] = mgl64.Quat{}
