@@ -11,6 +11,14 @@ import (
 // ErrInvalidMotion is wrapped by every motion validation error.
 var ErrInvalidMotion = errors.New("invalid motion")
 
+// ErrFloat32Range is wrapped when a value would not survive conversion to
+// float32, the storage of every export format but BVH text.
+var ErrFloat32Range = errors.New("value out of float32 range")
+
+// maxFloat32Coord bounds positions kept as float32, with room for the sums
+// of FK and of viewers.
+const maxFloat32Coord = 1e30
+
 // Motion is a clip on a skeleton: per frame, the root joint's translation in
 // world space (it replaces the root's rest offset) and every joint's local
 // rotation relative to its parent (it replaces the joint's rest rotation).
@@ -100,6 +108,31 @@ func (m *Motion) Validate() error {
 	for i := range m.Trans {
 		if !finiteVec(m.Trans[i]) {
 			return fmt.Errorf("%w: frame %d joint %q: translation is not finite", ErrInvalidMotion, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name)
+		}
+	}
+	return nil
+}
+
+// CheckFloat32 reports a root translation, joint translation or skeleton
+// offset too large for float32 storage (beyond 1e30, leaving room for the
+// sums FK and viewers make).
+func (m *Motion) CheckFloat32() error {
+	big := func(v mgl64.Vec3) bool {
+		return math.Abs(v[0]) > maxFloat32Coord || math.Abs(v[1]) > maxFloat32Coord || math.Abs(v[2]) > maxFloat32Coord
+	}
+	for t, r := range m.Root {
+		if big(r) {
+			return fmt.Errorf("%w: frame %d: root translation %v", ErrFloat32Range, t, r)
+		}
+	}
+	for i, v := range m.Trans {
+		if big(v) {
+			return fmt.Errorf("%w: frame %d joint %q: translation %v", ErrFloat32Range, i/m.Skel.Len(), m.Skel.Joints[i%m.Skel.Len()].Name, v)
+		}
+	}
+	for _, j := range m.Skel.Joints {
+		if big(j.Offset) || big(j.EndOffset) {
+			return fmt.Errorf("%w: joint %q: offset %v", ErrFloat32Range, j.Name, j.Offset)
 		}
 	}
 	return nil

@@ -331,3 +331,10 @@ func BenchmarkValidate10k(b *testing.B) {
 		}
 	}
 }
+
+func TestResampleRefusesAbsurdLengths(t *testing.T) {
+	m := New(SOMA77(), 1e-3, 3) // 2000 s
+	if _, err := m.Resample(1e4); !errors.Is(err, ErrInvalidMotion) {
+		t.Fatalf("resampling 2000 s to 10 kHz × 77 joints: err = %v", err)
+	}
+}

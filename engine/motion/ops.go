@@ -7,6 +7,10 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 )
 
+// MaxJointFrames bounds frames × joints of a clip that Resample makes:
+// 2^27 rotations are 4 GiB.
+const MaxJointFrames = 1 << 27
+
 // Resample returns the clip at a new frame rate, covering the same duration:
 // frame k of the result samples the source at time k/fps, slerping rotations
 // and lerping translations between the two nearest source frames.
@@ -22,7 +26,11 @@ func (m *Motion) Resample(fps float64) (*Motion, error) {
 	}
 	// The small epsilon keeps an exact multiple (4 s at 30 → 120 fps) from
 	// losing its last frame to rounding.
-	n := int(math.Floor(m.Duration()*fps+1e-9)) + 1
+	frames := math.Floor(m.Duration()*fps+1e-9) + 1
+	if frames*float64(m.Skel.Len()) > MaxJointFrames {
+		return nil, fmt.Errorf("%w: %g s at %g fps is %g frames × %d joints, over %d joint-frames", ErrInvalidMotion, m.Duration(), fps, frames, m.Skel.Len(), MaxJointFrames)
+	}
+	n := int(frames)
 	out := &Motion{Skel: m.Skel, FPS: fps, Root: make([]mgl64.Vec3, n), Rot: make([]mgl64.Quat, n*m.Skel.Len())}
 	if m.Trans != nil {
 		out.Trans = make([]mgl64.Vec3, len(out.Rot))

@@ -320,8 +320,10 @@ func (p *parser) motionHeader() error {
 	if err != nil {
 		return err
 	}
-	if !(dt > 0) {
-		return syntaxErr(p.line, "frame time %g is not positive", dt)
+	// 0.1 to 10,000 frames per second covers every capture rate; outside it
+	// the clip's duration (and anything resampled from it) is absurd.
+	if !(dt >= 1e-4 && dt <= 10) {
+		return syntaxErr(p.line, "frame time %g s is outside 0.0001–10 s (0.1–10000 fps)", dt)
 	}
 	p.frameDT = dt
 	if extra := p.restOfLine(); len(extra) > 0 {

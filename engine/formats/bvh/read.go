@@ -57,6 +57,11 @@ func (p *parser) frames() (*motion.Motion, error) {
 		return nil, fmt.Errorf("bvh: %w", err)
 	}
 	J := len(p.nodes)
+	// Every frame holds a rotation per joint, channels or not: bound the
+	// whole clip so a small file cannot ask for gigabytes.
+	if p.frameN > maxJointFrames/J {
+		return nil, syntaxErr(p.line, "clip too large: %d frames × %d joints is over %d joint-frames", p.frameN, J, maxJointFrames)
+	}
 	// Reserve only what the remaining bytes can hold (two bytes per value at
 	// least), so a huge "Frames:" in a tiny file cannot exhaust memory.
 	capFrames := min(p.frameN, (len(p.data)-p.pos)/(2*p.channels)+1)
@@ -124,8 +129,18 @@ func (p *parser) frames() (*motion.Motion, error) {
 	if m.Frames() < p.frameN {
 		return nil, syntaxErr(line, "file ends after %d of %d frames", m.Frames(), p.frameN)
 	}
+	// Finite numbers can still add up to infinite positions (OFFSET 1e308
+	// plus a channel of 1e308).
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("bvh: %w", err)
+	}
 	return m, nil
 }
+
+// maxJointFrames bounds frames × joints of one clip: 2^25 rotations are
+// 1 GiB, two orders of magnitude above a ten-minute 120 fps capture of a
+// 100-joint rig.
+const maxJointFrames = 1 << 25
 
 const degToRad = math.Pi / 180
 

@@ -2,6 +2,7 @@ package bvh
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -233,8 +234,11 @@ func TestMalformed(t *testing.T) {
 		{"negative frame count", goodHeader + "MOTION\nFrames: -3\nFrame Time: 0.1\n", 17, "not positive"},
 		{"zero frame count", goodHeader + "MOTION\nFrames: 0\nFrame Time: 0.1\n", 17, "not positive"},
 		{"bad frame count", goodHeader + "MOTION\nFrames: lots\nFrame Time: 0.1\n", 17, "bad frame count"},
-		{"zero frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: 0\n" + line9, 18, "frame time 0 is not positive"},
-		{"negative frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: -0.1\n" + line9, 18, "not positive"},
+		{"zero frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: 0\n" + line9, 18, "frame time 0 s is outside"},
+		{"negative frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: -0.1\n" + line9, 18, "is outside"},
+		{"huge frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: 1e300\n" + line9, 18, "is outside"},
+		{"denormal frame time", goodHeader + "MOTION\nFrames: 1\nFrame Time: 1e-320\n" + line9, 18, "is outside"},
+		{"too many joint-frames", zeroChannelJoints(20000) + "MOTION\nFrames: 5000\nFrame Time: 0.1\n1\n", 100004, "clip too large"},
 		{"too few frames", goodHeader + "MOTION\nFrames: 3\nFrame Time: 0.1\n" + line9 + line9, 21, "after 2 of 3 frames"},
 		{"too many frames", goodHeader + "MOTION\nFrames: 1\nFrame Time: 0.1\n" + line9 + line9, 20, `more frame lines than "Frames: 1"`},
 		{"too many values", goodHeader + "MOTION\nFrames: 2\nFrame Time: 0.1\n" + line9 + "1 2 3 4 5 6 7 8 9 10\n", 20, "too many values"},
@@ -260,6 +264,28 @@ func TestMalformed(t *testing.T) {
 				t.Fatalf("message %q lacks %q", err, want)
 			}
 		})
+	}
+}
+
+// zeroChannelJoints is a hierarchy of n joints that read no channels
+// but the root's one, so frame lines are short while frames hold n rotations.
+func zeroChannelJoints(n int) string {
+	var b strings.Builder
+	b.WriteString("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 1 Xposition\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "JOINT j%d\n{\nOFFSET 0 1 0\nCHANNELS 0\n}\n", i)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Finite numbers that add up to infinite positions are an error, not a
+// motion that fails validation later.
+func TestOverflowingValues(t *testing.T) {
+	src := strings.Replace(goodHeader, "OFFSET 0 0 0", "OFFSET 1e308 0 0", 1) + "MOTION\nFrames: 1\nFrame Time: 0.1\n1e308 2 3 4 5 6 7 8 9\n"
+	_, err := Read(strings.NewReader(src))
+	if !errors.Is(err, motion.ErrInvalidMotion) || !strings.HasPrefix(err.Error(), "bvh: ") {
+		t.Fatalf("err = %v, want a bvh: error wrapping ErrInvalidMotion", err)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // build assembles the whole document and its single buffer.
 func build(ms []*motion.Motion, opt Options) (*gltflib.Document, error) {
-	s, err := check(ms)
+	s, err := check(ms, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ func TestBadInput(t *testing.T) {
 	nan.Root[2][0] = math.NaN()
 	fps24 := good.Clone()
 	fps24.FPS = 24
+	manyJoints := motion.New(chainSkeleton(t, 1<<16+1), 30, 1)
 
 	tests := []struct {
 		name string
@@ -44,6 +45,7 @@ func TestBadInput(t *testing.T) {
 		{"zero quaternion", []*motion.Motion{zeroQuat}, Options{}, motion.ErrInvalidMotion},
 		{"nan root", []*motion.Motion{nan}, Options{}, motion.ErrInvalidMotion},
 		{"root beyond float32", []*motion.Motion{huge}, Options{}, ErrRange},
+		{"more joints than JOINTS_0 indexes", []*motion.Motion{manyJoints}, Options{}, ErrRange},
 		{"other skeleton", []*motion.Motion{good, other}, Options{}, ErrMismatch},
 		{"other offsets", []*motion.Motion{good, scaled}, Options{}, ErrMismatch},
 		{"other fps", []*motion.Motion{good, fps24}, Options{}, ErrMismatch},

@@ -112,7 +112,7 @@ func write(w io.Writer, ms []*motion.Motion, opt Options, binary bool) error {
 }
 
 // check validates the motions and returns the skeleton they share.
-func check(ms []*motion.Motion) (*motion.Skeleton, error) {
+func check(ms []*motion.Motion, opt Options) (*motion.Skeleton, error) {
 	if len(ms) == 0 {
 		return nil, ErrNoMotion
 	}
@@ -128,6 +128,10 @@ func check(ms []*motion.Motion) (*motion.Skeleton, error) {
 		}
 	}
 	s := ms[0].Skel
+	// JOINTS_0 holds joint indices as unsigned shorts at most.
+	if !opt.NoBody && s.Len() > 1<<16 {
+		return nil, fmt.Errorf("%w: %d joints: a skinned body indexes at most 65536 (write without the body)", ErrRange, s.Len())
+	}
 	for i, m := range ms[1:] {
 		if !s.SameJoints(m.Skel) {
 			return nil, fmt.Errorf("%w: motion %d has other joints than motion 0", ErrMismatch, i+1)
@@ -159,26 +163,9 @@ func sameRest(a, b *motion.Skeleton) bool {
 	return true
 }
 
-// maxCoord bounds positions: float32 holds them, with room for the sums the
-// body mesh and the viewers make.
-const maxCoord = 1e30
-
 func checkRange(m *motion.Motion) error {
-	for t, r := range m.Root {
-		if tooBig(r[0]) || tooBig(r[1]) || tooBig(r[2]) {
-			return fmt.Errorf("%w: frame %d: root translation %v", ErrRange, t, r)
-		}
-	}
-	for i, v := range m.Trans {
-		if tooBig(v[0]) || tooBig(v[1]) || tooBig(v[2]) {
-			return fmt.Errorf("%w: frame %d joint %d: translation %v", ErrRange, i/m.Skel.Len(), i%m.Skel.Len(), v)
-		}
-	}
-	for _, j := range m.Skel.Joints {
-		o, e := j.Offset, j.EndOffset
-		if tooBig(o[0]) || tooBig(o[1]) || tooBig(o[2]) || tooBig(e[0]) || tooBig(e[1]) || tooBig(e[2]) {
-			return fmt.Errorf("%w: joint %q: offset %v", ErrRange, j.Name, o)
-		}
+	if err := m.CheckFloat32(); err != nil {
+		return fmt.Errorf("%w: %w", ErrRange, err)
 	}
 	if !keyTimesRise(m.Frames(), m.FPS) {
 		return fmt.Errorf("%w: key times of %d frames at %g fps do not rise in float32", ErrRange, m.Frames(), m.FPS)
@@ -195,8 +182,6 @@ func keyTimesRise(n int, fps float64) bool {
 	last, prev := float32(float64(n-1)/fps), float32(float64(n-2)/fps)
 	return !math.IsInf(float64(last), 0) && last > prev
 }
-
-func tooBig(x float64) bool { return math.Abs(x) > maxCoord }
 
 type stickyWriter struct {
 	w   io.Writer

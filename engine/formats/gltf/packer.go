@@ -28,8 +28,10 @@ func newPacker(doc *gltflib.Document, size int) *packer {
 func (p *packer) view(n int, target gltflib.Target) (int, []byte) {
 	off := len(p.buf)
 	end := off + pad4(n)
-	if end > cap(p.buf) { // only if bufferSize was wrong: grow, still correct
-		p.buf = append(p.buf, make([]byte, end-off)...)
+	if end > cap(p.buf) {
+		// Views handed out earlier alias p.buf: growing it would strand
+		// their bytes. bufferSize is exact; this is a bug, not bad input.
+		panic("gltf: internal error: bufferSize undercounts the buffer")
 	}
 	p.buf = p.buf[:end]
 	p.doc.BufferViews = append(p.doc.BufferViews, &gltflib.BufferView{

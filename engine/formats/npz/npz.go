@@ -114,6 +114,9 @@ func Write(w io.Writer, m *motion.Motion, opt Options) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("npz: %w", err)
 	}
+	if err := m.CheckFloat32(); err != nil {
+		return fmt.Errorf("npz: %w", err)
+	}
 	joints, speed, height, err := opt.resolve(m.Skel)
 	if err != nil {
 		return err

@@ -346,6 +346,8 @@ func TestErrors(t *testing.T) {
 	nan.Root[1][0] = math.NaN()
 	long := good.Clone()
 	long.Rot[5] = long.Rot[5].Scale(2)
+	huge := good.Clone()
+	huge.Root[2][1] = 1e39 // finite in float64, Inf in float32
 	cases := []struct {
 		name string
 		m    *motion.Motion
@@ -357,6 +359,7 @@ func TestErrors(t *testing.T) {
 		{"zero fps", noFPS, Options{}, nil, motion.ErrInvalidMotion},
 		{"NaN root", nan, Options{}, nil, motion.ErrInvalidMotion},
 		{"non-unit rotation", long, Options{}, nil, motion.ErrInvalidMotion},
+		{"root beyond float32", huge, Options{}, nil, motion.ErrFloat32Range},
 		{"contact joint out of range", good, Options{ContactJoints: []int{77}}, nil, ErrInvalidOptions},
 		{"contact joint below -1", good, Options{ContactJoints: []int{-2}}, nil, ErrInvalidOptions},
 		{"negative speed", good, Options{ContactSpeed: -1}, nil, ErrInvalidOptions},
