@@ -182,15 +182,8 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // keepSkeleton returns the clip in metres on its own skeleton, warning on
 // stderr when the units had to be guessed.
 func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Motion, string, error) {
-	rig, err := retarget.Detect(m.Skel)
-	var k float64
-	var unit string
-	guessed := true
-	if err == nil {
-		k, unit, guessed = retarget.ScaleOf(m.Skel, rig)
-	} else {
-		k, unit = retarget.GuessScale(m.Skel)
-	}
+	rig, _ := retarget.Detect(m.Skel) // an unknown rig (zero Rig) gets its units guessed
+	k, unit, guessed := retarget.ScaleOf(m.Skel, rig)
 	out, err := m.Scale(k)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: scaling to metres: %w", name, err)

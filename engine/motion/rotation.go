@@ -78,19 +78,14 @@ func axisQuat(axis int, angle float64) mgl64.Quat {
 // order o to q (q need not be unit length). The middle angle is in
 // [-π/2, π/2]; at gimbal lock (middle angle ±π/2) the third angle is set to
 // zero and the first carries the rest. Exporters call it for every joint of
-// every frame, so it builds the matrix entries straight from q and takes
-// the middle angle with atan2 against its cosine, which is also better
+// every frame, so it takes the matrix from QuatToMat3 and the middle angle with atan2 against its cosine, which is also better
 // conditioned than asin near the lock.
 func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
-	w, x, y, z := q.W, q.V[0], q.V[1], q.V[2]
-	s := 2 / (w*w + x*x + y*y + z*z)
-	xx, yy, zz := s*x*x, s*y*y, s*z*z
-	xy, xz, yz := s*x*y, s*x*z, s*y*z
-	wx, wy, wz := s*w*x, s*w*y, s*w*z
-	m := [3][3]float64{ // m[row][col]
-		{1 - yy - zz, xy - wz, xz + wy},
-		{xy + wz, 1 - xx - zz, yz - wx},
-		{xz - wy, yz + wx, 1 - xx - yy},
+	r := QuatToMat3(q)
+	m := [3][3]float64{ // m[row][col]; mgl64.Mat3 is column-major
+		{r[0], r[3], r[6]},
+		{r[1], r[4], r[7]},
+		{r[2], r[5], r[8]},
 	}
 	i, j, k := o.axes()
 	// sign is +1 for the cyclic orders XYZ, YZX, ZXY and -1 for the others.
@@ -111,9 +106,20 @@ func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
 	return out
 }
 
-// QuatToMat3 returns the rotation matrix of a unit quaternion.
+// QuatToMat3 returns the rotation matrix of a quaternion of any non-zero
+// length (the factor 2/|q|² normalises it). Exporters call it for every
+// joint of every frame, so it is written on scalars.
 func QuatToMat3(q mgl64.Quat) mgl64.Mat3 {
-	return q.Normalize().Mat4().Mat3()
+	w, x, y, z := q.W, q.V[0], q.V[1], q.V[2]
+	s := 2 / (w*w + x*x + y*y + z*z)
+	xx, yy, zz := s*x*x, s*y*y, s*z*z
+	xy, xz, yz := s*x*y, s*x*z, s*y*z
+	wx, wy, wz := s*w*x, s*w*y, s*w*z
+	return mgl64.Mat3{ // column-major
+		1 - yy - zz, xy + wz, xz - wy,
+		xy - wz, 1 - xx - zz, yz + wx,
+		xz + wy, yz - wx, 1 - xx - yy,
+	}
 }
 
 // Mat3ToQuat returns the unit quaternion of a rotation matrix, with W ≥ 0.

@@ -51,10 +51,8 @@ type Retargeter struct {
 
 // New prepares retargeting from src (a skeleton of rig) to dst.
 func New(src, dst *motion.Skeleton, rig Rig) (*Retargeter, error) {
-	r := &Retargeter{Rig: rig, Src: src, Dst: dst, Scale: rig.Scale, srcOf: make([]int, dst.Len()), corr: make([]mgl64.Quat, dst.Len())}
-	if r.Scale == 0 {
-		r.Scale, _ = GuessScale(src)
-	}
+	r := &Retargeter{Rig: rig, Src: src, Dst: dst, srcOf: make([]int, dst.Len()), corr: make([]mgl64.Quat, dst.Len())}
+	r.Scale, _, _ = ScaleOf(src, rig)
 	if !(r.Scale > 0) || math.IsInf(r.Scale, 0) {
 		return nil, fmt.Errorf("%w: rig %s: scale %g is not positive", ErrMismatch, rig.Name, r.Scale)
 	}

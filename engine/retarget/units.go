@@ -60,9 +60,10 @@ func GuessScale(s *motion.Skeleton) (float64, string) {
 }
 
 // ScaleOf returns metres per unit for a skeleton of rig: the rig's own
-// scale, or a guess (guessed = true) when the rig has none.
+// scale, or a guess (guessed = true) when the rig has none (zero; a
+// negative scale is returned as it is, for the caller to reject).
 func ScaleOf(s *motion.Skeleton, rig Rig) (k float64, unit string, guessed bool) {
-	if rig.Scale > 0 {
+	if rig.Scale != 0 {
 		return rig.Scale, "", false
 	}
 	k, unit = GuessScale(s)

@@ -61,7 +61,7 @@ func (p *packer) inverseBind(pos []mgl64.Vec3, rot []mgl64.Quat) int {
 	view, b := p.view(len(pos)*64, gltflib.TargetNone)
 	for j := range pos {
 		// inverse(T·R) = Rᵀ·T(-p)
-		rt := motion.QuatToMat3(rot[j].Normalize()).Transpose()
+		rt := motion.QuatToMat3(rot[j]).Transpose()
 		t := rt.Mul3x1(pos[j]).Mul(-1)
 		m := [16]float64{
 			rt[0], rt[1], rt[2], 0,
