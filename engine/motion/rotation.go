@@ -45,9 +45,9 @@ func upper(s string) string {
 	return string(b)
 }
 
-// axes returns the axis indices (0=X, 1=Y, 2=Z) in order.
-func (o EulerOrder) axes() (int, int, int) {
-	return int(o[0] - 'X'), int(o[1] - 'X'), int(o[2] - 'X')
+// Axes returns the axis indices (0=X, 1=Y, 2=Z) in order; o must be Valid.
+func (o EulerOrder) Axes() [3]int {
+	return [3]int{int(o[0] - 'X'), int(o[1] - 'X'), int(o[2] - 'X')}
 }
 
 // Valid reports whether o is one of the six orders.
@@ -63,7 +63,8 @@ func (o EulerOrder) Valid() bool {
 // EulerToQuat turns per-axis angles in radians (angles[0] about X, [1]
 // about Y, [2] about Z) composed in order o into a quaternion.
 func EulerToQuat(angles mgl64.Vec3, o EulerOrder) mgl64.Quat {
-	a, b, c := o.axes()
+	ax := o.Axes()
+	a, b, c := ax[0], ax[1], ax[2]
 	return axisQuat(a, angles[a]).Mul(axisQuat(b, angles[b])).Mul(axisQuat(c, angles[c]))
 }
 
@@ -87,7 +88,8 @@ func QuatToEuler(q mgl64.Quat, o EulerOrder) mgl64.Vec3 {
 		{r[1], r[4], r[7]},
 		{r[2], r[5], r[8]},
 	}
-	i, j, k := o.axes()
+	ax := o.Axes()
+	i, j, k := ax[0], ax[1], ax[2]
 	// sign is +1 for the cyclic orders XYZ, YZX, ZXY and -1 for the others.
 	sign := 1.0
 	if (j-i+3)%3 != 1 {

@@ -28,7 +28,7 @@ type node struct {
 	pos      [3]int            // channel index of X/Y/Z position, -1 when absent
 	rot      []int             // axes (0=X) of the rotation channels in file order
 	rotAt    []int             // channel index of each rotation channel
-	order    motion.EulerOrder // set when there are exactly three rotations
+	order    motion.EulerOrder // the rotation channels' order, unlisted axes last; "" without rotations
 	hasOff   bool
 	hasChans bool
 	hasEnd   bool
@@ -280,8 +280,20 @@ func (p *parser) channelList(i, line int) error {
 		}
 		p.channels++
 	}
-	if len(n.rot) == 3 {
-		n.order = motion.EulerOrder([]byte{byte('X' + n.rot[0]), byte('X' + n.rot[1]), byte('X' + n.rot[2])})
+	if len(n.rot) > 0 {
+		// One or two rotation channels compose in the listed order; the
+		// axes not listed follow with angle 0 (the identity), so every
+		// rotating joint is one Euler order.
+		order := make([]byte, 0, 3)
+		for _, a := range n.rot {
+			order = append(order, byte('X'+a))
+		}
+		for a := byte('X'); a <= 'Z'; a++ {
+			if !bytes.ContainsRune(order, rune(a)) {
+				order = append(order, a)
+			}
+		}
+		n.order = motion.EulerOrder(order)
 	}
 	return nil
 }

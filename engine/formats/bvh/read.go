@@ -149,21 +149,13 @@ const degToRad = math.Pi / 180
 func (p *parser) appendFrame(m *motion.Motion, vals []float64) {
 	for j := range p.nodes {
 		n := &p.nodes[j]
-		var q mgl64.Quat
-		switch {
-		case n.order != "":
+		q := mgl64.QuatIdent()
+		if n.order != "" {
 			var a mgl64.Vec3
 			for k, axis := range n.rot {
 				a[axis] = vals[n.rotAt[k]] * degToRad
 			}
 			q = motion.EulerToQuat(a, n.order)
-		default: // fewer than three rotation channels: compose those listed
-			q = mgl64.QuatIdent()
-			for k, axis := range n.rot {
-				var v mgl64.Vec3
-				v[axis] = 1
-				q = q.Mul(mgl64.QuatRotate(vals[n.rotAt[k]]*degToRad, v))
-			}
 		}
 		m.Rot = append(m.Rot, q)
 		t := n.joint.Offset

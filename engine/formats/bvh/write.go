@@ -101,7 +101,7 @@ type writer struct {
 func newWriter(m *motion.Motion, order motion.EulerOrder, scale float64, dec int) (*writer, error) {
 	s := m.Skel
 	wr := &writer{m: m, order: order, scale: scale, dec: dec,
-		axes: [3]int{int(order[0] - 'X'), int(order[1] - 'X'), int(order[2] - 'X')}}
+		axes: order.Axes()}
 	// BVH names end at whitespace (Blender keeps the first word), so
 	// whitespace and braces become underscores; a collision is an error.
 	seen := map[string]string{}
