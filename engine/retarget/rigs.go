@@ -167,10 +167,11 @@ func somaIdentity() map[string]string {
 	return m
 }
 
-// Rigs returns the known rigs.
+// Rigs returns the known rigs. Their Map values are shared: read them only.
 func Rigs() []Rig { return append([]Rig(nil), knownRigs...) }
 
-// Lookup returns the known rig with this name.
+// Lookup returns the known rig with this name (its Map is shared: read it
+// only).
 func Lookup(name string) (Rig, bool) {
 	for _, r := range knownRigs {
 		if r.Name == name {

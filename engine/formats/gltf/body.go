@@ -30,9 +30,8 @@ type bodyMesh struct {
 // newBody builds a capsule from each joint's parent to the joint, and from
 // each leaf to its EndOffset tip. Bones shorter than a 10,000th of the
 // longest (coincident joints) are skipped; their joints simply carry no
-// geometry.
-func newBody(s *motion.Skeleton) *bodyMesh {
-	pos, rot := s.RestWorld()
+// geometry. pos and rot are the skeleton's rest world pose.
+func newBody(s *motion.Skeleton, pos []mgl64.Vec3, rot []mgl64.Quat) *bodyMesh {
 	type bone struct {
 		a, b  mgl64.Vec3
 		joint int

@@ -28,11 +28,12 @@ func build(ms []*motion.Motion, opt Options) (*gltflib.Document, error) {
 		return nil, err
 	}
 
+	restPos, restRot := s.RestWorld()
 	var body *bodyMesh
 	if !opt.NoBody {
 		// A skeleton without a bone of any length (one joint, no tip) has no
 		// body to draw; an empty mesh would be invalid glTF.
-		if body = newBody(s); len(body.pos) == 0 {
+		if body = newBody(s, restPos, restRot); len(body.pos) == 0 {
 			body = nil
 		}
 	}
@@ -43,7 +44,6 @@ func build(ms []*motion.Motion, opt Options) (*gltflib.Document, error) {
 	p := newPacker(doc, bufferSize(s, ms, moving, body))
 
 	J := s.Len()
-	restPos, restRot := s.RestWorld()
 	doc.Nodes = make([]*gltflib.Node, J, J+1)
 	for j, jt := range s.Joints {
 		doc.Nodes[j] = &gltflib.Node{
