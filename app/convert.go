@@ -161,11 +161,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch o.format {
 	case "bvh":
-		units := o.units
-		if units == "" {
-			units = "m"
-		}
-		err = bvh.WriteFile(o.out, out, bvh.Options{Units: units})
+		err = bvh.WriteFile(o.out, out, bvh.Options{Units: o.units}) // "" is metres
 	case "npz":
 		err = npz.WriteFile(o.out, out, npz.Options{})
 	default:

@@ -84,10 +84,7 @@ func (p *parser) frames() (*motion.Motion, error) {
 	vals := make([]float64, p.channels)
 	data := p.data
 	i := p.pos
-	// Skip the rest of the "Frame Time" line.
-	for i < len(data) && data[i] != '\n' {
-		i++
-	}
+	// motionHeader left i at the '\n' ending the "Frame Time" line (or EOF).
 	line := p.line
 	for i < len(data) {
 		// data[i] is '\n': step onto the next line.
