@@ -18,9 +18,11 @@ NODE_DIR    := $(CACHE)/node
 MOCAP_DIR   := $(CACHE)/mocap
 
 # Debian packages: cgo for Fyne/GLFW/GTK, a headless X server for GUI and GL
-# tests, and the real clients our files are checked against.
+# tests, the real clients our files are checked against, and PyTorch (with
+# OpenBLAS: the reference BLAS is ~20x slower) and ONNX for training/.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-dev \
-            xvfb xauth libgl1-mesa-dri blender python3-numpy python3-requests
+            xvfb xauth libgl1-mesa-dri blender python3-numpy python3-requests \
+            python3-torch python3-onnx libopenblas0-pthread
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -29,7 +31,11 @@ TEST_ENV := MOTIONSTUDIO_REQUIRE_CLIENTS=1 MOTIONSTUDIO_PYTHON=$(PYTHON) \
             MOTIONSTUDIO_NODE_PATH=$(NODE_DIR)/node_modules MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data \
             MOTIONSTUDIO_SHARED=$(SHARED)
 
-.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean
+MODEL_ID    := cmu-small-v1
+MODEL_STEPS ?= 3500
+MODEL_RUN   := training/runs/$(MODEL_ID)
+
+.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean dataset model model-eval model-testdata
 
 build: apt-deps
 	$(GO) build -o $(BIN) ./app
@@ -41,6 +47,7 @@ run: deps build
 
 test: deps
 	$(GO) vet ./...
+	$(PYTHON) -m unittest discover training/tests
 	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 -timeout 30m ./...
 
 bench: deps
@@ -85,6 +92,22 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
 	for a in $(SHARED)/mocap/*.tar.xz; do tar -xJf $$a -C $(MOCAP_DIR); done
 	cp $(SHARED)/mocap/clips.csv $(MOCAP_DIR)/data/
 	touch $@
+
+# The bundled model, reproduced from the mocap: the Go dataset builder, then
+# PyTorch training (resumable: rerun to continue) and the ONNX export.
+dataset: mocap
+	$(GO) run ./training/cmd/dataset -mocap $(MOCAP_DIR)/data -out training/data
+
+model: deps dataset
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN) --steps $(MODEL_STEPS) --seed 1
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)/checkpoint.pt --out assets/models/$(MODEL_ID)
+
+model-eval: deps dataset
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)/checkpoint.pt --data training/data
+
+# The untrained plumbing bundle of testdata/ (byte-identical on every run).
+model-testdata: apt-deps
+	$(PYTHON) training/export.py --random --out testdata/models/random-tiny
 
 clean:
 	rm -rf bin

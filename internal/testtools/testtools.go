@@ -131,3 +131,18 @@ func StageScript(t testing.TB, name string, script []byte, input any) (dir, scri
 	}
 	return dir, scriptPath, inputPath
 }
+
+// ONNXRuntime returns the path of ONNX Runtime's shared library
+// ($ONNXRUNTIME_SHARED_LIBRARY_PATH, which the Makefile sets after fetching
+// it).
+func ONNXRuntime(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
+	if p == "" {
+		unavailable(t, "ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (libonnxruntime.so.1)")
+	}
+	if _, err := os.Stat(p); err != nil {
+		unavailable(t, "ONNX Runtime library: %v", err)
+	}
+	return p
+}

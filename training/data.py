@@ -1,0 +1,241 @@
+"""Dataset loading, normalisation, window sampling and random constraint masks.
+
+Reads what the Go builder writes under training/data/: features.npy [N,D]
+float32 and clips.json (clip table, captions, classes, optional mean/std).
+All randomness goes through one numpy Generator so a run (and a resumed run)
+is reproducible from its seed.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import layout
+from tokenizer import PAD_ID, UNK_ID, Tokenizer
+
+EPS = 1e-5
+
+# Constraint families and their sampling weights (the rest of the mass is "none").
+MASK_KINDS: List[Tuple[str, float]] = [
+    ("none", 0.40), ("root2d", 0.20), ("end_effector", 0.15), ("fullbody", 0.15), ("prefix", 0.10),
+]
+COMBINE_P = 0.25  # chance that a constrained sample also gets a second, different family
+
+
+class DataError(ValueError):
+    """The dataset files are missing or inconsistent."""
+
+
+@dataclass
+class Clip:
+    id: str
+    split: str
+    start: int
+    frames: int
+    captions: List[str]
+    classes: List[str]
+    mirrored: bool
+
+
+class Dataset:
+    """The clip table plus raw features held in memory (CMU: ~1e5 frames).
+
+    Windows are canonicalised before use (canonicalize()), so the
+    normalisation stats are taken over canonicalised train windows, not the
+    builder's raw-clip stats: those describe a different distribution.
+    """
+
+    def __init__(self, data_dir: str, stats: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> None:
+        meta_path = os.path.join(data_dir, "clips.json")
+        feat_path = os.path.join(data_dir, "features.npy")
+        for p in (meta_path, feat_path):
+            if not os.path.exists(p):
+                raise DataError(f"missing {p} (run the Go dataset builder first)")
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+        feats = np.load(feat_path, mmap_mode="r")
+        if feats.ndim != 2 or feats.dtype != np.float32:
+            raise DataError(f"features.npy must be float32 [N,D], got {feats.dtype} {feats.shape}")
+        layout.check_layout(meta.get("layout") or {}, int(meta.get("dim", feats.shape[1])))
+        if feats.shape[1] != layout.D:
+            raise DataError(f"features.npy has {feats.shape[1]} dims, want {layout.D}")
+        if int(meta.get("fps", layout.FPS)) != layout.FPS:
+            raise DataError(f"dataset fps {meta.get('fps')}, want {layout.FPS}")
+        self.clips = [Clip(c["id"], c.get("split", "train"), int(c["start"]), int(c["frames"]),
+                           list(c.get("captions") or []), list(c.get("classes") or []),
+                           bool(c.get("mirrored", False))) for c in meta["clips"]]
+        for c in self.clips:
+            if c.start < 0 or c.frames <= 0 or c.start + c.frames > feats.shape[0]:
+                raise DataError(f"clip {c.id}: rows [{c.start},{c.start + c.frames}) outside {feats.shape[0]}")
+            if not c.captions:
+                raise DataError(f"clip {c.id} has no caption")
+        self.raw = np.asarray(feats, dtype=np.float32)
+        if not np.all(np.isfinite(self.raw)):
+            raise DataError("features.npy holds NaN or Inf")
+        self.vocabulary_classes = list(meta.get("vocabulary_classes") or [])
+        self.mean, self.std = stats if stats is not None else self.window_stats()
+        if self.mean.shape != (layout.D,) or self.std.shape != (layout.D,):
+            raise DataError(f"mean/std must have {layout.D} values")
+        self.scale = np.sqrt(self.std.astype(np.float64) ** 2 + EPS).astype(np.float32)
+
+    def window_stats(self, windows: int = 4000, frames: int = 120, seed: int = 12345
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+        """Per-dim mean/std over random canonicalised train windows (fixed seed:
+        the same data always gives the same stats, whatever the training seed)."""
+        rng = np.random.default_rng(seed)
+        clips = self.split("train")
+        if not clips:
+            raise DataError("no train clips")
+        total, sq, n = np.zeros(layout.D), np.zeros(layout.D), 0
+        for _ in range(windows):
+            c = clips[int(rng.integers(len(clips)))]
+            t = min(frames, c.frames)
+            s = c.start + int(rng.integers(0, c.frames - t + 1))
+            w = canonicalize(self.raw[s:s + t], rng.uniform(0, 2 * np.pi))
+            total += w.sum(0)
+            sq += (w * w).sum(0)
+            n += t
+        mean = total / n
+        std = np.sqrt(np.maximum(sq / n - mean ** 2, 0.0))
+        return mean.astype(np.float32), std.astype(np.float32)
+
+    def normalize(self, raw: np.ndarray) -> np.ndarray:
+        return ((raw - self.mean) / self.scale).astype(np.float32)
+
+    def split(self, name: str) -> List[Clip]:
+        return [c for c in self.clips if c.split == name]
+
+    def captions(self, split: str = "train") -> List[str]:
+        return [cap for c in self.split(split) for cap in c.captions]
+
+    def classes(self) -> List[str]:
+        """The builder's vocabulary_classes, else the train split's classes by
+        frequency (ties alphabetically)."""
+        if self.vocabulary_classes:
+            return list(self.vocabulary_classes)
+        counts = collections.Counter(k for c in self.split("train") for k in c.classes)
+        return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def yaw_matrix(angle: float) -> np.ndarray:
+    """Rotation by angle about +Y (x' = c x + s z, z' = -s x + c z)."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def canonicalize(raw: np.ndarray, angle: float) -> np.ndarray:
+    """A raw window [T,D] moved so frame 0's smooth root is at x = z = 0, then
+    turned by angle about +Y (float64).
+
+    Clips keep the capture room's coordinates, so without this a window's
+    absolute position would be noise the model cannot predict; the random
+    turn teaches every direction (there is no heading input), so a root path
+    or keyframe may point anywhere. Every block transforms consistently:
+    positions, velocities and rotation columns by the yaw, the heading
+    through its hip vector d = (-cos, sin) in (x, z), contacts not at all.
+    """
+    f = raw.astype(np.float64).copy()
+    r = yaw_matrix(angle)
+    t = f.shape[0]
+    f[:, 0] -= f[0, 0]
+    f[:, 2] -= f[0, 2]
+    root = np.stack([f[:, 0], np.zeros(t), f[:, 2]], -1) @ r.T
+    f[:, 0], f[:, 2] = root[:, 0], root[:, 2]
+    d = np.stack([-f[:, 3], np.zeros(t), f[:, 4]], -1) @ r.T
+    f[:, 3], f[:, 4] = -d[:, 0], d[:, 2]
+    for name, width in (("local_joints_positions", 3), ("velocities", 3), ("global_rot_data", 3)):
+        lo, hi = layout.OFFSETS[name]
+        f[:, lo:hi] = (f[:, lo:hi].reshape(t, -1, width) @ r.T).reshape(t, hi - lo)
+    return f
+
+
+def pick_frames(rng: np.random.Generator, clips: Sequence[Clip], lo: int, hi: int) -> int:
+    """A window length (multiple of 4) for one batch, no longer than the longest clip."""
+    m = layout.FRAME_MULTIPLE
+    longest = max(c.frames for c in clips) // m * m
+    if longest < m:
+        raise DataError("no clip has at least 4 frames")
+    t = int(rng.integers(lo // m, hi // m + 1)) * m
+    return max(m, min(t, longest))
+
+
+class Sampler:
+    """Draws training batches: windows, tokenised captions and constraint masks."""
+
+    def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
+                 word_dropout: float = 0.05) -> None:
+        self.ds, self.tok = ds, tok
+        self.clips = ds.split(split)
+        if not self.clips:
+            raise DataError(f"no clips in split {split!r}")
+        self.lo, self.hi, self.word_dropout = frames_lo, frames_hi, word_dropout
+
+    def batch(self, rng: np.random.Generator, size: int) -> Dict[str, np.ndarray]:
+        t = pick_frames(rng, self.clips, self.lo, self.hi)
+        pool = [c for c in self.clips if c.frames >= t]
+        weights = np.array([c.frames - t + 1 for c in pool], dtype=np.float64)
+        idx = rng.choice(len(pool), size=size, p=weights / weights.sum())
+        x0 = np.empty((size, t, layout.D), np.float32)
+        tokens = np.empty((size, self.tok.max_tokens), np.int64)
+        mask = np.zeros((size, t, layout.D), np.float32)
+        for b, i in enumerate(idx):
+            c = pool[i]
+            s = c.start + int(rng.integers(0, c.frames - t + 1))
+            x0[b] = self.ds.normalize(canonicalize(self.ds.raw[s:s + t], rng.uniform(0, 2 * np.pi)))
+            ids = np.array(self.tok.encode(c.captions[int(rng.integers(len(c.captions)))]))
+            drop = (ids > 2) & (rng.random(ids.shape) < self.word_dropout)
+            tokens[b] = np.where(drop, UNK_ID, ids)
+            mask[b] = random_mask(rng, t)
+        # Pads are masked keys, so trimming to the longest caption changes no output
+        # and saves attention and FF work on up to 23 pad tokens per sample.
+        width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
+        return {"x0": x0, "tokens": tokens[:, :width], "mask": mask}
+
+
+def _frames(rng: np.random.Generator, t: int, most: int) -> np.ndarray:
+    k = int(rng.integers(1, min(most, t) + 1))
+    return rng.choice(t, size=k, replace=False)
+
+
+def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
+    """[T,D] 0/1 mask of one constraint family, with the contract's channel sets."""
+    m = np.zeros((t, layout.D), np.float32)
+    root5 = layout.ROOT_XZ + layout.ROOT_Y + layout.HEADING
+    if kind == "none":
+        return m
+    if kind == "root2d":
+        frames = np.arange(t) if rng.random() < 0.3 else _frames(rng, t, 20)
+        dims = layout.ROOT_XZ + (layout.HEADING if rng.random() < 0.5 else [])
+        m[np.ix_(frames, dims)] = 1
+    elif kind == "fullbody":
+        m[np.ix_(_frames(rng, t, 5), root5 + layout.ALL_POSITION_DIMS)] = 1
+    elif kind == "end_effector":
+        chosen = [j for j in layout.EFFECTOR_JOINTS if rng.random() < 0.5]
+        if not chosen:
+            chosen = [layout.EFFECTOR_JOINTS[int(rng.integers(len(layout.EFFECTOR_JOINTS)))]]
+        for name in chosen:
+            frames = _frames(rng, t, 10)
+            m[np.ix_(frames, root5 + layout.joint_position_dims([name]))] = 1
+    elif kind == "prefix":
+        m[: int(rng.integers(1, min(20, max(1, t // 2)) + 1))] = 1
+    else:
+        raise ValueError(f"unknown constraint family {kind!r}")
+    return m
+
+
+def random_mask(rng: np.random.Generator, t: int) -> np.ndarray:
+    """One sample's mask: a family drawn by MASK_KINDS, sometimes OR'ed with a second."""
+    names = [k for k, _ in MASK_KINDS]
+    probs = np.array([p for _, p in MASK_KINDS])
+    kind = names[int(rng.choice(len(names), p=probs))]
+    m = family_mask(rng, kind, t)
+    if kind != "none" and rng.random() < COMBINE_P:
+        others = [k for k in names[1:] if k != kind]
+        m = np.maximum(m, family_mask(rng, others[int(rng.integers(len(others)))], t))
+    return m
+

@@ -1,0 +1,227 @@
+"""Export a checkpoint to a model bundle the Go host loads.
+
+Bundle = model.json + text_encoder.onnx + denoiser.onnx + vocab.txt, plus
+reference.npz: fixed inputs and the PyTorch outputs for them, so the Go side
+can check that ONNX Runtime reproduces PyTorch (Python has no ONNX runtime
+here, and onnx 1.12 has no reference evaluator).
+
+  /usr/bin/python3 training/export.py --checkpoint training/runs/cmu-small-v1/checkpoint.pt --out assets/models/cmu-small-v1
+  /usr/bin/python3 training/export.py --random --out testdata/models/random-tiny   # untrained, < 1 MB
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Dict, List, Sequence
+
+import numpy as np
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import layout  # noqa: E402
+from diffusion import TRAIN_STEPS  # noqa: E402
+from model import Config, Net  # noqa: E402
+from tokenizer import CLS_ID, MAX_TOKENS, PAD_ID, UNK_ID, Tokenizer, build_vocab  # noqa: E402
+
+OPSET = 17
+DENOISER_INPUTS = ["x", "timestep", "text_embedding", "text_mask", "observed", "observed_mask"]
+DATA_CREDIT = ("The data used in this project was obtained from mocap.cs.cmu.edu. "
+               "The database was created with funding from NSF EIA-0196217.")
+RANDOM_CAPTIONS = ["a person walks forward", "a person runs in a circle", "someone jumps up",
+                   "a man waves his left hand", "a woman kicks with her right foot"]
+
+
+class ExportError(RuntimeError):
+    """The exported graphs do not have the contract's interface."""
+
+
+def _atomic_export(module: torch.nn.Module, args: tuple, path: str, inputs: List[str],
+                   outputs: List[str], axes: Dict[str, Dict[int, str]]) -> None:
+    tmp = path + ".tmp"
+    torch.onnx.export(module, args, tmp, input_names=inputs, output_names=outputs,
+                      dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+    os.replace(tmp, path)
+
+
+def pin_output_dims(path: str, dims: Dict[str, Sequence]) -> None:
+    """Write the static sizes the exporter's shape inference lost (e.g. E of
+    text_embedding) into the graph outputs, so hosts can read them from the file."""
+    m = onnx.load(path)
+    for v in m.graph.output:
+        for d, want in zip(v.type.tensor_type.shape.dim, dims[v.name]):
+            if isinstance(want, int):
+                d.ClearField("dim_param")
+                d.dim_value = want
+            else:
+                d.dim_param = want
+    tmp = path + ".tmp"
+    onnx.save(m, tmp)
+    os.replace(tmp, path)
+
+
+def export_graphs(net: Net, out: str) -> None:
+    """Write text_encoder.onnx and denoiser.onnx with dynamic batch, frames and tokens."""
+    net.eval()
+    e = net.cfg.text_dim
+    tokens = torch.tensor([[CLS_ID, 5, 6, PAD_ID], [CLS_ID, UNK_ID, PAD_ID, PAD_ID]], dtype=torch.int64)
+    tokens = tokens.clamp(max=net.cfg.vocab_size - 1)
+    _atomic_export(net.text, (tokens,), os.path.join(out, "text_encoder.onnx"), ["tokens"],
+                   ["text_embedding", "text_mask"],
+                   {"tokens": {0: "batch", 1: "tokens"}, "text_embedding": {0: "batch", 1: "tokens"},
+                    "text_mask": {0: "batch", 1: "tokens"}})
+    pin_output_dims(os.path.join(out, "text_encoder.onnx"),
+                    {"text_embedding": ("batch", "tokens", e), "text_mask": ("batch", "tokens")})
+    b, t, l = 2, 16, 4
+    args = (torch.randn(b, t, layout.D), torch.tensor([3, 700]), torch.randn(b, l, e),
+            torch.tensor([[1.0, 1, 0, 0], [0, 0, 0, 0]]), torch.randn(b, t, layout.D),
+            (torch.rand(b, t, layout.D) < 0.2).float())
+    frames = {0: "batch", 1: "frames"}
+    _atomic_export(net.denoiser, args, os.path.join(out, "denoiser.onnx"), DENOISER_INPUTS, ["x0"],
+                   {"x": frames, "timestep": {0: "batch"}, "text_embedding": {0: "batch", 1: "tokens"},
+                    "text_mask": {0: "batch", 1: "tokens"}, "observed": frames,
+                    "observed_mask": frames, "x0": frames})
+    pin_output_dims(os.path.join(out, "denoiser.onnx"), {"x0": ("batch", "frames", layout.D)})
+
+
+def _io(graph_io) -> Dict[str, tuple]:
+    """name -> (elem_type, dims as ints or symbolic names)."""
+    out = {}
+    for v in graph_io:
+        tt = v.type.tensor_type
+        out[v.name] = (tt.elem_type, tuple(d.dim_param or d.dim_value for d in tt.shape.dim))
+    return out
+
+
+def check_graphs(out: str, text_dim: int) -> None:
+    """onnx.checker plus the contract's names, dtypes and dynamic axes."""
+    f32, i64 = onnx.TensorProto.FLOAT, onnx.TensorProto.INT64
+    want = {
+        "text_encoder.onnx": ({"tokens": (i64, ("batch", "tokens"))},
+                              {"text_embedding": (f32, ("batch", "tokens", text_dim)),
+                               "text_mask": (f32, ("batch", "tokens"))}),
+        "denoiser.onnx": ({"x": (f32, ("batch", "frames", layout.D)), "timestep": (i64, ("batch",)),
+                           "text_embedding": (f32, ("batch", "tokens", text_dim)),
+                           "text_mask": (f32, ("batch", "tokens")),
+                           "observed": (f32, ("batch", "frames", layout.D)),
+                           "observed_mask": (f32, ("batch", "frames", layout.D))},
+                          {"x0": (f32, ("batch", "frames", layout.D))}),
+    }
+    for name, (ins, outs) in want.items():
+        path = os.path.join(out, name)
+        onnx.checker.check_model(path, full_check=True)
+        m = onnx.load(path)
+        if m.opset_import[0].version != OPSET:
+            raise ExportError(f"{name}: opset {m.opset_import[0].version}, want {OPSET}")
+        got_in, got_out = _io(m.graph.input), _io(m.graph.output)
+        if got_in != ins or got_out != outs:
+            raise ExportError(f"{name}: inputs {got_in} outputs {got_out}, want {ins} {outs}")
+
+
+def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
+               classes: Sequence[str]) -> dict:
+    """The bundle manifest (engine/model/bundle.go is the reference)."""
+    return {
+        "format": "motionstudio-model/1", "id": model_id, "version": "1.0.0",
+        "license": "Apache-2.0 (weights and code of Motion Studio); trained on CMU mocap, see data_credit",
+        "data_credit": DATA_CREDIT,
+        "fps": layout.FPS, "max_frames": layout.MAX_FRAMES, "frame_multiple": cfg.patch,
+        "skeleton": "soma77", "predicted_joints": list(layout.PREDICTED_JOINTS), "unpredicted_fill": "rest",
+        "features": layout.features_object(),
+        "normalization": {"mean": [float(v) for v in mean], "std": [float(v) for v in std], "eps": 1e-5},
+        "diffusion": {"train_steps": TRAIN_STEPS, "schedule": "cosine", "prediction": "x0", "sampler": "ddim",
+                      "eta": 0, "respacing": "kimodo", "default_steps": 50},
+        "guidance": {"default": "separated", "text_weight": 2.0, "constraint_weight": 2.0},
+        "text": {"tokenizer": {"type": "word", "vocab": "vocab.txt", "max_tokens": MAX_TOKENS,
+                               "lowercase": True, "pad_id": PAD_ID, "unk_id": UNK_ID, "cls_id": CLS_ID},
+                 "encoder": "text_encoder.onnx", "embedding_dim": cfg.text_dim, "pooled": False},
+        "denoiser": {"file": "denoiser.onnx", "inputs": list(DENOISER_INPUTS), "output": "x0"},
+        "constraints": ["root2d", "fullbody", "end_effector", "prefix"],
+        "vocabulary_classes": list(classes),
+    }
+
+
+@torch.no_grad()
+def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
+    """Fixed inputs and PyTorch outputs (B=2, T=8; row 1 has no text) for ONNX parity checks."""
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.tensor([tok.encode("a person walks forward")[:6], tok.encode("")[:6]], dtype=torch.int64)
+    emb, tmask = net.text(tokens)
+    emb[1], tmask[1] = 0.0, 0.0  # the CFG "no text" branch
+    x = torch.randn(2, 8, layout.D, generator=g)
+    observed = torch.randn(2, 8, layout.D, generator=g)
+    mask = (torch.rand(2, 8, layout.D, generator=g) < 0.3).float()
+    timestep = torch.tensor([999, 20], dtype=torch.int64)
+    x0 = net.denoiser(x, timestep, emb, tmask, observed, mask)
+    ref_emb, ref_mask = net.text(tokens)
+    tmp = os.path.join(out, "reference.tmp.npz")
+    np.savez(tmp, tokens=tokens.numpy(), text_embedding=ref_emb.numpy(), text_mask=ref_mask.numpy(),
+             x=x.numpy(), timestep=timestep.numpy(), denoiser_text_embedding=emb.numpy(),
+             denoiser_text_mask=tmask.numpy(), observed=observed.numpy(), observed_mask=mask.numpy(),
+             x0=x0.numpy())
+    os.replace(tmp, os.path.join(out, "reference.npz"))
+
+
+def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
+                 out: str, model_id: str) -> None:
+    """Everything the host needs, checked before returning."""
+    os.makedirs(out, exist_ok=True)
+    net.eval()
+    tok = Tokenizer(vocab)
+    tok.save(os.path.join(out, "vocab.txt"))
+    export_graphs(net, out)
+    check_graphs(out, net.cfg.text_dim)
+    write_reference(net, tok, out)
+    tmp = os.path.join(out, "model.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(model_json(model_id, net.cfg, mean, std, classes), f, indent=1)
+        f.write("\n")
+    os.replace(tmp, os.path.join(out, "model.json"))
+
+
+def random_net(vocab_size: int, seed: int) -> Net:
+    """Untrained tiny net of the real interface (E=128 so the host sees the real text width)."""
+    torch.manual_seed(seed)
+    return Net(Config(vocab_size, layout.D, text_dim=128, text_layers=1, text_heads=4, text_ff=32,
+                      d_model=32, layers=1, heads=2, ff=64))
+
+
+def main(argv: List[str] = None) -> int:
+    p = argparse.ArgumentParser(description="export a model bundle")
+    p.add_argument("--checkpoint", default="training/runs/cmu-small-v1/checkpoint.pt")
+    p.add_argument("--out", required=True)
+    p.add_argument("--id", default=None, help="model id (default cmu-small-v1, random-tiny-v1 with --random)")
+    p.add_argument("--weights", choices=["ema", "net"], default="ema")
+    p.add_argument("--random", action="store_true", help="untrained tiny bundle for plumbing tests")
+    p.add_argument("--data", default=None, help="with --random: take vocab, stats, classes from this dataset")
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args(argv)
+    torch.set_num_threads(2)
+    if a.random:
+        if a.data:
+            from data import Dataset
+            ds = Dataset(a.data)
+            vocab, mean, std, classes = build_vocab(ds.captions()), ds.mean, ds.std, ds.classes()
+        else:
+            vocab = build_vocab(RANDOM_CAPTIONS)
+            mean, std = np.zeros(layout.D, np.float32), np.ones(layout.D, np.float32)
+            classes = ["walk", "run", "jump", "wave", "kick"]
+        net = random_net(len(vocab), a.seed)
+        model_id = a.id or "random-tiny-v1"
+    else:
+        state = torch.load(a.checkpoint)
+        net = Net(Config(**state["config"]))
+        net.load_state_dict(state[a.weights])
+        vocab, mean, std, classes = state["vocab"], state["mean"], state["std"], state["classes"]
+        model_id = a.id or "cmu-small-v1"
+    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id)
+    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
+    print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

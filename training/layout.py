@@ -1,0 +1,94 @@
+"""Feature layout of the bundled model (issue 3 contract), in one place.
+
+The Go dataset builder writes features in this order and the Go host reads
+model.json built from these constants, so the trainer checks the dataset's own
+"layout" object against them instead of trusting either side silently.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Sequence
+
+FPS = 30
+FRAME_MULTIPLE = 4
+MAX_FRAMES = 300
+
+PREDICTED_JOINTS: List[str] = [
+    "Hips", "Spine1", "Spine2", "Chest", "Neck1", "Head",
+    "LeftShoulder", "LeftArm", "LeftForeArm", "LeftHand",
+    "RightShoulder", "RightArm", "RightForeArm", "RightHand",
+    "LeftLeg", "LeftShin", "LeftFoot", "LeftToeBase",
+    "RightLeg", "RightShin", "RightFoot", "RightToeBase",
+]
+J = len(PREDICTED_JOINTS)
+CONTACT_JOINTS = ["LeftFoot", "LeftToeBase", "RightFoot", "RightToeBase"]
+EFFECTOR_JOINTS = ["LeftHand", "RightHand", "LeftFoot", "RightFoot"]
+
+BLOCKS: List[tuple] = [
+    ("smooth_root_pos", 3),
+    ("global_root_heading", 2),
+    ("local_joints_positions", 3 * J),
+    ("global_rot_data", 6 * J),
+    ("velocities", 3 * J),
+    ("foot_contacts", 4),
+]
+D = sum(size for _, size in BLOCKS)
+assert D == 12 * J + 9 == 273
+
+
+def block_offsets() -> Dict[str, tuple]:
+    """Start and end dimension of every block, in feature order."""
+    out, at = {}, 0
+    for name, size in BLOCKS:
+        out[name] = (at, at + size)
+        at += size
+    return out
+
+
+OFFSETS = block_offsets()
+ROOT_XZ = [0, 2]
+ROOT_Y = [1]
+HEADING = [3, 4]
+
+
+def joint_position_dims(names: Sequence[str]) -> List[int]:
+    """Dims of local_joints_positions for the named predicted joints."""
+    start = OFFSETS["local_joints_positions"][0]
+    dims: List[int] = []
+    for name in names:
+        j = PREDICTED_JOINTS.index(name)
+        dims.extend(range(start + 3 * j, start + 3 * j + 3))
+    return dims
+
+
+ALL_POSITION_DIMS = list(range(*OFFSETS["local_joints_positions"]))
+
+
+def features_object() -> dict:
+    """The model.json "features" object (also the dataset's layout minus joints)."""
+    return {
+        "dim": D,
+        "blocks": [{"name": n, "size": s} for n, s in BLOCKS],
+        "root_smoothing_sigma_frames": 2,
+        "heading_joints": ["RightLeg", "LeftLeg"],
+        "contact_joints": list(CONTACT_JOINTS),
+        "contact_speed_max": 0.15,
+        "contact_height_max": 0.10,
+    }
+
+
+class LayoutError(ValueError):
+    """The dataset's layout disagrees with the contract this trainer implements."""
+
+
+def check_layout(layout: dict, dim: int) -> None:
+    """Fail loudly when the dataset was built for a different feature layout."""
+    if dim != D:
+        raise LayoutError(f"dataset dim {dim}, contract dim {D}")
+    if not layout:
+        return
+    blocks = [(b.get("name"), b.get("size")) for b in layout.get("blocks", [])]
+    if blocks and blocks != [(n, s) for n, s in BLOCKS]:
+        raise LayoutError(f"dataset blocks {blocks} differ from {BLOCKS}")
+    joints = layout.get("predicted_joints")
+    if joints is not None and list(joints) != PREDICTED_JOINTS:
+        raise LayoutError(f"dataset predicted_joints {joints} differ from {PREDICTED_JOINTS}")

@@ -1,0 +1,177 @@
+"""Text encoder and denoiser, written for clean ONNX export (opset 17).
+
+Attention is hand-written (Linear + matmul + softmax) rather than
+nn.TransformerEncoder: PyTorch 1.13's fused inference fast path and nested
+tensors do not export, and a hand-written layer lets the key-padding mask be
+plain float math (an additive bias), with no data-dependent control flow.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Tuple
+
+import torch
+from torch import Tensor, nn
+
+NEG = -1e9  # additive bias for masked keys; finite so an all-masked row cannot give NaN
+
+
+def sinusoid(pos: Tensor, dim: int) -> Tensor:
+    """Sinusoidal code of float positions [...] -> [..., dim] (sin half, cos half)."""
+    half = dim // 2
+    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(10000.0) / half))
+    ang = pos.to(torch.float32).unsqueeze(-1) * freqs
+    return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
+
+
+def positions(x: Tensor) -> Tensor:
+    """Sinusoidal codes for the sequence axis of x [B,S,d]; S stays dynamic in ONNX."""
+    idx = torch.cumsum(torch.ones_like(x[0, :, 0]), dim=0) - 1.0
+    return sinusoid(idx, x.shape[-1])
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with an additive key bias [B,1,1,S]."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"dim {dim} not divisible by heads {heads}")
+        self.heads, self.head_dim = heads, dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        b, s, d = x.shape
+        qkv = self.qkv(x).reshape(b, s, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + bias
+        y = torch.matmul(torch.softmax(att, dim=-1), v)
+        return self.out(y.transpose(1, 2).reshape(b, s, d))
+
+
+class Layer(nn.Module):
+    """Pre-LayerNorm encoder layer: pre-LN trains stably without long warmups,
+    which matters for short CPU runs."""
+
+    def __init__(self, dim: int, heads: int, ff: int) -> None:
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.att = Attention(dim, heads)
+        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Linear(ff, dim))
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        x = x + self.att(self.ln1(x), bias)
+        return x + self.ff(self.ln2(x))
+
+
+class Stack(nn.Module):
+    """Layers plus the final LayerNorm a pre-LN stack needs."""
+
+    def __init__(self, dim: int, heads: int, ff: int, layers: int) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([Layer(dim, heads, ff) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: Tensor, key_mask: Tensor) -> Tensor:
+        bias = ((1.0 - key_mask) * NEG)[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, bias)
+        return self.norm(x)
+
+
+class TextEncoder(nn.Module):
+    """tokens int64 [B,L] -> text_embedding [B,L,E] (zero on pads), text_mask [B,L]."""
+
+    def __init__(self, vocab_size: int, dim: int = 128, layers: int = 2, heads: int = 4,
+                 ff: int = 512) -> None:
+        super().__init__()
+        self.dim = dim
+        self.embed = nn.Embedding(vocab_size, dim)
+        self.stack = Stack(dim, heads, ff, layers)
+
+    def forward(self, tokens: Tensor) -> Tuple[Tensor, Tensor]:
+        mask = (tokens != 0).to(torch.float32)
+        h = self.embed(tokens) * math.sqrt(self.dim)
+        h = h + positions(h)
+        h = self.stack(h, mask)
+        return h * mask.unsqueeze(-1), mask
+
+
+class Denoiser(nn.Module):
+    """x0 prediction from noisy normalised features, timestep, text and known values.
+
+    Where observed_mask is 1 the output is the observed value itself; the
+    network predicts the rest, which must agree with it.
+
+    Sequence = [L text tokens, 1 timestep token, T/patch motion tokens]. Motion
+    tokens get sinusoidal positions counted from 0 and text tokens keep the
+    positions the text encoder gave them, so the result does not depend on how
+    many pad slots the host appends (pads are masked keys); a learned type
+    vector tells text, timestep and motion tokens apart.
+    """
+
+    def __init__(self, features: int, text_dim: int = 128, dim: int = 256, layers: int = 4,
+                 heads: int = 4, ff: int = 1024, patch: int = 4) -> None:
+        super().__init__()
+        self.features, self.dim, self.patch = features, dim, patch
+        self.inp = nn.Linear(2 * features * patch, dim)
+        self.text = nn.Linear(text_dim, dim)
+        self.time = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.kind = nn.Parameter(torch.zeros(3, dim))
+        nn.init.normal_(self.kind, std=0.02)
+        self.stack = Stack(dim, heads, ff, layers)
+        self.outp = nn.Linear(dim, features * patch)
+
+    def forward(self, x: Tensor, timestep: Tensor, text_embedding: Tensor, text_mask: Tensor,
+                observed: Tensor, observed_mask: Tensor) -> Tensor:
+        b, t, d = x.shape
+        x_in = x * (1.0 - observed_mask) + observed * observed_mask
+        m = torch.cat([x_in, observed_mask], dim=-1).reshape(b, -1, 2 * d * self.patch)
+        m = self.inp(m)
+        m = m + positions(m) + self.kind[2]
+        txt = self.text(text_embedding) + self.kind[0]
+        tim = self.time(sinusoid(timestep, self.dim)).unsqueeze(1) + self.kind[1]
+        seq = torch.cat([txt, tim, m], dim=1)
+        ones = torch.ones_like(seq[:, txt.shape[1]:, 0])  # timestep + motion keys: never masked
+        key_mask = torch.cat([text_mask, ones], dim=1)
+        h = self.stack(seq, key_mask)
+        h = h[:, txt.shape[1] + 1:]
+        out = self.outp(h).reshape(b, t, d)
+        # Known entries are returned as given: a 256-wide token cannot pass 4x273
+        # values through exactly, and constraints and stitching prefixes must hold.
+        return out * (1.0 - observed_mask) + observed * observed_mask
+
+
+def count_params(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@dataclass
+class Config:
+    """Architecture hyper-parameters, stored in every checkpoint to rebuild the net."""
+
+    vocab_size: int
+    features: int = 273
+    text_dim: int = 128
+    text_layers: int = 2
+    text_heads: int = 4
+    text_ff: int = 512
+    d_model: int = 256
+    layers: int = 4
+    heads: int = 4
+    ff: int = 1024
+    patch: int = 4
+
+
+class Net(nn.Module):
+    """Text encoder and denoiser trained together (one optimiser, one EMA)."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.text = TextEncoder(cfg.vocab_size, cfg.text_dim, cfg.text_layers, cfg.text_heads, cfg.text_ff)
+        self.denoiser = Denoiser(cfg.features, cfg.text_dim, cfg.d_model, cfg.layers, cfg.heads,
+                                 cfg.ff, cfg.patch)

@@ -1,0 +1,204 @@
+import json
+import os
+import shutil
+import unittest
+
+import numpy as np
+
+import common
+import layout
+from data import (COMBINE_P, MASK_KINDS, DataError, Dataset, Sampler, canonicalize, family_mask,
+                  pick_frames, random_mask, yaw_matrix)
+import fk
+from tokenizer import CLS_ID, Tokenizer, build_vocab
+
+
+class LayoutTest(unittest.TestCase):
+    def test_offsets(self):
+        o = layout.OFFSETS
+        self.assertEqual(o["local_joints_positions"], (5, 71))
+        self.assertEqual(o["global_rot_data"], (71, 203))
+        self.assertEqual(o["velocities"], (203, 269))
+        self.assertEqual(o["foot_contacts"], (269, 273))
+        self.assertEqual(layout.joint_position_dims(["LeftHand"]), [32, 33, 34])  # joint 9
+
+    def test_check_layout(self):
+        good = dict(layout.features_object(), predicted_joints=layout.PREDICTED_JOINTS)
+        layout.check_layout(good, 273)
+        bad_joints = dict(good, predicted_joints=list(reversed(layout.PREDICTED_JOINTS)))
+        bad_blocks = dict(good, blocks=[{"name": "velocities", "size": 66}])
+        for lay, dim in [(good, 369), (bad_joints, 273), (bad_blocks, 273)]:
+            with self.assertRaises(layout.LayoutError):
+                layout.check_layout(lay, dim)
+
+
+class DatasetTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = common.synthetic_dataset()
+        cls.ds = Dataset(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def test_stats_are_over_canonical_windows_and_fixed(self):
+        ds = self.ds
+        self.assertEqual(ds.std.shape, (layout.D,))
+        np.testing.assert_array_equal(ds.mean, Dataset(self.dir).mean)  # fixed seed: reproducible
+        # uniform random yaw: x/z means vanish, heading cos/sin means vanish
+        self.assertLess(abs(float(ds.mean[3])), 0.1)
+        self.assertLess(abs(float(ds.mean[4])), 0.1)
+        raw = ds.raw[ds.split("train")[0].start]
+        np.testing.assert_allclose(ds.normalize(raw), (raw - ds.mean) / np.sqrt(ds.std ** 2 + 1e-5), rtol=1e-5)
+        self.assertEqual(sorted(ds.classes()), ["jump", "run", "walk"])
+
+    def test_stats_override(self):
+        ds = Dataset(self.dir, stats=(np.ones(layout.D, np.float32), np.full(layout.D, 2.0, np.float32)))
+        self.assertEqual(float(ds.mean[0]), 1.0)
+        self.assertAlmostEqual(float(ds.scale[5]), np.sqrt(4 + 1e-5), places=6)
+        with self.assertRaises(DataError):
+            Dataset(self.dir, stats=(np.ones(3, np.float32), np.ones(3, np.float32)))
+
+    def test_bad_files(self):
+        d = common.synthetic_dataset(clips=6, frames=40)
+        with open(os.path.join(d, "clips.json")) as f:
+            meta = json.load(f)
+        cases = {
+            "out of range": lambda m: m["clips"][0].update(start=10 ** 6),
+            "no caption": lambda m: m["clips"][0].update(captions=[]),
+            "wrong fps": lambda m: m.update(fps=60),
+            "wrong dim": lambda m: m.update(dim=369),
+        }
+        for name, edit in cases.items():
+            with self.subTest(name):
+                m = json.loads(json.dumps(meta))
+                edit(m)
+                with open(os.path.join(d, "clips.json"), "w") as f:
+                    json.dump(m, f)
+                with self.assertRaises(ValueError):
+                    Dataset(d)
+        os.remove(os.path.join(d, "features.npy"))
+        with self.assertRaises(DataError):
+            Dataset(d)
+        shutil.rmtree(d)
+
+    def test_batch(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        s = Sampler(self.ds, tok, "train", 40, 80)
+        rng = np.random.default_rng(0)
+        lengths = set()
+        for _ in range(20):
+            b = s.batch(rng, 5)
+            n, t, d = b["x0"].shape
+            self.assertEqual((n, d), (5, layout.D))
+            self.assertEqual(t % 4, 0)
+            self.assertTrue(40 <= t <= 80)
+            lengths.add(t)
+            self.assertEqual(b["mask"].shape, b["x0"].shape)
+            self.assertTrue(np.all(b["tokens"][:, 0] == CLS_ID))
+            self.assertLessEqual(b["tokens"].shape[1], tok.max_tokens)
+        self.assertGreater(len(lengths), 3)
+        # every window starts at the origin (smooth root x, z of frame 0)
+        raw = b["x0"] * self.ds.scale + self.ds.mean
+        np.testing.assert_allclose(raw[:, 0, [0, 2]], 0.0, atol=1e-4)
+        # the y-up dims of a window are a verbatim slice of one clip
+        rows = self.ds.raw[:, 1]
+        hit = [i for i in range(len(rows) - t + 1) if np.allclose(rows[i:i + t], raw[0, :, 1], atol=1e-4)]
+        self.assertEqual(len(hit), 1)
+
+    def test_pick_frames_caps_at_longest_clip(self):
+        rng = np.random.default_rng(0)
+        self.assertEqual(pick_frames(rng, self.ds.split("train"), 200, 200), 100)
+
+
+def consistent_features(t: int = 10, seed: int = 0) -> np.ndarray:
+    """Raw features whose blocks agree with each other (built by FK, as the Go builder does)."""
+    rng = np.random.default_rng(seed)
+    f = np.zeros((t, layout.D))
+    lo = layout.OFFSETS["global_rot_data"][0]
+    for j in range(layout.J):
+        q = np.linalg.qr(rng.normal(size=(t, 3, 3)))[0]
+        q *= np.sign(np.linalg.det(q))[:, None, None]
+        f[:, lo + 6 * j:lo + 6 * j + 3], f[:, lo + 6 * j + 3:lo + 6 * j + 6] = q[..., 0], q[..., 1]
+    f[:, 0], f[:, 2] = np.cumsum(rng.normal(size=t)) + 3.0, np.cumsum(rng.normal(size=t)) - 2.0
+    lp = layout.OFFSETS["local_joints_positions"][0]
+    f[:, lp:lp + 3] = rng.normal(scale=0.05, size=(t, 3)) + [0, 0.9, 0]
+    world = fk.world_positions(f)
+    local = world - np.stack([f[:, 0], np.zeros(t), f[:, 2]], -1)[:, None]
+    f[:, lp:lp + 3 * layout.J] = local.reshape(t, -1)
+    names = layout.PREDICTED_JOINTS
+    d = world[:, names.index("RightLeg")] - world[:, names.index("LeftLeg")]
+    th = np.arctan2(d[:, 2], -d[:, 0])
+    f[:, 3], f[:, 4] = np.cos(th), np.sin(th)
+    vel = np.diff(world, axis=0, append=world[-1:]) * 30
+    vel[-1] = vel[-2]
+    vlo = layout.OFFSETS["velocities"][0]
+    f[:, vlo:vlo + 3 * layout.J] = vel.reshape(t, -1)
+    f[:, -4:] = rng.integers(0, 2, size=(t, 4))
+    return f
+
+
+class CanonicalizeTest(unittest.TestCase):
+    def check_consistent(self, f: np.ndarray) -> None:
+        world = fk.world_positions(f)
+        np.testing.assert_allclose(world, fk.target_positions(f), atol=1e-9)
+        names = layout.PREDICTED_JOINTS
+        d = world[:, names.index("RightLeg")] - world[:, names.index("LeftLeg")]
+        th = np.arctan2(d[:, 2], -d[:, 0])
+        np.testing.assert_allclose(f[:, 3], np.cos(th), atol=1e-9)
+        np.testing.assert_allclose(f[:, 4], np.sin(th), atol=1e-9)
+        vlo = layout.OFFSETS["velocities"][0]
+        vel = f[:, vlo:vlo + 3 * layout.J].reshape(len(f), -1, 3)
+        np.testing.assert_allclose(vel[:-1], np.diff(world, axis=0) * 30, atol=1e-9)
+
+    def test_blocks_stay_consistent(self):
+        f = consistent_features()
+        self.check_consistent(f)  # the fixture itself
+        for angle in (0.0, 0.7, np.pi, -2.0):
+            with self.subTest(angle=angle):
+                g = canonicalize(f, angle)
+                np.testing.assert_allclose(g[0, [0, 2]], 0.0, atol=1e-12)
+                self.check_consistent(g)
+                np.testing.assert_array_equal(g[:, -4:], f[:, -4:])
+                np.testing.assert_allclose(g[:, 1], f[:, 1])
+                # world positions turned by the yaw about the first frame's root
+                o = np.array([f[0, 0], 0, f[0, 2]])
+                want = (fk.world_positions(f) - o) @ yaw_matrix(angle).T
+                np.testing.assert_allclose(fk.world_positions(g), want, atol=1e-9)
+
+
+class MaskTest(unittest.TestCase):
+    def dims_and_frames(self, m):
+        return set(np.where(m.any(0))[0]), set(np.where(m.any(1))[0])
+
+    def test_family_channels(self):
+        rng = np.random.default_rng(3)
+        root5 = {0, 1, 2, 3, 4}
+        eff = set(layout.ROOT_XZ + layout.ROOT_Y + layout.HEADING +
+                  layout.joint_position_dims(layout.EFFECTOR_JOINTS))
+        for _ in range(50):
+            dims, frames = self.dims_and_frames(family_mask(rng, "root2d", 60))
+            self.assertTrue({0, 2} <= dims <= {0, 2, 3, 4})
+            dims, frames = self.dims_and_frames(family_mask(rng, "fullbody", 60))
+            self.assertEqual(dims, root5 | set(range(5, 71)))
+            self.assertLessEqual(len(frames), 5)
+            dims, _ = self.dims_and_frames(family_mask(rng, "end_effector", 60))
+            self.assertTrue(root5 < dims <= eff)
+            m = family_mask(rng, "prefix", 60)
+            _, frames = self.dims_and_frames(m)
+            k = len(frames)
+            self.assertEqual(frames, set(range(k)))
+            self.assertTrue(np.all(m[:k] == 1))
+            self.assertFalse(family_mask(rng, "none", 60).any())
+
+    def test_family_frequencies(self):
+        rng = np.random.default_rng(4)
+        n = 4000
+        empty = sum(not random_mask(rng, 40).any() for _ in range(n))
+        self.assertAlmostEqual(empty / n, dict(MASK_KINDS)["none"], delta=0.03)
+        self.assertGreater(COMBINE_P, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

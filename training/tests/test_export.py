@@ -1,0 +1,106 @@
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+import numpy as np
+import onnx
+import torch
+
+import common
+import export
+import layout
+import train
+from model import Config, Net
+from tokenizer import Tokenizer
+
+
+class RandomBundleTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.out = tempfile.mkdtemp(prefix="mbundle-")
+        assert export.main(["--random", "--out", cls.out]) == 0
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.out)
+
+    def test_files_and_size(self):
+        files = sorted(os.listdir(self.out))
+        self.assertEqual(files, ["denoiser.onnx", "model.json", "reference.npz", "text_encoder.onnx", "vocab.txt"])
+        total = sum(os.path.getsize(os.path.join(self.out, f)) for f in files)
+        self.assertLess(total, 1 << 20)
+
+    def test_model_json(self):
+        with open(os.path.join(self.out, "model.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["format"], "motionstudio-model/1")
+        self.assertEqual(m["id"], "random-tiny-v1")
+        self.assertEqual((m["fps"], m["max_frames"], m["frame_multiple"]), (30, 300, 4))
+        self.assertEqual(m["predicted_joints"], layout.PREDICTED_JOINTS)
+        self.assertEqual(m["features"]["dim"], 273)
+        self.assertEqual(sum(b["size"] for b in m["features"]["blocks"]), 273)
+        self.assertEqual([b["name"] for b in m["features"]["blocks"]],
+                         ["smooth_root_pos", "global_root_heading", "local_joints_positions", "global_rot_data",
+                          "velocities", "foot_contacts"])
+        self.assertEqual(len(m["normalization"]["mean"]), 273)
+        self.assertEqual(len(m["normalization"]["std"]), 273)
+        self.assertEqual(m["normalization"]["eps"], 1e-5)
+        self.assertEqual(m["diffusion"], {"train_steps": 1000, "schedule": "cosine", "prediction": "x0",
+                                          "sampler": "ddim", "eta": 0, "respacing": "kimodo", "default_steps": 50})
+        self.assertEqual(m["guidance"], {"default": "separated", "text_weight": 2.0, "constraint_weight": 2.0})
+        tk = m["text"]["tokenizer"]
+        self.assertEqual((tk["pad_id"], tk["unk_id"], tk["cls_id"], tk["max_tokens"]), (0, 1, 2, 24))
+        self.assertEqual((m["text"]["encoder"], m["text"]["embedding_dim"], m["text"]["pooled"]),
+                         ("text_encoder.onnx", 128, False))
+        self.assertEqual(m["denoiser"]["inputs"], ["x", "timestep", "text_embedding", "text_mask", "observed",
+                                                   "observed_mask"])
+        self.assertEqual(m["constraints"], ["root2d", "fullbody", "end_effector", "prefix"])
+        self.assertIn("mocap.cs.cmu.edu", m["data_credit"])
+
+    def test_graph_interface(self):
+        export.check_graphs(self.out, 128)  # raises on a wrong name, dtype or axis
+        m = onnx.load(os.path.join(self.out, "denoiser.onnx"))
+        self.assertEqual(m.opset_import[0].version, 17)
+
+    def test_check_graphs_rejects_wrong_width(self):
+        with self.assertRaises(export.ExportError):
+            export.check_graphs(self.out, 64)
+
+
+class TrainedBundleTest(unittest.TestCase):
+    def test_checkpoint_export_and_reference(self):
+        data = common.synthetic_dataset(clips=6, frames=48)
+        tmp = tempfile.mkdtemp(prefix="mexp-")
+        run = os.path.join(tmp, "run")
+        assert train.main(["--data", data, "--out", run, "--small", "--steps", "3", "--batch", "4",
+                           "--frames-min", "16", "--frames-max", "32", "--threads", "1"]) == 0
+        out = os.path.join(tmp, "bundle")
+        assert export.main(["--checkpoint", os.path.join(run, train.CHECKPOINT), "--out", out]) == 0
+        state = torch.load(os.path.join(run, train.CHECKPOINT))
+        with open(os.path.join(out, "model.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["id"], "cmu-small-v1")
+        np.testing.assert_allclose(m["normalization"]["mean"], state["mean"], rtol=1e-6)
+        self.assertEqual(sorted(m["vocabulary_classes"]), ["jump", "run", "walk"])
+        self.assertEqual(Tokenizer.load(os.path.join(out, "vocab.txt")).vocab, state["vocab"])
+        # reference.npz holds what the EMA weights compute for its inputs
+        net = Net(Config(**state["config"])).eval()
+        net.load_state_dict(state["ema"])
+        ref = np.load(os.path.join(out, "reference.npz"))
+        with torch.no_grad():
+            emb, mask = net.text(torch.from_numpy(ref["tokens"]))
+            x0 = net.denoiser(*(torch.from_numpy(ref[k]) for k in
+                                ["x", "timestep", "denoiser_text_embedding", "denoiser_text_mask",
+                                 "observed", "observed_mask"]))
+        np.testing.assert_allclose(emb.numpy(), ref["text_embedding"], atol=1e-5)
+        np.testing.assert_array_equal(mask.numpy(), ref["text_mask"])
+        np.testing.assert_allclose(x0.numpy(), ref["x0"], atol=1e-5)
+        self.assertEqual(float(np.abs(ref["denoiser_text_mask"][1]).max()), 0.0)
+        shutil.rmtree(tmp)
+        shutil.rmtree(data)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,105 @@
+import unittest
+
+import torch
+
+import common  # noqa: F401
+import layout
+from model import Config, Net, count_params
+
+
+def tiny() -> Net:
+    torch.manual_seed(0)
+    return Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
+
+
+def inputs(b=2, t=12, l=5, e=16, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return dict(x=torch.randn(b, t, layout.D, generator=g), timestep=torch.randint(0, 1000, (b,), generator=g),
+                text_embedding=torch.randn(b, l, e, generator=g), text_mask=torch.ones(b, l),
+                observed=torch.randn(b, t, layout.D, generator=g),
+                observed_mask=(torch.rand(b, t, layout.D, generator=g) < 0.3).float())
+
+
+class TextEncoderTest(unittest.TestCase):
+    def test_shapes_mask_and_pad_invariance(self):
+        net = tiny()
+        short = torch.tensor([[2, 5, 6], [2, 7, 0]])
+        long = torch.cat([short, torch.zeros(2, 9, dtype=torch.int64)], dim=1)
+        with torch.no_grad():
+            e1, m1 = net.text(short)
+            e2, m2 = net.text(long)
+        self.assertEqual(tuple(e1.shape), (2, 3, 16))
+        self.assertEqual(m1.tolist(), [[1, 1, 1], [1, 1, 0]])
+        self.assertTrue(torch.allclose(e1, e2[:, :3], atol=1e-5), "pads must not change real tokens")
+        self.assertEqual(float(e2[:, 3:].abs().max()), 0.0, "pad embeddings are zero")
+        self.assertEqual(float(e1[1, 2].abs().max()), 0.0)
+
+
+class DenoiserTest(unittest.TestCase):
+    def test_shape(self):
+        net = tiny()
+        with torch.no_grad():
+            out = net.denoiser(**inputs(b=3, t=16))
+        self.assertEqual(tuple(out.shape), (3, 16, layout.D))
+
+    def test_all_zero_text_mask_is_finite_and_ignores_text(self):
+        net = tiny()
+        a = inputs()
+        a["text_mask"] = torch.zeros_like(a["text_mask"])
+        b = dict(a, text_embedding=torch.randn_like(a["text_embedding"]))
+        with torch.no_grad():
+            ya, yb = net.denoiser(**a), net.denoiser(**b)
+        self.assertTrue(torch.isfinite(ya).all())
+        self.assertTrue(torch.allclose(ya, yb, atol=1e-6))
+
+    def test_text_padding_does_not_change_output(self):
+        net = tiny()
+        a = inputs(l=4)
+        a["text_mask"][1, 2:] = 0
+        b = dict(a, text_embedding=torch.cat([a["text_embedding"], torch.randn(2, 6, 16)], 1),
+                 text_mask=torch.cat([a["text_mask"], torch.zeros(2, 6)], 1))
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(net.denoiser(**a), net.denoiser(**b), atol=1e-5))
+
+    def test_text_changes_output(self):
+        net = tiny()
+        a = inputs()
+        b = dict(a, text_embedding=torch.randn_like(a["text_embedding"]))
+        with torch.no_grad():
+            self.assertGreater(float((net.denoiser(**a) - net.denoiser(**b)).abs().max()), 1e-4)
+
+    def test_known_entries_replace_noisy_input(self):
+        net = tiny()
+        a = inputs()
+        m = a["observed_mask"]
+        b = dict(a, x=a["x"] * (1 - m) + 123.0 * m)  # change x only where values are known
+        c = dict(a, observed=a["observed"] + (1 - m) * 50.0)  # change observed only where unknown
+        with torch.no_grad():
+            y = net.denoiser(**a)
+            self.assertTrue(torch.allclose(y, net.denoiser(**b), atol=1e-5))
+            self.assertTrue(torch.allclose(y, net.denoiser(**c), atol=1e-5))
+
+    def test_known_entries_are_returned_exactly(self):
+        net = tiny()
+        a = inputs()
+        m = a["observed_mask"].bool()
+        with torch.no_grad():
+            y = net.denoiser(**a)
+        self.assertTrue(torch.equal(y[m], a["observed"][m]))
+        self.assertGreater(float((y[~m] - a["x"][~m]).abs().mean()), 0.1)
+
+    def test_batch_rows_independent(self):
+        net = tiny()
+        a = inputs(b=3)
+        one = {k: v[1:2] for k, v in a.items()}
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(net.denoiser(**a)[1:2], net.denoiser(**one), atol=1e-5))
+
+    def test_default_size(self):
+        net = Net(Config(500))
+        self.assertEqual(count_params(net.denoiser), 4_164_932)
+        self.assertLess(count_params(net.text), 600_000)
+
+
+if __name__ == "__main__":
+    unittest.main()

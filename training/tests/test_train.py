@@ -1,0 +1,69 @@
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+import torch
+
+import common
+import train
+
+ARGS = ["--small", "--batch", "8", "--frames-min", "40", "--frames-max", "80", "--lr", "2e-3", "--warmup", "5",
+        "--log-every", "5", "--val-every", "10", "--ckpt-every", "1000", "--threads", "1", "--seed", "3"]
+
+
+def run(data: str, out: str, *extra: str) -> None:
+    assert train.main(["--data", data, "--out", out] + ARGS + list(extra)) == 0
+
+
+def log(out: str):
+    with open(os.path.join(out, "log.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+class TrainTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = common.synthetic_dataset(clips=12, frames=100)
+        cls.tmp = tempfile.mkdtemp(prefix="mtrain-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.data)
+        shutil.rmtree(cls.tmp)
+
+    def test_loss_falls_and_resume_is_exact(self):
+        straight = os.path.join(self.tmp, "straight")
+        run(self.data, straight, "--steps", "60")
+        recs = log(straight)
+        self.assertEqual(recs[-1]["step"], 60)
+        self.assertLess(recs[-1]["loss"], 0.8 * recs[0]["loss"], recs)
+        self.assertIn("val_loss", recs[-1])
+        self.assertIn("val_fk_known_err_m", recs[-1])
+
+        chunked = os.path.join(self.tmp, "chunked")
+        run(self.data, chunked, "--steps", "60", "--stop-at", "25")
+        self.assertEqual(torch.load(os.path.join(chunked, train.CHECKPOINT))["step"], 25)
+        run(self.data, chunked, "--steps", "60")
+        a = torch.load(os.path.join(straight, train.CHECKPOINT))
+        b = torch.load(os.path.join(chunked, train.CHECKPOINT))
+        self.assertEqual(b["step"], 60)
+        for k in a["net"]:
+            self.assertTrue(torch.equal(a["net"][k], b["net"][k]), k)
+            self.assertTrue(torch.equal(a["ema"][k], b["ema"][k]), k)
+        self.assertEqual(a["vocab"], b["vocab"])
+
+
+class ScheduleTest(unittest.TestCase):
+    def test_lr(self):
+        a = train.parse_args(["--lr", "1e-3", "--warmup", "10", "--steps", "110"])
+        self.assertAlmostEqual(train.lr_at(0, a), 1e-4)
+        self.assertAlmostEqual(train.lr_at(9, a), 1e-3)
+        self.assertAlmostEqual(train.lr_at(10, a), 1e-3)
+        self.assertAlmostEqual(train.lr_at(110, a), 1e-4)
+        self.assertAlmostEqual(train.lr_at(60, a), 0.55e-3)
+
+
+if __name__ == "__main__":
+    unittest.main()
