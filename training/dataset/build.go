@@ -16,6 +16,7 @@ import (
 
 	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
@@ -250,7 +251,7 @@ func Build(cfg Config) (*Summary, error) {
 	sum.FeaturesPath = filepath.Join(cfg.OutDir, "features.npy")
 	sum.ClipsIndexPath = filepath.Join(cfg.OutDir, "clips.json")
 	if err := atomicfile.WriteFile(sum.FeaturesPath, func(w io.Writer) error {
-		return writeNPY(w, idx.Dim, feats)
+		return npy.WriteFloat32Rows(w, idx.Dim, feats)
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBuild, err)
 	}

@@ -63,7 +63,7 @@ aclstm_cgspeed_daz_dance/misc_standard.bvh,tpose_template,31,90,0.03333,,,,1
 	return dir
 }
 
-// readNPY reads a 2-D little-endian float32 NPY file as written by writeNPY.
+// readNPY reads a 2-D little-endian float32 NPY file as written by npy.WriteFloat32Rows.
 func readNPY(t *testing.T, path string) (rows, cols int, data []float32) {
 	t.Helper()
 	b, err := os.ReadFile(path)

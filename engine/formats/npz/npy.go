@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
 	"codeberg.org/sbinet/npyio/npy"
+
+	npyfmt "github.com/motionstudio/studio/engine/formats/npy"
 )
 
 // chunkSize is the streaming buffer: big enough that the per-write cost of
@@ -80,7 +81,7 @@ func (a *archive) array(key, descr string, shape []int, fill rowFunc) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(npyHeader(descr, shape)); err != nil {
+	if _, err := w.Write(npyfmt.Header(descr, shape...)); err != nil {
 		return fmt.Errorf("npz: %s: %w", key, err)
 	}
 	per := max(1, chunkSize/max(rowBytes, 1)) // rows per chunk
@@ -155,35 +156,6 @@ func (a *archive) close() error {
 		return fmt.Errorf("npz: %w", err)
 	}
 	return nil
-}
-
-// npyHeader returns an NPY format 1.0 header for a little-endian C-ordered
-// array, padded with spaces so the data starts at a multiple of 64 bytes,
-// as NumPy's own writer does (it lets np.load memory-map aligned data).
-func npyHeader(descr string, shape []int) []byte {
-	d := make([]byte, 0, 128)
-	d = append(d, "{'descr': '"...)
-	d = append(d, descr...)
-	d = append(d, "', 'fortran_order': False, 'shape': ("...)
-	for i, n := range shape {
-		if i > 0 {
-			d = append(d, ", "...)
-		}
-		d = strconv.AppendInt(d, int64(n), 10)
-	}
-	if len(shape) == 1 {
-		d = append(d, ',')
-	}
-	d = append(d, "), }"...)
-	const prefix = 10 // magic, version, uint16 length
-	for (prefix+len(d)+1)%64 != 0 {
-		d = append(d, ' ')
-	}
-	d = append(d, '\n')
-	h := make([]byte, prefix, prefix+len(d))
-	copy(h, "\x93NUMPY\x01\x00")
-	binary.LittleEndian.PutUint16(h[8:], uint16(len(d)))
-	return append(h, d...)
 }
 
 // itemSize is the byte size of the dtypes array writes.

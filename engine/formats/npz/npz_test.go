@@ -16,6 +16,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 	"github.com/go-gl/mathgl/mgl64"
 
+	npyfmt "github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/motion"
 )
 
@@ -316,7 +317,7 @@ func TestNPYHeader(t *testing.T) {
 		{"<f8", nil, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }"},
 	}
 	for _, c := range cases {
-		h := npyHeader(c.descr, c.shape)
+		h := npyfmt.Header(c.descr, c.shape...)
 		if len(h)%64 != 0 {
 			t.Errorf("%v: header of %d bytes is not 64-byte aligned", c.shape, len(h))
 		}

@@ -1,4 +1,7 @@
-package dataset
+// Package npy writes NumPy's NPY 1.0 format for what npyio handles slowly:
+// large float32 arrays streamed from slices (npyio reflects over every
+// element). The NPZ writer and the training dataset builder share it.
+package npy
 
 import (
 	"encoding/binary"
@@ -8,16 +11,14 @@ import (
 	"strconv"
 )
 
-// The NPY writer is our own: engine/formats/npz has one, but its header and
-// streaming helpers are unexported and tied to its zip archive, and npyio
-// reflects over every element of a value held whole. Here a 2-D float32
-// array is streamed row block by row block.
-
-// npyHeader returns an NPY 1.0 header for a little-endian C-ordered float32
-// array of the given shape, padded with spaces so the data starts at a
-// multiple of 64 bytes, as NumPy writes it.
-func npyHeader(shape ...int) []byte {
-	d := []byte("{'descr': '<f4', 'fortran_order': False, 'shape': (")
+// Header returns an NPY format 1.0 header for a little-endian C-ordered
+// array, padded with spaces so the data starts at a multiple of 64 bytes,
+// as NumPy's own writer does (it lets np.load memory-map aligned data).
+func Header(descr string, shape ...int) []byte {
+	d := make([]byte, 0, 128)
+	d = append(d, "{'descr': '"...)
+	d = append(d, descr...)
+	d = append(d, "', 'fortran_order': False, 'shape': ("...)
 	for i, n := range shape {
 		if i > 0 {
 			d = append(d, ", "...)
@@ -28,7 +29,7 @@ func npyHeader(shape ...int) []byte {
 		d = append(d, ',')
 	}
 	d = append(d, "), }"...)
-	const prefix = 10 // magic, version, uint16 header length
+	const prefix = 10 // magic, version, uint16 length
 	for (prefix+len(d)+1)%64 != 0 {
 		d = append(d, ' ')
 	}
@@ -39,9 +40,9 @@ func npyHeader(shape ...int) []byte {
 	return append(h, d...)
 }
 
-// writeNPY writes the float32 matrix formed by concatenating parts (each a
+// WriteFloat32Rows writes the float32 matrix formed by concatenating parts (each a
 // whole number of rows of width cols) as one [rows, cols] NPY array.
-func writeNPY(w io.Writer, cols int, parts [][]float32) error {
+func WriteFloat32Rows(w io.Writer, cols int, parts [][]float32) error {
 	rows := 0
 	for i, p := range parts {
 		if len(p)%cols != 0 {
@@ -49,7 +50,7 @@ func writeNPY(w io.Writer, cols int, parts [][]float32) error {
 		}
 		rows += len(p) / cols
 	}
-	if _, err := w.Write(npyHeader(rows, cols)); err != nil {
+	if _, err := w.Write(Header("<f4", rows, cols)); err != nil {
 		return err
 	}
 	buf := make([]byte, 0, 1<<16)
