@@ -11,6 +11,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
@@ -278,5 +279,30 @@ func TestBundleSizes(t *testing.T) {
 		if total > limit {
 			t.Errorf("%s: %d bytes, over %d", dir, total, limit)
 		}
+	}
+}
+
+// The embedded copy of the bundled model loads as a bundle, tokenizer too.
+func TestEmbeddedBundle(t *testing.T) {
+	fsys, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadManifestFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != models.DefaultID {
+		t.Errorf("embedded bundle id %q, want %q", m.ID, models.DefaultID)
+	}
+	tok, err := LoadTokenizer(fsys, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := tok.Unknown("a person walks forward"); len(u) != 0 {
+		t.Errorf("the bundled vocabulary lacks %v", u)
+	}
+	if _, err := models.Bundle("no-such-model"); err == nil {
+		t.Error("an unknown id loaded")
 	}
 }
