@@ -75,14 +75,23 @@ func putVec(f []float32, v mgl64.Vec3) {
 	f[0], f[1], f[2] = float32(v[0]), float32(v[1]), float32(v[2])
 }
 
-// putMat stores the rotation matrix of q row-major, the order NumPy reads
-// a trailing (3,3): element [r,c] = R[r][c].
+// putMat stores the rotation matrix of the unit quaternion q row-major, the
+// order NumPy reads a trailing (3,3): element [r,c] = R[r][c]. It is
+// motion.QuatToMat3 written out for unit input (the writer made the clip
+// unit with Motion.Unit): that one divides by |q|² and does not inline, and
+// this runs twice per joint per frame — 8 ms of a 10k-frame export.
 func putMat(f []float32, q mgl64.Quat) {
 	_ = f[8]
-	m := motion.QuatToMat3(q) // column-major
-	f[0], f[1], f[2] = float32(m[0]), float32(m[3]), float32(m[6])
-	f[3], f[4], f[5] = float32(m[1]), float32(m[4]), float32(m[7])
-	f[6], f[7], f[8] = float32(m[2]), float32(m[5]), float32(m[8])
+	w, x, y, z := q.W, q.V[0], q.V[1], q.V[2]
+	f[0] = float32(1 - 2*(y*y+z*z))
+	f[1] = float32(2 * (x*y - w*z))
+	f[2] = float32(2 * (x*z + w*y))
+	f[3] = float32(2 * (x*y + w*z))
+	f[4] = float32(1 - 2*(x*x+z*z))
+	f[5] = float32(2 * (y*z - w*x))
+	f[6] = float32(2 * (x*z - w*y))
+	f[7] = float32(2 * (y*z + w*x))
+	f[8] = float32(1 - 2*(x*x+y*y))
 }
 
 // floats views an encoded row as float32s, in the host's byte order;
