@@ -167,9 +167,7 @@ func (l *Layout) Decode(f []float32, frames int) (*motion.Motion, error) {
 
 // fillLocal sets frame t's local rotations from the world rotations of the
 // predicted joints (other entries of world are overwritten): unpredicted
-// joints take their rest rotation relative to their parent. It runs for
-// every joint of every decoded frame, so the quaternion products are
-// written out on scalars (mathgl's methods do not inline).
+// joints take their rest rotation relative to their parent.
 func (l *Layout) fillLocal(m *motion.Motion, t int, world []mgl64.Quat) {
 	nj := l.skel.Len()
 	local := m.Rot[t*nj : (t+1)*nj]
@@ -183,12 +181,12 @@ func (l *Layout) fillLocal(m *motion.Motion, t int, world []mgl64.Quat) {
 		var q mgl64.Quat
 		switch {
 		case l.featOf[j] < 0:
-			world[j] = qmul(world[jt.Parent], jt.Rest)
+			world[j] = world[jt.Parent].Mul(jt.Rest)
 			q = jt.Rest
 		case jt.Parent < 0:
 			q = world[j]
 		default:
-			q = unit(qmul(conj(world[jt.Parent]), world[j]))
+			q = world[jt.Parent].Conjugate().Mul(world[j]).Normalize()
 		}
 		// Keep each joint's quaternion on the hemisphere of its previous
 		// frame so that interpolating exporters never take the long way.
@@ -199,26 +197,6 @@ func (l *Layout) fillLocal(m *motion.Motion, t int, world []mgl64.Quat) {
 		}
 		local[j] = q
 	}
-}
-
-func qmul(a, b mgl64.Quat) mgl64.Quat {
-	return mgl64.Quat{
-		W: a.W*b.W - a.V[0]*b.V[0] - a.V[1]*b.V[1] - a.V[2]*b.V[2],
-		V: mgl64.Vec3{
-			a.W*b.V[0] + a.V[0]*b.W + a.V[1]*b.V[2] - a.V[2]*b.V[1],
-			a.W*b.V[1] - a.V[0]*b.V[2] + a.V[1]*b.W + a.V[2]*b.V[0],
-			a.W*b.V[2] + a.V[0]*b.V[1] - a.V[1]*b.V[0] + a.V[2]*b.W,
-		},
-	}
-}
-
-func conj(q mgl64.Quat) mgl64.Quat {
-	return mgl64.Quat{W: q.W, V: mgl64.Vec3{-q.V[0], -q.V[1], -q.V[2]}}
-}
-
-func unit(q mgl64.Quat) mgl64.Quat {
-	k := 1 / math.Sqrt(q.W*q.W+q.V[0]*q.V[0]+q.V[1]*q.V[1]+q.V[2]*q.V[2])
-	return mgl64.Quat{W: q.W * k, V: mgl64.Vec3{q.V[0] * k, q.V[1] * k, q.V[2] * k}}
 }
 
 // Project returns what the layout can represent of a clip: every predicted
@@ -268,33 +246,7 @@ func rot6DToQuat(c []float32) mgl64.Quat {
 		a[k] = 1
 		z = x.Cross(a).Normalize()
 	}
-	return matToQuat(x, z.Cross(x), z)
-}
-
-// matToQuat converts the rotation matrix with columns x, y, z to a unit
-// quaternion, taking the square root of the largest of the four
-// candidates (Shepperd's method) so that no branch divides by a small value.
-func matToQuat(x, y, z mgl64.Vec3) mgl64.Quat {
-	// Entries m_rc: row r, column c.
-	m00, m10, m20 := x[0], x[1], x[2]
-	m01, m11, m21 := y[0], y[1], y[2]
-	m02, m12, m22 := z[0], z[1], z[2]
-	var q mgl64.Quat
-	switch tr := m00 + m11 + m22; {
-	case tr >= m00 && tr >= m11 && tr >= m22:
-		s := 2 * math.Sqrt(1+tr)
-		q = mgl64.Quat{W: s / 4, V: mgl64.Vec3{(m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s}}
-	case m00 >= m11 && m00 >= m22:
-		s := 2 * math.Sqrt(1+m00-m11-m22)
-		q = mgl64.Quat{W: (m21 - m12) / s, V: mgl64.Vec3{s / 4, (m01 + m10) / s, (m02 + m20) / s}}
-	case m11 >= m22:
-		s := 2 * math.Sqrt(1+m11-m00-m22)
-		q = mgl64.Quat{W: (m02 - m20) / s, V: mgl64.Vec3{(m01 + m10) / s, s / 4, (m12 + m21) / s}}
-	default:
-		s := 2 * math.Sqrt(1+m22-m00-m11)
-		q = mgl64.Quat{W: (m10 - m01) / s, V: mgl64.Vec3{(m02 + m20) / s, (m12 + m21) / s, s / 4}}
-	}
-	return unit(q)
+	return motion.Mat3ToQuat(mgl64.Mat3FromCols(x, z.Cross(x), z))
 }
 
 // Normalize maps features to the model's space in place:

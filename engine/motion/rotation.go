@@ -125,8 +125,29 @@ func QuatToMat3(q mgl64.Quat) mgl64.Mat3 {
 }
 
 // Mat3ToQuat returns the unit quaternion of a rotation matrix, with W ≥ 0.
+// It takes the square root of the largest of the four candidates
+// (Shepperd's method), so no branch divides by a small value, even for
+// half turns or matrices that are slightly off orthonormal (decoded 6D).
 func Mat3ToQuat(m mgl64.Mat3) mgl64.Quat {
-	return Canonical(mgl64.Mat4ToQuat(m.Mat4()).Normalize())
+	m00, m01, m02 := m.At(0, 0), m.At(0, 1), m.At(0, 2)
+	m10, m11, m12 := m.At(1, 0), m.At(1, 1), m.At(1, 2)
+	m20, m21, m22 := m.At(2, 0), m.At(2, 1), m.At(2, 2)
+	var q mgl64.Quat
+	switch tr := m00 + m11 + m22; {
+	case tr >= m00 && tr >= m11 && tr >= m22:
+		s := 2 * math.Sqrt(1+tr)
+		q = mgl64.Quat{W: s / 4, V: mgl64.Vec3{(m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s}}
+	case m00 >= m11 && m00 >= m22:
+		s := 2 * math.Sqrt(1+m00-m11-m22)
+		q = mgl64.Quat{W: (m21 - m12) / s, V: mgl64.Vec3{s / 4, (m01 + m10) / s, (m02 + m20) / s}}
+	case m11 >= m22:
+		s := 2 * math.Sqrt(1+m11-m00-m22)
+		q = mgl64.Quat{W: (m02 - m20) / s, V: mgl64.Vec3{(m01 + m10) / s, s / 4, (m12 + m21) / s}}
+	default:
+		s := 2 * math.Sqrt(1+m22-m00-m11)
+		q = mgl64.Quat{W: (m10 - m01) / s, V: mgl64.Vec3{(m02 + m20) / s, (m12 + m21) / s, s / 4}}
+	}
+	return Canonical(q.Normalize())
 }
 
 // Canonical returns q or -q, whichever has W ≥ 0 (the same rotation).
