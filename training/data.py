@@ -164,21 +164,38 @@ def pick_frames(rng: np.random.Generator, clips: Sequence[Clip], lo: int, hi: in
     return max(m, min(t, longest))
 
 
+def class_weights(clips: Sequence[Clip], power: float) -> Dict[str, float]:
+    """Per-class sampling weight minutes**-power (clips without a class form "").
+
+    power 0 draws every window alike, so the dominant class (CMU: dance, 36 of
+    62 minutes) dominates the batches; 1 gives every class the same share,
+    which repeats the thinnest takes (run: 24 s) too often; in between flattens.
+    """
+    frames: Dict[str, float] = collections.defaultdict(float)
+    for c in clips:
+        for k in c.classes or [""]:
+            frames[k] += c.frames / len(c.classes or [""])
+    return {k: (v / (60.0 * layout.FPS)) ** -power for k, v in frames.items()}
+
+
 class Sampler:
     """Draws training batches: windows, tokenised captions and constraint masks."""
 
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
-                 word_dropout: float = 0.05) -> None:
+                 word_dropout: float = 0.05, class_power: float = 0.0) -> None:
         self.ds, self.tok = ds, tok
         self.clips = ds.split(split)
         if not self.clips:
             raise DataError(f"no clips in split {split!r}")
         self.lo, self.hi, self.word_dropout = frames_lo, frames_hi, word_dropout
+        cw = class_weights(self.clips, class_power)
+        # A clip of several classes takes their mean weight.
+        self.clip_weight = {c.id: float(np.mean([cw[k] for k in c.classes or [""]])) for c in self.clips}
 
     def batch(self, rng: np.random.Generator, size: int) -> Dict[str, np.ndarray]:
         t = pick_frames(rng, self.clips, self.lo, self.hi)
         pool = [c for c in self.clips if c.frames >= t]
-        weights = np.array([c.frames - t + 1 for c in pool], dtype=np.float64)
+        weights = np.array([(c.frames - t + 1) * self.clip_weight[c.id] for c in pool], dtype=np.float64)
         idx = rng.choice(len(pool), size=size, p=weights / weights.sum())
         x0 = np.empty((size, t, layout.D), np.float32)
         tokens = np.empty((size, self.tok.max_tokens), np.int64)
@@ -195,6 +212,17 @@ class Sampler:
         # and saves attention and FF work on up to 23 pad tokens per sample.
         width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
         return {"x0": x0, "tokens": tokens[:, :width], "mask": mask}
+
+    def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
+                       text_dropout: float) -> Dict[str, np.ndarray]:
+        """batch() plus everything else random in a training step (diffusion step,
+        noise, which rows keep their text), so one Generator seeded by (seed, step)
+        fixes the step whatever process draws it."""
+        b = self.batch(rng, size)
+        b["t"] = rng.integers(0, train_steps, size)
+        b["noise"] = rng.standard_normal(b["x0"].shape, dtype=np.float32)
+        b["keep"] = (rng.random(size) >= text_dropout).astype(np.float32)
+        return b
 
 
 def _frames(rng: np.random.Generator, t: int, most: int) -> np.ndarray:

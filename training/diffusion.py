@@ -41,14 +41,15 @@ def respaced(n: int, steps: int = TRAIN_STEPS) -> List[int]:
 
 @torch.no_grad()
 def ddim_sample(model: Callable[[Tensor, Tensor], Tensor], shape: tuple, n: int = 50,
-                generator: torch.Generator = None) -> Tensor:
-    """Deterministic DDIM (eta 0) over the respaced timesteps; model(x, t) -> x0."""
+                generator: torch.Generator = None, device: torch.device = None) -> Tensor:
+    """Deterministic DDIM (eta 0) over the respaced timesteps; model(x, t) -> x0.
+    The start noise is drawn on the CPU generator, so a seed means the same on any device."""
     acp_base = alphas_cumprod()
     ts = respaced(n)
     acp = np.maximum(acp_base[ts], 1e-9)
-    x = torch.randn(shape, generator=generator)
+    x = torch.randn(shape, generator=generator).to(device or "cpu")
     for i in reversed(range(n)):
-        t = torch.full((shape[0],), ts[i], dtype=torch.int64)
+        t = torch.full((shape[0],), ts[i], dtype=torch.int64, device=x.device)
         x0 = model(x, t)
         a, a_prev = float(acp[i]), float(acp[i - 1]) if i > 0 else 1.0
         eps = (x / math.sqrt(a) - x0) / math.sqrt(1.0 / a - 1.0)

@@ -8,6 +8,12 @@ positions the host's decode gives (FK of the predicted 6D rotations and root,
 fk.py) against the constrained joint positions; for root2d, the smooth root
 path in the ground plane.
 
+The class probe samples each action prompt unconstrained and measures what
+the issue's bars name — root speed, root lift, foot-contact alternation — next
+to the same numbers for real held-out windows of that class. It is a probe for
+choosing checkpoints in PyTorch; the figures that count come from the Go
+sampler through ONNX Runtime.
+
   /usr/bin/python3 training/evaluate.py --checkpoint training/runs/cmu-small-v1/checkpoint.pt --data training/data
 """
 from __future__ import annotations
@@ -23,9 +29,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
-from data import Dataset, Sampler, family_mask  # noqa: E402
+from data import Dataset, Sampler, canonicalize, family_mask  # noqa: E402
 from diffusion import alphas_cumprod, ddim_sample, q_sample  # noqa: E402
 from model import Config, Net  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
@@ -33,22 +40,30 @@ from tokenizer import Tokenizer  # noqa: E402
 
 def guided(net: Net, emb: torch.Tensor, tmask: torch.Tensor, obs: torch.Tensor, mask: torch.Tensor,
            w_text: float, w_con: float, mode: str = "separated", replace_known: bool = True):
-    """model(x, t) under guidance: separated = u + wt(text - u) + wc(constraint - u) in one batched
-    call (branches per kimodo-model-facts 3.4); nocfg = one conditional call. With
-    replace_known the known entries of the guided x0 are reset to the observed values."""
+    """model(x, t) under guidance, all branches in one batched call (kimodo-model-facts 3.4):
+    separated = u + wt(text - u) + wc(constraint - u); regular = u + wt(cond - u) with u
+    the no-text, no-constraint branch; nocfg = one conditional call. With replace_known the
+    known entries of the guided x0 are reset to the observed values."""
     if mode == "nocfg":
         return lambda x, t: net.denoiser(x, t, emb, tmask, obs, mask)
     b = obs.shape[0]
     z_emb, z_tm, z_mask = torch.zeros_like(emb), torch.zeros_like(tmask), torch.zeros_like(mask)
-    e3, m3 = torch.cat([emb, z_emb, z_emb]), torch.cat([tmask, z_tm, z_tm])
-    o3, k3 = torch.cat([obs, obs, obs]), torch.cat([z_mask, mask, z_mask])
+    if mode == "regular":
+        e, m, o, k = torch.cat([emb, z_emb]), torch.cat([tmask, z_tm]), torch.cat([obs, obs]), torch.cat([mask, z_mask])
+    else:
+        e, m = torch.cat([emb, z_emb, z_emb]), torch.cat([tmask, z_tm, z_tm])
+        o, k = torch.cat([obs, obs, obs]), torch.cat([z_mask, mask, z_mask])
+    n = e.shape[0] // b
 
     def f(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        out = net.denoiser(torch.cat([x, x, x]), torch.cat([t, t, t]), e3, m3, o3, k3)
-        c_text, c_con, u = out[:b], out[b:2 * b], out[2 * b:]
-        g = u + w_text * (c_text - u) + w_con * (c_con - u)
-        # Only the constraint branch sees the mask, so the mix moves known entries off
-        # their values (2*text + 2*obs - 3*u there); the host puts them back.
+        out = net.denoiser(torch.cat([x] * n), torch.cat([t] * n), e, m, o, k)
+        if mode == "regular":
+            c, u = out[:b], out[b:]
+            g = u + w_text * (c - u)
+        else:
+            c_text, c_con, u = out[:b], out[b:2 * b], out[2 * b:]
+            g = u + w_text * (c_text - u) + w_con * (c_con - u)
+        # Branches without the mask move known entries off their values; the host puts them back.
         return g * (1 - mask) + obs * mask if replace_known else g
     return f
 
@@ -56,31 +71,32 @@ def guided(net: Net, emb: torch.Tensor, tmask: torch.Tensor, obs: torch.Tensor, 
 @torch.no_grad()
 def evaluate(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 32, frames: int = 120,
              steps: int = 50, seed: int = 0, guidance: str = "separated",
-             replace_known: bool = True) -> Dict[str, float]:
+             replace_known: bool = True, device: torch.device = None) -> Dict[str, float]:
     net.eval()
+    device = device or torch.device("cpu")
     rng = np.random.default_rng(seed)
     sampler = Sampler(ds, tok, "test" if ds.split("test") else "train", frames, frames, word_dropout=0.0)
     batch = sampler.batch(rng, samples)
-    x0 = torch.from_numpy(batch["x0"])
+    x0 = torch.from_numpy(batch["x0"]).to(device)
     t_len = x0.shape[1]
-    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32)
-    emb, tmask = net.text(torch.from_numpy(batch["tokens"]))
+    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
+    emb, tmask = net.text(torch.from_numpy(batch["tokens"]).to(device))
     out: Dict[str, float] = {}
     g = torch.Generator().manual_seed(seed)
     for t in (50, 250, 500, 750, 950):
-        tt = torch.full((samples,), t, dtype=torch.int64)
-        pred = net.denoiser(q_sample(x0, tt, torch.randn(x0.shape, generator=g), acp), tt, emb, tmask,
-                            torch.zeros_like(x0), torch.zeros_like(x0))
+        tt = torch.full((samples,), t, dtype=torch.int64, device=device)
+        noise = torch.randn(x0.shape, generator=g).to(device)
+        pred = net.denoiser(q_sample(x0, tt, noise, acp), tt, emb, tmask, torch.zeros_like(x0), torch.zeros_like(x0))
         out[f"x0_mse_t{t}"] = float(((pred - x0) ** 2).mean())
     raw_x0 = denorm(x0, ds)
     target = fk.target_positions(raw_x0)
     skel = fk.load_skeleton()
     joint_x = np.array(layout.joint_position_dims(layout.PREDICTED_JOINTS)[::3])  # x dim of each joint
     for kind in ("fullbody", "end_effector", "root2d"):
-        mask = torch.from_numpy(np.stack([family_mask(rng, kind, t_len) for _ in range(samples)]))
+        mask = torch.from_numpy(np.stack([family_mask(rng, kind, t_len) for _ in range(samples)])).to(device)
         f = guided(net, emb, tmask, x0 * mask, mask, 2.0, 2.0, guidance, replace_known)
-        raw = denorm(ddim_sample(f, tuple(x0.shape), n=steps, generator=g), ds)
-        m = mask.numpy().astype(bool)
+        raw = denorm(ddim_sample(f, tuple(x0.shape), n=steps, generator=g, device=device), ds)
+        m = mask.cpu().numpy().astype(bool)
         if kind == "root2d":  # the smooth root path itself, metres in the ground plane
             sel = m[..., 0]
             err = np.linalg.norm(raw[..., [0, 2]] - raw_x0[..., [0, 2]], axis=-1)[sel]
@@ -93,31 +109,105 @@ def evaluate(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 32, frames: i
     return out
 
 
+PROBE_PROMPTS = {
+    "walk": "a person walks forward", "run": "a person runs forward", "jump": "a person jumps",
+    "kick": "a person kicks", "punch": "a person punches", "dance": "a person dances",
+    "climb": "a person climbs", "turn": "a person turns around",
+}
+
+
+def motion_stats(raw: np.ndarray) -> Dict[str, float]:
+    """Per-window numbers a viewer would judge a class by, averaged over windows [N,T,D]:
+    net and path root speed (m/s) from the integrated Hips velocity, root lift (m: the
+    highest Hips height minus the first), root jitter (cm: mean |second difference| of
+    the absolute smooth root channel), and contact switches per second (how often the
+    planted foot changes, ~2/s for a walk)."""
+    fps = layout.FPS
+    lo = layout.OFFSETS["velocities"][0]
+    vel = raw[..., lo:lo + 3]  # Hips velocity, m/s
+    xz = np.cumsum(vel[..., [0, 2]] / fps, axis=1)
+    dur = (raw.shape[1] - 1) / fps
+    net = np.linalg.norm(xz[:, -1] - xz[:, 0], axis=-1) / dur
+    path = np.linalg.norm(np.diff(xz, axis=1), axis=-1).sum(1) / dur
+    lp = layout.OFFSETS["local_joints_positions"][0]
+    lift = raw[..., lp + 1].max(1) - raw[..., lp + 1][:, 0]
+    jitter = np.linalg.norm(np.diff(raw[..., [0, 2]], n=2, axis=1), axis=-1).mean(1) * 100
+    c0 = layout.OFFSETS["foot_contacts"][0]
+    left = raw[..., c0] > 0.5
+    right = raw[..., c0 + 2] > 0.5
+    side = np.where(left & ~right, 1, np.where(right & ~left, -1, 0))
+    switches = []
+    for row in side:
+        s = row[row != 0]
+        switches.append(np.count_nonzero(np.diff(s)) / dur)
+    return {"net_speed": float(net.mean()), "path_speed": float(path.mean()), "lift": float(lift.mean()),
+            "root_jitter_cm": float(jitter.mean()), "contact_switch_hz": float(np.mean(switches))}
+
+
+@torch.no_grad()
+def probe(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 16, frames: int = 120, steps: int = 50,
+          seed: int = 0, guidance: str = "regular", weight: float = 2.0,
+          device: torch.device = None) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """Generated vs real motion statistics per action class (see motion_stats)."""
+    net.eval()
+    device = device or torch.device("cpu")
+    rng = np.random.default_rng(seed)
+    g = torch.Generator().manual_seed(seed)
+    out: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for cls, prompt in PROBE_PROMPTS.items():
+        row: Dict[str, Dict[str, float]] = {}
+        real = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
+        if real:  # real windows of the class (held-out first), canonicalised like training
+            pool = [c for c in real if c.split == "test"] or real
+            wins = []
+            for _ in range(samples):
+                c = pool[int(rng.integers(len(pool)))]
+                s = c.start + int(rng.integers(0, c.frames - frames + 1))
+                wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
+            row["real"] = motion_stats(np.stack(wins))
+        ids = torch.tensor([tok.encode(prompt)] * samples, device=device)
+        emb, tmask = net.text(ids)
+        zero = torch.zeros((samples, frames, layout.D), device=device)
+        f = guided(net, emb, tmask, zero, zero, weight, 0.0, guidance)
+        x = ddim_sample(f, (samples, frames, layout.D), n=steps, generator=g, device=device)
+        row["generated"] = motion_stats(denorm(x, ds))
+        out[cls] = row
+    return out
+
+
 def denorm(x: torch.Tensor, ds: Dataset) -> np.ndarray:
     """Normalised features -> raw float64 features."""
-    return x.numpy().astype(np.float64) * ds.scale + ds.mean
+    return x.cpu().numpy().astype(np.float64) * ds.scale + ds.mean
 
 
 def main(argv: List[str] = None) -> int:
     p = argparse.ArgumentParser(description="evaluate a checkpoint on the test split")
-    p.add_argument("--checkpoint", default="training/runs/cmu-small-v1/checkpoint.pt")
+    p.add_argument("--checkpoint", default="training/runs/cmu-small-v1/checkpoint.pt",
+                   help="checkpoint.pt or a weights folder (train.py --weights-out)")
     p.add_argument("--data", default="training/data")
     p.add_argument("--weights", choices=["ema", "net"], default="ema")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--guidance", choices=["separated", "nocfg"], default="separated")
+    p.add_argument("--guidance", choices=["separated", "regular", "nocfg"], default="separated")
     p.add_argument("--no-replace-known", action="store_true",
                    help="keep the guided x0 as mixed instead of resetting known entries")
+    p.add_argument("--probe", action="store_true", help="also run the per-class probe")
+    p.add_argument("--device", default="cpu")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
-    state = torch.load(a.checkpoint)
+    device = torch.device(a.device)
+    state = checkpoint.load(a.checkpoint, a.weights)
     net = Net(Config(**state["config"]))
-    net.load_state_dict(state[a.weights])
+    net.load_state_dict(state["weights"])
+    net.to(device)
     ds = Dataset(a.data, stats=(state["mean"], state["std"]))
-    res = evaluate(net, ds, Tokenizer(state["vocab"]), a.samples, steps=a.steps, guidance=a.guidance,
-                   replace_known=not a.no_replace_known)
+    tok = Tokenizer(state["vocab"])
+    res = evaluate(net, ds, tok, a.samples, steps=a.steps, guidance=a.guidance,
+                   replace_known=not a.no_replace_known, device=device)
     res.update(checkpoint_step=state["step"], guidance=a.guidance, ddim_steps=a.steps,
                replace_known=not a.no_replace_known)
+    if a.probe:
+        res["probe"] = probe(net, ds, tok, steps=a.steps, device=device)
     print(json.dumps(res, indent=1))
     return 0
 

@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoint  # noqa: E402
 import layout  # noqa: E402
 from diffusion import TRAIN_STEPS  # noqa: E402
 from model import Config, Net  # noqa: E402
@@ -122,10 +123,10 @@ def check_graphs(out: str, text_dim: int) -> None:
 
 
 def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
-               classes: Sequence[str]) -> dict:
+               classes: Sequence[str], version: str = "1.0.0") -> dict:
     """The bundle manifest (engine/model/bundle.go is the reference)."""
     return {
-        "format": "motionstudio-model/1", "id": model_id, "version": "1.0.0",
+        "format": "motionstudio-model/1", "id": model_id, "version": version,
         "license": "Apache-2.0 (weights and code of Motion Studio); trained on CMU mocap, see data_credit",
         "data_credit": DATA_CREDIT,
         "fps": layout.FPS, "max_frames": layout.MAX_FRAMES, "frame_multiple": cfg.patch,
@@ -166,7 +167,7 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 
 
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
-                 out: str, model_id: str) -> None:
+                 out: str, model_id: str, version: str = "1.0.0") -> None:
     """Everything the host needs, checked before returning."""
     os.makedirs(out, exist_ok=True)
     net.eval()
@@ -177,7 +178,7 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
     write_reference(net, tok, out)
     tmp = os.path.join(out, "model.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(model_json(model_id, net.cfg, mean, std, classes), f, indent=1)
+        json.dump(model_json(model_id, net.cfg, mean, std, classes, version), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
 
@@ -191,7 +192,9 @@ def random_net(vocab_size: int, seed: int) -> Net:
 
 def main(argv: List[str] = None) -> int:
     p = argparse.ArgumentParser(description="export a model bundle")
-    p.add_argument("--checkpoint", default="training/runs/cmu-small-v1/checkpoint.pt")
+    p.add_argument("--checkpoint", default="training/runs/cmu-small-v1/checkpoint.pt",
+                   help="checkpoint.pt or a weights folder (train.py --weights-out)")
+    p.add_argument("--version", default="1.0.0", help="the bundle's version in model.json")
     p.add_argument("--out", required=True)
     p.add_argument("--id", default=None, help="model id (default cmu-small-v1, random-tiny-v1 with --random)")
     p.add_argument("--weights", choices=["ema", "net"], default="ema")
@@ -212,12 +215,12 @@ def main(argv: List[str] = None) -> int:
         net = random_net(len(vocab), a.seed)
         model_id = a.id or "random-tiny-v1"
     else:
-        state = torch.load(a.checkpoint)
+        state = checkpoint.load(a.checkpoint, a.weights)
         net = Net(Config(**state["config"]))
-        net.load_state_dict(state[a.weights])
+        net.load_state_dict(state["weights"])
         vocab, mean, std, classes = state["vocab"], state["mean"], state["std"], state["classes"]
         model_id = a.id or "cmu-small-v1"
-    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id)
+    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

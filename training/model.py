@@ -20,7 +20,7 @@ NEG = -1e9  # additive bias for masked keys; finite so an all-masked row cannot 
 def sinusoid(pos: Tensor, dim: int) -> Tensor:
     """Sinusoidal code of float positions [...] -> [..., dim] (sin half, cos half)."""
     half = dim // 2
-    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(10000.0) / half))
+    freqs = torch.exp(torch.arange(half, dtype=torch.float32, device=pos.device) * (-math.log(10000.0) / half))
     ang = pos.to(torch.float32).unsqueeze(-1) * freqs
     return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
 

@@ -3,27 +3,32 @@
 Usage: /usr/bin/python3 training/train.py --data training/data --out training/runs/cmu-small-v1 --steps 6000
 
 A run resumes from <out>/checkpoint.pt when it exists (same arguments, more
-steps), restoring weights, optimiser, EMA and every RNG, so an interrupted run
-and an uninterrupted one draw the same batches.
+steps), restoring weights, optimiser and EMA. Every step's batch, noise and
+text dropout come from a Generator seeded by (seed, step) alone, so an
+interrupted run and an uninterrupted one draw the same batches, and batches can
+be drawn in parallel (--workers) without changing them. On a GPU:
+  python3 training/train.py ... --device cuda --workers 12 --batch 128
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import dataclasses
 import json
 import math
+import multiprocessing
 import os
-import random
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
 from data import Dataset, Sampler  # noqa: E402
@@ -54,6 +59,14 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--workers", type=int, default=0, help="processes drawing batches (0: inline)")
+    p.add_argument("--class-power", type=float, default=0.7,
+                   help="class balance: windows weighted by class minutes**-power (0 off, 1 equal)")
+    p.add_argument("--w-fk", type=float, default=0.02, help="weight of the FK position loss")
+    p.add_argument("--w-known", type=float, default=0.5, help="weight of the FK loss on stated joints")
+    p.add_argument("--w-vel", type=float, default=0.005, help="weight of the joint velocity loss")
+    p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
     p.add_argument("--small", action="store_true", help="tiny net (tests only)")
     return p.parse_args(argv)
 
@@ -66,66 +79,96 @@ def lr_at(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, u))))
 
 
-def seed_all(seed: int) -> np.random.Generator:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
+class Loss:
+    """Feature MSE plus geometric terms on the decoded skeleton.
+
+    The host drives the body from the predicted rotations, so the features'
+    own positions being right is not enough: fk is the mean squared distance
+    (in units of FK_SCALE) between the FK of the predicted rotations + root
+    and the true joints, known counts it again where the mask stated the joint
+    (a keyframe or effector must be reached by the rotations, not just the
+    position channels), and vel compares frame-to-frame joint motion (units of
+    VEL_SCALE per frame), which punishes jitter that a per-frame loss lets by.
+    """
+
+    FK_SCALE = 0.10   # m
+    VEL_SCALE = 0.01  # m per frame
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, w_fk: float, w_known: float, w_vel: float,
+                 device: torch.device) -> None:
+        self.mean = torch.as_tensor(mean, dtype=torch.float32, device=device)
+        self.scale = torch.as_tensor(scale, dtype=torch.float32, device=device)
+        self.w_fk, self.w_known, self.w_vel = w_fk, w_known, w_vel
+        self.skel = fk.load_skeleton()
+        self.joint_x = torch.as_tensor(layout.joint_position_dims(layout.PREDICTED_JOINTS)[::3], device=device)
+
+    def __call__(self, pred: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor
+                 ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        feat = ((pred - x0) ** 2).mean()
+        parts = {"feat": feat.detach()}  # tensors: reading them each step would stall the GPU
+        total = feat
+        if self.w_fk or self.w_known or self.w_vel:
+            p = fk.world_positions(pred * self.scale + self.mean, self.skel)
+            target = fk.target_positions(x0 * self.scale + self.mean)
+            d2 = ((p - target) ** 2).sum(-1) / self.FK_SCALE ** 2  # [B,T,J]
+            known = mask.index_select(-1, self.joint_x)
+            fk_all = d2.mean()
+            fk_known = (d2 * known).sum() / known.sum().clamp_min(1.0)
+            dv = (p[:, 1:] - p[:, :-1]) - (target[:, 1:] - target[:, :-1])
+            vel = ((dv ** 2).sum(-1) / self.VEL_SCALE ** 2).mean()
+            total = total + self.w_fk * fk_all + self.w_known * fk_known + self.w_vel * vel
+            parts.update(fk=fk_all.detach(), known=fk_known.detach(), vel=vel.detach())
+        return total, parts
 
 
-def loss_on(net: Net, batch: Dict[str, np.ndarray], t: torch.Tensor, noise: torch.Tensor,
-            acp: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-    """MSE of the x0 prediction over all entries (known ones are exact, so they add 0)."""
-    x0 = torch.from_numpy(batch["x0"])
-    mask = torch.from_numpy(batch["mask"])
-    emb, tmask = net.text(torch.from_numpy(batch["tokens"]))
+def forward(net: Net, batch: Dict[str, torch.Tensor], acp: torch.Tensor) -> torch.Tensor:
+    """x0 prediction for a training batch (text zeroed where keep is 0)."""
+    x0, mask, keep = batch["x0"], batch["mask"], batch["keep"]
+    emb, tmask = net.text(batch["tokens"])
     emb, tmask = emb * keep[:, None, None], tmask * keep[:, None]
-    xt = q_sample(x0, t, noise, acp)
-    pred = net.denoiser(xt, t, emb, tmask, x0 * mask, mask)
-    return ((pred - x0) ** 2).mean()
+    xt = q_sample(x0, batch["t"], batch["noise"], acp)
+    return net.denoiser(xt, batch["t"], emb, tmask, x0 * mask, mask)
+
+
+def to_device(batch: Dict[str, np.ndarray], device: torch.device) -> Dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device, non_blocking=True) for k, v in batch.items()}
 
 
 class Validator:
     """Fixed held-out batches (test split) so validation numbers are comparable across steps."""
 
-    def __init__(self, ds: Dataset, tok: Tokenizer, args: argparse.Namespace) -> None:
+    def __init__(self, ds: Dataset, tok: Tokenizer, args: argparse.Namespace, device: torch.device) -> None:
         self.batches = []
-        self.ds = ds
+        self.device = device
         if not ds.split("test"):
             return
         rng = np.random.default_rng(args.seed + 1000)
-        gen = torch.Generator().manual_seed(args.seed + 1000)
         sampler = Sampler(ds, tok, "test", 120, 120, word_dropout=0.0)
         for _ in range(4):
-            b = sampler.batch(rng, args.batch)
-            t = torch.randint(0, TRAIN_STEPS, (args.batch,), generator=gen)
-            noise = torch.randn(b["x0"].shape, generator=gen)
-            self.batches.append((b, t, noise))
-        self.skel = fk.load_skeleton()
-        self.joint_x = np.array(layout.joint_position_dims(layout.PREDICTED_JOINTS)[::3])
+            b = sampler.training_batch(rng, args.batch, TRAIN_STEPS, 0.0)
+            self.batches.append(to_device(b, device))
+        self.loss = Loss(ds.mean, ds.scale, 1.0, 1.0, 1.0, device)
 
     @torch.no_grad()
     def __call__(self, net: Net, acp: torch.Tensor) -> Dict[str, float]:
-        """val loss, and the mean distance (m) between the FK of the raw x0 prediction
-        and the known joint positions (fullbody / end-effector entries): the rotations
-        must agree with the positions they are given."""
+        """val loss (feature MSE), and the mean distance (m) between the FK of the raw x0
+        prediction and the known joint positions (fullbody / end-effector entries): the
+        rotations must agree with the positions they are given."""
         if not self.batches:
             return {}
         net.eval()
         losses, errs = [], []
-        for b, t, noise in self.batches:
-            x0, mask = torch.from_numpy(b["x0"]), torch.from_numpy(b["mask"])
-            emb, tmask = net.text(torch.from_numpy(b["tokens"]))
-            pred = net.denoiser(q_sample(x0, t, noise, acp), t, emb, tmask, x0 * mask, mask)
-            losses.append(float(((pred - x0) ** 2).mean()))
-            raw = pred.numpy().astype(np.float64) * self.ds.scale + self.ds.mean
-            target = fk.target_positions(b["x0"].astype(np.float64) * self.ds.scale + self.ds.mean)
-            sel = b["mask"][..., self.joint_x].astype(bool)
-            errs.append(np.linalg.norm(fk.world_positions(raw, self.skel) - target, axis=-1)[sel])
+        for b in self.batches:
+            pred = forward(net, b, acp)
+            losses.append(float(((pred - b["x0"]) ** 2).mean()))
+            p = fk.world_positions(pred * self.loss.scale + self.loss.mean, self.loss.skel)
+            target = fk.target_positions(b["x0"] * self.loss.scale + self.loss.mean)
+            sel = b["mask"].index_select(-1, self.loss.joint_x).bool()
+            errs.append((p - target).norm(dim=-1)[sel].cpu())
         net.train()
         out = {"val_loss": float(np.mean(losses))}
-        err = np.concatenate(errs)
-        if err.size:
+        err = torch.cat(errs)
+        if err.numel():
             out["val_fk_known_err_m"] = float(err.mean())
         return out
 
@@ -136,13 +179,56 @@ def save_checkpoint(path: str, state: dict) -> None:
     os.replace(tmp, path)
 
 
+_WORKER: dict = {}
+
+
+def _draw(step: int) -> Dict[str, np.ndarray]:
+    """One training step's batch, from a Generator seeded by (seed, step) alone."""
+    w = _WORKER
+    rng = np.random.default_rng([w["seed"], step])
+    return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"])
+
+
+class Batches:
+    """Batches for steps [start, stop) in order, drawn inline or by --workers forked
+    processes (identical either way: each depends only on (seed, step)). The pool
+    is forked here, before CUDA starts, and keeps 2 batches per worker in flight
+    so memory stays bounded when the GPU is the slower side."""
+
+    def __init__(self, sampler: Sampler, args: argparse.Namespace, start: int, stop: int) -> None:
+        _WORKER.update(seed=args.seed, sampler=sampler, batch=args.batch, text_dropout=args.text_dropout)
+        self.next, self.stop = start, stop
+        self.pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 0 else None
+        self.pending: collections.deque = collections.deque()
+        self.ahead = 2 * max(1, args.workers)
+
+    def __iter__(self) -> Iterator[Dict[str, np.ndarray]]:
+        try:
+            while self.next < self.stop or self.pending:
+                if self.pool is None:
+                    self.next += 1
+                    yield _draw(self.next - 1)
+                    continue
+                while self.next < self.stop and len(self.pending) < self.ahead:
+                    self.pending.append(self.pool.apply_async(_draw, (self.next,)))
+                    self.next += 1
+                yield self.pending.popleft().get()
+        finally:
+            if self.pool is not None:
+                self.pool.terminate()
+
+
 def main(argv: List[str] = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    rng = seed_all(args.seed)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, CHECKPOINT)
-    state = torch.load(ckpt_path) if os.path.exists(ckpt_path) else None
+    state = torch.load(ckpt_path, map_location="cpu") if os.path.exists(ckpt_path) else None
     ds = Dataset(args.data, stats=(state["mean"], state["std"]) if state else None)
     vocab = state["vocab"] if state else build_vocab(ds.captions("train"))
     tok = Tokenizer(vocab)
@@ -150,62 +236,75 @@ def main(argv: List[str] = None) -> int:
         Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab)))
     net = Net(cfg)
     ema = copy.deepcopy(net).requires_grad_(False)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     start = 0
     if state:
         net.load_state_dict(state["net"])
         ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["opt"])
-        rng.bit_generator.state = state["rng_numpy"]
-        torch.set_rng_state(state["rng_torch"])
-        random.setstate(state["rng_python"])
         start = state["step"]
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
-    print(f"params: text encoder {count_params(net.text):,}, denoiser {count_params(net.denoiser):,}; "
-          f"vocab {len(vocab)}; train clips {len(ds.split('train'))}, test clips {len(ds.split('test'))}",
-          flush=True)
-    sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout)
-    validate = Validator(ds, tok, args)
-    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32)
-    log = open(os.path.join(args.out, "log.jsonl"), "a", encoding="utf-8")
-    run_loss, run_n, t0 = 0.0, 0, time.time()
-    net.train()
     stop = min(args.steps, args.stop_at) if args.stop_at > 0 else args.steps
+    sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power)
+    stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
+    net.to(device)
+    ema.to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
+    if state:
+        opt.load_state_dict(state["opt"])
+    print(f"params: text encoder {count_params(net.text):,}, denoiser {count_params(net.denoiser):,}; "
+          f"vocab {len(vocab)}; train clips {len(ds.split('train'))}, test clips {len(ds.split('test'))}; "
+          f"device {device}", flush=True)
+    validate = Validator(ds, tok, args, device)
+    loss_fn = Loss(ds.mean, ds.scale, args.w_fk, args.w_known, args.w_vel, device)
+    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
+    log = open(os.path.join(args.out, "log.jsonl"), "a", encoding="utf-8")
+    run_loss, run_parts, run_n, t0 = 0.0, {}, 0, time.time()
+    net.train()
+
+    def snapshot(done: int) -> dict:
+        return {"step": done, "config": dataclasses.asdict(cfg),
+                "net": {k: v.cpu() for k, v in net.state_dict().items()},
+                "ema": {k: v.cpu() for k, v in ema.state_dict().items()}, "opt": opt.state_dict(),
+                "vocab": vocab, "mean": ds.mean, "std": ds.std, "classes": ds.classes(), "args": vars(args)}
+
+    batches_in = iter(stream)
+    wait = 0.0
     for step in range(start, stop):
+        tw = time.time()
+        raw = next(batches_in)
+        wait += time.time() - tw
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
-        batch = sampler.batch(rng, args.batch)
-        t = torch.from_numpy(rng.integers(0, TRAIN_STEPS, args.batch))
-        noise = torch.randn(batch["x0"].shape)
-        keep = (torch.rand(args.batch) >= args.text_dropout).float()
-        loss = loss_on(net, batch, t, noise, acp, keep)
+        batch = to_device(raw, device)
+        loss, parts = loss_fn(forward(net, batch, acp), batch["x0"], batch["mask"])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))  # warm EMA: usable even for short runs
         with torch.no_grad():
-            for pe, pn in zip(ema.parameters(), net.parameters()):
-                pe.mul_(decay).add_(pn, alpha=1 - decay)
-        run_loss, run_n = run_loss + float(loss), run_n + 1
+            ema_params, net_params = list(ema.parameters()), list(net.parameters())
+            torch._foreach_mul_(ema_params, decay)
+            torch._foreach_add_(ema_params, net_params, alpha=1 - decay)
+        run_loss, run_n = run_loss + loss.detach(), run_n + 1
+        for k, v in parts.items():
+            run_parts[k] = run_parts.get(k, 0.0) + v
         done = step + 1
         if done % args.log_every == 0 or done == args.steps:
-            rec = {"step": done, "loss": run_loss / run_n, "lr": lr_at(step, args),
-                   "s_per_step": (time.time() - t0) / run_n, "frames": batch["x0"].shape[1]}
+            rec = {"step": done, "loss": float(run_loss) / run_n, "lr": lr_at(step, args),
+                   "s_per_step": (time.time() - t0) / run_n, "data_wait": wait / max(1e-9, time.time() - t0),
+                   "frames": batch["x0"].shape[1]}
+            rec.update({f"loss_{k}": float(v) / run_n for k, v in run_parts.items()})
             if done % args.val_every == 0 or done == args.steps:
                 rec.update(validate(ema, acp))
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
             log.flush()
-            run_loss, run_n, t0 = 0.0, 0, time.time()
+            run_loss, run_parts, run_n, t0, wait = 0.0, {}, 0, time.time(), 0.0
         if done % args.ckpt_every == 0 or done == stop:
-            save_checkpoint(ckpt_path, {
-                "step": done, "config": dataclasses.asdict(cfg), "net": net.state_dict(),
-                "ema": ema.state_dict(), "opt": opt.state_dict(), "vocab": vocab,
-                "mean": ds.mean, "std": ds.std, "classes": ds.classes(),
-                "rng_numpy": rng.bit_generator.state, "rng_torch": torch.get_rng_state(),
-                "rng_python": random.getstate(), "args": vars(args)})
+            save_checkpoint(ckpt_path, snapshot(done))
     log.close()
+    if args.weights_out:
+        print(json.dumps({"weights": checkpoint.save_weights(args.weights_out, snapshot(stop))}), flush=True)
     return 0
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 import common
 import layout
-from data import (COMBINE_P, MASK_KINDS, DataError, Dataset, Sampler, canonicalize, family_mask,
+from data import (COMBINE_P, MASK_KINDS, Clip, DataError, Dataset, Sampler, canonicalize, class_weights, family_mask,
                   pick_frames, random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
@@ -106,6 +106,31 @@ class DatasetTest(unittest.TestCase):
         rows = self.ds.raw[:, 1]
         hit = [i for i in range(len(rows) - t + 1) if np.allclose(rows[i:i + t], raw[0, :, 1], atol=1e-4)]
         self.assertEqual(len(hit), 1)
+
+    def test_training_batch_is_fixed_by_its_generator(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        s = Sampler(self.ds, tok, "train", 40, 80)
+        a = s.training_batch(np.random.default_rng([3, 17]), 4, 1000, 0.5)
+        b = s.training_batch(np.random.default_rng([3, 17]), 4, 1000, 0.5)
+        c = s.training_batch(np.random.default_rng([3, 18]), 4, 1000, 0.5)
+        for k in ("x0", "tokens", "mask", "t", "noise", "keep"):
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        self.assertFalse(np.array_equal(a["noise"], c["noise"]))
+        self.assertTrue(np.all((a["t"] >= 0) & (a["t"] < 1000)))
+        self.assertEqual(a["noise"].shape, a["x0"].shape)
+
+    def test_class_weights_flatten_the_mix(self):
+        clips = [Clip("a", "train", 0, 1800 * 4, [], ["dance"], False),
+                 Clip("b", "train", 0, 1800, [], ["walk"], False),
+                 Clip("c", "train", 0, 900, [], [], False)]
+        self.assertEqual(set(class_weights(clips, 0.0).values()), {1.0})
+        w = class_weights(clips, 1.0)
+        self.assertAlmostEqual(w["dance"], 0.25)
+        self.assertAlmostEqual(w["walk"], 1.0)
+        self.assertAlmostEqual(w[""], 2.0)
+        # each class's share of the windows: equal at power 1, proportional at 0
+        share = {k: w[k] * m for k, m in (("dance", 4.0), ("walk", 1.0), ("", 0.5))}
+        self.assertEqual(len({round(v, 9) for v in share.values()}), 1)
 
     def test_pick_frames_caps_at_longest_clip(self):
         rng = np.random.default_rng(0)

@@ -1,6 +1,7 @@
 import unittest
 
 import numpy as np
+import torch
 
 import common  # noqa: F401
 import fk
@@ -50,6 +51,21 @@ class FKTest(unittest.TestCase):
         r = rot_y(0.3)
         six = np.concatenate([r[:, 0] * 2.0, r[:, 1] * 0.5 + r[:, 0] * 0.1])
         np.testing.assert_allclose(fk.rot6d_to_matrix(six), r, atol=1e-9)
+
+    def test_tensor_and_numpy_agree_and_gradients_flow(self):
+        rng = np.random.default_rng(1)
+        f = pose(rot_y(0.7), smooth=(0.3, -1.0), hips=(0.0, 0.95, 0.1)) + rng.normal(0, 0.05, layout.D)
+        want = fk.world_positions(f, self.skel)
+        x = torch.tensor(f, dtype=torch.float64, requires_grad=True)
+        got = fk.world_positions(x, self.skel)
+        np.testing.assert_allclose(got.detach().numpy(), want, atol=1e-12)
+        np.testing.assert_allclose(fk.target_positions(x).detach().numpy(), fk.target_positions(f), atol=1e-12)
+        got[layout.PREDICTED_JOINTS.index("LeftHand")].sum().backward()
+        lo = layout.OFFSETS["global_rot_data"][0]
+        chest = lo + 6 * layout.PREDICTED_JOINTS.index("Chest")
+        self.assertGreater(float(x.grad[chest:chest + 6].abs().sum()), 0.0)  # the arm hangs off the chest
+        feet = lo + 6 * layout.PREDICTED_JOINTS.index("LeftFoot")
+        self.assertEqual(float(x.grad[feet:feet + 6].abs().sum()), 0.0)
 
     def test_target_positions_add_smooth_root(self):
         f = pose(np.eye(3), smooth=(1.0, 2.0), hips=(0.0, 0.8, 0.0))
