@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -19,20 +18,10 @@ import (
 // runtime, not PyTorch) and compare them with the outputs PyTorch recorded
 // at export time in reference.npz.
 
-var (
-	ortOnce sync.Once
-	ortErr  error
-)
-
 func initORT(t testing.TB) {
 	t.Helper()
-	lib := testtools.ONNXRuntime(t)
-	ortOnce.Do(func() {
-		ort.SetSharedLibraryPath(lib)
-		ortErr = ort.InitializeEnvironment()
-	})
-	if ortErr != nil {
-		t.Fatalf("ONNX Runtime: %v", ortErr)
+	if _, err := InitRuntime(testtools.ONNXRuntime(t)); err != nil {
+		t.Fatalf("ONNX Runtime: %v", err)
 	}
 }
 

@@ -98,3 +98,9 @@ func (t *WordTokenizer) Unknown(text string) []string {
 
 // Len is the vocabulary size.
 func (t *WordTokenizer) Len() int { return len(t.vocab) }
+
+// MaxTokens is the row length Encode returns.
+func (t *WordTokenizer) MaxTokens() int { return t.maxTokens }
+
+// PadID is the id of <pad>.
+func (t *WordTokenizer) PadID() int64 { return t.padID }

@@ -1,0 +1,240 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"slices"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Options choose where and how a model runs.
+type Options struct {
+	Device  string // auto | cpu | cuda | cuda:N (empty: auto)
+	Threads int    // CPU intra-op threads; 0: min(4, NumCPU)
+	Library string // libonnxruntime path; empty: FindLibrary
+}
+
+// Model is an opened bundle: its manifest, feature layout, schedule and
+// tokenizer, and ONNX Runtime sessions for its graphs. Not safe for
+// concurrent use: the engine's scheduler goroutine owns it.
+type Model struct {
+	Manifest  *Manifest
+	Layout    *Layout
+	Schedule  *Schedule
+	Tokenizer *WordTokenizer
+	// Device is where the sessions run ("cpu", "cuda" or "cuda:N"); DeviceNote
+	// says why, when auto chose the CPU or a fallback happened.
+	Device     string
+	DeviceNote string
+
+	text, den *ort.DynamicAdvancedSession
+	scale     []float64 // sqrt(std² + eps), per feature
+}
+
+// Open loads a bundle from fsys (a directory via os.DirFS, or the embedded
+// assets) and starts its sessions. Every problem names the file or key; a
+// corrupt ONNX file is an error, never a crash.
+func Open(fsys fs.FS, opts Options) (*Model, error) {
+	man, err := LoadManifestFS(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := man.CheckFiles(fsys); err != nil {
+		return nil, err
+	}
+	for _, in := range man.Denoiser.Inputs {
+		if !slices.Contains(hostInputs, in) {
+			return nil, bundleErr("denoiser.inputs", "input %q is not one this engine feeds (it feeds %v)", in, hostInputs)
+		}
+	}
+	if man.Text.Encoder == "" || man.Text.Tokenizer == nil || man.Text.Pooled {
+		return nil, bundleErr("text", "this engine needs the bundle's own tokenizer and per-token text encoder")
+	}
+	lay, err := LayoutFromManifest(man)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := NewSchedule(man.Diffusion)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := LoadTokenizer(fsys, man)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := normScales(make([]float32, lay.Dim()), man.Normalization.Mean, man.Normalization.Std, man.Normalization.Eps)
+	if err != nil {
+		return nil, &BundleError{Key: "normalization", Msg: "unusable statistics", Err: err}
+	}
+	textONNX, err := fs.ReadFile(fsys, man.Text.Encoder)
+	if err != nil {
+		return nil, &BundleError{Key: "text.encoder", Msg: "cannot read " + man.Text.Encoder, Err: err}
+	}
+	denONNX, err := fs.ReadFile(fsys, man.Denoiser.File)
+	if err != nil {
+		return nil, &BundleError{Key: "denoiser.file", Msg: "cannot read " + man.Denoiser.File, Err: err}
+	}
+	if _, err := InitRuntime(opts.Library); err != nil {
+		return nil, err
+	}
+	dev, err := ParseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = min(4, runtime.NumCPU())
+	}
+	m := &Model{Manifest: man, Layout: lay, Schedule: sched, Tokenizer: tok, scale: scale}
+	try := []DeviceChoice{dev}
+	if dev.Kind == DeviceAuto {
+		if why := noGPU(); why != "" {
+			m.DeviceNote = "auto chose the CPU: " + why
+			try = []DeviceChoice{{Kind: DeviceCPU}}
+		} else {
+			try = []DeviceChoice{{Kind: DeviceCUDA}, {Kind: DeviceCPU}}
+		}
+	}
+	var errs []error
+	for _, d := range try {
+		err := m.startSessions(d, threads, textONNX, denONNX, man)
+		if err == nil {
+			m.Device = d.String()
+			if len(errs) > 0 {
+				m.DeviceNote = fmt.Sprintf("auto fell back to %s: %v", d, errors.Join(errs...))
+			}
+			return m, nil
+		}
+		var be *BundleError
+		if errors.As(err, &be) { // a bad graph fails on every device
+			return nil, err
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// hostInputs are the denoiser inputs Sample knows how to fill.
+var hostInputs = []string{InputX, InputTimestep, InputTextEmbedding, InputTextMask, InputObserved, InputObservedMask}
+
+// noGPU says why there is certainly no usable NVIDIA GPU, or "" when there
+// may be one (then auto tries CUDA and falls back on failure).
+func noGPU() string {
+	if err := cudaVisible(0); err != nil {
+		return err.Error()
+	}
+	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
+		return "no NVIDIA driver (/dev/nvidiactl is missing)"
+	}
+	return ""
+}
+
+func (m *Model) startSessions(d DeviceChoice, threads int, textONNX, denONNX []byte, man *Manifest) error {
+	opts, err := sessionOptions(d, threads)
+	if err != nil {
+		return err
+	}
+	defer opts.Destroy()
+	text, err := ort.NewDynamicAdvancedSessionWithONNXData(textONNX, []string{"tokens"},
+		[]string{"text_embedding", "text_mask"}, opts)
+	if err != nil {
+		return graphErr(d, "text.encoder", man.Text.Encoder, err)
+	}
+	den, err := ort.NewDynamicAdvancedSessionWithONNXData(denONNX, man.Denoiser.Inputs,
+		[]string{man.Denoiser.Output}, opts)
+	if err != nil {
+		text.Destroy()
+		return graphErr(d, "denoiser.file", man.Denoiser.File, err)
+	}
+	m.text, m.den = text, den
+	return nil
+}
+
+// graphErr tells a bad graph (a bundle error, the same on every device)
+// from a device that would not start: on the CPU, a session that fails to
+// build can only be the file's fault.
+func graphErr(d DeviceChoice, key, file string, err error) error {
+	if d.Kind == DeviceCPU {
+		return &BundleError{Key: key, Msg: fmt.Sprintf("ONNX Runtime cannot load %q", file), Err: err}
+	}
+	return fmt.Errorf("%w: %s: %s: %v", ErrDevice, d, file, err)
+}
+
+// Close releases the sessions. The model is unusable afterwards.
+func (m *Model) Close() error {
+	var errs []error
+	for _, s := range []*ort.DynamicAdvancedSession{m.text, m.den} {
+		if s != nil {
+			errs = append(errs, s.Destroy())
+		}
+	}
+	m.text, m.den = nil, nil
+	return errors.Join(errs...)
+}
+
+// TextBatch holds encoded prompts: Emb is [N, L, E] and Mask [N, L] with L
+// the longest prompt's token count (trailing pad slots do not change the
+// denoiser's output, so they are trimmed). A nil prompt gives the
+// "no text" row of classifier-free guidance: zero embedding and mask.
+type TextBatch struct {
+	N, L, E int
+	Emb     []float32
+	Mask    []float32
+}
+
+// EncodeText runs the text encoder over prompts; a nil entry is "no text".
+func (m *Model) EncodeText(prompts []*string) (*TextBatch, error) {
+	if m.text == nil {
+		return nil, fmt.Errorf("%w: the model is closed", ErrRuntime)
+	}
+	n, maxT, E := len(prompts), m.Tokenizer.MaxTokens(), m.Manifest.Text.EmbeddingDim
+	tokens := make([]int64, n*maxT)
+	L := 1
+	for i, p := range prompts {
+		if p == nil {
+			continue
+		}
+		ids := m.Tokenizer.Encode(*p)
+		copy(tokens[i*maxT:], ids)
+		used := 0
+		for k, id := range ids {
+			if id != m.Tokenizer.PadID() {
+				used = k + 1
+			}
+		}
+		L = max(L, used)
+	}
+	tt, err := ort.NewTensor(ort.NewShape(int64(n), int64(maxT)), tokens)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRuntime, err)
+	}
+	defer tt.Destroy()
+	outs := []ort.Value{nil, nil}
+	if err := m.text.Run([]ort.Value{tt}, outs); err != nil {
+		return nil, fmt.Errorf("%w: text encoder: %v", ErrRuntime, err)
+	}
+	defer outs[0].Destroy()
+	defer outs[1].Destroy()
+	emb, ok1 := outs[0].(*ort.Tensor[float32])
+	msk, ok2 := outs[1].(*ort.Tensor[float32])
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("%w: text encoder outputs are not float32 tensors", ErrRuntime)
+	}
+	if s := emb.GetShape(); len(s) != 3 || s[0] != int64(n) || s[1] != int64(maxT) || s[2] != int64(E) {
+		return nil, fmt.Errorf("%w: text embedding shape %v, want [%d %d %d]", ErrRuntime, s, n, maxT, E)
+	}
+	tb := &TextBatch{N: n, L: L, E: E, Emb: make([]float32, n*L*E), Mask: make([]float32, n*L)}
+	ed, md := emb.GetData(), msk.GetData()
+	for i, p := range prompts {
+		if p == nil {
+			continue
+		}
+		copy(tb.Emb[i*L*E:(i+1)*L*E], ed[i*maxT*E:i*maxT*E+L*E])
+		copy(tb.Mask[i*L:(i+1)*L], md[i*maxT:i*maxT+L])
+	}
+	return tb, nil
+}

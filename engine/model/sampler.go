@@ -1,0 +1,372 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// ErrSpec: a sampling request the model cannot take.
+var ErrSpec = errors.New("invalid sampling request")
+
+// Spec is one batched generation: Samples motions of Frames frames from one
+// prompt, with optional known feature values.
+type Spec struct {
+	Frames  int // any count ≥ 1; padded to the frame multiple inside, cut after
+	Samples int
+	Steps   int // DDIM steps, 1–500 (0: the bundle's default)
+
+	Prompt string
+	NoText bool // unconditioned: the "no text" input the model was trained with
+
+	Guidance         string  // nocfg | regular | separated (empty: the bundle's default)
+	TextWeight       float64 // regular uses TextWeight alone
+	ConstraintWeight float64
+
+	// Known raw (not normalised) feature values and their 0/1 mask, each
+	// Frames×D: one slice for every sample, or one per sample (stitching
+	// conditions each sample on its own previous segment). Nil: none.
+	Observed [][]float32
+	Mask     [][]float32
+
+	Seed uint64 // sample i draws its start noise from (Seed, i)
+
+	// Progress, when set, is called after every step; with Preview the
+	// current clean prediction (raw features per sample) comes along.
+	Progress func(Progress)
+	Preview  bool
+
+	// Timing, when set, receives where the time went.
+	Timing *Timing
+}
+
+// Timing splits a Sample call's wall time: Run is inside ONNX Runtime
+// (text encoder and denoiser), the rest is the Go side.
+type Timing struct {
+	Total, Run time.Duration
+	Calls      int
+}
+
+// Progress reports one finished denoising step.
+type Progress struct {
+	Step, Steps int
+	X0          [][]float32 // raw features per sample, Frames×D; only with Spec.Preview
+}
+
+// branch is one classifier-free guidance input: with or without text,
+// with or without the known values.
+type branch struct{ text, known bool }
+
+func branches(mode string) ([]branch, error) {
+	switch mode {
+	case GuidanceNone:
+		return []branch{{true, true}}, nil
+	case GuidanceRegular:
+		return []branch{{true, true}, {false, false}}, nil
+	case GuidanceSeparated: // Kimodo's order: text only, constraints only, neither
+		return []branch{{true, false}, {false, true}, {false, false}}, nil
+	}
+	return nil, fmt.Errorf("%w: guidance %q (want nocfg, regular or separated)", ErrSpec, mode)
+}
+
+// Sample runs the DDIM sampler and returns raw features, Samples × (Frames×D).
+// All guidance branches of all samples go through one batched Run per step,
+// and the input/output tensors are made once per call and reused by every
+// step. Cancelling ctx stops it within one step.
+func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
+	if m.den == nil {
+		return nil, fmt.Errorf("%w: the model is closed", ErrRuntime)
+	}
+	if err := m.fill(&sp); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var runTime time.Duration
+	calls := 0
+	if sp.Timing != nil {
+		defer func() { *sp.Timing = Timing{Total: time.Since(start), Run: runTime, Calls: calls} }()
+	}
+	D, S, T := m.Layout.Dim(), sp.Samples, m.padded(sp.Frames)
+	steps, err := m.Schedule.Steps(sp.Steps)
+	if err != nil {
+		return nil, err
+	}
+	brs, err := branches(sp.Guidance)
+	if err != nil {
+		return nil, err
+	}
+	nb := len(brs)
+	B := S * nb
+	prompt := sp.Prompt
+	texts := []*string{nil}
+	if !sp.NoText {
+		texts = []*string{&prompt, nil}
+	}
+	t0 := time.Now()
+	tb, err := m.EncodeText(texts)
+	runTime += time.Since(t0)
+	calls++
+	if err != nil {
+		return nil, err
+	}
+	obs, mask, err := m.known(sp, T)
+	if err != nil {
+		return nil, err
+	}
+
+	// One tensor per input for the whole call, filled in place each step.
+	L, E, F := tb.L, tb.E, T*D
+	var ts tensors
+	defer ts.destroy()
+	xT := newTensor[float32](&ts, B, T, D)
+	tT := newTensor[int64](&ts, B)
+	eT := newTensor[float32](&ts, B, L, E)
+	mT := newTensor[float32](&ts, B, L)
+	oT := newTensor[float32](&ts, B, T, D)
+	kT := newTensor[float32](&ts, B, T, D)
+	yT := newTensor[float32](&ts, B, T, D)
+	if ts.err != nil {
+		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
+	}
+	// Text, known values and masks do not change across steps: set them once.
+	for s := 0; s < S; s++ {
+		for j, br := range brs {
+			b := s*nb + j
+			if br.text && !sp.NoText {
+				copy(eT.GetData()[b*L*E:(b+1)*L*E], tb.Emb[:L*E])
+				copy(mT.GetData()[b*L:(b+1)*L], tb.Mask[:L])
+			} else {
+				clear(eT.GetData()[b*L*E : (b+1)*L*E])
+				clear(mT.GetData()[b*L : (b+1)*L])
+			}
+			copy(oT.GetData()[b*F:(b+1)*F], obs[s])
+			if br.known {
+				copy(kT.GetData()[b*F:(b+1)*F], mask[s])
+			} else {
+				clear(kT.GetData()[b*F : (b+1)*F])
+			}
+		}
+	}
+	inputs := map[string]ort.Value{InputX: xT, InputTimestep: tT, InputTextEmbedding: eT,
+		InputTextMask: mT, InputObserved: oT, InputObservedMask: kT}
+	in := make([]ort.Value, len(m.Manifest.Denoiser.Inputs))
+	for i, name := range m.Manifest.Denoiser.Inputs {
+		in[i] = inputs[name]
+	}
+	out := []ort.Value{yT}
+
+	// Start noise per sample from (seed, sample): more samples never change
+	// the earlier ones.
+	x := make([][]float32, S)
+	for s := range x {
+		x[s] = make([]float32, F)
+		r := rand.New(rand.NewPCG(sp.Seed, uint64(s)))
+		for i := range x[s] {
+			x[s][i] = float32(r.NormFloat64())
+		}
+	}
+	g := make([]float32, F)
+	var preview [][]float32
+	for k := len(steps) - 1; k >= 0; k-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st := steps[k]
+		xd, td := xT.GetData(), tT.GetData()
+		for s := 0; s < S; s++ {
+			for j := 0; j < nb; j++ {
+				copy(xd[(s*nb+j)*F:], x[s])
+				td[s*nb+j] = int64(st.T)
+			}
+		}
+		t0 := time.Now()
+		err := m.den.Run(in, out)
+		runTime += time.Since(t0)
+		calls++
+		if err != nil {
+			return nil, fmt.Errorf("%w: denoiser: %v", ErrRuntime, err)
+		}
+		yd := yT.GetData()
+		for s := 0; s < S; s++ {
+			combine(g, yd[s*nb*F:(s+1)*nb*F], F, sp)
+			// Branches without the mask pull known entries off their values:
+			// put them back so constraints and stitching prefixes hold.
+			if sp.Mask != nil {
+				o, mk := obs[s], mask[s]
+				for i := range g {
+					if mk[i] != 0 {
+						g[i] = o[i]
+					}
+				}
+			}
+			if sp.Preview && sp.Progress != nil {
+				if preview == nil {
+					preview = make([][]float32, S)
+				}
+				preview[s] = m.rawCut(g, sp.Frames, preview[s])
+			}
+			if err := DDIMStep(x[s], x[s], g, st.AlphaBar, st.AlphaBarPrev); err != nil {
+				return nil, err
+			}
+		}
+		if sp.Progress != nil {
+			sp.Progress(Progress{Step: len(steps) - k, Steps: len(steps), X0: preview})
+		}
+	}
+	res := make([][]float32, S)
+	for s := range res {
+		res[s] = m.rawCut(x[s], sp.Frames, nil)
+		for i, v := range res[s] {
+			if v-v != 0 {
+				return nil, fmt.Errorf("%w: sample %d: non-finite output at frame %d", ErrRuntime, s, i/D)
+			}
+		}
+	}
+	return res, nil
+}
+
+// tensors collects the tensors of one Sample call and the first error.
+type tensors struct {
+	all []ort.Value
+	err error
+}
+
+func newTensor[T ort.TensorData](ts *tensors, dims ...int) *ort.Tensor[T] {
+	shape := make([]int64, len(dims))
+	for i, d := range dims {
+		shape[i] = int64(d)
+	}
+	t, err := ort.NewEmptyTensor[T](ort.NewShape(shape...))
+	if err != nil {
+		ts.err = errors.Join(ts.err, err)
+		return nil
+	}
+	ts.all = append(ts.all, t)
+	return t
+}
+
+func (ts *tensors) destroy() {
+	for _, t := range ts.all {
+		t.Destroy()
+	}
+}
+
+// combine mixes one sample's branch outputs (nb blocks of F values) into g.
+func combine(g, y []float32, F int, sp Spec) {
+	switch sp.Guidance {
+	case GuidanceNone:
+		copy(g, y[:F])
+	case GuidanceRegular:
+		w := float32(sp.TextWeight)
+		c, u := y[:F], y[F:2*F]
+		for i := range g {
+			g[i] = u[i] + w*(c[i]-u[i])
+		}
+	default:
+		wt, wc := float32(sp.TextWeight), float32(sp.ConstraintWeight)
+		ct, cc, u := y[:F], y[F:2*F], y[2*F:3*F]
+		for i := range g {
+			g[i] = u[i] + wt*(ct[i]-u[i]) + wc*(cc[i]-u[i])
+		}
+	}
+}
+
+// fill applies the bundle's defaults and checks the spec.
+func (m *Model) fill(sp *Spec) error {
+	man := m.Manifest
+	if sp.Steps == 0 {
+		sp.Steps = man.Diffusion.DefaultSteps
+	}
+	if sp.Guidance == "" {
+		sp.Guidance = man.Guidance.Default
+		if sp.TextWeight == 0 && sp.ConstraintWeight == 0 {
+			sp.TextWeight, sp.ConstraintWeight = man.Guidance.TextWeight, man.Guidance.ConstraintWeight
+		}
+	}
+	D := m.Layout.Dim()
+	switch {
+	case sp.Frames < 1 || sp.Frames > man.MaxFrames:
+		return fmt.Errorf("%w: %d frames (the model takes 1–%d)", ErrSpec, sp.Frames, man.MaxFrames)
+	case sp.Samples < 1:
+		return fmt.Errorf("%w: %d samples", ErrSpec, sp.Samples)
+	case sp.Steps < 1 || sp.Steps > 500:
+		return fmt.Errorf("%w: %d diffusion steps (1–500)", ErrSpec, sp.Steps)
+	case math.IsNaN(sp.TextWeight) || math.IsInf(sp.TextWeight, 0) || math.IsNaN(sp.ConstraintWeight) || math.IsInf(sp.ConstraintWeight, 0):
+		return fmt.Errorf("%w: guidance weights must be finite", ErrSpec)
+	case (sp.Observed == nil) != (sp.Mask == nil):
+		return fmt.Errorf("%w: known values and mask come together", ErrSpec)
+	}
+	if len(man.Guidance.Modes) > 0 && !slices.Contains(man.Guidance.Modes, sp.Guidance) {
+		return fmt.Errorf("%w: the model does not support %s guidance", ErrSpec, sp.Guidance)
+	}
+	for _, set := range [][][]float32{sp.Observed, sp.Mask} {
+		if set == nil {
+			continue
+		}
+		if len(set) != 1 && len(set) != sp.Samples {
+			return fmt.Errorf("%w: %d known-value rows for %d samples (want 1 or %d)", ErrSpec, len(set), sp.Samples, sp.Samples)
+		}
+		for _, row := range set {
+			if len(row) != sp.Frames*D {
+				return fmt.Errorf("%w: known values of %d entries, want %d frames × %d", ErrSpec, len(row), sp.Frames, D)
+			}
+		}
+	}
+	return nil
+}
+
+// padded rounds frames up to the bundle's frame multiple (the denoiser
+// patches frames into tokens); the extra frames are generated and cut.
+func (m *Model) padded(frames int) int {
+	k := max(1, m.Manifest.FrameMultiple)
+	return (frames + k - 1) / k * k
+}
+
+// known returns per-sample normalised known values and masks over the
+// padded frames (zeros where none).
+func (m *Model) known(sp Spec, T int) (obs, mask [][]float32, err error) {
+	D := m.Layout.Dim()
+	obs, mask = make([][]float32, sp.Samples), make([][]float32, sp.Samples)
+	for s := range obs {
+		obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
+		if sp.Observed == nil {
+			continue
+		}
+		o, mk := sp.Observed[min(s, len(sp.Observed)-1)], sp.Mask[min(s, len(sp.Mask)-1)]
+		for i := range mk {
+			switch {
+			case mk[i] == 0:
+			case mk[i] != 1:
+				return nil, nil, fmt.Errorf("%w: mask entry %d is %g, want 0 or 1", ErrSpec, i, mk[i])
+			case o[i]-o[i] != 0:
+				return nil, nil, fmt.Errorf("%w: known value at frame %d feature %d is not finite", ErrSpec, i/D, i%D)
+			default:
+				k := i % D
+				mask[s][i] = 1
+				obs[s][i] = float32((float64(o[i]) - float64(m.Manifest.Normalization.Mean[k])) / m.scale[k])
+			}
+		}
+	}
+	return obs, mask, nil
+}
+
+// rawCut denormalises the first frames of a normalised padded sample into dst.
+func (m *Model) rawCut(x []float32, frames int, dst []float32) []float32 {
+	D := m.Layout.Dim()
+	if cap(dst) < frames*D {
+		dst = make([]float32, frames*D)
+	}
+	dst = dst[:frames*D]
+	mean := m.Manifest.Normalization.Mean
+	for i := range dst {
+		k := i % D
+		dst[i] = float32(float64(x[i])*m.scale[k] + float64(mean[k]))
+	}
+	return dst
+}

@@ -1,0 +1,259 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/internal/testtools"
+)
+
+// openTiny opens the random-weight plumbing bundle on the CPU.
+func openTiny(t testing.TB) *Model {
+	t.Helper()
+	lib := testtools.ONNXRuntime(t)
+	m, err := Open(os.DirFS(filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny")),
+		Options{Device: DeviceCPU, Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestSampleShapesAndDeterminism(t *testing.T) {
+	m := openTiny(t)
+	D := m.Layout.Dim()
+	for _, mode := range []string{GuidanceNone, GuidanceRegular, GuidanceSeparated} {
+		t.Run(mode, func(t *testing.T) {
+			sp := Spec{Frames: 50, Samples: 2, Steps: 4, Prompt: "a person walks", Guidance: mode,
+				TextWeight: 2, ConstraintWeight: 2, Seed: 7}
+			a, err := m.Sample(context.Background(), sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a) != 2 || len(a[0]) != 50*D {
+				t.Fatalf("got %d samples of %d values, want 2 × %d", len(a), len(a[0]), 50*D)
+			}
+			b, err := m.Sample(context.Background(), sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a[0], b[0]) || !slices.Equal(a[1], b[1]) {
+				t.Fatal("same seed gave different output")
+			}
+			if slices.Equal(a[0], a[1]) {
+				t.Fatal("two samples of one call are identical")
+			}
+			sp.Seed = 8
+			c, _ := m.Sample(context.Background(), sp)
+			if slices.Equal(a[0], c[0]) {
+				t.Fatal("another seed gave the same output")
+			}
+			// More samples leave the earlier ones as they were.
+			sp.Seed, sp.Samples = 7, 3
+			d, _ := m.Sample(context.Background(), sp)
+			if !slices.Equal(a[1], d[1]) {
+				t.Fatal("a third sample changed the second")
+			}
+		})
+	}
+}
+
+func TestSampleKeepsKnownValuesAndReportsProgress(t *testing.T) {
+	m := openTiny(t)
+	D, F := m.Layout.Dim(), 40
+	obs, mask := make([]float32, F*D), make([]float32, F*D)
+	for f := 0; f < F; f += 3 { // a root path key every third frame
+		obs[f*D], obs[f*D+2] = 0.1*float32(f), -0.05*float32(f)
+		mask[f*D], mask[f*D+2] = 1, 1
+	}
+	var steps []int
+	previews := 0
+	out, err := m.Sample(context.Background(), Spec{Frames: F, Samples: 2, Steps: 5, Prompt: "walk",
+		Guidance: GuidanceSeparated, TextWeight: 2, ConstraintWeight: 2,
+		Observed: [][]float32{obs}, Mask: [][]float32{mask}, Preview: true,
+		Progress: func(p Progress) {
+			steps = append(steps, p.Step)
+			if len(p.X0) == 2 && len(p.X0[0]) == F*D {
+				previews++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(steps, []int{1, 2, 3, 4, 5}) || previews != 5 {
+		t.Fatalf("progress steps %v, %d previews", steps, previews)
+	}
+	for s := range out {
+		for i, k := range mask {
+			if k == 1 && !near(float64(out[s][i]), float64(obs[i]), 1e-5) {
+				t.Fatalf("sample %d frame %d dim %d: %g, known %g", s, i/D, i%D, out[s][i], obs[i])
+			}
+		}
+	}
+}
+
+
+func TestSampleStopsWithinOneStep(t *testing.T) {
+	m := openTiny(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	last := 0
+	_, err := m.Sample(ctx, Spec{Frames: 40, Samples: 1, Steps: 50, Guidance: GuidanceNone, Seed: 1,
+		Progress: func(p Progress) {
+			last = p.Step
+			if p.Step == 3 {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) || last != 3 {
+		t.Fatalf("err %v after step %d, want context.Canceled after step 3", err, last)
+	}
+}
+
+func TestSampleRejectsBadSpecs(t *testing.T) {
+	m := openTiny(t)
+	D := m.Layout.Dim()
+	cases := map[string]Spec{
+		"no frames":     {Frames: 0, Samples: 1},
+		"too long":      {Frames: m.Manifest.MaxFrames + 1, Samples: 1},
+		"no samples":    {Frames: 8},
+		"steps":         {Frames: 8, Samples: 1, Steps: 501},
+		"guidance":      {Frames: 8, Samples: 1, Guidance: "strong"},
+		"mask alone":    {Frames: 8, Samples: 1, Mask: [][]float32{make([]float32, 8*D)}},
+		"short known":   {Frames: 8, Samples: 1, Observed: [][]float32{{1}}, Mask: [][]float32{{1}}},
+		"rows":          {Frames: 8, Samples: 3, Observed: make([][]float32, 2), Mask: make([][]float32, 2)},
+		"mask not 0/1":  {Frames: 8, Samples: 1, Observed: [][]float32{make([]float32, 8*D)}, Mask: [][]float32{append([]float32{0.5}, make([]float32, 8*D-1)...)}},
+		"weight is NaN": {Frames: 8, Samples: 1, Guidance: GuidanceRegular, TextWeight: nan()},
+	}
+	for name, sp := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
+				t.Fatalf("err %v, want ErrSpec", err)
+			}
+		})
+	}
+}
+
+func nan() float64 { z := 0.0; return z / z }
+
+func TestOpenRejectsCorruptGraphs(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	dir := filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny")
+	good := os.DirFS(dir)
+	files := fstest.MapFS{}
+	for _, name := range []string{"model.json", "vocab.txt", "text_encoder.onnx", "denoiser.onnx"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = &fstest.MapFile{Data: data}
+	}
+	for _, name := range []string{"denoiser.onnx", "text_encoder.onnx"} {
+		t.Run(name, func(t *testing.T) {
+			bad := fstest.MapFS{}
+			for k, v := range files {
+				bad[k] = v
+			}
+			bad[name] = &fstest.MapFile{Data: append([]byte("not a graph"), files[name].Data[:100]...)}
+			_, err := Open(bad, Options{Device: DeviceCPU, Library: lib})
+			var be *BundleError
+			if !errors.As(err, &be) {
+				t.Fatalf("err %v, want a *BundleError", err)
+			}
+			if be.Key != map[string]string{"denoiser.onnx": "denoiser.file", "text_encoder.onnx": "text.encoder"}[name] {
+				t.Fatalf("error names %q: %v", be.Key, err)
+			}
+		})
+	}
+	if _, err := Open(good, Options{Device: DeviceCPU, Library: lib}); err != nil {
+		t.Fatalf("the intact bundle: %v", err)
+	}
+}
+
+func TestDevices(t *testing.T) {
+	for in, want := range map[string]string{"": "auto", "AUTO": "auto", "cpu": "cpu", "cuda": "cuda", "cuda:2": "cuda:2"} {
+		d, err := ParseDevice(in)
+		if err != nil || d.String() != want {
+			t.Errorf("ParseDevice(%q) = %v, %v; want %s", in, d, err, want)
+		}
+	}
+	for _, in := range []string{"gpu", "cuda:-1", "cuda:x", "tpu"} {
+		if _, err := ParseDevice(in); !errors.Is(err, ErrDevice) {
+			t.Errorf("ParseDevice(%q): %v, want ErrDevice", in, err)
+		}
+	}
+	lib := testtools.ONNXRuntime(t)
+	dir := os.DirFS(filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
+	t.Run("hidden GPUs", func(t *testing.T) {
+		t.Setenv("CUDA_VISIBLE_DEVICES", "")
+		if _, err := Open(dir, Options{Device: DeviceCUDA, Library: lib}); !errors.Is(err, ErrDevice) {
+			t.Fatalf("cuda with no visible GPU: %v, want ErrDevice", err)
+		}
+		m, err := Open(dir, Options{Device: DeviceAuto, Library: lib})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if m.Device != DeviceCPU || m.DeviceNote == "" {
+			t.Fatalf("auto: device %q, note %q; want cpu with a reason", m.Device, m.DeviceNote)
+		}
+	})
+	if noGPU() != "" { // this machine has no GPU: asking for one must say why
+		_, err := Open(dir, Options{Device: DeviceCUDA, Library: lib})
+		if !errors.Is(err, ErrDevice) {
+			t.Fatalf("cuda on a machine without a GPU: %v, want ErrDevice", err)
+		}
+		t.Logf("cuda refused as expected: %v", err)
+	}
+}
+
+func TestCombine(t *testing.T) {
+	F := 2
+	y := []float32{1, 2, 3, 5, 10, 20} // text, constraint, neither
+	g := make([]float32, F)
+	combine(g, y, F, Spec{Guidance: GuidanceSeparated, TextWeight: 2, ConstraintWeight: 3})
+	// u + 2(t−u) + 3(c−u): 10 + 2(1−10) + 3(3−10) = −29; 20 + 2(2−20) + 3(5−20) = −61
+	if !slices.Equal(g, []float32{-29, -61}) {
+		t.Fatalf("separated: %v", g)
+	}
+	combine(g, y[:4], F, Spec{Guidance: GuidanceRegular, TextWeight: 2})
+	// u + 2(c−u) with c = (1,2), u = (3,5): (−1, −1)
+	if !slices.Equal(g, []float32{-1, -1}) {
+		t.Fatalf("regular: %v", g)
+	}
+}
+
+// BenchmarkSample120x50Separated is the bar: 120 frames, 50 steps,
+// separated guidance, one sample, on the bundled model and this CPU; it
+// reports the share of the time spent outside ONNX Runtime.
+func BenchmarkSample120x50Separated(b *testing.B) {
+	lib := testtools.ONNXRuntime(b)
+	fsys, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Open(fsys, Options{Device: DeviceCPU, Threads: 2, Library: lib})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	var tm, sum Timing
+	sp := Spec{Frames: 120, Samples: 1, Steps: 50, Prompt: "a person walks forward", Guidance: GuidanceSeparated,
+		TextWeight: 2, ConstraintWeight: 2, Timing: &tm}
+	for i := 0; i < b.N; i++ {
+		sp.Seed = uint64(i)
+		if _, err := m.Sample(context.Background(), sp); err != nil {
+			b.Fatal(err)
+		}
+		sum.Total += tm.Total
+		sum.Run += tm.Run
+	}
+	b.ReportMetric(float64(sum.Total-sum.Run)/float64(sum.Total)*100, "%go-side")
+}
