@@ -99,7 +99,6 @@ func TestSampleKeepsKnownValuesAndReportsProgress(t *testing.T) {
 	}
 }
 
-
 func TestSampleStopsWithinOneStep(t *testing.T) {
 	m := openTiny(t)
 	ctx, cancel := context.WithCancel(context.Background())
