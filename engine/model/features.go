@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -298,4 +299,61 @@ func normScales(f, mean, std []float32, eps float64) ([]float64, error) {
 		}
 	}
 	return scale, nil
+}
+
+// IntegrateRoot rewrites the smooth-root x, z channels of raw features
+// (frames × Dim) from the integrated Hips velocity block, which a sampled
+// motion predicts far more smoothly than the absolute root channels
+// (README.md, host conventions). The path starts at frame 0's Hips
+// position; at frames where known[t] is true (root keys, stitching
+// prefixes; nil for none) the original root is kept exactly, the
+// integrated path being shifted by offsets interpolated linearly between
+// those frames and held flat beyond them.
+func (l *Layout) IntegrateRoot(f []float32, frames int, known []bool) error {
+	D := l.dim
+	switch {
+	case frames < 1 || len(f) != frames*D:
+		return fmt.Errorf("%w: %d values for %d frames × %d features", ErrFeatures, len(f), frames, D)
+	case known != nil && len(known) != frames:
+		return fmt.Errorf("%w: %d known flags for %d frames", ErrFeatures, len(known), frames)
+	}
+	hips := l.featOf[0] // validated: the root is predicted
+	lp := func(t int) []float32 { return f[t*D+l.oLocal+3*hips:] }
+	vel := func(t int) []float32 { return f[t*D+l.oVel+3*hips:] }
+	sx, sz := make([]float64, frames), make([]float64, frames)
+	hx, hz := float64(f[l.oRoot])+float64(lp(0)[0]), float64(f[l.oRoot+2])+float64(lp(0)[2])
+	for t := 0; t < frames; t++ {
+		if t > 0 { // forward differences: v[t−1] carried Hips from t−1 to t
+			hx += float64(vel(t - 1)[0]) / l.fps
+			hz += float64(vel(t - 1)[2]) / l.fps
+		}
+		sx[t], sz[t] = hx-float64(lp(t)[0]), hz-float64(lp(t)[2])
+	}
+	var keys []int
+	for t, k := range known {
+		if k {
+			keys = append(keys, t)
+		}
+	}
+	off := func(t int) (float64, float64) {
+		return float64(f[t*D+l.oRoot]) - sx[t], float64(f[t*D+l.oRoot+2]) - sz[t]
+	}
+	for t := 0; t < frames; t++ {
+		var dx, dz float64
+		switch i := sort.SearchInts(keys, t); {
+		case len(keys) == 0:
+		case i == len(keys):
+			dx, dz = off(keys[len(keys)-1])
+		case keys[i] == t || i == 0:
+			dx, dz = off(keys[i])
+		default:
+			a, b := keys[i-1], keys[i]
+			ax, az := off(a)
+			bx, bz := off(b)
+			w := float64(t-a) / float64(b-a)
+			dx, dz = ax+w*(bx-ax), az+w*(bz-az)
+		}
+		f[t*D+l.oRoot], f[t*D+l.oRoot+2] = float32(sx[t]+dx), float32(sz[t]+dz)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -558,5 +559,60 @@ func TestRot6D(t *testing.T) {
 		if a := quatAngle(got, q); a > 1e-6 {
 			t.Errorf("case %d: %v came back %v (%g rad off)", i, q, got, a)
 		}
+	}
+}
+
+func TestIntegrateRoot(t *testing.T) {
+	l := DefaultLayout()
+	D := l.Dim()
+	for _, file := range testClips {
+		t.Run(strings.TrimSuffix(file, ".bvh"), func(t *testing.T) {
+			src := somaClip(t, file, 30)
+			f, err := l.Encode(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := src.Frames()
+			// On real features the velocities are the root's own differences:
+			// integrating them gives the root back.
+			g := slices.Clone(f)
+			if err := l.IntegrateRoot(g, n, nil); err != nil {
+				t.Fatal(err)
+			}
+			for i := range f {
+				if !near(float64(g[i]), float64(f[i]), 2e-4) {
+					t.Fatalf("frame %d feature %d: %g, want %g", i/D, i%D, g[i], f[i])
+				}
+			}
+			// Jittered root channels with known keys: the keys stay exact, the
+			// rest follows the velocities (shifted between keys).
+			h := slices.Clone(f)
+			known := make([]bool, n)
+			for _, k := range []int{5, n / 2, n - 3} {
+				known[k] = true
+				h[k*D] += 0.3 // a key away from the integrated path
+			}
+			for tt := 0; tt < n; tt++ {
+				if !known[tt] {
+					h[tt*D] += float32(0.1 * math.Sin(float64(tt)*2.1)) // jitter elsewhere
+				}
+			}
+			if err := l.IntegrateRoot(h, n, known); err != nil {
+				t.Fatal(err)
+			}
+			// Every key sits 0.3 m off the integrated path, so the whole path
+			// moves by 0.3 m and the jitter is gone.
+			for tt := 0; tt < n; tt++ {
+				if !near(float64(h[tt*D]), float64(f[tt*D])+0.3, 2e-4) {
+					t.Fatalf("frame %d: root x %g, want %g", tt, h[tt*D], f[tt*D]+0.3)
+				}
+			}
+		})
+	}
+	if err := l.IntegrateRoot(make([]float32, 3*D), 3, make([]bool, 2)); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("bad known length: %v", err)
+	}
+	if err := l.IntegrateRoot(make([]float32, 3*D-1), 3, nil); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("bad length: %v", err)
 	}
 }
