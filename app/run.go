@@ -35,6 +35,7 @@ const usage = `usage: motionstudio [command] [arguments]
 With no command, opens the studio window.
 
 Commands:
+  generate --prompt TEXT -o OUT.{bvh,npz,glb}     generate motion from text (run "motionstudio generate -h")
   convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]   convert a BVH clip (run "motionstudio convert -h")
   version                                        print the version
   help                                           print this help
@@ -55,6 +56,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		err = runStudio()
 	case "convert":
 		err = runConvert(ctx, args[1:], stdout, stderr)
+	case "generate":
+		err = runGenerate(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "motionstudio", version)
 	case "help", "-h", "--help":

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/gltf"
+	"github.com/motionstudio/studio/engine/formats/npz"
+	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+const generateUsage = `usage: motionstudio generate --prompt TEXT [--prompt TEXT ...] -o OUT.{bvh,npz,glb} [flags]
+       motionstudio generate --request req.json -o OUT.{bvh,npz,glb} [flags]
+
+Generates motion from text on the bundled model (or --model). Each --prompt
+is one segment of --frames frames, in order; --request takes a whole MMCP
+generate request (segments, constraints, options) from a JSON file instead.
+Several samples write OUT_0.ext, OUT_1.ext, ...
+
+`
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type generateOptions struct {
+	prompts        stringList
+	frames         int
+	fps            float64
+	seed           int64
+	seedSet        bool
+	samples, steps int
+	guidance       string
+	device         string
+	model          string
+	requestFile    string
+	out, format    string
+	noPost         bool
+}
+
+func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error) {
+	var o generateOptions
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(&o.prompts, "prompt", "a text segment, in order (repeat for more)")
+	fs.IntVar(&o.frames, "frames", 120, "frames per --prompt segment")
+	fs.Float64Var(&o.fps, "fps", 0, "frame rate of --frames and of the output (default: the model's, 30)")
+	seed := fs.String("seed", "", "random seed (default: drawn, and printed so the run can be repeated)")
+	fs.IntVar(&o.samples, "samples", 1, "number of samples")
+	fs.IntVar(&o.steps, "steps", 0, "diffusion steps, 1-500 (default: the model's)")
+	fs.StringVar(&o.guidance, "guidance", "", "nocfg, regular or separated (default: the model's, with its weights)")
+	fs.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&o.model, "model", models.DefaultID, "a bundled model's id, or a bundle folder")
+	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
+	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
+	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (foot-skate cleanup, exact constraints)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), generateUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return o, err
+		}
+		return o, fmt.Errorf("%w: generate: %v", errUsage, firstLine(err))
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("%w: generate: unexpected argument %q (prompts go after --prompt)", errUsage, fs.Arg(0))
+	}
+	if *seed != "" {
+		if _, err := fmt.Sscan(*seed, &o.seed); err != nil {
+			return o, fmt.Errorf("%w: --seed %q: want an integer", errUsage, *seed)
+		}
+		o.seedSet = true
+	}
+	switch {
+	case o.out == "":
+		return o, fmt.Errorf("%w: generate needs -o OUT.{bvh,npz,glb}", errUsage)
+	case (len(o.prompts) == 0) == (o.requestFile == ""):
+		return o, fmt.Errorf("%w: generate takes --prompt (one or more) or --request, not both or neither", errUsage)
+	case o.requestFile == "" && (o.frames < 1 || o.samples < 1 || o.steps < 0 || o.fps < 0):
+		return o, fmt.Errorf("%w: --frames and --samples must be at least 1, --steps and --fps not negative", errUsage)
+	}
+	switch o.guidance {
+	case "", request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated:
+	default:
+		return o, fmt.Errorf("%w: --guidance %q: want nocfg, regular or separated", errUsage, o.guidance)
+	}
+	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
+	case ".bvh", ".npz", ".glb":
+		o.format = ext[1:]
+	default:
+		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz or .glb)", errUsage, o.out, ext)
+	}
+	if _, err := model.ParseDevice(o.device); err != nil {
+		return o, fmt.Errorf("%w: --device: %v", errUsage, err)
+	}
+	return o, nil
+}
+
+// openModel opens a bundled model by id, or a bundle folder.
+func openModel(name, device string) (*model.Model, error) {
+	var fsys fs.FS
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		fsys = os.DirFS(name)
+	} else if b, err := models.Bundle(name); err == nil {
+		fsys = b
+	} else {
+		return nil, fmt.Errorf("model %q: neither a bundle folder nor a bundled model (bundled: %s)", name, models.DefaultID)
+	}
+	m, err := model.Open(fsys, model.Options{Device: device})
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", name, err)
+	}
+	return m, nil
+}
+
+// buildRequest makes the MMCP request of the --prompt flags, or reads --request.
+func buildRequest(o generateOptions, caps request.ModelCaps, g model.Guidance) (*request.Request, error) {
+	all := request.Caps{Models: []request.ModelCaps{caps}}
+	if o.requestFile != "" {
+		data, err := os.ReadFile(o.requestFile)
+		if err != nil {
+			return nil, err
+		}
+		r, err := request.Decode(data, all)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.requestFile, err)
+		}
+		return r, nil
+	}
+	r := &request.Request{ProtocolVersion: request.ProtocolVersion, Model: caps.ID, Skeleton: caps.CanonicalSkeleton,
+		Options: &request.Options{NumSamples: &o.samples}}
+	for _, p := range o.prompts {
+		r.Segments = append(r.Segments, request.Segment{Type: request.SegmentText, Prompt: p, DurationFrames: o.frames})
+	}
+	if o.fps > 0 {
+		r.Timing = &request.Timing{FPS: o.fps}
+	}
+	if o.steps > 0 {
+		r.Options.DiffusionSteps = &o.steps
+	}
+	if o.seedSet {
+		r.Options.Seed = &o.seed
+	}
+	post := !o.noPost
+	r.Options.PostProcessing = &post
+	if o.guidance != "" {
+		rg := &request.Guidance{Type: o.guidance} // with the model's weights
+		switch o.guidance {
+		case request.GuidanceRegular:
+			rg.Weight = []float64{g.TextWeight}
+		case request.GuidanceSeparated:
+			rg.Weight = []float64{g.TextWeight, g.ConstraintWeight}
+		}
+		r.Options.Guidance = rg
+	}
+	if err := r.Validate(all); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// runGenerate is the `generate` subcommand.
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseGenerateArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	m, err := openModel(o.model, o.device)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	load := time.Since(t0)
+	caps := generate.Caps(m)
+	r, err := buildRequest(o, caps, m.Manifest.Guidance)
+	if err != nil {
+		return err
+	}
+	r.ApplyDefaults()
+	if o.requestFile == "" && o.steps == 0 {
+		r.Options.DiffusionSteps = &m.Manifest.Diffusion.DefaultSteps // not MMCP's 100: the model's own
+	}
+	bar := newProgressBar(stderr)
+	res, err := generate.Run(ctx, m, r, generate.Options{Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	names := outputNames(o.out, len(res.Motions))
+	for i, mo := range res.Motions {
+		if err := writeMotion(names[i], o.format, mo); err != nil {
+			return err
+		}
+	}
+	dev := m.Device
+	if m.DeviceNote != "" {
+		dev += " (" + m.DeviceNote + ")"
+	}
+	fmt.Fprintf(stdout, "%s: %d sample(s), %d frames at %g fps, seed %d, %d steps × %d window(s) on %s in %.2fs (model load %.2fs)\n",
+		strings.Join(names, ", "), len(res.Motions), res.Motions[0].Frames(), res.Motions[0].FPS, res.Seed, res.Steps,
+		res.Windows, dev, res.Timing.Total.Seconds(), load.Seconds())
+	if words := unknownWords(m, r); len(words) > 0 {
+		fmt.Fprintf(stderr, "motionstudio: note: the model does not know %s\n", strings.Join(words, ", "))
+	}
+	return nil
+}
+
+func unknownWords(m *model.Model, r *request.Request) []string {
+	var out []string
+	for _, s := range r.Segments {
+		out = append(out, m.Tokenizer.Unknown(s.Prompt)...)
+	}
+	return out
+}
+
+// outputNames is OUT itself for one sample, OUT_0.ext, OUT_1.ext … for more.
+func outputNames(out string, n int) []string {
+	if n == 1 {
+		return []string{out}
+	}
+	ext := filepath.Ext(out)
+	base := strings.TrimSuffix(out, ext)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s_%d%s", base, i, ext)
+	}
+	return names
+}
+
+func writeMotion(path, format string, m *motion.Motion) error {
+	var err error
+	switch format {
+	case "bvh":
+		err = bvh.WriteFile(path, m, bvh.Options{})
+	case "npz":
+		err = npz.WriteFile(path, m, npz.Options{})
+	default:
+		err = gltf.WriteFile(path, []*motion.Motion{m}, gltf.Options{})
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// progressBar draws "step k/N" on a terminal's stderr, and nothing
+// elsewhere (logs and pipes get the final line only).
+type progressBar struct {
+	w     io.Writer
+	tty   bool
+	start time.Time
+	drawn bool
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progressBar{w: w, tty: tty, start: time.Now()}
+}
+
+func (b *progressBar) update(p generate.Progress) {
+	if !b.tty {
+		return
+	}
+	const width = 30
+	done := width * p.Step / max(1, p.Steps)
+	el := time.Since(b.start)
+	eta := time.Duration(float64(el) * float64(p.Steps-p.Step) / float64(max(1, p.Step)))
+	fmt.Fprintf(b.w, "\r[%s%s] step %d/%d  %.1fs  eta %.1fs ", strings.Repeat("#", done), strings.Repeat(".", width-done),
+		p.Step, p.Steps, el.Seconds(), eta.Seconds())
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}

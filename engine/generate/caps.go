@@ -1,0 +1,40 @@
+package generate
+
+import (
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// MaxSeconds bounds a take: longer ones are sampled window by window, so the
+// model's own max_frames is no limit; this keeps one job to a few seconds of
+// CPU time per sample.
+const MaxSeconds = 60
+
+// Caps describes a loaded model in MMCP's terms, for validating requests
+// (engine/request) and for GET /capabilities: its canonical skeleton is the
+// bundle's SOMA77 with identity rest rotations, and it takes text and
+// unconditioned segments and the three constraint types Run implements.
+func Caps(m *model.Model) request.ModelCaps {
+	skel := m.Layout.Skeleton()
+	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
+	for _, j := range skel.Joints {
+		var parent *string
+		if j.Parent >= 0 {
+			p := skel.Joints[j.Parent].Name
+			parent = &p
+		}
+		rig.Joints = append(rig.Joints, request.Joint{Name: j.Name, Parent: parent,
+			RestTranslation: request.Vec3{j.Offset[0], j.Offset[1], j.Offset[2]}, RestRotation: request.Quat{0, 0, 0, 1}})
+	}
+	lim := request.DefaultLimits()
+	lim.MaxDurationSeconds = MaxSeconds
+	return request.ModelCaps{
+		ID:                   m.Manifest.ID,
+		FPS:                  m.Layout.FPS(),
+		CanonicalSkeleton:    rig,
+		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
+		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
+		Limits:               lim,
+		MaxTotalFrames:       MaxSeconds * 240,
+	}
+}

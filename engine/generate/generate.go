@@ -1,0 +1,270 @@
+// Package generate turns a generation request into motions: it lays the
+// request's segments and constraints onto the model's timeline, samples each
+// window (conditioned on the previous window's tail), decodes, joins,
+// post-processes and resamples. It runs on whatever goroutine calls it (the
+// engine's scheduler) and never touches the UI.
+package generate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/post"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// Progress is one finished denoising step of the whole request.
+type Progress struct {
+	Step, Steps     int // over all windows
+	Window, Windows int
+	// Preview holds, with Options.Preview, the current clean prediction of
+	// the window being sampled, one motion per sample (model fps, world
+	// coordinates of that window).
+	Preview []*motion.Motion
+}
+
+// Options tune a run.
+type Options struct {
+	Preview  bool
+	Progress func(Progress)
+}
+
+// Result is a finished generation.
+type Result struct {
+	Motions []*motion.Motion // one per sample: SOMA77, the request's fps
+	Seed    int64            // the seed used (drawn when the request had none)
+	Steps   int              // diffusion steps per window
+	Windows int
+	Device  string
+	Post    []post.Report // per sample, when post-processing ran
+	Timing  Timing
+}
+
+// Timing splits the wall time.
+type Timing struct {
+	Sample, Post, Total time.Duration
+}
+
+// Run generates the motions of a validated request (defaults applied).
+func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
+	start := time.Now()
+	if req.Options == nil || req.Options.NumSamples == nil || req.Options.TransitionFrames == nil {
+		req.ApplyDefaults()
+	}
+	o := req.Options
+	seed := drawSeed(o.Seed)
+	p, err := makePlan(req, m, uint64(seed))
+	if err != nil {
+		return nil, err
+	}
+	mode, wt, wc, err := guidance(o.Guidance, m.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	S, steps := *o.NumSamples, *o.DiffusionSteps
+	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device}
+	lay := m.Layout
+	D := lay.Dim()
+	oRoot, _, _ := lay.Block("smooth_root_pos")
+	oContact, nContact, _ := lay.Block("foot_contacts")
+
+	motions := make([]*motion.Motion, S)
+	contacts := make([][][4]bool, S)
+	origin := make([][2]float32, S) // world x, z of each sample's current window frame 0
+	tails := make([][]float32, S)   // each sample's prefix rows for the next window, re-centred
+	if k := firstRootKeyAt(p, 0); k != nil {
+		for s := range origin {
+			origin[s] = [2]float32{float32(k.X), float32(k.Z)}
+		}
+	}
+	for wi, w := range p.Windows {
+		T := w.Frames
+		obs, mask := make([][]float32, S), make([][]float32, S)
+		for s := 0; s < S; s++ {
+			obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
+			copy(obs[s], tails[s])
+			for i := range tails[s] {
+				mask[s][i] = 1
+			}
+			for _, k := range p.Keys {
+				lf := k.Frame - w.Start
+				if lf < w.Prefix || lf >= T {
+					continue // outside, or already settled by the previous window
+				}
+				for i, d := range k.Dims {
+					v := k.Values[i]
+					if k.RootXZ && d == oRoot {
+						v -= origin[s][0]
+					} else if k.RootXZ && d == oRoot+2 {
+						v -= origin[s][1]
+					}
+					obs[s][lf*D+d], mask[s][lf*D+d] = v, 1
+				}
+			}
+		}
+		done := wi * steps
+		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
+			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
+			Preview: opts.Preview}
+		if opts.Progress != nil {
+			sp.Progress = func(pg model.Progress) {
+				out := Progress{Step: done + pg.Step, Steps: len(p.Windows) * steps, Window: wi + 1, Windows: len(p.Windows)}
+				if pg.X0 != nil {
+					out.Preview = previews(lay, pg.X0, T, origin)
+				}
+				opts.Progress(out)
+			}
+		}
+		t0 := time.Now()
+		raw, err := m.Sample(ctx, sp)
+		res.Timing.Sample += time.Since(t0)
+		if err != nil {
+			return nil, err
+		}
+		for s := 0; s < S; s++ {
+			f := raw[s]
+			known := make([]bool, T)
+			for t := range known {
+				known[t] = mask[s][t*D+oRoot] == 1
+			}
+			if err := lay.IntegrateRoot(f, T, known); err != nil {
+				return nil, err
+			}
+			for t := 0; t < T; t++ { // into world coordinates
+				f[t*D+oRoot] += origin[s][0]
+				f[t*D+oRoot+2] += origin[s][1]
+			}
+			win, err := lay.Decode(f, T)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)
+			}
+			for t := w.Prefix; t < T; t++ {
+				var c [4]bool
+				for i := 0; i < min(4, nContact); i++ {
+					c[i] = f[t*D+oContact+i] > 0.5
+				}
+				contacts[s] = append(contacts[s], c)
+			}
+			if motions[s] == nil {
+				motions[s] = win
+			} else if motions[s], err = motion.Blend(motions[s], win, w.Prefix); err != nil {
+				return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
+			}
+			if wi+1 < len(p.Windows) { // the next window starts Prefix frames before this one ends
+				pre := p.Windows[wi+1].Prefix
+				from := T - pre
+				origin[s] = [2]float32{f[from*D+oRoot], f[from*D+oRoot+2]}
+				tails[s] = append(tails[s][:0], f[from*D:]...)
+				for t := 0; t < pre; t++ {
+					tails[s][t*D+oRoot] -= origin[s][0]
+					tails[s][t*D+oRoot+2] -= origin[s][1]
+				}
+			}
+		}
+	}
+
+	t0 := time.Now()
+	fps := req.FPS(lay.FPS())
+	for s := range motions {
+		out := motions[s]
+		if *o.PostProcessing {
+			in := post.Input{Contacts: contacts[s]}
+			for _, k := range p.RootKeys {
+				in.RootKeys = append(in.RootKeys, post.RootKey{Frame: k.Frame, X: k.X, Z: k.Z, Heading: k.Heading})
+			}
+			for _, e := range p.Effectors {
+				in.Effectors = append(in.Effectors, post.EffectorTarget{Frame: e.Frame, Joint: e.Joint, Pos: e.Pos})
+			}
+			cleaned, rep, err := post.Apply(out, in)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d: post-processing: %w", s, err)
+			}
+			out = cleaned
+			res.Post = append(res.Post, rep)
+		}
+		if fps != out.FPS {
+			if out, err = out.Resample(fps); err != nil {
+				return nil, fmt.Errorf("sample %d: to %g fps: %w", s, fps, err)
+			}
+		}
+		if total := req.TotalFrames(); out.Frames() > total {
+			if out, err = out.Slice(0, total); err != nil {
+				return nil, err
+			}
+		}
+		motions[s] = out
+	}
+	res.Timing.Post = time.Since(t0)
+	res.Motions = motions
+	res.Timing.Total = time.Since(start)
+	return res, nil
+}
+
+// previews decodes the current clean predictions of a window (best effort:
+// a sample that does not decode is left out).
+func previews(lay *model.Layout, x0 [][]float32, T int, origin [][2]float32) []*motion.Motion {
+	D := lay.Dim()
+	oRoot, _, _ := lay.Block("smooth_root_pos")
+	out := make([]*motion.Motion, 0, len(x0))
+	buf := make([]float32, T*D)
+	for s, f := range x0 {
+		copy(buf, f)
+		if lay.IntegrateRoot(buf, T, nil) != nil {
+			continue
+		}
+		for t := 0; t < T; t++ {
+			buf[t*D+oRoot] += origin[s][0]
+			buf[t*D+oRoot+2] += origin[s][1]
+		}
+		if m, err := lay.Decode(buf, T); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func firstRootKeyAt(p *plan, frame int) *rootKey {
+	for i := range p.RootKeys {
+		if p.RootKeys[i].Frame == frame {
+			return &p.RootKeys[i]
+		}
+	}
+	return nil
+}
+
+// drawSeed returns the request's seed, or a random one (reported back so the
+// run can be repeated).
+func drawSeed(s *int64) int64 {
+	if s != nil {
+		return *s
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}
+
+// guidance maps MMCP's guidance option onto the sampler's: nil takes the
+// model's default type and weights.
+func guidance(g *request.Guidance, man *model.Manifest) (string, float64, float64, error) {
+	if g == nil {
+		return man.Guidance.Default, man.Guidance.TextWeight, man.Guidance.ConstraintWeight, nil
+	}
+	switch g.Type {
+	case request.GuidanceNoCFG:
+		return model.GuidanceNone, 0, 0, nil
+	case request.GuidanceRegular:
+		if len(g.Weight) == 1 {
+			return model.GuidanceRegular, g.Weight[0], 0, nil
+		}
+	case request.GuidanceSeparated:
+		if len(g.Weight) == 2 {
+			return model.GuidanceSeparated, g.Weight[0], g.Weight[1], nil
+		}
+	}
+	return "", 0, 0, fmt.Errorf("%w: guidance %q with %d weights", ErrUnsupported, g.Type, len(g.Weight))
+}
