@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/internal/testtools"
+)
+
+func runGenerateArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	testtools.ONNXRuntime(t) // the library must be there: say so rather than fail inside
+	var o, e bytes.Buffer
+	err = runGenerate(context.Background(), args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+func TestGenerateWritesReproducibleFiles(t *testing.T) {
+	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	gen := func(file string, extra ...string) {
+		t.Helper()
+		args := append([]string{"--prompt", "a person walks forward", "--prompt", "a person jumps", "--frames", "60",
+			"--steps", "8", "-o", out(file)}, extra...)
+		stdout, _, err := runGenerateArgs(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "120 frames at 30 fps"
+		if strings.HasSuffix(file, ".glb") { // --fps 60: --frames count at 60 too
+			want = "120 frames at 60 fps"
+		}
+		if !strings.Contains(stdout, want) {
+			t.Fatalf("stdout %q", stdout)
+		}
+	}
+	gen("a.npz", "--seed", "11")
+	gen("b.npz", "--seed", "11")
+	gen("c.npz", "--seed", "12")
+	a, b, c := readFile(t, out("a.npz")), readFile(t, out("b.npz")), readFile(t, out("c.npz"))
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same seed wrote different NPZ files")
+	}
+	if bytes.Equal(a, c) {
+		t.Fatal("different seeds wrote the same NPZ file")
+	}
+	gen("s.bvh", "--seed", "1", "--samples", "2")
+	gen("g.glb", "--seed", "1", "--fps", "60", "--guidance", "regular")
+	for _, f := range []string{"s_0.bvh", "s_1.bvh", "g.glb"} {
+		if st, err := os.Stat(out(f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestGenerateFromRequestFile(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	fsys, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := generate.Caps(m)
+	m.Close()
+	steps, seed := 6, int64(4)
+	req := request.Request{ProtocolVersion: "1.3", Model: caps.ID, Skeleton: caps.CanonicalSkeleton,
+		DurationFrames: ptrTo(90),
+		Constraints: []request.Constraint{{Type: request.ConstraintRootPath, Frames: []int{0, 89},
+			PositionsXZ: []request.Vec2{{0, 0}, {0, 2}}}},
+		Options: &request.Options{DiffusionSteps: &steps, Seed: &seed}}
+	data, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "req.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runGenerateArgs(t, "--request", file, "-o", filepath.Join(dir, "out.bvh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "90 frames at 30 fps, seed 4, 6 steps") {
+		t.Fatalf("stdout %q", stdout)
+	}
+	// A request the model must refuse gets MMCP's code in one line.
+	req.Constraints[0].Frames[1] = 500
+	data, _ = json.Marshal(req)
+	os.WriteFile(file, data, 0o644)
+	if _, _, err := runGenerateArgs(t, "--request", file, "-o", filepath.Join(dir, "out.bvh")); err == nil ||
+		!strings.Contains(err.Error(), "frame_out_of_range") {
+		t.Fatalf("err %v, want frame_out_of_range", err)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func TestGenerateErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.npz")
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool
+		text  string
+	}{
+		{"nothing", nil, true, "needs -o"},
+		{"no prompt", []string{"-o", out}, true, "--prompt (one or more) or --request"},
+		{"both", []string{"--prompt", "walk", "--request", "r.json", "-o", out}, true, "not both"},
+		{"extension", []string{"--prompt", "walk", "-o", filepath.Join(dir, "x.fbx")}, true, `unknown extension ".fbx"`},
+		{"frames", []string{"--prompt", "walk", "--frames", "0", "-o", out}, true, "--frames"},
+		{"guidance", []string{"--prompt", "walk", "--guidance", "strong", "-o", out}, true, `--guidance "strong"`},
+		{"device", []string{"--prompt", "walk", "--device", "tpu", "-o", out}, true, "--device"},
+		{"seed", []string{"--prompt", "walk", "--seed", "x", "-o", out}, true, "--seed"},
+		{"stray argument", []string{"walk", "-o", out}, true, "unexpected argument"},
+		{"steps", []string{"--prompt", "walk", "--steps", "900", "-o", out}, false, "diffusion_steps"},
+		{"too long", []string{"--prompt", "walk", "--frames", "5000", "-o", out}, false, "invalid_options"},
+		{"missing model", []string{"--prompt", "walk", "--model", filepath.Join(dir, "none"), "-o", out}, false, "neither a bundle folder"},
+		{"missing request", []string{"--request", filepath.Join(dir, "none.json"), "-o", out}, false, "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := runGenerateArgs(t, c.args...)
+			if err == nil {
+				t.Fatal("generate succeeded")
+			}
+			if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, c.text) {
+				t.Fatalf("error %q, want one line with %q", msg, c.text)
+			}
+			var code int
+			if c.usage {
+				code = 2
+			} else {
+				code = 1
+			}
+			var o, e bytes.Buffer
+			if got := dispatch(append([]string{"generate"}, c.args...), &o, &e); got != code {
+				t.Fatalf("exit %d, want %d", got, code)
+			}
+		})
+	}
+}
