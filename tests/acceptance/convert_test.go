@@ -51,9 +51,15 @@ func TestMain(m *testing.M) {
 // stdout and stderr.
 func convert(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
+	return command(t, "convert", args...)
+}
+
+// command runs `motionstudio cmd args...`.
+func command(t testing.TB, name string, args ...string) (int, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"convert"}, args...)...)
+	cmd := exec.CommandContext(ctx, binary, append([]string{name}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -61,7 +67,7 @@ func convert(t testing.TB, args ...string) (int, string, string) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running convert: %v", err)
+		t.Fatalf("running %s: %v", name, err)
 	}
 	return code, stdout.String(), stderr.String()
 }
