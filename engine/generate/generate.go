@@ -45,9 +45,10 @@ type Result struct {
 	Timing  Timing
 }
 
-// Timing splits the wall time.
+// Timing splits the wall time: Sample is the sampler's share, ORT the part
+// of it inside ONNX Runtime, Post the post-processing and resampling.
 type Timing struct {
-	Sample, Post, Total time.Duration
+	Sample, ORT, Post, Total time.Duration
 }
 
 // Run generates the motions of a validated request (defaults applied).
@@ -120,9 +121,12 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 				opts.Progress(out)
 			}
 		}
+		var tm model.Timing
+		sp.Timing = &tm
 		t0 := time.Now()
 		raw, err := m.Sample(ctx, sp)
 		res.Timing.Sample += time.Since(t0)
+		res.Timing.ORT += tm.Run
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -230,4 +231,26 @@ func TestPlanWindows(t *testing.T) {
 	if p.Windows[0].Seed == p.Windows[1].Seed || p.Windows[1].Seed == p.Windows[3].Seed {
 		t.Fatal("windows share a seed")
 	}
+}
+
+// BenchmarkRun120x50Separated is the engine's bar end to end: 120 frames,
+// 50 steps, separated guidance, one sample, bundled model, CPU, with
+// post-processing; it reports the share spent outside ONNX Runtime's Run
+// (the sampler's Go side plus decoding, joining and post-processing).
+func BenchmarkRun120x50Separated(b *testing.B) {
+	m := bundled(b)
+	o := request.Options{DiffusionSteps: ptr(50), NumSamples: ptr(1),
+		Guidance: &request.Guidance{Type: request.GuidanceSeparated, Weight: []float64{2, 2}}}
+	var total, run time.Duration
+	for i := 0; i < b.N; i++ {
+		o.Seed = ptr(int64(i))
+		r := newRequest(b, m, []request.Segment{text("a person walks forward", 120)}, nil, o)
+		res, err := Run(context.Background(), m, r, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += res.Timing.Total
+		run += res.Timing.ORT
+	}
+	b.ReportMetric(float64(total-run)/float64(total)*100, "%go-side")
 }

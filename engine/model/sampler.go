@@ -163,12 +163,17 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 
 	// Start noise per sample from (seed, sample): more samples never change
 	// the earlier ones.
-	x := make([][]float32, S)
-	for s := range x {
-		x[s] = make([]float32, F)
+	// x_t lives in the input tensor itself: every branch slot of a sample
+	// holds the same x_t, written by the update below (no copy pass).
+	xd, td := xT.GetData(), tT.GetData()
+	for s := 0; s < S; s++ {
 		r := rand.New(rand.NewPCG(sp.Seed, uint64(s)))
-		for i := range x[s] {
-			x[s][i] = float32(r.NormFloat64())
+		x0 := xd[s*nb*F : s*nb*F+F]
+		for i := range x0 {
+			x0[i] = float32(r.NormFloat64())
+		}
+		for j := 1; j < nb; j++ {
+			copy(xd[(s*nb+j)*F:(s*nb+j+1)*F], x0)
 		}
 	}
 	g := make([]float32, F)
@@ -178,12 +183,8 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 			return nil, err
 		}
 		st := steps[k]
-		xd, td := xT.GetData(), tT.GetData()
-		for s := 0; s < S; s++ {
-			for j := 0; j < nb; j++ {
-				copy(xd[(s*nb+j)*F:], x[s])
-				td[s*nb+j] = int64(st.T)
-			}
+		for b := range td {
+			td[b] = int64(st.T)
 		}
 		t0 := time.Now()
 		err := m.den.Run(in, out)
@@ -192,32 +193,35 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: denoiser: %v", ErrRuntime, err)
 		}
+		cg, cx, err := ddimCoefficients(st.AlphaBar, st.AlphaBarPrev)
+		if err != nil {
+			return nil, err
+		}
 		yd := yT.GetData()
 		for s := 0; s < S; s++ {
-			combine(g, yd[s*nb*F:(s+1)*nb*F], F, sp)
-			// Branches without the mask pull known entries off their values:
-			// put them back so constraints and stitching prefixes hold.
+			var o, mk []float32
 			if sp.Mask != nil {
-				o, mk := obs[s], mask[s]
-				for i := range g {
-					if mk[i] != 0 {
-						g[i] = o[i]
-					}
-				}
+				o, mk = obs[s], mask[s]
 			}
+			var keep []float32 // the guided x̂0, kept only for a preview
 			if sp.Preview && sp.Progress != nil {
+				keep = g
+			}
+			update(xd[s*nb*F:(s+1)*nb*F], yd[s*nb*F:(s+1)*nb*F], o, mk, keep, F, nb, sp, cg, cx)
+			if keep != nil {
 				if preview == nil {
 					preview = make([][]float32, S)
 				}
 				preview[s] = m.rawCut(g, sp.Frames, preview[s])
 			}
-			if err := DDIMStep(x[s], x[s], g, st.AlphaBar, st.AlphaBarPrev); err != nil {
-				return nil, err
-			}
 		}
 		if sp.Progress != nil {
 			sp.Progress(Progress{Step: len(steps) - k, Steps: len(steps), X0: preview})
 		}
+	}
+	x := make([][]float32, S)
+	for s := range x {
+		x[s] = xd[s*nb*F : s*nb*F+F]
 	}
 	res := make([][]float32, S)
 	for s := range res {
@@ -257,25 +261,50 @@ func (ts *tensors) destroy() {
 	}
 }
 
-// combine mixes one sample's branch outputs (nb blocks of F values) into g.
-func combine(g, y []float32, F int, sp Spec) {
-	switch sp.Guidance {
-	case GuidanceNone:
-		copy(g, y[:F])
-	case GuidanceRegular:
-		w := float32(sp.TextWeight)
-		c, u := y[:F], y[F:2*F]
+// update is one sampler step for one sample, in a single pass over its F
+// values: mix the nb branch outputs y by the guidance rule (combine), put
+// known values back (branches without the mask pull them off), take the
+// DDIM step from x_t (slot 0 of slots) and write x_prev into every branch
+// slot for the next Run. keep, when not nil, receives the guided x̂0. The
+// rules: nocfg takes its one branch; regular u + w(c − u); separated
+// u + wt(text − u) + wc(constraint − u), branches in that order.
+func update(slots, y, obs, mask, keep []float32, F, nb int, sp Spec, cg, cx float32) {
+	wt, wc := float32(sp.TextWeight), float32(sp.ConstraintWeight)
+	// The mix is written over branch 0 of y, which the next Run overwrites;
+	// the slices are cut to one length so the compiler drops bounds checks.
+	g := y[:F]
+	switch nb {
+	case 2:
+		u := y[F : 2*F][:len(g)]
 		for i := range g {
-			g[i] = u[i] + w*(c[i]-u[i])
+			g[i] = u[i] + wt*(g[i]-u[i])
 		}
-	default:
-		wt, wc := float32(sp.TextWeight), float32(sp.ConstraintWeight)
-		ct, cc, u := y[:F], y[F:2*F], y[2*F:3*F]
+	case 3:
+		cc, u := y[F : 2*F][:len(g)], y[2*F : 3*F][:len(g)]
 		for i := range g {
-			g[i] = u[i] + wt*(ct[i]-u[i]) + wc*(cc[i]-u[i])
+			g[i] = u[i] + wt*(g[i]-u[i]) + wc*(cc[i]-u[i])
 		}
 	}
+	if mask != nil {
+		mask, obs = mask[:len(g)], obs[:len(g)]
+		for i, k := range mask {
+			if k != 0 {
+				g[i] = obs[i]
+			}
+		}
+	}
+	if keep != nil {
+		copy(keep, g)
+	}
+	x := slots[:len(g)]
+	for i := range x {
+		x[i] = cg*g[i] + cx*x[i]
+	}
+	for j := 1; j < nb; j++ {
+		copy(slots[j*F:(j+1)*F], x)
+	}
 }
+
 
 // fill applies the bundle's defaults and checks the spec.
 func (m *Model) fill(sp *Spec) error {

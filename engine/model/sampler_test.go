@@ -213,19 +213,44 @@ func TestDevices(t *testing.T) {
 	}
 }
 
-func TestCombine(t *testing.T) {
+func TestUpdate(t *testing.T) {
 	F := 2
-	y := []float32{1, 2, 3, 5, 10, 20} // text, constraint, neither
-	g := make([]float32, F)
-	combine(g, y, F, Spec{Guidance: GuidanceSeparated, TextWeight: 2, ConstraintWeight: 3})
-	// u + 2(t−u) + 3(c−u): 10 + 2(1−10) + 3(3−10) = −29; 20 + 2(2−20) + 3(5−20) = −61
-	if !slices.Equal(g, []float32{-29, -61}) {
-		t.Fatalf("separated: %v", g)
+	// Separated: u + 2(t−u) + 3(c−u) with text (1,2), constraint (3,5),
+	// neither (10,20) gives (−29, −61); the second entry is known (7).
+	y := []float32{1, 2, 3, 5, 10, 20}
+	slots := []float32{4, 6, 4, 6, 4, 6}
+	keep := make([]float32, F)
+	update(slots, y, []float32{0, 7}, []float32{0, 1}, keep, F, 3, Spec{TextWeight: 2, ConstraintWeight: 3}, 0.5, 0.25)
+	if !slices.Equal(keep, []float32{-29, 7}) {
+		t.Fatalf("guided x0 %v", keep)
 	}
-	combine(g, y[:4], F, Spec{Guidance: GuidanceRegular, TextWeight: 2})
-	// u + 2(c−u) with c = (1,2), u = (3,5): (−1, −1)
-	if !slices.Equal(g, []float32{-1, -1}) {
-		t.Fatalf("regular: %v", g)
+	// x_prev = 0.5·x0 + 0.25·x_t, in every branch slot
+	want := []float32{0.5*-29 + 0.25*4, 0.5*7 + 0.25*6}
+	if !slices.Equal(slots, append(append(slices.Clone(want), want...), want...)) {
+		t.Fatalf("slots %v, want %v three times", slots, want)
+	}
+	// Regular: u + 2(c−u) with c = (1,2), u = (3,5): (−1, −1).
+	y, slots = []float32{1, 2, 3, 5}, []float32{0, 0, 0, 0}
+	update(slots, y, nil, nil, keep, F, 2, Spec{TextWeight: 2}, 1, 0)
+	if !slices.Equal(keep, []float32{-1, -1}) || !slices.Equal(slots, []float32{-1, -1, -1, -1}) {
+		t.Fatalf("regular: x0 %v, slots %v", keep, slots)
+	}
+	// nocfg: the branch itself; with cg = 0, cx = 1 x_t stays.
+	update(slots, []float32{9, 9}, nil, nil, keep, F, 1, Spec{}, 0, 1)
+	if !slices.Equal(keep, []float32{9, 9}) || !slices.Equal(slots[:2], []float32{-1, -1}) {
+		t.Fatalf("nocfg: x0 %v, slots %v", keep, slots)
+	}
+	// The folded coefficients are DDIMStep's.
+	cg, cx, err := ddimCoefficients(0.3, 0.6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 1)
+	if err := DDIMStep(dst, []float32{1}, []float32{0}, 0.3, 0.6); err != nil || dst[0] != cx {
+		t.Fatalf("x_t alone: %v, %v; want %v", dst, err, cx)
+	}
+	if err := DDIMStep(dst, []float32{0}, []float32{1}, 0.3, 0.6); err != nil || dst[0] != cg {
+		t.Fatalf("x0 alone: %v, %v; want %v", dst, err, cg)
 	}
 }
 

@@ -110,26 +110,32 @@ func (s *Schedule) Steps(n int) ([]Step, error) {
 	return out, nil
 }
 
+// ddimCoefficients folds DDIMStep into x_prev = cg·x̂0 + cx·x_t, for a
+// sampler that updates many values per step.
+func ddimCoefficients(alphaBar, alphaBarPrev float64) (cg, cx float32, err error) {
+	if !(alphaBar > 0 && alphaBar < 1) || !(alphaBarPrev > 0 && alphaBarPrev <= 1) {
+		return 0, 0, fmt.Errorf("%w: ᾱ %g, previous ᾱ %g", ErrSchedule, alphaBar, alphaBarPrev)
+	}
+	recip := 1 / math.Sqrt(alphaBar)
+	recipM1 := math.Sqrt(1/alphaBar - 1)
+	a, b := math.Sqrt(alphaBarPrev), math.Sqrt(1-alphaBarPrev)
+	return float32(a - b/recipM1), float32(b * recip / recipM1), nil
+}
+
 // DDIMStep is one deterministic (eta 0) DDIM update from an x0 prediction:
 // ε = (x_t/√ᾱ − x̂0)/√(1/ᾱ − 1) and x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev)·ε,
 // written into dst (which may alias xt or x0). alphaBar must be in (0, 1)
 // and alphaBarPrev in (0, 1]; with alphaBarPrev = 1 the result is x̂0.
 func DDIMStep(dst, xt, x0 []float32, alphaBar, alphaBarPrev float64) error {
-	switch {
-	case len(xt) != len(dst) || len(x0) != len(dst):
+	if len(xt) != len(dst) || len(x0) != len(dst) {
 		return fmt.Errorf("%w: DDIM step on %d, %d and %d values", ErrSchedule, len(dst), len(xt), len(x0))
-	case !(alphaBar > 0 && alphaBar < 1):
-		return fmt.Errorf("%w: ᾱ %g outside (0, 1)", ErrSchedule, alphaBar)
-	case !(alphaBarPrev > 0 && alphaBarPrev <= 1):
-		return fmt.Errorf("%w: previous ᾱ %g outside (0, 1]", ErrSchedule, alphaBarPrev)
 	}
-	recip := 1 / math.Sqrt(alphaBar)     // 1/√ᾱ
-	recipM1 := math.Sqrt(1/alphaBar - 1) // √(1/ᾱ − 1)
-	a, b := math.Sqrt(alphaBarPrev), math.Sqrt(1-alphaBarPrev)
+	cg, cx, err := ddimCoefficients(alphaBar, alphaBarPrev)
+	if err != nil {
+		return err
+	}
 	for i := range dst {
-		x, p := float64(xt[i]), float64(x0[i])
-		eps := (recip*x - p) / recipM1
-		dst[i] = float32(a*p + b*eps)
+		dst[i] = cg*x0[i] + cx*xt[i]
 	}
 	return nil
 }
