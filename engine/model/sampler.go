@@ -305,7 +305,6 @@ func update(slots, y, obs, mask, keep []float32, F, nb int, sp Spec, cg, cx floa
 	}
 }
 
-
 // fill applies the bundle's defaults and checks the spec.
 func (m *Model) fill(sp *Spec) error {
 	man := m.Manifest
