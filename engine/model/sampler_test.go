@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -263,11 +264,13 @@ func BenchmarkSample120x50Separated(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := Open(fsys, Options{Device: DeviceCPU, Threads: 2, Library: lib})
+	dev := cmp.Or(os.Getenv("MOTIONSTUDIO_BENCH_DEVICE"), DeviceCPU) // cuda on a GPU machine
+	m, err := Open(fsys, Options{Device: dev, Threads: 2, Library: lib})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer m.Close()
+	b.Logf("device %s %s", m.Device, m.DeviceNote)
 	var tm, sum Timing
 	sp := Spec{Frames: 120, Samples: 1, Steps: 50, Prompt: "a person walks forward", Guidance: GuidanceSeparated,
 		TextWeight: 2, ConstraintWeight: 2, Timing: &tm}
