@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
@@ -117,13 +117,9 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 
 // openModel opens a bundled model by id, or a bundle folder.
 func openModel(name, device string) (*model.Model, error) {
-	var fsys fs.FS
-	if st, err := os.Stat(name); err == nil && st.IsDir() {
-		fsys = os.DirFS(name)
-	} else if b, err := models.Bundle(name); err == nil {
-		fsys = b
-	} else {
-		return nil, fmt.Errorf("model %q: neither a bundle folder nor a bundled model (bundled: %s)", name, models.DefaultID)
+	fsys, err := engine.Bundle(name)
+	if err != nil {
+		return nil, err
 	}
 	m, err := model.Open(fsys, model.Options{Device: device})
 	if err != nil {

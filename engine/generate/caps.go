@@ -14,8 +14,12 @@ const MaxSeconds = 60
 // (engine/request) and for GET /capabilities: its canonical skeleton is the
 // bundle's SOMA77 with identity rest rotations, and it takes text and
 // unconditioned segments and the three constraint types Run implements.
-func Caps(m *model.Model) request.ModelCaps {
-	skel := m.Layout.Skeleton()
+func Caps(m *model.Model) request.ModelCaps { return CapsFor(m.Manifest, m.Layout) }
+
+// CapsFor is Caps from a bundle's manifest and layout, before (or without)
+// starting ONNX Runtime.
+func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
+	skel := lay.Skeleton()
 	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
 	for _, j := range skel.Joints {
 		var parent *string
@@ -29,8 +33,8 @@ func Caps(m *model.Model) request.ModelCaps {
 	lim := request.DefaultLimits()
 	lim.MaxDurationSeconds = MaxSeconds
 	return request.ModelCaps{
-		ID:                   m.Manifest.ID,
-		FPS:                  m.Layout.FPS(),
+		ID:                   man.ID,
+		FPS:                  lay.FPS(),
 		CanonicalSkeleton:    rig,
 		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
 		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},

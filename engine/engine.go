@@ -1,0 +1,101 @@
+// Package engine is Motion Studio's generation service: one model, loaded
+// lazily on the first job and owned by one scheduler goroutine (engine/jobs),
+// running MMCP requests through engine/generate. The studio and the HTTP API
+// share one Engine, so a job sent by a script shows in the studio's history.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// Options choose the model and how it runs.
+type Options struct {
+	Model   string // a bundled model's id or a bundle folder; empty: the bundled default
+	Device  string // auto | cpu | cuda | cuda:N
+	Threads int    // CPU intra-op threads; 0: min(4, NumCPU)
+	Library string // libonnxruntime; empty: model.FindLibrary
+	Jobs    jobs.Options
+}
+
+// Job is one generation as the scheduler tracks it.
+type Job = jobs.Job[*generate.Result]
+
+// Engine serves generation jobs.
+type Engine struct {
+	*jobs.Scheduler[*model.Model, *generate.Result] // Get, List, Cancel, Wait, Subscribe, Stats
+
+	Manifest *model.Manifest
+	caps     request.ModelCaps
+}
+
+// New checks the bundle (manifest, files, layout: fast, no ONNX Runtime)
+// and starts the scheduler; the model itself loads with the first job.
+func New(opts Options) (*Engine, error) {
+	fsys, err := Bundle(opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	man, err := model.LoadManifestFS(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := man.CheckFiles(fsys); err != nil {
+		return nil, err
+	}
+	lay, err := model.LayoutFromManifest(man)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := model.ParseDevice(opts.Device); err != nil {
+		return nil, err
+	}
+	load := func(ctx context.Context) (*model.Model, error) {
+		return model.Open(fsys, model.Options{Device: opts.Device, Threads: opts.Threads, Library: opts.Library})
+	}
+	return &Engine{Scheduler: jobs.New[*model.Model, *generate.Result](load, opts.Jobs), Manifest: man,
+		caps: generate.CapsFor(man, lay)}, nil
+}
+
+// Bundle resolves a model name: a folder holding model.json, else a
+// bundled id (empty: the default).
+func Bundle(name string) (fs.FS, error) {
+	if name == "" {
+		name = models.DefaultID
+	}
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		return os.DirFS(name), nil
+	}
+	b, err := models.Bundle(name)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: neither a bundle folder nor a bundled model (bundled: %s)", name, models.DefaultID)
+	}
+	return b, nil
+}
+
+// Caps describes the model for request validation and /capabilities.
+func (e *Engine) Caps() request.ModelCaps { return e.caps }
+
+// Submit queues a validated request (defaults applied by Run when not yet).
+// With preview, progress events carry each step's clean-motion estimate
+// ([]*motion.Motion). Errors: jobs.ErrBusy, jobs.ErrClosed.
+func (e *Engine) Submit(ctx context.Context, label string, req *request.Request, preview bool) (Job, error) {
+	work := func(ctx context.Context, m *model.Model, progress func(jobs.Progress)) (*generate.Result, error) {
+		return generate.Run(ctx, m, req, generate.Options{Preview: preview, Progress: func(p generate.Progress) {
+			jp := jobs.Progress{Step: p.Step, Steps: p.Steps, Stage: "denoise"}
+			if p.Preview != nil {
+				jp.Preview = p.Preview
+			}
+			progress(jp)
+		}})
+	}
+	return e.Scheduler.Submit(ctx, label, work)
+}

@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/internal/testtools"
+)
+
+func walkRequest(t *testing.T, e *Engine, steps int) *request.Request {
+	t.Helper()
+	caps := e.Caps()
+	seed := int64(1)
+	r := &request.Request{ProtocolVersion: "1.3", Model: caps.ID, Skeleton: caps.CanonicalSkeleton,
+		Segments: []request.Segment{{Type: request.SegmentText, Prompt: "a person walks forward", DurationFrames: 60}},
+		Options:  &request.Options{DiffusionSteps: &steps, Seed: &seed}}
+	if err := r.Validate(request.Caps{Models: []request.ModelCaps{caps}}); err != nil {
+		t.Fatal(err)
+	}
+	r.ApplyDefaults()
+	return r
+}
+
+// settle waits for the goroutine count to fall back to n (goroutines end
+// asynchronously; nothing signals it).
+func settle(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, want %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEngineRunsCancelsAndCloses(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	before := runtime.NumGoroutine()
+	e, err := New(Options{Device: "cpu", Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Stats().Model.Loaded {
+		t.Fatal("the model loaded before the first job")
+	}
+	ctx := context.Background()
+	events, stop := e.Subscribe(ctx)
+	defer stop()
+	previews := make(chan int, 1)
+	go func() { // read as they come: a slow reader's progress is merged away
+		n := 0
+		for ev := range events {
+			if p, ok := ev.Job.Progress.Preview.([]*motion.Motion); ok && ev.Kind == jobs.EventProgress && len(p) == 1 {
+				n++
+			}
+			if ev.Kind == jobs.EventState && ev.Job.State.Final() {
+				break
+			}
+		}
+		previews <- n
+	}()
+
+	// A finished job: the result, the load time, progress with previews.
+	j, err := e.Submit(ctx, "walk", walkRequest(t, e, 30), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Wait(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Motions) != 1 || res.Motions[0].Frames() != 60 {
+		t.Fatalf("result %+v", res)
+	}
+	st := e.Stats()
+	if !st.Model.Loaded || st.Model.LoadTime <= 0 {
+		t.Fatalf("model status %+v", st.Model)
+	}
+	select {
+	case n := <-previews:
+		if n == 0 {
+			t.Fatal("no progress event carried a preview")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no final state event")
+	}
+
+	// Cancelling mid-generation stops within one step.
+	j, err = e.Submit(ctx, "long walk", walkRequest(t, e, 400), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		got, _ := e.Get(j.ID)
+		if got.Progress.Step >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := e.Cancel(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	at, _ := e.Get(j.ID)
+	if _, err := e.Wait(ctx, j.ID); !errors.Is(err, jobs.ErrCancelled) {
+		t.Fatalf("err %v, want cancelled", err)
+	}
+	end, _ := e.Get(j.ID)
+	if end.Progress.Step > at.Progress.Step+1 {
+		t.Fatalf("cancelled at step %d, ran on to %d", at.Progress.Step, end.Progress.Step)
+	}
+	stop()
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, before)
+}
+
+func TestEngineRefusesBadBundles(t *testing.T) {
+	for _, o := range []Options{{Model: "no-such-model"}, {Model: t.TempDir()}, {Device: "tpu"}} {
+		if _, err := New(o); err == nil {
+			t.Errorf("New(%+v) succeeded", o)
+		}
+	}
+}
