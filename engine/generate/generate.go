@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/motionstudio/studio/engine/model"
@@ -37,12 +38,15 @@ type Options struct {
 // Result is a finished generation.
 type Result struct {
 	Motions []*motion.Motion // one per sample: SOMA77, the request's fps
-	Seed    int64            // the seed used (drawn when the request had none)
-	Steps   int              // diffusion steps per window
-	Windows int
-	Device  string
-	Post    []post.Report // per sample, when post-processing ran
-	Timing  Timing
+	// Contacts are the model's foot-contact labels per sample and frame of
+	// Motions (left heel, left toe, right heel, right toe).
+	Contacts [][][4]bool
+	Seed     int64 // the seed used (drawn when the request had none)
+	Steps    int   // diffusion steps per window
+	Windows  int
+	Device   string
+	Post     []post.Report // per sample, when post-processing ran
+	Timing   Timing
 }
 
 // Timing splits the wall time: Sample is the sampler's share, ORT the part
@@ -188,6 +192,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			if err != nil {
 				return nil, fmt.Errorf("sample %d: post-processing: %w", s, err)
 			}
+			keepKeyframes(cleaned, out, p.PoseFrames)
 			out = cleaned
 			res.Post = append(res.Post, rep)
 		}
@@ -202,11 +207,38 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			}
 		}
 		motions[s] = out
+		res.Contacts = append(res.Contacts, nearestFrames(contacts[s], out.Frames(), lay.FPS()/fps))
 	}
 	res.Timing.Post = time.Since(t0)
 	res.Motions = motions
 	res.Timing.Total = time.Since(start)
 	return res, nil
+}
+
+// keepKeyframes puts the sampled pose back at every pose keyframe — the
+// joints it states and the root — where the model returned the keyed
+// rotations exactly and the foot cleanup's IK would bend them, easing back
+// to the cleaned motion over keyframeBlend frames on each side.
+func keepKeyframes(cleaned, sampled *motion.Motion, keys []poseFrame) {
+	const keyframeBlend = 6
+	for _, k := range keys {
+		for d := -keyframeBlend; d <= keyframeBlend; d++ {
+			if t := k.Frame + d; t >= 0 && t < cleaned.Frames() {
+				x := 1 - math.Abs(float64(d))/float64(keyframeBlend+1)
+				cleaned.MixFrame(sampled, t, x*x*(3-2*x), k.Joints) // smoothstep
+			}
+		}
+	}
+}
+
+// nearestFrames maps per-frame labels onto n frames at ratio model frames
+// per output frame.
+func nearestFrames(c [][4]bool, n int, ratio float64) [][4]bool {
+	out := make([][4]bool, n)
+	for k := range out {
+		out[k] = c[min(len(c)-1, int(math.Round(float64(k)*ratio)))]
+	}
+	return out
 }
 
 // previews decodes the current clean predictions of a window (best effort:

@@ -156,6 +156,12 @@ func TestRunConstraints(t *testing.T) {
 		if got := mo.Local(30, j); math.Abs(got.Dot(arm)) < 0.999 {
 			t.Fatalf("post %v: LeftArm at the keyframe %v, want %v", postOn, got, arm)
 		}
+		// fill_mode rest: every other joint at rest there, legs too (the
+		// foot cleanup must not bend a keyed pose).
+		shin, _ := mo.Skel.Index("LeftShin")
+		if got := mo.Local(30, shin); math.Abs(got.W) < 0.999 {
+			t.Fatalf("post %v: LeftShin at the keyframe %v, want rest", postOn, got)
+		}
 		if !postOn {
 			continue
 		}
@@ -184,8 +190,8 @@ func TestRunResamplesAndCancels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mo := res.Motions[0]; mo.FPS != 60 || mo.Frames() != 240 {
-		t.Fatalf("%d frames at %g fps, want 240 at 60", mo.Frames(), mo.FPS)
+	if mo := res.Motions[0]; mo.FPS != 60 || mo.Frames() != 240 || len(res.Contacts[0]) != 240 {
+		t.Fatalf("%d frames at %g fps (%d contact rows), want 240 at 60", mo.Frames(), mo.FPS, len(res.Contacts[0]))
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

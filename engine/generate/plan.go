@@ -46,10 +46,18 @@ type plan struct {
 	Windows []window
 	Keys    []key
 	// For post-processing, in world coordinates on the model timeline.
-	RootKeys  []rootKey
-	Effectors []effector
+	RootKeys   []rootKey
+	Effectors  []effector
+	PoseFrames []poseFrame // pose keyframes, kept as sampled by post-processing
 
 	standing float64 // Hips height of a standing pose: the data's mean
+}
+
+// poseFrame is a pose keyframe's frame and the skeleton joints it states
+// (every joint with fill_mode rest).
+type poseFrame struct {
+	Frame  int
+	Joints []bool
 }
 
 type rootKey struct {
@@ -189,6 +197,12 @@ func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ra
 		}
 		k.Frame = mf
 		p.Keys = append(p.Keys, k)
+		stated := make([]bool, lay.Skeleton().Len())
+		for j, jt := range lay.Skeleton().Joints {
+			_, listed := c.JointRotations[jt.Name]
+			stated[j] = listed || c.FillMode == request.FillRest
+		}
+		p.PoseFrames = append(p.PoseFrames, poseFrame{Frame: mf, Joints: stated})
 		if c.RootPosition != nil {
 			p.RootKeys = append(p.RootKeys, rootKey{Frame: mf, X: c.RootPosition[0], Z: c.RootPosition[2]})
 		}

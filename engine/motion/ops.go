@@ -169,3 +169,21 @@ func slerp(a, b mgl64.Quat, w float64) mgl64.Quat {
 	}
 	return mgl64.QuatSlerp(a, b, w)
 }
+
+// MixFrame moves frame t of m toward frame t of src by weight w in [0, 1]:
+// slerped rotations of the joints where only[j] is true (every joint when
+// only is nil), lerped root (and joint translations when both have them).
+// Both clips must share the skeleton and have frame t.
+func (m *Motion) MixFrame(src *Motion, t int, w float64, only []bool) {
+	j := m.Skel.Len()
+	m.Root[t] = lerp(m.Root[t], src.Root[t], w)
+	for k := t * j; k < (t+1)*j; k++ {
+		if only != nil && !only[k-t*j] {
+			continue
+		}
+		m.Rot[k] = slerp(m.Rot[k], src.Rot[k], w)
+		if m.Trans != nil && src.Trans != nil {
+			m.Trans[k] = lerp(m.Trans[k], src.Trans[k], w)
+		}
+	}
+}

@@ -1,0 +1,460 @@
+// Command evaluate scores a model bundle through the engine itself — the Go
+// sampler on ONNX Runtime, as the studio and the API run it — on the
+// held-out takes of the dataset:
+//
+//   - per action class: samples of a class prompt, with root speed, root
+//     lift, foot skate and diversity next to the same numbers for real
+//     held-out windows of the class; their features go to DIR/features.npy
+//     and DIR/labels.json for the action classifier (training/classify.py);
+//   - constraints: root-path keys, effector targets and whole-pose
+//     keyframes taken from real held-out windows, generated without
+//     post-processing (the raw model) and with it, errors in metres.
+//
+//	go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	npyio "codeberg.org/sbinet/npyio/npy"
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/formats/atomicfile"
+	"github.com/motionstudio/studio/engine/formats/npy"
+	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/post"
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/training/dataset"
+)
+
+// Prompts per class: the captions' own templates (training/dataset/captions.go).
+var prompts = []struct{ class, prompt string }{
+	{"walk", "a person walks forward"}, {"run", "a person runs forward"}, {"jump", "a person jumps"},
+	{"kick", "a person kicks"}, {"punch", "a person punches"}, {"dance", "a person dances"},
+	{"climb", "a person climbs"},
+}
+
+const frames = 120
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		os.Exit(1)
+	}
+}
+
+type classRow struct {
+	Class     string `json:"class"`
+	Generated stats  `json:"generated"`
+	Real      *stats `json:"real,omitempty"` // real windows of the class: held-out ones when there are
+	RealN     int    `json:"real_windows"`
+	RealSplit string `json:"real_split,omitempty"`
+}
+
+type stats struct {
+	NetSpeed  float64 `json:"net_speed_mps"`
+	PathSpeed float64 `json:"path_speed_mps"`
+	Lift      float64 `json:"lift_m"`
+	SkateCM   float64 `json:"skate_cm_per_frame"`
+	Diversity float64 `json:"diversity_m"` // mean pairwise joint distance, facing aligned
+}
+
+type constraintRow struct {
+	Kind        string  `json:"kind"`
+	Points      int     `json:"points"`
+	RawMean     float64 `json:"raw_mean_m"`
+	RawWithin10 float64 `json:"raw_within_10cm"`
+	PostMean    float64 `json:"post_mean_m"`
+	PostWithin  float64 `json:"post_within_10cm"`
+}
+
+func run() error {
+	data := flag.String("data", "training/data", "the Go dataset builder's output")
+	out := flag.String("out", "training/runs/eval-go", "where features.npy, labels.json and summary.json go")
+	bundle := flag.String("model", "", "a bundled model's id or a bundle folder (default: the bundled model)")
+	samples := flag.Int("samples", 16, "samples per class prompt")
+	windows := flag.Int("windows", 24, "held-out windows per constraint kind")
+	steps := flag.Int("steps", 50, "diffusion steps")
+	seed := flag.Int64("seed", 1, "seed")
+	flag.Parse()
+
+	fsys, err := engine.Bundle(*bundle)
+	if err != nil {
+		return err
+	}
+	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	lay := m.Layout
+	ds, err := loadDataset(*data, lay)
+	if err != nil {
+		return err
+	}
+	caps := generate.CapsFor(m.Manifest, lay)
+	ctx := context.Background()
+	gen := func(r *request.Request) (*generate.Result, error) {
+		if err := r.Validate(request.Caps{Models: []request.ModelCaps{caps}}); err != nil {
+			return nil, err
+		}
+		r.ApplyDefaults()
+		return generate.Run(ctx, m, r, generate.Options{})
+	}
+	newReq := func(o request.Options) *request.Request {
+		o.DiffusionSteps, o.Seed = steps, seed
+		return &request.Request{ProtocolVersion: request.ProtocolVersion, Model: caps.ID, Skeleton: caps.CanonicalSkeleton, Options: &o}
+	}
+
+	// Per class: generated vs real.
+	var rows []classRow
+	var feats [][]float32
+	var labels []string
+	for _, p := range prompts {
+		r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(false)})
+		r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: p.prompt, DurationFrames: frames}}
+		res, err := gen(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.class, err)
+		}
+		for _, mo := range res.Motions {
+			f, err := lay.Encode(mo)
+			if err != nil {
+				return err
+			}
+			feats = append(feats, f)
+			labels = append(labels, p.class)
+		}
+		row := classRow{Class: p.class, Generated: measure(res.Motions, res.Contacts, lay)}
+		if real, split := ds.windows(p.class, *samples, uint64(*seed)); len(real) > 0 {
+			s := measure(real, nil, lay)
+			row.Real, row.RealN, row.RealSplit = &s, len(real), split
+		}
+		rows = append(rows, row)
+		fmt.Printf("%-6s generated %s\n", p.class, row.Generated)
+		if row.Real != nil {
+			fmt.Printf("%-6s %-5s(%2d) %s\n", "", row.RealSplit, row.RealN, *row.Real)
+		}
+	}
+
+	// Constraints from held-out windows, raw and post-processed.
+	var cons []constraintRow
+	rng := rand.New(rand.NewPCG(uint64(*seed), 7))
+	real, _ := ds.windows("", *windows, uint64(*seed)+1)
+	for _, kind := range []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe} {
+		row := constraintRow{Kind: kind}
+		var raw, cleaned []float64
+		for _, w := range real {
+			c, check := constraintFrom(kind, w, rng)
+			for _, postOn := range []bool{false, true} {
+				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)})
+				r.DurationFrames = ptr(frames)
+				r.Constraints = []request.Constraint{c}
+				res, err := gen(r)
+				if err != nil {
+					return fmt.Errorf("%s: %w", kind, err)
+				}
+				errs := check(res.Motions[0])
+				if postOn {
+					cleaned = append(cleaned, errs...)
+				} else {
+					raw = append(raw, errs...)
+				}
+			}
+		}
+		row.Points = len(raw)
+		row.RawMean, row.RawWithin10 = meanWithin(raw)
+		row.PostMean, row.PostWithin = meanWithin(cleaned)
+		cons = append(cons, row)
+		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm; post-processed mean %.3f m, %4.0f%% within 10 cm\n",
+			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.PostMean, 100*row.PostWithin)
+	}
+
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := writeFeatures(filepath.Join(*out, "features.npy"), feats, lay.Dim()); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(*out, "labels.json"), labels); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(*out, "summary.json"), map[string]any{
+		"model": m.Manifest.ID, "version": m.Manifest.Version, "steps": *steps, "samples_per_class": *samples,
+		"seed": *seed, "classes": rows, "constraints": cons})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (s stats) String() string {
+	return fmt.Sprintf("net %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m",
+		s.NetSpeed, s.PathSpeed, s.Lift, s.SkateCM, s.Diversity)
+}
+
+// measure averages the per-clip numbers; diversity is the mean distance
+// between the joints of every pair of clips, each turned to face +Z and
+// moved to start at the origin (the model's facing is random). Foot skate
+// is the slide of feet labelled in contact: by the model for generated
+// clips (contacts), by the data's own rule for real ones (nil).
+func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats {
+	var s stats
+	var canon [][]mgl64.Vec3
+	for i, m := range ms {
+		n := m.Frames()
+		dur := float64(n-1) / m.FPS
+		a, b := m.Root[0], m.Root[n-1]
+		s.NetSpeed += math.Hypot(b[0]-a[0], b[2]-a[2]) / dur
+		path, lift := 0.0, 0.0
+		for t := 1; t < n; t++ {
+			d := m.Root[t].Sub(m.Root[t-1])
+			path += math.Hypot(d[0], d[2])
+			lift = max(lift, m.Root[t][1]-a[1])
+		}
+		s.PathSpeed += path / dur
+		s.Lift += lift
+		var c [][4]bool
+		if contacts != nil {
+			c = contacts[i]
+		}
+		if sk, err := post.FootSkate(m, c); err == nil {
+			s.SkateCM += sk.MeanCM
+		}
+		canon = append(canon, facingPositions(m, lay))
+	}
+	k := float64(len(ms))
+	s.NetSpeed, s.PathSpeed, s.Lift, s.SkateCM = s.NetSpeed/k, s.PathSpeed/k, s.Lift/k, s.SkateCM/k
+	pairs := 0
+	for i := range canon {
+		for j := i + 1; j < len(canon); j++ {
+			d := 0.0
+			for p := range canon[i] {
+				d += canon[i][p].Sub(canon[j][p]).Len()
+			}
+			s.Diversity += d / float64(len(canon[i]))
+			pairs++
+		}
+	}
+	if pairs > 0 {
+		s.Diversity /= float64(pairs)
+	}
+	return s
+}
+
+// facingPositions returns the predicted joints' world positions, the clip
+// turned about +Y so that frame 0 faces +Z and moved so its root starts at
+// x = z = 0.
+func facingPositions(m *motion.Motion, lay *model.Layout) []mgl64.Vec3 {
+	f, err := lay.Encode(m)
+	if err != nil {
+		return nil
+	}
+	oHead, _, _ := lay.Block("global_root_heading")
+	theta := math.Atan2(float64(f[oHead+1]), float64(f[oHead])) // 0 faces +Z
+	turn := mgl64.QuatRotate(-theta, mgl64.Vec3{0, 1, 0})
+	pos := m.WorldPositions()
+	nj := m.Skel.Len()
+	var out []mgl64.Vec3
+	o := m.Root[0]
+	for t := 0; t < m.Frames(); t++ {
+		for _, name := range lay.Joints() {
+			j, _ := m.Skel.Index(name)
+			p := pos[t*nj+j].Sub(mgl64.Vec3{o[0], 0, o[2]})
+			out = append(out, turn.Rotate(p))
+		}
+	}
+	return out
+}
+
+// constraintFrom makes one constraint of a kind from a real window and a
+// function measuring a generated motion against it (metres per point).
+func constraintFrom(kind string, w *motion.Motion, rng *rand.Rand) (request.Constraint, func(*motion.Motion) []float64) {
+	pos := w.WorldPositions()
+	nj := w.Skel.Len()
+	at := func(m *motion.Motion, ps []mgl64.Vec3, t int, name string) mgl64.Vec3 {
+		j, _ := m.Skel.Index(name)
+		return ps[t*m.Skel.Len()+j]
+	}
+	pick := func(k int) []int {
+		fs := rng.Perm(frames)[:k]
+		sort.Ints(fs)
+		return fs
+	}
+	switch kind {
+	case request.ConstraintRootPath:
+		fs := pick(5)
+		c := request.Constraint{Type: kind, Frames: fs}
+		for _, f := range fs {
+			c.PositionsXZ = append(c.PositionsXZ, request.Vec2{w.Root[f][0], w.Root[f][2]})
+		}
+		return c, func(m *motion.Motion) []float64 {
+			var e []float64
+			for i, f := range fs {
+				e = append(e, math.Hypot(m.Root[f][0]-c.PositionsXZ[i][0], m.Root[f][2]-c.PositionsXZ[i][1]))
+			}
+			return e
+		}
+	case request.ConstraintEffectorTarget:
+		joint := []string{"LeftHand", "RightHand", "LeftFoot", "RightFoot"}[rng.IntN(4)]
+		fs := pick(2)
+		c := request.Constraint{Type: kind, Joint: joint, Frames: fs}
+		for _, f := range fs {
+			p := at(w, pos, f, joint)
+			c.Positions = append(c.Positions, request.Vec3{p[0], p[1], p[2]})
+		}
+		return c, func(m *motion.Motion) []float64 {
+			ps := m.WorldPositions()
+			var e []float64
+			for i, f := range fs {
+				t := c.Positions[i]
+				e = append(e, at(m, ps, f, joint).Sub(mgl64.Vec3{t[0], t[1], t[2]}).Len())
+			}
+			return e
+		}
+	default: // a whole pose at one frame, every joint stated (fill_mode rest)
+		f := pick(1)[0]
+		c := request.Constraint{Type: kind, Frame: f, FillMode: request.FillRest, JointRotations: map[string]request.Quat{},
+			RootPosition: &request.Vec3{w.Root[f][0], w.Root[f][1], w.Root[f][2]}}
+		for j, jt := range w.Skel.Joints {
+			q := w.Local(f, j)
+			c.JointRotations[jt.Name] = request.Quat{q.V[0], q.V[1], q.V[2], q.W}
+		}
+		_ = nj
+		return c, func(m *motion.Motion) []float64 {
+			ps := m.WorldPositions()
+			var e []float64
+			for _, name := range model.DefaultPredictedJoints() {
+				e = append(e, at(m, ps, f, name).Sub(at(w, pos, f, name)).Len())
+			}
+			return e
+		}
+	}
+}
+
+func meanWithin(e []float64) (mean, within float64) {
+	if len(e) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, v := range e {
+		mean += v
+		if v <= 0.10 {
+			within++
+		}
+	}
+	return mean / float64(len(e)), within / float64(len(e))
+}
+
+// realData is the dataset's clips of at least one window.
+type realData struct {
+	clips []dataset.Clip
+	feats []float32
+	lay   *model.Layout
+}
+
+func loadDataset(dir string, lay *model.Layout) (*realData, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "clips.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (build it with go run ./training/cmd/dataset)", err)
+	}
+	var idx dataset.Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, fmt.Errorf("clips.json: %w", err)
+	}
+	if idx.Dim != lay.Dim() {
+		return nil, fmt.Errorf("dataset has %d features, the model %d", idx.Dim, lay.Dim())
+	}
+	f, err := os.Open(filepath.Join(dir, "features.npy"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var feats []float32
+	if err := npyio.Read(f, &feats); err != nil {
+		return nil, fmt.Errorf("features.npy: %w", err)
+	}
+	d := &realData{feats: feats, lay: lay}
+	for _, c := range idx.Clips {
+		if c.Frames >= frames && (c.Start+c.Frames)*lay.Dim() <= len(feats) {
+			d.clips = append(d.clips, c)
+		}
+	}
+	if !slices.ContainsFunc(d.clips, func(c dataset.Clip) bool { return c.Split == "test" }) {
+		return nil, errors.New("no held-out clip is long enough")
+	}
+	return d, nil
+}
+
+// windows decodes n random windows of a class ("" any) from the held-out
+// split, or from the train split when no held-out clip has the class; it
+// returns the split used.
+func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, string) {
+	var pool []dataset.Clip
+	split := "test"
+	for _, want := range []string{"test", "train"} {
+		for _, c := range d.clips {
+			if c.Split == want && (class == "" || slices.Contains(c.Classes, class)) {
+				pool = append(pool, c)
+			}
+		}
+		if split = want; len(pool) > 0 {
+			break
+		}
+	}
+	if len(pool) == 0 {
+		return nil, ""
+	}
+	rng := rand.New(rand.NewPCG(seed, 11))
+	D := d.lay.Dim()
+	var out []*motion.Motion
+	for i := 0; i < n; i++ {
+		c := pool[rng.IntN(len(pool))]
+		s := c.Start + rng.IntN(c.Frames-frames+1)
+		m, err := d.lay.Decode(d.feats[s*D:(s+frames)*D], frames)
+		if err == nil {
+			out = append(out, m)
+		}
+	}
+	return out, split
+}
+
+// writeFeatures writes [samples, frames, D] float32.
+func writeFeatures(path string, rows [][]float32, D int) error {
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if _, err := bw.Write(npy.Header("<f4", len(rows), frames, D)); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := binary.Write(bw, binary.LittleEndian, r); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
