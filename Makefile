@@ -35,7 +35,7 @@ MODEL_ID    := cmu-small-v1
 MODEL_STEPS ?= 3200
 MODEL_RUN   := training/runs/$(MODEL_ID)
 
-.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean dataset model model-eval model-testdata
+.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
 
 build: apt-deps
 	$(GO) build -o $(BIN) ./app
@@ -105,7 +105,14 @@ model: deps dataset
 		--batch 128 --warmup 500 --weights-out $(MODEL_RUN)/weights
 	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)/weights --out assets/models/$(MODEL_ID) --version 1.1.0
 
+# The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
+# held-out takes, then the action classifier on its samples.
 model-eval: deps dataset
+	$(TEST_ENV) $(GO) run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
+	$(PYTHON) training/classify.py --data training/data --generated training/runs/eval-go --json training/runs/eval-go/classify.json
+
+# A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
+model-eval-torch: deps dataset
 	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)/weights --data training/data --probe
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
