@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -113,20 +114,7 @@ func TestRunShapesSeedsAndJoins(t *testing.T) {
 }
 
 func sameMotion(a, b *motion.Motion) bool {
-	if a.Frames() != b.Frames() {
-		return false
-	}
-	for i := range a.Rot {
-		if a.Rot[i] != b.Rot[i] {
-			return false
-		}
-	}
-	for i := range a.Root {
-		if a.Root[i] != b.Root[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.Root, b.Root) && slices.Equal(a.Rot, b.Rot)
 }
 
 func TestRunConstraints(t *testing.T) {

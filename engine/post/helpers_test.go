@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -108,20 +109,7 @@ func noNaN(t *testing.T, m *motion.Motion) {
 
 // equalMotion reports whether two clips hold the same values.
 func equalMotion(a, b *motion.Motion) bool {
-	if a.Frames() != b.Frames() || len(a.Rot) != len(b.Rot) || a.FPS != b.FPS || a.Skel != b.Skel {
-		return false
-	}
-	for i := range a.Root {
-		if a.Root[i] != b.Root[i] {
-			return false
-		}
-	}
-	for i := range a.Rot {
-		if a.Rot[i] != b.Rot[i] {
-			return false
-		}
-	}
-	return true
+	return a.FPS == b.FPS && a.Skel == b.Skel && slices.Equal(a.Root, b.Root) && slices.Equal(a.Rot, b.Rot)
 }
 
 func jointIndex(t testing.TB, s *motion.Skeleton, name string) int {
