@@ -285,7 +285,6 @@ func facingPositions(m *motion.Motion, lay *model.Layout) []mgl64.Vec3 {
 // function measuring a generated motion against it (metres per point).
 func constraintFrom(kind string, w *motion.Motion, rng *rand.Rand) (request.Constraint, func(*motion.Motion) []float64) {
 	pos := w.WorldPositions()
-	nj := w.Skel.Len()
 	at := func(m *motion.Motion, ps []mgl64.Vec3, t int, name string) mgl64.Vec3 {
 		j, _ := m.Skel.Index(name)
 		return ps[t*m.Skel.Len()+j]
@@ -334,7 +333,6 @@ func constraintFrom(kind string, w *motion.Motion, rng *rand.Rand) (request.Cons
 			q := w.Local(f, j)
 			c.JointRotations[jt.Name] = request.Quat{q.V[0], q.V[1], q.V[2], q.W}
 		}
-		_ = nj
 		return c, func(m *motion.Motion) []float64 {
 			ps := m.WorldPositions()
 			var e []float64
