@@ -13,6 +13,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/go-gl/mathgl/mgl64"
+
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
@@ -151,6 +153,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			if err != nil {
 				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)
 			}
+
 			for t := w.Prefix; t < T; t++ {
 				var c [4]bool
 				for i := 0; i < min(4, nContact); i++ {
@@ -180,6 +183,11 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	fps := req.FPS(lay.FPS())
 	for s := range motions {
 		out := motions[s]
+		if len(p.Keys) == 0 { // nothing places the take: start facing +Z, not the model's random way
+			if err := faceForward(out, lay); err != nil {
+				return nil, fmt.Errorf("sample %d: %w", s, err)
+			}
+		}
 		if *o.PostProcessing {
 			in := post.Input{Contacts: contacts[s]}
 			for _, k := range p.RootKeys {
@@ -229,6 +237,30 @@ func keepKeyframes(cleaned, sampled *motion.Motion, keys []poseFrame) {
 			}
 		}
 	}
+}
+
+// faceForward turns the whole clip about +Y around its first root position
+// so that its first frame faces +Z (the heading the layout reads from the
+// hips).
+func faceForward(m *motion.Motion, lay *model.Layout) error {
+	first, err := m.Slice(0, 1)
+	if err != nil {
+		return err
+	}
+	f, err := lay.Encode(first)
+	if err != nil {
+		return err
+	}
+	oHead, _, _ := lay.Block("global_root_heading")
+	turn := mgl64.QuatRotate(-math.Atan2(float64(f[oHead+1]), float64(f[oHead])), mgl64.Vec3{0, 1, 0})
+	o := m.Root[0]
+	J := m.Skel.Len()
+	for t := range m.Root {
+		d := turn.Rotate(m.Root[t].Sub(o))
+		m.Root[t] = o.Add(d)
+		m.Rot[t*J] = turn.Mul(m.Rot[t*J]).Normalize() // the root joint's local rotation is its world one
+	}
+	return nil
 }
 
 // nearestFrames maps per-frame labels onto n frames at ratio model frames

@@ -82,6 +82,15 @@ func TestRunShapesSeedsAndJoins(t *testing.T) {
 		if err := mo.Validate(); err != nil {
 			t.Fatal(err)
 		}
+		// Without constraints every sample starts facing +Z.
+		f, err := m.Layout.Encode(mo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oHead, _, _ := m.Layout.Block("global_root_heading")
+		if c := f[oHead]; c < 0.999 {
+			t.Fatalf("sample %d starts facing (cos, sin) = (%.3f, %.3f), want +Z", i, c, f[oHead+1])
+		}
 		// The join is as smooth as the rest: no root jump at frame 60.
 		step := func(t int) float64 { return mo.Root[t+1].Sub(mo.Root[t]).Len() }
 		worst := 0.0
