@@ -70,11 +70,21 @@ class TrainTest(unittest.TestCase):
         for k in a["ema"]:
             self.assertTrue(torch.equal(a["ema"][k], b["weights"][k]), k)
 
+    def test_init_from_weights(self):
+        first = os.path.join(self.tmp, "first")
+        run(self.data, first, "--steps", "6", "--weights-out", os.path.join(first, "w"))
+        tuned = os.path.join(self.tmp, "tuned")
+        run(self.data, tuned, "--steps", "2", "--lr", "0", "--warmup", "1", "--init", os.path.join(first, "w"))
+        a, b = checkpoint.load(os.path.join(first, "w")), torch.load(os.path.join(tuned, train.CHECKPOINT))
+        self.assertEqual(a["vocab"], b["vocab"])
+        for k in a["weights"]:  # lr 0: the weights stay what they were given
+            self.assertTrue(torch.allclose(a["weights"][k], b["net"][k]), k)
+
     def test_geometric_losses(self):
         """FK terms are zero for the truth, grow with a wrong rotation, and the known
         term counts only the joints the mask states."""
         ds = Dataset(self.data)
-        loss = train.Loss(ds.mean, ds.scale, 1.0, 1.0, 1.0, torch.device("cpu"))
+        loss = train.Loss(ds.mean, ds.scale, 1.0, 1.0, 1.0, torch.device("cpu"), 1.0)
         raw = torch.from_numpy(ds.raw[:40][None].astype(np.float32))
         x0 = (raw - loss.mean) / loss.scale
         mask = torch.zeros_like(x0)
@@ -90,6 +100,16 @@ class TrainTest(unittest.TestCase):
         self.assertGreater(float(parts["fk"]), 0.0)
         self.assertGreater(float(parts["known"]), 0.0)
         self.assertGreater(float(parts["vel"]), 0.0)
+        # Planted feet (contacts set) that a prediction drags along add foot slide.
+        c0 = layout.OFFSETS["foot_contacts"][0]
+        planted = raw.clone()
+        planted[..., c0:c0 + 4] = 1.0
+        x0 = (planted - loss.mean) / loss.scale
+        _, still = loss(x0, x0, torch.zeros_like(x0))
+        dragged = planted.clone()
+        dragged[..., 0] += 0.05 * torch.arange(dragged.shape[1], dtype=torch.float32)  # 5 cm per frame
+        _, moved = loss((dragged - loss.mean) / loss.scale, x0, torch.zeros_like(x0))
+        self.assertGreater(float(moved["foot"]), float(still["foot"]) + 10.0)  # units of (1 cm/frame)^2
 
 
 class ScheduleTest(unittest.TestCase):
