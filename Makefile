@@ -103,7 +103,9 @@ dataset: mocap
 model: deps dataset
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN) --steps $(MODEL_STEPS) --seed 1 \
 		--batch 128 --warmup 500 --weights-out $(MODEL_RUN)/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)/weights --out assets/models/$(MODEL_ID) --version 1.1.0
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-foot --steps 1000 --seed 2 \
+		--lr 2e-4 --warmup 50 --w-foot 0.02 --init $(MODEL_RUN)/weights --weights-out $(MODEL_RUN)-foot/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-foot/weights --out assets/models/$(MODEL_ID) --version 1.2.0
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
 # held-out takes, then the action classifier on its samples.
