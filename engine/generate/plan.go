@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -167,7 +168,7 @@ func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ra
 		}
 	case request.ConstraintEffectorTarget:
 		j, ok := lay.JointIndex(c.Joint)
-		if !ok || !contains(effectorJoints, c.Joint) {
+		if !ok || !slices.Contains(effectorJoints, c.Joint) {
 			return fmt.Errorf("%w: effector_target on %q (this model reaches %v)", ErrUnsupported, c.Joint, effectorJoints)
 		}
 		for i, f := range c.Frames {
@@ -260,13 +261,4 @@ func poseKey(c request.Constraint, lay *model.Layout, standing float64) (key, er
 		k.Values = append(k.Values, f[d])
 	}
 	return k, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

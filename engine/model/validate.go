@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -182,7 +183,7 @@ func (m *Manifest) validateGuidance() error {
 	seen := map[string]bool{}
 	for i, mode := range g.Modes {
 		key := fmt.Sprintf("guidance.modes[%d]", i)
-		if !contains(guidanceModes, mode) {
+		if !slices.Contains(guidanceModes, mode) {
 			return bundleErr(key, "%q is not a guidance type (want one of %s)", mode, strings.Join(guidanceModes, ", "))
 		}
 		if seen[mode] {
@@ -191,9 +192,9 @@ func (m *Manifest) validateGuidance() error {
 		seen[mode] = true
 	}
 	switch {
-	case !contains(guidanceModes, g.Default):
+	case !slices.Contains(guidanceModes, g.Default):
 		return bundleErr("guidance.default", "%q is not a guidance type (want one of %s)", g.Default, strings.Join(guidanceModes, ", "))
-	case !contains(modes, g.Default):
+	case !slices.Contains(modes, g.Default):
 		return bundleErr("guidance.default", "%q is not among guidance.modes", g.Default)
 	case !finite(g.TextWeight):
 		return bundleErr("guidance.text_weight", "%g is not finite", g.TextWeight)
@@ -248,7 +249,7 @@ func (m *Manifest) validateDenoiser() error {
 	seen := map[string]bool{}
 	for i, in := range d.Inputs {
 		key := fmt.Sprintf("denoiser.inputs[%d]", i)
-		if !contains(requiredInputs, in) && !contains(optionalInputs, in) {
+		if !slices.Contains(requiredInputs, in) && !slices.Contains(optionalInputs, in) {
 			return bundleErr(key, "%q is not an input the host can feed (want some of %s, %s)", in, strings.Join(requiredInputs, ", "), strings.Join(optionalInputs, ", "))
 		}
 		if seen[in] {
@@ -271,7 +272,7 @@ func (m *Manifest) validateConstraints() error {
 	seen := map[string]bool{}
 	for i, c := range m.Constraints {
 		key := fmt.Sprintf("constraints[%d]", i)
-		if !contains(constraintNames, c) {
+		if !slices.Contains(constraintNames, c) {
 			return bundleErr(key, "%q is not a constraint channel (want some of %s)", c, strings.Join(constraintNames, ", "))
 		}
 		if seen[c] {
@@ -295,12 +296,3 @@ func checkFileName(key, name string) error {
 
 func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
 func finite(v float64) bool   { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
