@@ -84,8 +84,8 @@ func Bundle(name string) (fs.FS, error) {
 // Caps describes the model for request validation and /capabilities.
 func (e *Engine) Caps() request.ModelCaps { return e.caps }
 
-// Submit queues a validated request (defaults applied by Run when not yet).
-// With preview, progress events carry each step's clean-motion estimate
+// Submit queues a validated request (defaults applied by Run when not yet);
+// the job owns req from here on, so the caller must not change it. With preview, progress events carry each step's clean-motion estimate
 // ([]*motion.Motion). Errors: jobs.ErrBusy, jobs.ErrClosed.
 func (e *Engine) Submit(ctx context.Context, label string, req *request.Request, preview bool) (Job, error) {
 	work := func(ctx context.Context, m *model.Model, progress func(jobs.Progress)) (*generate.Result, error) {
