@@ -6,11 +6,12 @@
 //     lift, foot skate and diversity next to the same numbers for real
 //     held-out windows of the class; their features go to DIR/features.npy
 //     and DIR/labels.json for the action classifier (training/classify.py);
+//
 //   - constraints: root-path keys, effector targets and whole-pose
 //     keyframes taken from real held-out windows, generated without
 //     post-processing (the raw model) and with it, errors in metres.
 //
-//	go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
+//     go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
 package main
 
 import (
