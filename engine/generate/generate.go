@@ -91,8 +91,11 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	}
 	for wi, w := range p.Windows {
 		T := w.Frames
-		obs, mask := make([][]float32, S), make([][]float32, S)
-		for s := 0; s < S; s++ {
+		var obs, mask [][]float32 // nil when the window has nothing known
+		if w.Prefix > 0 || p.keysIn(w) {
+			obs, mask = make([][]float32, S), make([][]float32, S)
+		}
+		for s := 0; s < S && obs != nil; s++ {
 			obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
 			copy(obs[s], tails[s])
 			for i := range tails[s] {
@@ -138,9 +141,12 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		}
 		for s := 0; s < S; s++ {
 			f := raw[s]
-			known := make([]bool, T)
-			for t := range known {
-				known[t] = mask[s][t*D+oRoot] == 1
+			var known []bool
+			if mask != nil {
+				known = make([]bool, T)
+				for t := range known {
+					known[t] = mask[s][t*D+oRoot] == 1
+				}
 			}
 			if err := lay.IntegrateRoot(f, T, known); err != nil {
 				return nil, err

@@ -131,6 +131,16 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 	return p, nil
 }
 
+// keysIn reports whether any constrained frame falls in w after its prefix.
+func (p *plan) keysIn(w window) bool {
+	for _, k := range p.Keys {
+		if lf := k.Frame - w.Start; lf >= w.Prefix && lf < w.Frames {
+			return true
+		}
+	}
+	return false
+}
+
 // effectorJoints are the joints the model's end_effector channels cover.
 var effectorJoints = []string{"LeftHand", "RightHand", "LeftFoot", "RightFoot"}
 

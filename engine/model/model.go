@@ -33,6 +33,7 @@ type Model struct {
 
 	text, den *ort.DynamicAdvancedSession
 	scale     []float64 // sqrt(std² + eps), per feature
+	cache     *tensors  // the last Sample call's tensors
 }
 
 // Open loads a bundle from fsys (a directory via os.DirFS, or the embedded
@@ -173,6 +174,10 @@ func (m *Model) Close() error {
 		}
 	}
 	m.text, m.den = nil, nil
+	if m.cache != nil {
+		m.cache.destroy()
+		m.cache = nil
+	}
 	return errors.Join(errs...)
 }
 

@@ -120,20 +120,14 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		return nil, err
 	}
 
-	// One tensor per input for the whole call, filled in place each step.
+	// One tensor per input, filled in place each step; kept on the model for
+	// the next call of the same shape (a request's windows, a studio's takes).
 	L, E, F := tb.L, tb.E, T*D
-	var ts tensors
-	defer ts.destroy()
-	xT := newTensor[float32](&ts, B, T, D)
-	tT := newTensor[int64](&ts, B)
-	eT := newTensor[float32](&ts, B, L, E)
-	mT := newTensor[float32](&ts, B, L)
-	oT := newTensor[float32](&ts, B, T, D)
-	kT := newTensor[float32](&ts, B, T, D)
-	yT := newTensor[float32](&ts, B, T, D)
-	if ts.err != nil {
-		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
+	ts, err := m.tensorsFor(B, T, D, L, E)
+	if err != nil {
+		return nil, err
 	}
+	xT, tT, eT, mT, oT, kT, yT := ts.x, ts.t, ts.e, ts.m, ts.o, ts.k, ts.y
 	// Text, known values and masks do not change across steps: set them once.
 	for s := 0; s < S; s++ {
 		for j, br := range brs {
@@ -145,8 +139,12 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 				clear(eT.GetData()[b*L*E : (b+1)*L*E])
 				clear(mT.GetData()[b*L : (b+1)*L])
 			}
-			copy(oT.GetData()[b*F:(b+1)*F], obs[s])
-			if br.known {
+			if obs != nil {
+				copy(oT.GetData()[b*F:(b+1)*F], obs[s])
+			} else {
+				clear(oT.GetData()[b*F : (b+1)*F])
+			}
+			if br.known && mask != nil {
 				copy(kT.GetData()[b*F:(b+1)*F], mask[s])
 			} else {
 				clear(kT.GetData()[b*F : (b+1)*F])
@@ -235,10 +233,39 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	return res, nil
 }
 
-// tensors collects the tensors of one Sample call and the first error.
+// tensors are the denoiser's inputs and output for one shape.
 type tensors struct {
-	all []ort.Value
-	err error
+	B, T, L          int
+	x, o, k, y, e, m *ort.Tensor[float32]
+	t                *ort.Tensor[int64]
+	all              []ort.Value
+	err              error
+}
+
+// tensorsFor returns the cached tensors when the shape matches, else makes
+// new ones (dropping the old).
+func (m *Model) tensorsFor(B, T, D, L, E int) (*tensors, error) {
+	if c := m.cache; c != nil && c.B == B && c.T == T && c.L == L {
+		return c, nil
+	}
+	if m.cache != nil {
+		m.cache.destroy()
+		m.cache = nil
+	}
+	ts := &tensors{B: B, T: T, L: L}
+	ts.x = newTensor[float32](ts, B, T, D)
+	ts.t = newTensor[int64](ts, B)
+	ts.e = newTensor[float32](ts, B, L, E)
+	ts.m = newTensor[float32](ts, B, L)
+	ts.o = newTensor[float32](ts, B, T, D)
+	ts.k = newTensor[float32](ts, B, T, D)
+	ts.y = newTensor[float32](ts, B, T, D)
+	if ts.err != nil {
+		ts.destroy()
+		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
+	}
+	m.cache = ts
+	return ts, nil
 }
 
 func newTensor[T ort.TensorData](ts *tensors, dims ...int) *ort.Tensor[T] {
@@ -359,13 +386,13 @@ func (m *Model) padded(frames int) int {
 // known returns per-sample normalised known values and masks over the
 // padded frames (zeros where none).
 func (m *Model) known(sp Spec, T int) (obs, mask [][]float32, err error) {
+	if sp.Observed == nil {
+		return nil, nil, nil // no known values: the tensors are cleared instead
+	}
 	D := m.Layout.Dim()
 	obs, mask = make([][]float32, sp.Samples), make([][]float32, sp.Samples)
 	for s := range obs {
 		obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
-		if sp.Observed == nil {
-			continue
-		}
 		o, mk := sp.Observed[min(s, len(sp.Observed)-1)], sp.Mask[min(s, len(sp.Mask)-1)]
 		for i := range mk {
 			switch {
