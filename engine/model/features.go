@@ -258,11 +258,7 @@ func Normalize(f, mean, std []float32, eps float64) error {
 	if err != nil {
 		return err
 	}
-	D := len(mean)
-	for i := range f {
-		k := i % D
-		f[i] = float32((float64(f[i]) - float64(mean[k])) / scale[k])
-	}
+	normalizeWith(f, mean, scale)
 	return nil
 }
 
@@ -272,12 +268,26 @@ func Denormalize(f, mean, std []float32, eps float64) error {
 	if err != nil {
 		return err
 	}
+	denormalizeWith(f, mean, scale)
+	return nil
+}
+
+// normalizeWith and denormalizeWith apply checked scales (normScales) to
+// whole frames in place; the sampler keeps its scales and calls them directly.
+func normalizeWith(f, mean []float32, scale []float64) {
+	D := len(mean)
+	for i := range f {
+		k := i % D
+		f[i] = float32((float64(f[i]) - float64(mean[k])) / scale[k])
+	}
+}
+
+func denormalizeWith(f, mean []float32, scale []float64) {
 	D := len(mean)
 	for i := range f {
 		k := i % D
 		f[i] = float32(float64(f[i])*scale[k] + float64(mean[k]))
 	}
-	return nil
 }
 
 func normScales(f, mean, std []float32, eps float64) ([]float64, error) {

@@ -50,7 +50,6 @@ type Spec struct {
 // (text encoder and denoiser), the rest is the Go side.
 type Timing struct {
 	Total, Run time.Duration
-	Calls      int
 }
 
 // Progress reports one finished denoising step.
@@ -76,9 +75,9 @@ func branches(mode string) ([]branch, error) {
 }
 
 // Sample runs the DDIM sampler and returns raw features, Samples × (Frames×D).
-// All guidance branches of all samples go through one batched Run per step,
-// and the input/output tensors are made once per call and reused by every
-// step. Cancelling ctx stops it within one step.
+// All guidance branches of all samples go through one batched Run per step;
+// the input/output tensors are filled in place and kept on the model for the
+// next call of the same shape. Cancelling ctx stops it within one step.
 func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	if m.den == nil {
 		return nil, fmt.Errorf("%w: the model is closed", ErrRuntime)
@@ -88,9 +87,8 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	}
 	start := time.Now()
 	var runTime time.Duration
-	calls := 0
 	if sp.Timing != nil {
-		defer func() { *sp.Timing = Timing{Total: time.Since(start), Run: runTime, Calls: calls} }()
+		defer func() { *sp.Timing = Timing{Total: time.Since(start), Run: runTime} }()
 	}
 	D, S, T := m.Layout.Dim(), sp.Samples, m.padded(sp.Frames)
 	steps, err := m.Schedule.Steps(sp.Steps)
@@ -111,7 +109,6 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	t0 := time.Now()
 	tb, err := m.EncodeText(texts)
 	runTime += time.Since(t0)
-	calls++
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +156,9 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	}
 	out := []ort.Value{yT}
 
-	// Start noise per sample from (seed, sample): more samples never change
-	// the earlier ones.
-	// x_t lives in the input tensor itself: every branch slot of a sample
-	// holds the same x_t, written by the update below (no copy pass).
+	// Start noise per sample from (seed, sample), so more samples never change
+	// the earlier ones. x_t lives in the input tensor itself: every branch slot
+	// of a sample holds the same x_t, written by update (no copy pass).
 	xd, td := xT.GetData(), tT.GetData()
 	for s := 0; s < S; s++ {
 		r := rand.New(rand.NewPCG(sp.Seed, uint64(s)))
@@ -187,7 +183,6 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		t0 := time.Now()
 		err := m.den.Run(in, out)
 		runTime += time.Since(t0)
-		calls++
 		if err != nil {
 			return nil, fmt.Errorf("%w: denoiser: %v", ErrRuntime, err)
 		}
@@ -198,7 +193,7 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		yd := yT.GetData()
 		for s := 0; s < S; s++ {
 			var o, mk []float32
-			if sp.Mask != nil {
+			if obs != nil {
 				o, mk = obs[s], mask[s]
 			}
 			var keep []float32 // the guided x̂0, kept only for a preview
@@ -217,13 +212,9 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 			sp.Progress(Progress{Step: len(steps) - k, Steps: len(steps), X0: preview})
 		}
 	}
-	x := make([][]float32, S)
-	for s := range x {
-		x[s] = xd[s*nb*F : s*nb*F+F]
-	}
 	res := make([][]float32, S)
 	for s := range res {
-		res[s] = m.rawCut(x[s], sp.Frames, nil)
+		res[s] = m.rawCut(xd[s*nb*F:s*nb*F+F], sp.Frames, nil)
 		for i, v := range res[s] {
 			if v-v != 0 {
 				return nil, fmt.Errorf("%w: sample %d: non-finite output at frame %d", ErrRuntime, s, i/D)
@@ -289,7 +280,7 @@ func (ts *tensors) destroy() {
 }
 
 // update is one sampler step for one sample, in a single pass over its F
-// values: mix the nb branch outputs y by the guidance rule (combine), put
+// values: mix the nb branch outputs y by the guidance rule, put
 // known values back (branches without the mask pull them off), take the
 // DDIM step from x_t (slot 0 of slots) and write x_prev into every branch
 // slot for the next Run. keep, when not nil, receives the guided x̂0. The
@@ -402,9 +393,13 @@ func (m *Model) known(sp Spec, T int) (obs, mask [][]float32, err error) {
 			case o[i]-o[i] != 0:
 				return nil, nil, fmt.Errorf("%w: known value at frame %d feature %d is not finite", ErrSpec, i/D, i%D)
 			default:
-				k := i % D
-				mask[s][i] = 1
-				obs[s][i] = float32((float64(o[i]) - float64(m.Manifest.Normalization.Mean[k])) / m.scale[k])
+				mask[s][i], obs[s][i] = 1, o[i]
+			}
+		}
+		normalizeWith(obs[s], m.Manifest.Normalization.Mean, m.scale)
+		for i, k := range mask[s] { // unknown entries stay 0 in the model's space too
+			if k == 0 {
+				obs[s][i] = 0
 			}
 		}
 	}
@@ -418,10 +413,7 @@ func (m *Model) rawCut(x []float32, frames int, dst []float32) []float32 {
 		dst = make([]float32, frames*D)
 	}
 	dst = dst[:frames*D]
-	mean := m.Manifest.Normalization.Mean
-	for i := range dst {
-		k := i % D
-		dst[i] = float32(float64(x[i])*m.scale[k] + float64(mean[k]))
-	}
+	copy(dst, x)
+	denormalizeWith(dst, m.Manifest.Normalization.Mean, m.scale)
 	return dst
 }
