@@ -60,9 +60,8 @@ type Timing struct {
 // Run generates the motions of a validated request (defaults applied).
 func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
 	start := time.Now()
-	if req.Options == nil || req.Options.NumSamples == nil || req.Options.TransitionFrames == nil {
-		req.ApplyDefaults()
-	}
+	req.ApplyDefaults() // fills only what is unset
+
 	o := req.Options
 	seed := drawSeed(o.Seed)
 	p, err := makePlan(req, m, uint64(seed))
@@ -148,18 +147,10 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 					known[t] = mask[s][t*D+oRoot] == 1
 				}
 			}
-			if err := lay.IntegrateRoot(f, T, known); err != nil {
-				return nil, err
-			}
-			for t := 0; t < T; t++ { // into world coordinates
-				f[t*D+oRoot] += origin[s][0]
-				f[t*D+oRoot+2] += origin[s][1]
-			}
-			win, err := lay.Decode(f, T)
+			win, err := decodeWindow(lay, f, T, known, origin[s])
 			if err != nil {
 				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)
 			}
-
 			for t := w.Prefix; t < T; t++ {
 				var c [4]bool
 				for i := 0; i < min(4, nContact); i++ {
@@ -249,16 +240,11 @@ func keepKeyframes(cleaned, sampled *motion.Motion, keys []poseFrame) {
 // so that its first frame faces +Z (the heading the layout reads from the
 // hips).
 func faceForward(m *motion.Motion, lay *model.Layout) error {
-	first, err := m.Slice(0, 1)
+	theta, err := lay.Heading(m, 0)
 	if err != nil {
 		return err
 	}
-	f, err := lay.Encode(first)
-	if err != nil {
-		return err
-	}
-	oHead, _, _ := lay.Block("global_root_heading")
-	turn := mgl64.QuatRotate(-math.Atan2(float64(f[oHead+1]), float64(f[oHead])), mgl64.Vec3{0, 1, 0})
+	turn := mgl64.QuatRotate(-theta, mgl64.Vec3{0, 1, 0})
 	o := m.Root[0]
 	J := m.Skel.Len()
 	for t := range m.Root {
@@ -279,23 +265,30 @@ func nearestFrames(c [][4]bool, n int, ratio float64) [][4]bool {
 	return out
 }
 
+// decodeWindow takes a window's raw features in the window's frame (f is
+// rewritten: root from the Hips velocities, keeping known root frames, then
+// moved to world coordinates by origin) and decodes them.
+func decodeWindow(lay *model.Layout, f []float32, T int, known []bool, origin [2]float32) (*motion.Motion, error) {
+	if err := lay.IntegrateRoot(f, T, known); err != nil {
+		return nil, err
+	}
+	D := lay.Dim()
+	oRoot, _, _ := lay.Block("smooth_root_pos")
+	for t := 0; t < T; t++ {
+		f[t*D+oRoot] += origin[0]
+		f[t*D+oRoot+2] += origin[1]
+	}
+	return lay.Decode(f, T)
+}
+
 // previews decodes the current clean predictions of a window (best effort:
 // a sample that does not decode is left out).
 func previews(lay *model.Layout, x0 [][]float32, T int, origin [][2]float32) []*motion.Motion {
-	D := lay.Dim()
-	oRoot, _, _ := lay.Block("smooth_root_pos")
 	out := make([]*motion.Motion, 0, len(x0))
-	buf := make([]float32, T*D)
+	buf := make([]float32, T*lay.Dim())
 	for s, f := range x0 {
 		copy(buf, f)
-		if lay.IntegrateRoot(buf, T, nil) != nil {
-			continue
-		}
-		for t := 0; t < T; t++ {
-			buf[t*D+oRoot] += origin[s][0]
-			buf[t*D+oRoot+2] += origin[s][1]
-		}
-		if m, err := lay.Decode(buf, T); err == nil {
+		if m, err := decodeWindow(lay, buf, T, nil, origin[s]); err == nil {
 			out = append(out, m)
 		}
 	}

@@ -98,6 +98,22 @@ func (l *Layout) check(m *motion.Motion) error {
 	return nil
 }
 
+// Heading is clip m's facing at frame t in radians about +Y (0 faces +Z,
+// π/2 faces +X), read from the hips as the heading features are.
+func (l *Layout) Heading(m *motion.Motion, t int) (float64, error) {
+	switch {
+	case m == nil || !m.Skel.SameJoints(l.skel):
+		return 0, fmt.Errorf("%w: heading of a clip not on the layout's skeleton", ErrFeatures)
+	case t < 0 || t >= m.Frames():
+		return 0, fmt.Errorf("%w: heading at frame %d of %d", ErrFeatures, t, m.Frames())
+	}
+	n := m.Skel.Len()
+	pos, rot := make([]mgl64.Vec3, n), make([]mgl64.Quat, n)
+	m.Pose(t, pos, rot)
+	c, s := headingCosSin(pos[l.heading[0]].Sub(pos[l.heading[1]]))
+	return math.Atan2(s, c), nil
+}
+
 // headingCosSin returns [cos θ, sin θ] with θ = atan2(d.z, −d.x) for the
 // hip vector d = right − left: θ = 0 facing +Z, +90° facing +X. A vertical
 // or zero d (no defined heading) gives θ = 0.

@@ -616,3 +616,26 @@ func TestIntegrateRoot(t *testing.T) {
 		t.Fatalf("bad length: %v", err)
 	}
 }
+
+func TestHeadingMatchesFeatures(t *testing.T) {
+	l := DefaultLayout()
+	src := somaClip(t, testClips[0], 30)
+	f, err := l.Encode(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oHead, _, _ := l.Block("global_root_heading")
+	for _, fr := range []int{0, src.Frames() / 2, src.Frames() - 1} {
+		got, err := l.Heading(src, fr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, s := f[fr*l.Dim()+oHead], f[fr*l.Dim()+oHead+1]
+		if !near(math.Cos(got), float64(c), 1e-6) || !near(math.Sin(got), float64(s), 1e-6) {
+			t.Fatalf("frame %d: heading %g, features (%g, %g)", fr, got, c, s)
+		}
+	}
+	if _, err := l.Heading(src, src.Frames()); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("frame past the end: %v", err)
+	}
+}

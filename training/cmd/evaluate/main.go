@@ -261,12 +261,10 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 // turned about +Y so that frame 0 faces +Z and moved so its root starts at
 // x = z = 0.
 func facingPositions(m *motion.Motion, lay *model.Layout) []mgl64.Vec3 {
-	f, err := lay.Encode(m)
+	theta, err := lay.Heading(m, 0)
 	if err != nil {
 		return nil
 	}
-	oHead, _, _ := lay.Block("global_root_heading")
-	theta := math.Atan2(float64(f[oHead+1]), float64(f[oHead])) // 0 faces +Z
 	turn := mgl64.QuatRotate(-theta, mgl64.Vec3{0, 1, 0})
 	pos := m.WorldPositions()
 	nj := m.Skel.Len()
