@@ -164,6 +164,15 @@ def pick_frames(rng: np.random.Generator, clips: Sequence[Clip], lo: int, hi: in
     return max(m, min(t, longest))
 
 
+def clip_draw_weight(frames: int, t: int, class_weight: float) -> float:
+    """How often a clip is drawn for a window of t frames: every frame of every clip
+    is then covered equally often times its class weight. A draw covers
+    min(t, frames) of the clip's frames, so the weight is max(frames, t) / t (a
+    clip shorter than the window is taken whole and padded). Counting window
+    positions instead (frames - t + 1) starves takes barely longer than t."""
+    return max(frames, t) / t * class_weight
+
+
 def class_weights(clips: Sequence[Clip], power: float) -> Dict[str, float]:
     """Per-class sampling weight minutes**-power (clips without a class form "").
 
@@ -182,36 +191,47 @@ class Sampler:
     """Draws training batches: windows, tokenised captions and constraint masks."""
 
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
-                 word_dropout: float = 0.05, class_power: float = 0.0) -> None:
+                 word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16) -> None:
         self.ds, self.tok = ds, tok
+        self.min_frames = min_frames  # shorter takes are dropped: too little motion to learn from
         self.clips = ds.split(split)
         if not self.clips:
             raise DataError(f"no clips in split {split!r}")
+        if not any(c.frames >= min_frames for c in self.clips):
+            raise DataError(f"no clip in split {split!r} has {min_frames} frames")
         self.lo, self.hi, self.word_dropout = frames_lo, frames_hi, word_dropout
         cw = class_weights(self.clips, class_power)
         # A clip of several classes takes their mean weight.
         self.clip_weight = {c.id: float(np.mean([cw[k] for k in c.classes or [""]])) for c in self.clips}
 
     def batch(self, rng: np.random.Generator, size: int) -> Dict[str, np.ndarray]:
+        """Windows of one length t. A clip shorter than t (CMU's runs are 1 s takes, its
+        jumps 3 s) is taken whole and padded by repeating its last frame; "valid"
+        [B,T] marks its real frames, which the denoiser's attention and the loss keep
+        to, and its constraint mask stays on them."""
         t = pick_frames(rng, self.clips, self.lo, self.hi)
-        pool = [c for c in self.clips if c.frames >= t]
-        weights = np.array([(c.frames - t + 1) * self.clip_weight[c.id] for c in pool], dtype=np.float64)
+        pool = [c for c in self.clips if c.frames >= self.min_frames]
+        weights = np.array([clip_draw_weight(c.frames, t, self.clip_weight[c.id]) for c in pool], dtype=np.float64)
         idx = rng.choice(len(pool), size=size, p=weights / weights.sum())
         x0 = np.empty((size, t, layout.D), np.float32)
+        valid = np.zeros((size, t), np.float32)
         tokens = np.empty((size, self.tok.max_tokens), np.int64)
         mask = np.zeros((size, t, layout.D), np.float32)
         for b, i in enumerate(idx):
             c = pool[i]
-            s = c.start + int(rng.integers(0, c.frames - t + 1))
-            x0[b] = self.ds.normalize(canonicalize(self.ds.raw[s:s + t], rng.uniform(0, 2 * np.pi)))
+            n = min(t, c.frames)
+            s = c.start + int(rng.integers(0, c.frames - n + 1))
+            x0[b, :n] = self.ds.normalize(canonicalize(self.ds.raw[s:s + n], rng.uniform(0, 2 * np.pi)))
+            x0[b, n:] = x0[b, n - 1]
+            valid[b, :n] = 1
             ids = np.array(self.tok.encode(c.captions[int(rng.integers(len(c.captions)))]))
             drop = (ids > 2) & (rng.random(ids.shape) < self.word_dropout)
             tokens[b] = np.where(drop, UNK_ID, ids)
-            mask[b] = random_mask(rng, t)
+            mask[b, :n] = random_mask(rng, n)
         # Pads are masked keys, so trimming to the longest caption changes no output
         # and saves attention and FF work on up to 23 pad tokens per sample.
         width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
-        return {"x0": x0, "tokens": tokens[:, :width], "mask": mask}
+        return {"x0": x0, "tokens": tokens[:, :width], "mask": mask, "valid": valid}
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
                        text_dropout: float) -> Dict[str, np.ndarray]:

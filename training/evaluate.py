@@ -75,7 +75,8 @@ def evaluate(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 32, frames: i
     net.eval()
     device = device or torch.device("cpu")
     rng = np.random.default_rng(seed)
-    sampler = Sampler(ds, tok, "test" if ds.split("test") else "train", frames, frames, word_dropout=0.0)
+    sampler = Sampler(ds, tok, "test" if ds.split("test") else "train", frames, frames, word_dropout=0.0,
+                      min_frames=frames)
     batch = sampler.batch(rng, samples)
     x0 = torch.from_numpy(batch["x0"]).to(device)
     t_len = x0.shape[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -125,7 +125,9 @@ class Denoiser(nn.Module):
         self.outp = nn.Linear(dim, features * patch)
 
     def forward(self, x: Tensor, timestep: Tensor, text_embedding: Tensor, text_mask: Tensor,
-                observed: Tensor, observed_mask: Tensor) -> Tensor:
+                observed: Tensor, observed_mask: Tensor, frame_valid: Optional[Tensor] = None) -> Tensor:
+        """frame_valid [B,T] (training only, never exported): 0 on frames padded
+        after a short clip; motion tokens whose frames are all padding are masked keys."""
         b, t, d = x.shape
         x_in = x * (1.0 - observed_mask) + observed * observed_mask
         m = torch.cat([x_in, observed_mask], dim=-1).reshape(b, -1, 2 * d * self.patch)
@@ -135,6 +137,9 @@ class Denoiser(nn.Module):
         tim = self.time(sinusoid(timestep, self.dim)).unsqueeze(1) + self.kind[1]
         seq = torch.cat([txt, tim, m], dim=1)
         ones = torch.ones_like(seq[:, txt.shape[1]:, 0])  # timestep + motion keys: never masked
+        if frame_valid is not None:
+            tokens = frame_valid.reshape(b, -1, self.patch).amax(dim=-1)
+            ones = torch.cat([ones[:, :1], tokens.to(ones.dtype)], dim=1)
         key_mask = torch.cat([text_mask, ones], dim=1)
         h = self.stack(seq, key_mask)
         h = h[:, txt.shape[1] + 1:]

@@ -110,9 +110,13 @@ class Loss:
         self.skel = fk.load_skeleton()
         self.joint_x = torch.as_tensor(layout.joint_position_dims(layout.PREDICTED_JOINTS)[::3], device=device)
 
-    def __call__(self, pred: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor
+    def __call__(self, pred: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, valid: torch.Tensor = None
                  ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        feat = ((pred - x0) ** 2).mean()
+        """valid [B,T]: 0 on padding after a short clip, which no term counts."""
+        if valid is None:
+            valid = torch.ones_like(x0[..., 0])
+        nv = valid.sum().clamp_min(1.0)
+        feat = (((pred - x0) ** 2) * valid.unsqueeze(-1)).sum() / (nv * x0.shape[-1])
         parts = {"feat": feat.detach()}  # tensors: reading them each step would stall the GPU
         total = feat
         if self.w_fk or self.w_known or self.w_vel or self.w_foot:
@@ -121,12 +125,14 @@ class Loss:
             target = fk.target_positions(raw_x0)
             d2 = ((p - target) ** 2).sum(-1) / self.FK_SCALE ** 2  # [B,T,J]
             known = mask.index_select(-1, self.joint_x)
-            fk_all = d2.mean()
+            fk_all = (d2 * valid.unsqueeze(-1)).sum() / (nv * d2.shape[-1])
             fk_known = (d2 * known).sum() / known.sum().clamp_min(1.0)
             dv = (p[:, 1:] - p[:, :-1]) - (target[:, 1:] - target[:, :-1])
-            vel = ((dv ** 2).sum(-1) / self.VEL_SCALE ** 2).mean()
+            pair = valid[:, 1:] * valid[:, :-1]  # [B,T-1]
+            vel = ((dv ** 2).sum(-1) * pair.unsqueeze(-1)).sum() / (pair.sum().clamp_min(1.0) * dv.shape[2])
+            vel = vel / self.VEL_SCALE ** 2
             planted = (raw_x0[..., self.contact0:self.contact0 + len(self.feet)] > 0.5).float()  # [B,T,4]
-            both = planted[:, 1:] * planted[:, :-1]
+            both = planted[:, 1:] * planted[:, :-1] * pair.unsqueeze(-1)
             step = (p[:, 1:] - p[:, :-1]).index_select(2, self.feet)[..., [0, 2]]
             foot = ((step ** 2).sum(-1) * both).sum() / both.sum().clamp_min(1.0) / self.VEL_SCALE ** 2
             total = total + self.w_fk * fk_all + self.w_known * fk_known + self.w_vel * vel + self.w_foot * foot
@@ -140,7 +146,7 @@ def forward(net: Net, batch: Dict[str, torch.Tensor], acp: torch.Tensor) -> torc
     emb, tmask = net.text(batch["tokens"])
     emb, tmask = emb * keep[:, None, None], tmask * keep[:, None]
     xt = q_sample(x0, batch["t"], batch["noise"], acp)
-    return net.denoiser(xt, batch["t"], emb, tmask, x0 * mask, mask)
+    return net.denoiser(xt, batch["t"], emb, tmask, x0 * mask, mask, batch.get("valid"))
 
 
 def to_device(batch: Dict[str, np.ndarray], device: torch.device) -> Dict[str, torch.Tensor]:
@@ -173,7 +179,8 @@ class Validator:
         losses, errs = [], []
         for b in self.batches:
             pred = forward(net, b, acp)
-            losses.append(float(((pred - b["x0"]) ** 2).mean()))
+            v = b["valid"].unsqueeze(-1)
+            losses.append(float((((pred - b["x0"]) ** 2) * v).sum() / (v.sum() * pred.shape[-1])))
             p = fk.world_positions(pred * self.loss.scale + self.loss.mean, self.loss.skel)
             target = fk.target_positions(b["x0"] * self.loss.scale + self.loss.mean)
             sel = b["mask"].index_select(-1, self.loss.joint_x).bool()
@@ -294,7 +301,7 @@ def main(argv: List[str] = None) -> int:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
         batch = to_device(raw, device)
-        loss, parts = loss_fn(forward(net, batch, acp), batch["x0"], batch["mask"])
+        loss, parts = loss_fn(forward(net, batch, acp), batch["x0"], batch["mask"], batch["valid"])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

@@ -7,8 +7,10 @@ import numpy as np
 
 import common
 import layout
-from data import (COMBINE_P, MASK_KINDS, Clip, DataError, Dataset, Sampler, canonicalize, class_weights, family_mask,
-                  pick_frames, random_mask, yaw_matrix)
+import dataclasses
+
+from data import (COMBINE_P, MASK_KINDS, Clip, DataError, Dataset, Sampler, canonicalize, class_weights,
+                  clip_draw_weight, family_mask, pick_frames, random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
 
@@ -131,6 +133,37 @@ class DatasetTest(unittest.TestCase):
         # each class's share of the windows: equal at power 1, proportional at 0
         share = {k: w[k] * m for k, m in (("dance", 4.0), ("walk", 1.0), ("", 0.5))}
         self.assertEqual(len({round(v, 9) for v in share.values()}), 1)
+
+    def test_short_clips_are_padded_and_kept_off(self):
+        # CMU's runs are ~1 s takes: a window longer than a clip takes it whole,
+        # pads it with its last frame and marks the real frames valid.
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        s = Sampler(self.ds, tok, "train", 40, 40)
+        s.clips[0] = dataclasses.replace(s.clips[0], frames=22)
+        s.clips[1] = dataclasses.replace(s.clips[1], frames=10)  # under min_frames: never drawn
+        rng = np.random.default_rng(1)
+        seen = 0
+        for _ in range(60):
+            b = s.batch(rng, 6)
+            self.assertEqual(b["valid"].shape, b["x0"].shape[:2])
+            n = b["valid"].sum(axis=1)
+            self.assertTrue(set(n.tolist()) <= {22.0, 40.0}, n)
+            for i in np.flatnonzero(n == 22):
+                seen += 1
+                np.testing.assert_array_equal(b["valid"][i, :22], 1)
+                np.testing.assert_array_equal(b["x0"][i, 22:], np.repeat(b["x0"][i, 21:22], 18, axis=0))
+                self.assertEqual(float(b["mask"][i, 22:].max()), 0.0)
+                raw = b["x0"][i, :22, 1] * self.ds.scale[1] + self.ds.mean[1]
+                np.testing.assert_allclose(raw, self.ds.raw[s.clips[0].start:s.clips[0].start + 22, 1], atol=1e-4)
+        self.assertGreater(seen, 10)
+        with self.assertRaises(DataError):
+            Sampler(self.ds, tok, "train", 40, 40, min_frames=10 ** 6)
+
+    def test_clip_draw_weight_covers_frames_evenly(self):
+        # frames covered per draw x draws / frames = the class weight, long, short or near t
+        for frames, t in [(1000, 100), (30, 120), (121, 120), (120, 120)]:
+            w = clip_draw_weight(frames, t, 2.0)
+            self.assertAlmostEqual(min(frames, t) * w / frames, 2.0, places=9)
 
     def test_pick_frames_caps_at_longest_clip(self):
         rng = np.random.default_rng(0)

@@ -95,6 +95,23 @@ class DenoiserTest(unittest.TestCase):
         with torch.no_grad():
             self.assertTrue(torch.allclose(net.denoiser(**a)[1:2], net.denoiser(**one), atol=1e-5))
 
+    def test_padded_frames_reach_no_valid_frame(self):
+        # frame_valid (training only) masks the motion tokens of padding after a short clip
+        net = tiny()
+        a = inputs(b=2, t=16)
+        valid = torch.ones(2, 16)
+        valid[0, 8:] = 0  # patch 2: tokens 4..7 of sample 0 are padding
+        b = dict(a, x=a["x"].clone())
+        b["x"][0, 8:] += 7.0
+        with torch.no_grad():
+            ya, yb = net.denoiser(**a, frame_valid=valid), net.denoiser(**b, frame_valid=valid)
+            self.assertTrue(torch.allclose(ya[:, :8], yb[:, :8], atol=1e-5))
+            self.assertTrue(torch.allclose(ya[1], yb[1], atol=1e-5))
+            self.assertTrue(torch.allclose(net.denoiser(**a, frame_valid=torch.ones(2, 16)), net.denoiser(**a),
+                                           atol=1e-6))
+            # without the mask the padding would leak into the real frames
+            self.assertGreater(float((net.denoiser(**a)[0, :8] - net.denoiser(**b)[0, :8]).abs().max()), 1e-4)
+
     def test_default_size(self):
         net = Net(Config(500))
         self.assertEqual(count_params(net.denoiser), 4_164_932)

@@ -111,6 +111,28 @@ class TrainTest(unittest.TestCase):
         _, moved = loss((dragged - loss.mean) / loss.scale, x0, torch.zeros_like(x0))
         self.assertGreater(float(moved["foot"]), float(still["foot"]) + 10.0)  # units of (1 cm/frame)^2
 
+    def test_padding_counts_in_no_term(self):
+        """Frames padded after a short clip (valid 0) change no loss term, however wrong."""
+        ds = Dataset(self.data)
+        loss = train.Loss(ds.mean, ds.scale, 1.0, 1.0, 1.0, torch.device("cpu"), 1.0)
+        raw = torch.from_numpy(ds.raw[:40][None].astype(np.float32))
+        c0 = layout.OFFSETS["foot_contacts"][0]
+        raw[..., c0:c0 + 4] = 1.0
+        x0 = (raw - loss.mean) / loss.scale
+        pred = x0 + 0.1 * torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+        valid = torch.ones(1, 40)
+        valid[:, 30:] = 0
+        mask = torch.zeros_like(x0)
+        mask[:, 3, layout.joint_position_dims(["LeftHand"])] = 1
+        _, a = loss(pred, x0, mask, valid)
+        junk = pred.clone()
+        junk[:, 30:] += 5.0
+        _, b = loss(junk, x0, mask, valid)
+        _, c = loss(pred[:, :30], x0[:, :30], mask[:, :30])
+        for k in ("feat", "fk", "known", "vel", "foot"):
+            self.assertEqual(float(a[k]), float(b[k]), k)
+            self.assertLess(abs(float(a[k]) - float(c[k])), 1e-6 * max(1.0, abs(float(c[k]))), k)
+
 
 class ScheduleTest(unittest.TestCase):
     def test_lr(self):
