@@ -261,14 +261,22 @@ def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
         dims = layout.ROOT_XZ + (layout.HEADING if rng.random() < 0.5 else [])
         m[np.ix_(frames, dims)] = 1
     elif kind == "fullbody":
-        m[np.ix_(_frames(rng, t, 5), root5 + layout.ALL_POSITION_DIMS)] = 1
+        # Half with the rotations too: the host keys a pose by its rotations
+        # and positions, and the frames around it must lead into it.
+        dims = layout.ALL_POSITION_DIMS + (layout.ALL_ROTATION_DIMS if rng.random() < 0.5 else [])
+        m[np.ix_(_frames(rng, t, 5), root5 + dims)] = 1
     elif kind == "end_effector":
         chosen = [j for j in layout.EFFECTOR_JOINTS if rng.random() < 0.5]
         if not chosen:
             chosen = [layout.EFFECTOR_JOINTS[int(rng.integers(len(layout.EFFECTOR_JOINTS)))]]
         for name in chosen:
             frames = _frames(rng, t, 10)
-            m[np.ix_(frames, root5 + layout.joint_position_dims([name]))] = 1
+            if rng.random() < 0.5:  # the joint alone (Kimodo's channels)
+                dims = layout.joint_position_dims([name])
+            else:  # the joint's chain, posed, as the host's target placement states it
+                chain = layout.EFFECTOR_CHAINS[name]
+                dims = layout.joint_position_dims(chain) + layout.joint_rotation_dims(chain)
+            m[np.ix_(frames, root5 + dims)] = 1
     elif kind == "prefix":
         m[: int(rng.integers(1, min(20, max(1, t // 2)) + 1))] = 1
     else:

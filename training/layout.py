@@ -61,6 +61,26 @@ def joint_position_dims(names: Sequence[str]) -> List[int]:
 
 
 ALL_POSITION_DIMS = list(range(*OFFSETS["local_joints_positions"]))
+ALL_ROTATION_DIMS = list(range(*OFFSETS["global_rot_data"]))
+
+
+def joint_rotation_dims(names: Sequence[str]) -> List[int]:
+    """Dims of global_rot_data (6D) for the named predicted joints."""
+    start = OFFSETS["global_rot_data"][0]
+    dims: List[int] = []
+    for name in names:
+        j = PREDICTED_JOINTS.index(name)
+        dims.extend(range(start + 6 * j, start + 6 * j + 6))
+    return dims
+
+
+# Each effector with its predicted ancestors (checked against the skeleton in
+# the tests): the host states these rotations and positions at a target frame.
+EFFECTOR_CHAINS: Dict[str, List[str]] = {
+    side + "Hand": ["Hips", "Spine1", "Spine2", "Chest", side + "Shoulder", side + "Arm", side + "ForeArm", side + "Hand"]
+    for side in ("Left", "Right")
+}
+EFFECTOR_CHAINS.update({side + "Foot": ["Hips", side + "Leg", side + "Shin", side + "Foot"] for side in ("Left", "Right")})
 
 
 def features_object() -> dict:

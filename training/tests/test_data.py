@@ -233,22 +233,38 @@ class MaskTest(unittest.TestCase):
     def test_family_channels(self):
         rng = np.random.default_rng(3)
         root5 = {0, 1, 2, 3, 4}
+        chains = [c for c in layout.EFFECTOR_CHAINS.values()]
         eff = set(layout.ROOT_XZ + layout.ROOT_Y + layout.HEADING +
-                  layout.joint_position_dims(layout.EFFECTOR_JOINTS))
-        for _ in range(50):
+                  layout.joint_position_dims(layout.EFFECTOR_JOINTS)) | {
+            d for c in chains for d in layout.joint_position_dims(c) + layout.joint_rotation_dims(c)}
+        full, posed, chained = set(range(5, 71)), set(range(5, 203)), 0
+        for _ in range(80):
             dims, frames = self.dims_and_frames(family_mask(rng, "root2d", 60))
             self.assertTrue({0, 2} <= dims <= {0, 2, 3, 4})
             dims, frames = self.dims_and_frames(family_mask(rng, "fullbody", 60))
-            self.assertEqual(dims, root5 | set(range(5, 71)))
+            self.assertIn(dims, (root5 | full, root5 | posed))
             self.assertLessEqual(len(frames), 5)
             dims, _ = self.dims_and_frames(family_mask(rng, "end_effector", 60))
             self.assertTrue(root5 < dims <= eff)
+            chained += any(d >= 71 for d in dims)
             m = family_mask(rng, "prefix", 60)
             _, frames = self.dims_and_frames(m)
             k = len(frames)
             self.assertEqual(frames, set(range(k)))
             self.assertTrue(np.all(m[:k] == 1))
             self.assertFalse(family_mask(rng, "none", 60).any())
+        self.assertTrue(20 < chained < 80, chained)  # some targets state their chain
+
+    def test_effector_chains_follow_the_skeleton(self):
+        names, parents, _ = fk.load_skeleton()
+        for end, chain in layout.EFFECTOR_CHAINS.items():
+            want, j = [], names.index(end)
+            while j >= 0:
+                if names[j] in layout.PREDICTED_JOINTS:
+                    want.append(names[j])
+                j = parents[j]
+            self.assertEqual(chain, want[::-1], end)
+        self.assertEqual(sorted(layout.EFFECTOR_CHAINS), sorted(layout.EFFECTOR_JOINTS))
 
     def test_family_frequencies(self):
         rng = np.random.default_rng(4)
