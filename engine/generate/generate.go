@@ -120,6 +120,13 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
 			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
 			Preview: opts.Preview}
+		if effs := p.effectorsIn(w); len(effs) > 0 {
+			r, err := newReach(lay, effs, w, mask[0])
+			if err != nil {
+				return nil, err
+			}
+			sp.Follow = func(s int, x0, obs, mask []float32) { r.follow(x0, obs, mask, origin[s]) }
+		}
 		if opts.Progress != nil {
 			sp.Progress = func(pg model.Progress) {
 				out := Progress{Step: done + pg.Step, Steps: len(p.Windows) * steps, Window: wi + 1, Windows: len(p.Windows)}
@@ -180,7 +187,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	fps := req.FPS(lay.FPS())
 	for s := range motions {
 		out := motions[s]
-		if len(p.Keys) == 0 { // nothing places the take: start facing +Z, not the model's random way
+		if len(p.Keys) == 0 && len(p.Effectors) == 0 { // nothing places the take: start facing +Z, not the model's random way
 			if err := faceForward(out, lay); err != nil {
 				return nil, fmt.Errorf("sample %d: %w", s, err)
 			}

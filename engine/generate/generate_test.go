@@ -160,6 +160,13 @@ func TestRunConstraints(t *testing.T) {
 			t.Fatalf("post %v: LeftShin at the keyframe %v, want rest", postOn, got)
 		}
 		if !postOn {
+			// The raw model reaches the target: the sampler states the
+			// limb's pose there from its own prediction (reach.go).
+			hand, _ := mo.Skel.Index("RightHand")
+			p := mo.WorldPositions()[90*mo.Skel.Len()+hand]
+			if d := p.Sub(mgl64.Vec3{1.9, 1.4, 3.9}).Len(); d > 0.05 {
+				t.Fatalf("raw: the hand is %.3f m from its target", d)
+			}
 			continue
 		}
 		rep := res.Post[0]

@@ -70,6 +70,7 @@ type rootKey struct {
 type effector struct {
 	Frame int
 	Joint string
+	Index int // the joint among the model's predicted joints
 	Pos   mgl64.Vec3
 }
 
@@ -133,12 +134,26 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 
 // keysIn reports whether any constrained frame falls in w after its prefix.
 func (p *plan) keysIn(w window) bool {
+	if len(p.effectorsIn(w)) > 0 {
+		return true
+	}
 	for _, k := range p.Keys {
 		if lf := k.Frame - w.Start; lf >= w.Prefix && lf < w.Frames {
 			return true
 		}
 	}
 	return false
+}
+
+// effectorsIn lists the effector targets in w after its prefix.
+func (p *plan) effectorsIn(w window) []effector {
+	var in []effector
+	for _, e := range p.Effectors {
+		if lf := e.Frame - w.Start; lf >= w.Prefix && lf < w.Frames {
+			in = append(in, e)
+		}
+	}
+	return in
 }
 
 // effectorJoints are the joints the model's end_effector channels cover.
@@ -155,7 +170,6 @@ func (p *plan) frameOK(ci, f int) (int, error) {
 func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ratio float64) error {
 	oRoot, _, _ := lay.Block("smooth_root_pos")
 	oHead, _, _ := lay.Block("global_root_heading")
-	oLocal, _, _ := lay.Block("local_joints_positions")
 	switch c.Type {
 	case request.ConstraintRootPath:
 		for i, f := range c.Frames {
@@ -187,15 +201,9 @@ func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ra
 				return err
 			}
 			t := c.Positions[i]
-			// The model's end-effector channels come with the root (as it was
-			// trained): put the root under the target at standing height, the
-			// joint at the target, as Kimodo's server does.
-			hips := float32(p.standing)
-			k := key{Frame: mf, RootXZ: true,
-				Dims:   []int{oRoot, oRoot + 1, oRoot + 2, oLocal + 3*j, oLocal + 3*j + 1, oLocal + 3*j + 2},
-				Values: []float32{float32(t[0]), hips, float32(t[2]), 0, float32(t[1]), 0}}
-			p.Keys = append(p.Keys, k)
-			p.Effectors = append(p.Effectors, effector{Frame: mf, Joint: c.Joint, Pos: mgl64.Vec3{t[0], t[1], t[2]}})
+			// No static key: the joint's features are relative to the root,
+			// which the sampler places as it goes (reachTargets).
+			p.Effectors = append(p.Effectors, effector{Frame: mf, Joint: c.Joint, Index: j, Pos: mgl64.Vec3{t[0], t[1], t[2]}})
 		}
 	case request.ConstraintPoseKeyframe:
 		mf, err := p.frameOK(ci, toModel(c.Frame, ratio))

@@ -37,6 +37,14 @@ type Spec struct {
 
 	Seed uint64 // sample i draws its start noise from (Seed, i)
 
+	// Follow, when set, is called after every step but the last with a
+	// sample's guided clean prediction x0 (raw features, Frames×D) and that
+	// sample's own Observed and Mask rows, which it may rewrite in place; the
+	// next step is conditioned on them. Constraints stated in world space
+	// whose feature values depend on the motion (a hand target is stored
+	// relative to the root) are placed this way. It needs one row per sample.
+	Follow func(sample int, x0, observed, mask []float32)
+
 	// Progress, when set, is called after every step; with Preview the
 	// current clean prediction (raw features per sample) comes along.
 	Progress func(Progress)
@@ -171,7 +179,7 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		}
 	}
 	g := make([]float32, F)
-	var preview [][]float32
+	var raws [][]float32 // guided x̂0 per sample, raw: for a preview or Follow
 	for k := len(steps) - 1; k >= 0; k-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -191,24 +199,43 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 			return nil, err
 		}
 		yd := yT.GetData()
+		follow := sp.Follow != nil && k > 0
 		for s := 0; s < S; s++ {
 			var o, mk []float32
 			if obs != nil {
 				o, mk = obs[s], mask[s]
 			}
-			var keep []float32 // the guided x̂0, kept only for a preview
-			if sp.Preview && sp.Progress != nil {
+			var keep []float32 // the guided x̂0, kept only for a preview or Follow
+			if sp.Preview && sp.Progress != nil || follow {
 				keep = g
 			}
 			update(xd[s*nb*F:(s+1)*nb*F], yd[s*nb*F:(s+1)*nb*F], o, mk, keep, F, nb, sp, cg, cx)
-			if keep != nil {
-				if preview == nil {
-					preview = make([][]float32, S)
+			if keep == nil {
+				continue
+			}
+			if raws == nil {
+				raws = make([][]float32, S)
+			}
+			raws[s] = m.rawCut(g, sp.Frames, raws[s])
+			if follow {
+				sp.Follow(s, raws[s], sp.Observed[s], sp.Mask[s])
+				if err := m.knownRow(sp.Observed[s], sp.Mask[s], obs[s], mask[s]); err != nil {
+					return nil, fmt.Errorf("Follow: %w", err)
 				}
-				preview[s] = m.rawCut(g, sp.Frames, preview[s])
+				for j, br := range brs {
+					b := s*nb + j
+					copy(oT.GetData()[b*F:(b+1)*F], obs[s])
+					if br.known {
+						copy(kT.GetData()[b*F:(b+1)*F], mask[s])
+					}
+				}
 			}
 		}
 		if sp.Progress != nil {
+			var preview [][]float32
+			if sp.Preview {
+				preview = raws
+			}
 			sp.Progress(Progress{Step: len(steps) - k, Steps: len(steps), X0: preview})
 		}
 	}
@@ -347,6 +374,8 @@ func (m *Model) fill(sp *Spec) error {
 		return fmt.Errorf("%w: guidance weights must be finite", ErrSpec)
 	case (sp.Observed == nil) != (sp.Mask == nil):
 		return fmt.Errorf("%w: known values and mask come together", ErrSpec)
+	case sp.Follow != nil && (len(sp.Observed) != sp.Samples || len(sp.Mask) != sp.Samples):
+		return fmt.Errorf("%w: Follow needs one known-value row per sample", ErrSpec)
 	}
 	if len(man.Guidance.Modes) > 0 && !slices.Contains(man.Guidance.Modes, sp.Guidance) {
 		return fmt.Errorf("%w: the model does not support %s guidance", ErrSpec, sp.Guidance)
@@ -385,25 +414,37 @@ func (m *Model) known(sp Spec, T int) (obs, mask [][]float32, err error) {
 	for s := range obs {
 		obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
 		o, mk := sp.Observed[min(s, len(sp.Observed)-1)], sp.Mask[min(s, len(sp.Mask)-1)]
-		for i := range mk {
-			switch {
-			case mk[i] == 0:
-			case mk[i] != 1:
-				return nil, nil, fmt.Errorf("%w: mask entry %d is %g, want 0 or 1", ErrSpec, i, mk[i])
-			case o[i]-o[i] != 0:
-				return nil, nil, fmt.Errorf("%w: known value at frame %d feature %d is not finite", ErrSpec, i/D, i%D)
-			default:
-				mask[s][i], obs[s][i] = 1, o[i]
-			}
-		}
-		normalizeWith(obs[s], m.Manifest.Normalization.Mean, m.scale)
-		for i, k := range mask[s] { // unknown entries stay 0 in the model's space too
-			if k == 0 {
-				obs[s][i] = 0
-			}
+		if err := m.knownRow(o, mk, obs[s], mask[s]); err != nil {
+			return nil, nil, err
 		}
 	}
 	return obs, mask, nil
+}
+
+// knownRow checks one sample's raw known values o and 0/1 mask mk and
+// writes them, normalised, into obs and mask (padded frames stay 0).
+func (m *Model) knownRow(o, mk, obs, mask []float32) error {
+	D := m.Layout.Dim()
+	clear(obs)
+	clear(mask)
+	for i := range mk {
+		switch {
+		case mk[i] == 0:
+		case mk[i] != 1:
+			return fmt.Errorf("%w: mask entry %d is %g, want 0 or 1", ErrSpec, i, mk[i])
+		case o[i]-o[i] != 0:
+			return fmt.Errorf("%w: known value at frame %d feature %d is not finite", ErrSpec, i/D, i%D)
+		default:
+			mask[i], obs[i] = 1, o[i]
+		}
+	}
+	normalizeWith(obs, m.Manifest.Normalization.Mean, m.scale)
+	for i, k := range mask { // unknown entries stay 0 in the model's space too
+		if k == 0 {
+			obs[i] = 0
+		}
+	}
+	return nil
 }
 
 // rawCut denormalises the first frames of a normalised padded sample into dst.

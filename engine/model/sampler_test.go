@@ -100,6 +100,50 @@ func TestSampleKeepsKnownValuesAndReportsProgress(t *testing.T) {
 	}
 }
 
+func TestSampleFollow(t *testing.T) {
+	m := openTiny(t)
+	D, F, S := m.Layout.Dim(), 24, 2
+	obs := [][]float32{make([]float32, F*D), make([]float32, F*D)}
+	mask := [][]float32{make([]float32, F*D), make([]float32, F*D)}
+	var calls []int
+	var prevs [][]float32 // sample 1's clean prediction after each step (Progress follows Follow)
+	sp := Spec{Frames: F, Samples: S, Steps: 6, Prompt: "walk", Seed: 3, Observed: obs, Mask: mask, Preview: true,
+		Progress: func(p Progress) { prevs = append(prevs, slices.Clone(p.X0[1])) },
+		Follow: func(s int, x0, o, mk []float32) {
+			calls = append(calls, s)
+			if len(x0) != F*D || len(o) != F*D || len(mk) != F*D {
+				t.Fatalf("Follow got %d/%d/%d values, want %d", len(x0), len(o), len(mk), F*D)
+			}
+			if s == 1 { // state frame 5's root x as this step's guess + 1
+				o[5*D], mk[5*D] = x0[5*D]+1, 1
+			}
+		}}
+	out, err := m.Sample(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 0, 1, 0, 1, 0, 1, 0, 1}; !slices.Equal(calls, want) {
+		t.Fatalf("Follow calls %v, want %v (every step but the last, per sample)", calls, want)
+	}
+	// The last step returns what the last Follow stated: the previous step's x0 + 1.
+	if got, want := out[1][5*D], prevs[len(prevs)-2][5*D]+1; !near(float64(got), float64(want), 1e-5) {
+		t.Fatalf("followed entry %g, want %g", got, want)
+	}
+	if mask[0][5*D] != 0 || mask[1][5*D] != 1 {
+		t.Fatal("Follow's rows are the caller's, one per sample")
+	}
+	// Follow needs a row per sample.
+	sp.Observed, sp.Mask = obs[:1], mask[:1]
+	if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
+		t.Fatalf("one row for two samples: %v, want ErrSpec", err)
+	}
+	sp.Observed, sp.Mask = obs, mask
+	sp.Follow = func(s int, x0, o, mk []float32) { mk[0] = 2 }
+	if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
+		t.Fatalf("a bad mask from Follow: %v, want ErrSpec", err)
+	}
+}
+
 func TestSampleStopsWithinOneStep(t *testing.T) {
 	m := openTiny(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -83,6 +83,11 @@ type constraintRow struct {
 	RawWithin10 float64 `json:"raw_within_10cm"`
 	PostMean    float64 `json:"post_mean_m"`
 	PostWithin  float64 `json:"post_within_10cm"`
+	// The largest joint step next to a constrained frame over the clip's
+	// 95th-percentile step (mean over clips): about 1 when the constraint
+	// is met smoothly, well above when the body pops onto it.
+	RawPop  float64 `json:"raw_pop"`
+	PostPop float64 `json:"post_pop"`
 }
 
 func run() error {
@@ -172,10 +177,13 @@ func run() error {
 					return fmt.Errorf("%s: %w", kind, err)
 				}
 				errs := check(res.Motions[0])
+				pop := popRatio(res.Motions[0], constrainedFrames(c))
 				if postOn {
 					cleaned = append(cleaned, errs...)
+					row.PostPop += pop / float64(len(real))
 				} else {
 					raw = append(raw, errs...)
+					row.RawPop += pop / float64(len(real))
 				}
 			}
 		}
@@ -183,8 +191,8 @@ func run() error {
 		row.RawMean, row.RawWithin10 = meanWithin(raw)
 		row.PostMean, row.PostWithin = meanWithin(cleaned)
 		cons = append(cons, row)
-		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm; post-processed mean %.3f m, %4.0f%% within 10 cm\n",
-			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.PostMean, 100*row.PostWithin)
+		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm, pop %.2f; post-processed mean %.3f m, %4.0f%% within 10 cm, pop %.2f\n",
+			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.RawPop, row.PostMean, 100*row.PostWithin, row.PostPop)
 	}
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -202,6 +210,45 @@ func run() error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func constrainedFrames(c request.Constraint) []int {
+	if c.Type == request.ConstraintPoseKeyframe {
+		return []int{c.Frame}
+	}
+	return c.Frames
+}
+
+// popRatio is the largest per-frame joint step on the steps into and out
+// of the given frames over the 95th percentile of the clip's steps (each
+// step: the farthest any joint moves between two frames).
+func popRatio(m *motion.Motion, frames []int) float64 {
+	n, J := m.Frames(), m.Skel.Len()
+	if n < 3 {
+		return 0
+	}
+	ps := m.WorldPositions()
+	step := make([]float64, n-1)
+	for t := range step {
+		for j := 0; j < J; j++ {
+			step[t] = max(step[t], ps[(t+1)*J+j].Sub(ps[t*J+j]).Len())
+		}
+	}
+	near := 0.0
+	for _, f := range frames {
+		for _, t := range []int{f - 1, f} {
+			if t >= 0 && t < len(step) {
+				near = max(near, step[t])
+			}
+		}
+	}
+	sorted := slices.Clone(step)
+	slices.Sort(sorted)
+	p95 := sorted[len(sorted)*95/100]
+	if p95 <= 0 {
+		return 0
+	}
+	return near / p95
+}
 
 func (s stats) String() string {
 	return fmt.Sprintf("net %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m",
@@ -311,9 +358,12 @@ func constraintFrom(kind string, w *motion.Motion, rng *rand.Rand) (request.Cons
 		joint := []string{"LeftHand", "RightHand", "LeftFoot", "RightFoot"}[rng.IntN(4)]
 		fs := pick(2)
 		c := request.Constraint{Type: kind, Joint: joint, Frames: fs}
+		// Where the real motion put the joint, seen from where it started: the
+		// take starts at the origin (nothing else places it), as in the studio.
+		o := w.Root[0]
 		for _, f := range fs {
 			p := at(w, pos, f, joint)
-			c.Positions = append(c.Positions, request.Vec3{p[0], p[1], p[2]})
+			c.Positions = append(c.Positions, request.Vec3{p[0] - o[0], p[1], p[2] - o[2]})
 		}
 		return c, func(m *motion.Motion) []float64 {
 			ps := m.WorldPositions()
