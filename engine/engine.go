@@ -14,32 +14,51 @@ import (
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/nullmodel"
 	"github.com/motionstudio/studio/engine/request"
 )
 
 // Options choose the model and how it runs.
 type Options struct {
-	Model   string // a bundled model's id or a bundle folder; empty: the bundled default
+	Model   string // a bundled model's id, a bundle folder, or "null" (nullmodel); empty: the bundled default
 	Device  string // auto | cpu | cuda | cuda:N
 	Threads int    // CPU intra-op threads; 0: min(4, NumCPU)
 	Library string // libonnxruntime; empty: model.FindLibrary
 	Jobs    jobs.Options
 }
 
+// Backend is a loaded model as the scheduler goroutine owns it.
+type Backend interface {
+	Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error)
+}
+
+// onnxModel runs a bundle through engine/generate.
+type onnxModel struct{ m *model.Model }
+
+func (b onnxModel) Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error) {
+	return generate.Run(ctx, b.m, req, opts)
+}
+
+func (b onnxModel) Close() error { return b.m.Close() }
+
 // Job is one generation as the scheduler tracks it.
 type Job = jobs.Job[*generate.Result]
 
 // Engine serves generation jobs.
 type Engine struct {
-	*jobs.Scheduler[*model.Model, *generate.Result] // Get, List, Cancel, Wait, Subscribe, Stats
+	*jobs.Scheduler[Backend, *generate.Result] // Get, List, Cancel, Wait, Subscribe, Stats
 
-	Manifest *model.Manifest
+	Manifest *model.Manifest // nil for the null model
 	caps     request.ModelCaps
 }
 
 // New checks the bundle (manifest, files, layout: fast, no ONNX Runtime)
 // and starts the scheduler; the model itself loads with the first job.
 func New(opts Options) (*Engine, error) {
+	if opts.Model == nullmodel.ID {
+		load := func(context.Context) (Backend, error) { return nullmodel.New(), nil }
+		return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), caps: nullmodel.Caps()}, nil
+	}
 	fsys, err := Bundle(opts.Model)
 	if err != nil {
 		return nil, err
@@ -58,10 +77,14 @@ func New(opts Options) (*Engine, error) {
 	if _, err := model.ParseDevice(opts.Device); err != nil {
 		return nil, err
 	}
-	load := func(ctx context.Context) (*model.Model, error) {
-		return model.Open(fsys, model.Options{Device: opts.Device, Threads: opts.Threads, Library: opts.Library})
+	load := func(ctx context.Context) (Backend, error) {
+		m, err := model.Open(fsys, model.Options{Device: opts.Device, Threads: opts.Threads, Library: opts.Library})
+		if err != nil {
+			return nil, err
+		}
+		return onnxModel{m}, nil
 	}
-	return &Engine{Scheduler: jobs.New[*model.Model, *generate.Result](load, opts.Jobs), Manifest: man,
+	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), Manifest: man,
 		caps: generate.CapsFor(man, lay)}, nil
 }
 
@@ -88,8 +111,8 @@ func (e *Engine) Caps() request.ModelCaps { return e.caps }
 // the job owns req from here on, so the caller must not change it. With preview, progress events carry each step's clean-motion estimate
 // ([]*motion.Motion). Errors: jobs.ErrBusy, jobs.ErrClosed.
 func (e *Engine) Submit(ctx context.Context, label string, req *request.Request, preview bool) (Job, error) {
-	work := func(ctx context.Context, m *model.Model, progress func(jobs.Progress)) (*generate.Result, error) {
-		return generate.Run(ctx, m, req, generate.Options{Preview: preview, Progress: func(p generate.Progress) {
+	work := func(ctx context.Context, m Backend, progress func(jobs.Progress)) (*generate.Result, error) {
+		return m.Run(ctx, req, generate.Options{Preview: preview, Progress: func(p generate.Progress) {
 			jp := jobs.Progress{Step: p.Step, Steps: p.Steps, Stage: "denoise"}
 			if p.Preview != nil {
 				jp.Preview = p.Preview

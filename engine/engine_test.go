@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-gl/mathgl/mgl64"
+
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
@@ -130,3 +132,34 @@ func TestEngineRefusesBadBundles(t *testing.T) {
 		}
 	}
 }
+
+func TestNullModel(t *testing.T) {
+	e, err := New(Options{Model: "null"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	if e.Caps().ID != "null" || len(e.Caps().CanonicalSkeleton.Joints) != 5 || e.Manifest != nil {
+		t.Fatalf("caps %+v", e.Caps())
+	}
+	r := walkRequest(t, e, 3)
+	r.Options.NumSamples = ptr(2)
+	r.Timing = &request.Timing{FPS: 60}
+	j, err := e.Submit(context.Background(), "null", r, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Wait(context.Background(), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Motions) != 2 || res.Motions[0].Frames() != 60 || res.Motions[0].FPS != 60 || res.Motions[0].Skel.Len() != 5 {
+		t.Fatalf("%d motions", len(res.Motions))
+	}
+	head, _ := res.Motions[1].Skel.Index("Head")
+	if p := res.Motions[1].WorldPositions()[59*5+head]; p.Sub(mgl64.Vec3{0, 1.75, 0}).Len() > 1e-9 {
+		t.Fatalf("head at %v, want the rest pose's (0, 1.75, 0)", p)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,111 @@
+// Package nullmodel is the rest-pose test model: MMCP's reference "null"
+// backbone, whose answers the protocol fixtures in ../shared/mmcp record. It
+// validates like a real model and returns every sample in the rest pose of
+// its five-joint skeleton, instantly, so the HTTP API's tests and a
+// pipeline's dry runs need no ONNX Runtime.
+package nullmodel
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// ID is the model id requests name.
+const ID = "null"
+
+// FPS is its native frame rate.
+const FPS = 30
+
+// joints is the reference server's skeleton: hips 0.95 m up, a spine and
+// head above, two feet on the floor.
+var joints = []struct {
+	name, parent string
+	offset       [3]float64
+}{
+	{"Hips", "", [3]float64{0, 0.95, 0}},
+	{"Spine", "Hips", [3]float64{0, 0.5, 0}},
+	{"Head", "Spine", [3]float64{0, 0.3, 0}},
+	{"LeftFoot", "Hips", [3]float64{0.1, -0.95, 0}},
+	{"RightFoot", "Hips", [3]float64{-0.1, -0.95, 0}},
+}
+
+// Caps describes the model as the reference server's capabilities do.
+func Caps() request.ModelCaps {
+	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
+	for _, j := range joints {
+		var parent *string
+		if j.parent != "" {
+			p := j.parent
+			parent = &p
+		}
+		rig.Joints = append(rig.Joints, request.Joint{Name: j.name, Parent: parent,
+			RestTranslation: request.Vec3(j.offset), RestRotation: request.Quat{0, 0, 0, 1}})
+	}
+	return request.ModelCaps{
+		ID:                   ID,
+		FPS:                  FPS,
+		CanonicalSkeleton:    rig,
+		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
+		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
+		Limits:               request.DefaultLimits(),
+		MaxTotalFrames:       int(request.DefaultLimits().MaxDurationSeconds) * 240,
+	}
+}
+
+// Skeleton is the model's skeleton as a motion.Skeleton.
+func Skeleton() *motion.Skeleton {
+	js := make([]motion.Joint, len(joints))
+	for i, j := range joints {
+		js[i] = motion.Joint{Name: j.name, Parent: -1, Offset: mgl64.Vec3(j.offset), Rest: mgl64.QuatIdent()}
+		for k := range i {
+			if joints[k].name == j.parent {
+				js[i].Parent = k
+			}
+		}
+	}
+	s, err := motion.NewSkeleton(js)
+	if err != nil {
+		panic(fmt.Sprintf("nullmodel: the built-in skeleton is invalid: %v", err)) // a bug, not input
+	}
+	return s
+}
+
+// Model answers validated requests with rest poses.
+type Model struct{ skel *motion.Skeleton }
+
+// New returns the model.
+func New() *Model { return &Model{skel: Skeleton()} }
+
+// Run returns num_samples rest-pose motions of the request's length at its
+// frame rate, reporting one step of progress per diffusion step asked for.
+func (m *Model) Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error) {
+	start := time.Now()
+	req.ApplyDefaults()
+	fps := req.FPS(FPS)
+	frames := req.TotalFrames()
+	o := req.Options
+	res := &generate.Result{Steps: *o.DiffusionSteps, Windows: 1, Device: "none (rest-pose test model)"}
+	if o.Seed != nil {
+		res.Seed = *o.Seed
+	}
+	for step := 1; step <= res.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if opts.Progress != nil {
+			opts.Progress(generate.Progress{Step: step, Steps: res.Steps, Window: 1, Windows: 1})
+		}
+	}
+	for range *o.NumSamples {
+		res.Motions = append(res.Motions, motion.New(m.skel, fps, frames))
+	}
+	res.Timing.Total = time.Since(start)
+	return res, nil
+}
