@@ -37,6 +37,7 @@ With no command, opens the studio window.
 Commands:
   generate --prompt TEXT -o OUT.{bvh,npz,glb}     generate motion from text (run "motionstudio generate -h")
   convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]   convert a BVH clip (run "motionstudio convert -h")
+  serve [--addr HOST:PORT] [--model ID|DIR|null]  serve the HTTP API (run "motionstudio serve -h")
   version                                        print the version
   help                                           print this help
 `
@@ -58,6 +59,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		err = runConvert(ctx, args[1:], stdout, stderr)
 	case "generate":
 		err = runGenerate(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "motionstudio", version)
 	case "help", "-h", "--help":

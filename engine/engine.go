@@ -56,8 +56,7 @@ type Engine struct {
 // and starts the scheduler; the model itself loads with the first job.
 func New(opts Options) (*Engine, error) {
 	if opts.Model == nullmodel.ID {
-		load := func(context.Context) (Backend, error) { return nullmodel.New(), nil }
-		return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), caps: nullmodel.Caps()}, nil
+		return NewWith(nullmodel.Caps(), func(context.Context) (Backend, error) { return nullmodel.New(), nil }, opts.Jobs), nil
 	}
 	fsys, err := Bundle(opts.Model)
 	if err != nil {
@@ -86,6 +85,21 @@ func New(opts Options) (*Engine, error) {
 	}
 	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), Manifest: man,
 		caps: generate.CapsFor(man, lay)}, nil
+}
+
+// NewWith serves a model of one's own: caps describe it, load builds it
+// on the scheduler goroutine (tests use slow or failing backends).
+func NewWith(caps request.ModelCaps, load func(context.Context) (Backend, error), opts jobs.Options) *Engine {
+	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts), caps: caps}
+}
+
+// Preload starts loading the model now, as a job of its own, so that the
+// first generation does not wait for it (a server's readiness probe turns
+// green when it is done). It returns the job.
+func (e *Engine) Preload(ctx context.Context) (Job, error) {
+	return e.Scheduler.Submit(ctx, "load model", func(context.Context, Backend, func(jobs.Progress)) (*generate.Result, error) {
+		return &generate.Result{}, nil
+	})
 }
 
 // Bundle resolves a model name: a folder holding model.json, else a

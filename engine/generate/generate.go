@@ -46,9 +46,12 @@ type Result struct {
 	Seed     int64 // the seed used (drawn when the request had none)
 	Steps    int   // diffusion steps per window
 	Windows  int
-	Device   string
-	Post     []post.Report // per sample, when post-processing ran
-	Timing   Timing
+	// Boundaries are the times (s) where one window's own frames begin
+	// after the one before: MMCP's chunk_boundaries.
+	Boundaries []float64
+	Device     string
+	Post       []post.Report // per sample, when post-processing ran
+	Timing     Timing
 }
 
 // Timing splits the wall time: Sample is the sampler's share, ORT the part
@@ -90,6 +93,9 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	}
 	for wi, w := range p.Windows {
 		T := w.Frames
+		if wi > 0 {
+			res.Boundaries = append(res.Boundaries, float64(w.Start+w.Prefix)/lay.FPS())
+		}
 		var obs, mask [][]float32 // nil when the window has nothing known
 		if w.Prefix > 0 || p.keysIn(w) {
 			obs, mask = make([][]float32, S), make([][]float32, S)

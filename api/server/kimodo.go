@@ -1,0 +1,102 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/npz"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// isKimodoBody: a JSON object without protocol_version but with a prompt,
+// as kimodo-api's scripts send it.
+func isKimodoBody(body []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, versioned := top["protocol_version"]
+	_, prompt := top["prompt"]
+	return !versioned && prompt
+}
+
+// health answers kimodo-api's GET /health.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
+}
+
+// generateBVH answers POST /generate_bvh with the first sample as BVH.
+func (s *Server) generateBVH(w http.ResponseWriter, r *http.Request) {
+	body := s.readBody(w, r)
+	if body != nil {
+		s.generateKimodo(w, r, body, "bvh")
+	}
+}
+
+// kimodoRequest turns a kimodo-api body into an MMCP request on the
+// served model's own skeleton.
+func (s *Server) kimodoRequest(body []byte) (*request.Request, error) {
+	var k api.KimodoRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&k); err != nil {
+		return nil, request.NewError(request.CodeSchemaValidation, "kimodo-api body: "+err.Error(), nil)
+	}
+	if k.NumFrames == 0 {
+		k.NumFrames = 120
+	}
+	r := &request.Request{ProtocolVersion: api.ProtocolVersion, Model: s.spec.ID, Skeleton: s.spec.CanonicalSkeleton,
+		Segments: []request.Segment{{Type: request.SegmentText, Prompt: k.Prompt, DurationFrames: k.NumFrames}},
+		Options:  &request.Options{Seed: k.Seed, PostProcessing: k.PostProcessing}}
+	if k.Steps != 0 {
+		r.Options.DiffusionSteps = &k.Steps
+	} else if m := s.eng.Manifest; m != nil {
+		steps := m.Diffusion.DefaultSteps // the model's own, as the CLI uses
+		r.Options.DiffusionSteps = &steps
+	}
+	if k.FPS != 0 && k.FPS != s.spec.FPS {
+		r.Timing = &request.Timing{FPS: k.FPS}
+	}
+	// Through MMCP's own checks, so both routes refuse alike.
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return request.Decode(data, s.caps)
+}
+
+// generateKimodo runs a kimodo-api body and answers the first sample as
+// NPZ (poses, trans, betas and the rest of our layout) or BVH text.
+func (s *Server) generateKimodo(w http.ResponseWriter, r *http.Request, body []byte, format string) {
+	req, err := s.kimodoRequest(body)
+	if err != nil {
+		writeError(w, r, 0, err)
+		return
+	}
+	res, err := s.run(r.Context(), "kimodo-api", req)
+	if err != nil {
+		writeError(w, r, 0, err)
+		return
+	}
+	var buf bytes.Buffer
+	ct := api.MediaNPZ
+	if format == "bvh" {
+		ct = api.MediaBVH
+		err = bvh.Write(&buf, res.Motions[0], bvh.Options{})
+	} else {
+		err = npz.Write(&buf, res.Motions[0], npz.Options{})
+	}
+	if err != nil {
+		writeError(w, r, 0, request.NewError(request.CodeInternalError, fmt.Sprintf("encoding %s: %v", format, err), nil))
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}

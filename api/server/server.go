@@ -1,0 +1,375 @@
+// Package server is Motion Studio's HTTP API over one engine: MMCP v1, the
+// kimodo-api routes and the operator endpoints (package api has the wire
+// types and the client). It is hardened for a workstation: loopback by
+// default, a Host check against DNS rebinding, an optional bearer token,
+// CORS only for listed origins, bounded bodies and queue, timeouts, and no
+// panic reaching a client.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/request"
+)
+
+// Options configure a Server. Zero fields take the defaults.
+type Options struct {
+	// Addr is the address the server listens on (host:port); requests must
+	// name it, localhost or a loopback address in their Host header while
+	// it is a loopback address.
+	Addr string
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// every route but the liveness probes.
+	Token string
+	// CORSOrigins are the browser origins allowed to call the API; none:
+	// no CORS headers at all.
+	CORSOrigins []string
+	// MaxBodyBytes bounds every request body (413 beyond). Default 1 MiB.
+	MaxBodyBytes int64
+	// Deadline bounds one generation (504 timeout beyond). Default 5 min.
+	Deadline time.Duration
+	// Version is the application version reported by /v1/metadata.
+	Version string
+	// Notice is the project's NOTICE text (data credits) for /v1/license.
+	Notice string
+	// Bundle, when set, is the model bundle's files, hashed for /v1/metadata.
+	Bundle fs.FS
+	Logger *slog.Logger
+}
+
+// Server answers the API's routes from one engine.
+type Server struct {
+	eng     *engine.Engine
+	opts    Options
+	log     *slog.Logger
+	caps    request.Caps
+	spec    api.ModelSpec
+	started time.Time
+	metrics *metrics
+	hash    func() string // the bundle's SHA-256, computed once on first use
+
+	mu    sync.Mutex
+	async map[string]asyncJob // jobs submitted with Prefer: respond-async
+}
+
+// asyncJob is what a poll needs to encode the result as the submitter asked.
+type asyncJob struct {
+	fps     float64
+	created time.Time
+}
+
+// New builds a server for eng.
+func New(eng *engine.Engine, opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = 5 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	mc := eng.Caps()
+	mc.Limits.MaxRequestBytes = int(opts.MaxBodyBytes)
+	s := &Server{eng: eng, opts: opts, log: opts.Logger, caps: request.Caps{Models: []request.ModelCaps{mc}},
+		spec: modelSpec(eng, mc), started: time.Now(), async: map[string]asyncJob{}}
+	s.metrics = newMetrics(eng)
+	s.hash = sync.OnceValue(func() string { return bundleHash(opts.Bundle) })
+	return s
+}
+
+// modelSpec is the capabilities entry of the engine's model.
+func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
+	spec := api.ModelSpec{
+		ID: mc.ID, FPS: mc.FPS, CanonicalSkeleton: mc.CanonicalSkeleton,
+		SupportsRetargeting: mc.SupportsRetargeting, SupportsAsync: true, SupportsSegmentSeed: true,
+		SupportsLoop: mc.SupportsLoop, SupportsBatch: true,
+		SupportedConstraints:   nonNil(mc.SupportedConstraints),
+		SupportedSegments:      nonNil(mc.SupportedSegments),
+		SupportedGuidanceTypes: []string{request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated},
+		PredictedContactJoints: []string{},
+		NativeClipSeconds:      10, Chunking: "none", RecommendedMaxDurationSeconds: 12,
+		Limits: mc.Limits,
+	}
+	if m := eng.Manifest; m != nil {
+		spec.NativeClipSeconds = float64(m.MaxFrames) / mc.FPS
+		spec.Chunking = "stitched" // longer takes are sampled window by window
+		spec.RecommendedMaxDurationSeconds = 2 * spec.NativeClipSeconds
+		spec.PredictedContactJoints = slices.Clone(m.Features.ContactJoints)
+	}
+	return spec
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Handler is the API with its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern, name string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.instrument(name, h))
+	}
+	route("GET /capabilities", "capabilities", s.capabilities)
+	route("POST /generate", "generate", s.generate)
+	route("GET /generate/jobs/{id}", "job", s.pollJob)
+	route("DELETE /generate/jobs/{id}", "job", s.cancelJob)
+	route("GET /health", "health", s.health)
+	route("POST /generate_bvh", "generate_bvh", s.generateBVH)
+	route("GET /v1/health/live", "live", s.live)
+	route("GET /v1/health/ready", "ready", s.ready)
+	route("GET /v1/metrics", "metrics", s.metrics.serve)
+	route("GET /v1/metadata", "metadata", s.metadata)
+	route("GET /v1/license", "license", s.license)
+	route("GET /openapi.json", "openapi", s.openAPI)
+	mux.Handle("/", s.metrics.instrument("unknown", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, request.NewError(request.CodeInvalidRequest,
+			fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil))
+	}))
+	var h http.Handler = mux
+	h = s.auth(h)
+	h = s.cors(h)
+	h = s.hostCheck(h)
+	h = s.recover(h)
+	h = requestID(h)
+	return h
+}
+
+// requestID gives every answer an X-Request-ID: the client's when it sent
+// a sane one, else a fresh one.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 128 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			id = newID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recover turns a panic in a handler into 500 internal_error and a log line.
+func (s *Server) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("api: handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v)
+				writeError(w, r, http.StatusInternalServerError,
+					request.NewError(request.CodeInternalError, "the server hit a bug answering this request", nil))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostCheck refuses requests whose Host names another machine while the
+// server listens on loopback: a web page cannot reach it by rebinding a
+// DNS name to 127.0.0.1.
+func (s *Server) hostCheck(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			writeError(w, r, http.StatusForbidden, request.NewError(request.CodeForbidden,
+				fmt.Sprintf("host %q is not this server's address", r.Host), nil))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) hostAllowed(host string) bool {
+	lhost, _, err := net.SplitHostPort(s.opts.Addr)
+	if err != nil || !isLoopback(lhost) {
+		return true // listening beyond loopback on purpose (warned at start)
+	}
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.EqualFold(h, "localhost") || isLoopback(h)
+}
+
+// isLoopback: "localhost", 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IsLoopbackAddr reports whether addr (host:port) listens on loopback only.
+func IsLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopback(host)
+}
+
+// cors answers listed browser origins and their preflights; others get no
+// CORS headers, so browsers keep the API to same-origin pages.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !slices.Contains(s.opts.CORSOrigins, origin) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-ID")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Request-ID")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auth requires the bearer token, when one is set, everywhere but the
+// liveness probes.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Token == "" || r.URL.Path == "/v1/health/live" || r.URL.Path == "/health" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="motionstudio"`)
+			writeError(w, r, http.StatusUnauthorized, request.NewError(request.CodeUnauthorized,
+				"missing or wrong bearer token", nil))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBody reads at most MaxBodyBytes; a larger body is answered 413 here
+// and nil returned.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) []byte {
+	limit := s.opts.MaxBodyBytes
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		details := map[string]any{"max_request_bytes": limit}
+		if r.ContentLength > 0 {
+			details["request_bytes"] = r.ContentLength
+		}
+		writeError(w, r, http.StatusRequestEntityTooLarge, request.NewError(request.CodePayloadTooLarge,
+			fmt.Sprintf("the body is larger than %d bytes", limit), details))
+		return nil
+	case err != nil:
+		writeError(w, r, http.StatusBadRequest, request.NewError(request.CodeInvalidRequest,
+			"the body could not be read", nil))
+		return nil
+	}
+	return data
+}
+
+// bundleHash is the SHA-256 of a bundle's files, names and contents in
+// name order; "" without a bundle.
+func bundleHash(fsys fs.FS) string {
+	if fsys == nil {
+		return ""
+	}
+	var names []string
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		f, err := fsys.Open(n)
+		if err != nil {
+			return ""
+		}
+		io.WriteString(h, n+"\x00")
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return ""
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// retryAfter writes a Retry-After header in whole seconds (at least 1).
+func retryAfter(w http.ResponseWriter, d time.Duration) {
+	sec := int((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, sec)))
+}
+
+// Serve runs the API on l until ctx ends, then shuts down gracefully:
+// no new connections, running requests and async jobs drain (up to grace),
+// then the engine closes.
+func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.opts.Deadline + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("api: shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx) // waits for the requests in flight (and their sync jobs)
+	s.drainAsync(sctx)
+	return errors.Join(err, s.eng.Close(sctx))
+}
+
+// drainAsync waits for the async jobs still queued or running.
+func (s *Server) drainAsync(ctx context.Context) {
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.async))
+	for id := range s.async {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		if j, ok := s.eng.Get(id); ok && !j.State.Final() {
+			s.eng.Wait(ctx, id)
+		}
+	}
+}

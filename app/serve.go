@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	studio "github.com/motionstudio/studio"
+	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/api/server"
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/engine/nullmodel"
+)
+
+const serveUsage = `usage: motionstudio serve [--addr HOST:PORT] [--model DIR|ID|null] [--device auto|cpu|cuda] [--token T] [flags]
+
+Serves the HTTP API (MMCP v1, the kimodo-api routes, operator endpoints) on
+the bundled model (or --model; "null" is the rest-pose test model). Listens on
+loopback unless --addr says otherwise; PORT overrides the default port.
+The model starts loading at once; /v1/health/ready turns 200 when it is in.
+
+`
+
+type serveOptions struct {
+	addr, model, device, token string
+	cors                       []string
+	threads, queue             int
+	grace                      time.Duration
+}
+
+func parseServeArgs(args []string, stderr io.Writer, getenv func(string) string) (serveOptions, error) {
+	var o serveOptions
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.addr, "addr", "", "listen address host:port (default "+api.DefaultAddr+", PORT overrides the port)")
+	fs.StringVar(&o.model, "model", models.DefaultID, `a bundled model's id, a bundle folder, or "null"`)
+	fs.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&o.token, "token", "", "require this bearer token (default $MOTIONSTUDIO_TOKEN)")
+	cors := fs.String("cors", "", "comma-separated browser origins allowed to call the API (default: none)")
+	fs.IntVar(&o.threads, "threads", 0, "CPU threads for the model (default min(4, cores))")
+	fs.IntVar(&o.queue, "queue", jobs.DefaultQueueSize, "jobs that may wait behind the running one (429 beyond)")
+	fs.DurationVar(&o.grace, "grace", 30*time.Second, "how long shutdown waits for running jobs")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return o, err
+		}
+		return o, fmt.Errorf("%w: serve: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("%w: serve takes no arguments (got %q)", errUsage, fs.Args())
+	}
+	if o.addr == "" {
+		o.addr = api.DefaultAddr
+		if p := getenv("PORT"); p != "" {
+			o.addr = net.JoinHostPort("127.0.0.1", p)
+		}
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return o, fmt.Errorf("%w: --addr %q: %v", errUsage, o.addr, err)
+	}
+	if o.token == "" {
+		o.token = getenv("MOTIONSTUDIO_TOKEN")
+	}
+	for _, c := range strings.Split(*cors, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			o.cors = append(o.cors, c)
+		}
+	}
+	if o.queue < 1 {
+		return o, fmt.Errorf("%w: --queue %d: at least 1", errUsage, o.queue)
+	}
+	return o, nil
+}
+
+// runServe serves until ctx ends (Ctrl-C) or SIGTERM, then drains.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseServeArgs(args, stderr, os.Getenv)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	eng, err := engine.New(engine.Options{Model: o.model, Device: o.device, Threads: o.threads,
+		Jobs: jobs.Options{QueueSize: o.queue, Logger: log}})
+	if err != nil {
+		return err
+	}
+	var bundle fs.FS
+	if o.model != nullmodel.ID {
+		bundle, _ = engine.Bundle(o.model)
+	}
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		eng.Close(context.Background())
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	if !server.IsLoopbackAddr(l.Addr().String()) {
+		log.Warn("serve: listening beyond this machine; anyone who can reach it can use the API"+
+			map[bool]string{true: " with the token", false: " (no --token set)"}[o.token != ""], "addr", l.Addr().String())
+	}
+	srv := server.New(eng, server.Options{Addr: l.Addr().String(), Token: o.token, CORSOrigins: o.cors,
+		Version: version, Notice: studio.Notice, Bundle: bundle, Logger: log})
+	if _, err := eng.Preload(ctx); err != nil {
+		log.Warn("serve: could not start loading the model", "err", err)
+	}
+	fmt.Fprintf(stdout, "motionstudio: serving %s on http://%s\n", eng.Caps().ID, l.Addr())
+	return srv.Serve(ctx, l, o.grace)
+}
