@@ -49,6 +49,9 @@ test: deps
 	$(GO) vet ./...
 	$(PYTHON) -m unittest discover training/tests
 	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 -timeout 30m ./...
+	# a short fuzz of request decoding and of POST /generate (corpus: the MMCP examples)
+	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./engine/request
+	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime 15s ./api/server
 
 bench: deps
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -3,9 +3,12 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/motionstudio/studio/api"
 	"github.com/motionstudio/studio/engine/formats/bvh"
@@ -45,7 +48,7 @@ func (s *Server) kimodoRequest(body []byte) (*request.Request, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&k); err != nil {
-		return nil, request.NewError(request.CodeSchemaValidation, "kimodo-api body: "+err.Error(), nil)
+		return nil, kimodoBodyError(err)
 	}
 	if k.NumFrames == 0 {
 		k.NumFrames = 120
@@ -99,4 +102,44 @@ func (s *Server) generateKimodo(w http.ResponseWriter, r *http.Request, body []b
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
+}
+
+// kimodoBodyError says what is wrong with a kimodo-api body in the field
+// terms a script author knows, as a schema_validation error.
+func kimodoBodyError(err error) error {
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	field, msg := "", ""
+	switch {
+	case errors.As(err, &typ):
+		field = typ.Field
+		msg = fmt.Sprintf("%s must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind()), typ.Value)
+	case errors.As(err, &syn):
+		msg = fmt.Sprintf("the body is not JSON (at byte %d)", syn.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		msg = fmt.Sprintf("unknown field %q (kimodo-api bodies take prompt, num_frames, fps, seed, diffusion_steps, post_processing)", field)
+	default:
+		msg = "the body is not a kimodo-api request: " + err.Error()
+	}
+	loc := []any{"body"}
+	if field != "" {
+		loc = append(loc, field)
+	}
+	return request.NewError(request.CodeSchemaValidation, msg,
+		map[string]any{"errors": []request.FieldError{{Type: "value_error", Loc: loc, Msg: msg}}})
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Float64, reflect.Float32:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return k.String()
 }
