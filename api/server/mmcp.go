@@ -61,6 +61,10 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
+		if r.URL.Query().Get("download") == "zip" {
+			s.writeZip(w, r, res, req, body)
+			return
+		}
 		s.writeGLTF(w, r, res, req.FPS(s.spec.FPS), acceptsGLB(r))
 	}
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -701,4 +703,44 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("%d %s", rec.Code, ct)
 		}
 	})
+}
+
+func TestDownloadZip(t *testing.T) {
+	dir := sharedData(t)
+	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_all_options.json"))
+	ts, _ := newTestServer(t, nil, Options{})
+	resp, data := post(t, ts.URL+"/generate?download=zip", body, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != api.MediaZip {
+		t.Fatalf("%d %s", resp.StatusCode, data[:min(200, len(data))])
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req request.Request
+	json.Unmarshal(body, &req)
+	n := *req.Options.NumSamples
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	if len(files) != 2+3*n || !bytes.Equal(files["request.json"], body) {
+		t.Fatalf("%d files for %d samples", len(files), n)
+	}
+	checkDoc(t, files["response.gltf"], n, req.TotalFrames())
+	for i := range n {
+		m, err := bvh.Parse(files[fmt.Sprintf("sample_%d.bvh", i)])
+		if err != nil || m.Frames() != req.TotalFrames() {
+			t.Fatalf("sample %d BVH: %v", i, err)
+		}
+		if !bytes.HasPrefix(files[fmt.Sprintf("sample_%d.glb", i)], []byte("glTF")) ||
+			!bytes.HasPrefix(files[fmt.Sprintf("sample_%d.npz", i)], []byte("PK")) {
+			t.Fatalf("sample %d: GLB or NPZ missing", i)
+		}
+	}
 }
