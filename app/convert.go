@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -45,28 +44,16 @@ type convertOptions struct {
 // parseConvertArgs accepts flags anywhere among the two file names.
 func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	var o convertOptions
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	// The flag package's own messages would add lines to the one-line
-	// error; only -h prints (the usage, to stderr).
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("convert", convertUsage)
 	fps := fs.String("fps", "", "resample the output to this frame rate (default: the input's rate)")
 	inFPS := fs.String("in-fps", "", "the input's true frame rate, when its Frame Time is wrong (the CMU salsa\nconversions say 120 but were captured at 60)")
 	fs.StringVar(&o.units, "units", "", "units of BVH output: m (the default: Blender's importer, at its default scale 1.0,\nthen shows the character at its true size) or cm (the mocap convention of MotionBuilder\nand iClone files; import those in Blender with scale 0.01)")
 	fs.BoolVar(&o.keepSkeleton, "keep-skeleton", false, "keep the input's skeleton instead of retargeting to SOMA77 (scaled to metres;\nan unknown rig's units are guessed from its size)")
 	fs.BoolVar(&o.mirror, "mirror", false, "mirror the clip left to right")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), convertUsage)
-		fs.PrintDefaults()
-	}
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stderr)
-				fs.Usage()
-				return o, err
-			}
-			return o, fmt.Errorf("%w: convert: %v", errUsage, firstLine(err))
+		if err := parseFlags(fs, args, stderr); err != nil {
+			return o, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,8 +53,7 @@ type generateOptions struct {
 
 func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error) {
 	var o generateOptions
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("generate", generateUsage)
 	fs.Var(&o.prompts, "prompt", "a text segment, in order (repeat for more)")
 	fs.IntVar(&o.frames, "frames", 120, "frames per --prompt segment")
 	fs.Float64Var(&o.fps, "fps", 0, "frame rate of --frames and of the output (default: the model's, 30)")
@@ -69,17 +66,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
 	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
 	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (foot-skate cleanup, exact constraints)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), generateUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
-			return o, err
-		}
-		return o, fmt.Errorf("%w: generate: %v", errUsage, firstLine(err))
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: generate: unexpected argument %q (prompts go after --prompt)", errUsage, fs.Arg(0))

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,5 +62,38 @@ func TestDispatch(t *testing.T) {
 				t.Errorf("error is more than one line: %q", errb.String())
 			}
 		})
+	}
+}
+
+func TestParseServeArgs(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		args []string
+		env  map[string]string
+		addr string
+		tok  string
+		cors []string
+		bad  bool
+	}{
+		{args: nil, addr: "127.0.0.1:9551"},
+		{args: nil, env: map[string]string{"PORT": "8000", "MOTIONSTUDIO_TOKEN": "t"}, addr: "127.0.0.1:8000", tok: "t"},
+		{args: []string{"--addr", "0.0.0.0:7000", "--token", "x", "--cors", "http://a, http://b"}, env: map[string]string{"PORT": "8000"},
+			addr: "0.0.0.0:7000", tok: "x", cors: []string{"http://a", "http://b"}},
+		{args: []string{"--addr", "nope"}, bad: true},
+		{args: []string{"--queue", "0"}, bad: true},
+		{args: []string{"extra"}, bad: true},
+		{args: []string{"--what"}, bad: true},
+	}
+	for _, c := range cases {
+		o, err := parseServeArgs(c.args, io.Discard, env(c.env))
+		if c.bad {
+			if !errors.Is(err, errUsage) {
+				t.Errorf("%v: %v, want a usage error", c.args, err)
+			}
+			continue
+		}
+		if err != nil || o.addr != c.addr || o.token != c.tok || !slices.Equal(o.cors, c.cors) {
+			t.Errorf("%v %v: %+v %v", c.args, c.env, o, err)
+		}
 	}
 }

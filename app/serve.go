@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -42,8 +40,7 @@ type serveOptions struct {
 
 func parseServeArgs(args []string, stderr io.Writer, getenv func(string) string) (serveOptions, error) {
 	var o serveOptions
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("serve", serveUsage)
 	fs.StringVar(&o.addr, "addr", "", "listen address host:port (default "+api.DefaultAddr+", PORT overrides the port)")
 	fs.StringVar(&o.model, "model", models.DefaultID, `a bundled model's id, a bundle folder, or "null"`)
 	fs.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
@@ -52,17 +49,8 @@ func parseServeArgs(args []string, stderr io.Writer, getenv func(string) string)
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads for the model (default min(4, cores))")
 	fs.IntVar(&o.queue, "queue", jobs.DefaultQueueSize, "jobs that may wait behind the running one (429 beyond)")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "how long shutdown waits for running jobs")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), serveUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
-			return o, err
-		}
-		return o, fmt.Errorf("%w: serve: %v", errUsage, err)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: serve takes no arguments (got %q)", errUsage, fs.Args())

@@ -50,14 +50,18 @@ ROOT_Y = [1]
 HEADING = [3, 4]
 
 
-def joint_position_dims(names: Sequence[str]) -> List[int]:
-    """Dims of local_joints_positions for the named predicted joints."""
-    start = OFFSETS["local_joints_positions"][0]
+def _joint_dims(block: str, width: int, names: Sequence[str]) -> List[int]:
+    start = OFFSETS[block][0]
     dims: List[int] = []
     for name in names:
         j = PREDICTED_JOINTS.index(name)
-        dims.extend(range(start + 3 * j, start + 3 * j + 3))
+        dims.extend(range(start + width * j, start + width * (j + 1)))
     return dims
+
+
+def joint_position_dims(names: Sequence[str]) -> List[int]:
+    """Dims of local_joints_positions for the named predicted joints."""
+    return _joint_dims("local_joints_positions", 3, names)
 
 
 ALL_POSITION_DIMS = list(range(*OFFSETS["local_joints_positions"]))
@@ -66,12 +70,7 @@ ALL_ROTATION_DIMS = list(range(*OFFSETS["global_rot_data"]))
 
 def joint_rotation_dims(names: Sequence[str]) -> List[int]:
     """Dims of global_rot_data (6D) for the named predicted joints."""
-    start = OFFSETS["global_rot_data"][0]
-    dims: List[int] = []
-    for name in names:
-        j = PREDICTED_JOINTS.index(name)
-        dims.extend(range(start + 6 * j, start + 6 * j + 6))
-    return dims
+    return _joint_dims("global_rot_data", 6, names)
 
 
 # Each effector with its predicted ancestors (checked against the skeleton in
