@@ -92,19 +92,6 @@ func gateEngine(g *gate, queue int) *engine.Engine {
 		jobs.Options{QueueSize: queue})
 }
 
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("MOTIONSTUDIO_SHARED")
-	if dir == "" {
-		dir = filepath.Join(testtools.RepoRoot(t), "..", "shared")
-	}
-	dir = filepath.Join(dir, "mmcp", "data")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("the MMCP fixtures: %v (set MOTIONSTUDIO_SHARED)", err)
-	}
-	return dir
-}
-
 func post(t *testing.T, url string, body []byte, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -207,7 +194,7 @@ var nullAnswers = map[string]string{
 }
 
 func TestExamples(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	ts, _ := newTestServer(t, nil, Options{})
 	files, _ := filepath.Glob(filepath.Join(dir, "examples", "request_*.json"))
 	if len(files) < 11 {
@@ -272,7 +259,7 @@ func TestExamples(t *testing.T) {
 }
 
 func TestBadExamples(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	ts, _ := newTestServer(t, nil, Options{})
 	var expected map[string]struct {
 		Status int    `json:"expected_status"`
@@ -299,7 +286,7 @@ func TestBadExamples(t *testing.T) {
 // TestCapabilitiesMatchRecorded: the null server describes its model as
 // the recorded reference server does; only the flags we honour differ.
 func TestCapabilitiesMatchRecorded(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	ts, _ := newTestServer(t, nil, Options{})
 	_, data := get(t, ts.URL+"/capabilities", nil)
 	var got, want map[string]any
@@ -337,7 +324,7 @@ func TestCapabilitiesMatchRecorded(t *testing.T) {
 }
 
 func TestAcceptNegotiation(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	ts, _ := newTestServer(t, nil, Options{})
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	for _, tc := range []struct {
@@ -360,7 +347,7 @@ func TestAcceptNegotiation(t *testing.T) {
 }
 
 func TestAsyncJobs(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	g := newGate()
 	ts, _ := newTestServer(t, gateEngine(g, 4), Options{})
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
@@ -407,7 +394,7 @@ func TestAsyncJobs(t *testing.T) {
 }
 
 func TestHardening(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	ts, _ := newTestServer(t, nil, Options{Token: "s3cret", CORSOrigins: []string{"http://studio.local"}})
 	auth := map[string]string{"Authorization": "Bearer s3cret"}
@@ -477,7 +464,7 @@ func TestHardening(t *testing.T) {
 // Retry-After, a client that goes away cancels its job, and a generation
 // past the deadline answers 504.
 func TestQueueDisconnectAndDeadline(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	g := newGate()
 	ts, _ := newTestServer(t, gateEngine(g, 1), Options{Deadline: 400 * time.Millisecond})
@@ -534,7 +521,7 @@ func waitFor(t *testing.T, ok func() bool) {
 }
 
 func TestPanicsAndLoadFailures(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	g := newGate()
 	g.panics = true
@@ -592,7 +579,7 @@ func TestKimodoRoutes(t *testing.T) {
 }
 
 func TestOperatorEndpoints(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	ts, _ := newTestServer(t, nil, Options{Version: "9.9.9", Notice: "CMU credits"})
 	if resp, _ := get(t, ts.URL+"/v1/health/ready", nil); resp.StatusCode != 503 {
@@ -628,7 +615,7 @@ func TestOperatorEndpoints(t *testing.T) {
 // TestGracefulShutdown: cancelling Serve lets a running job finish and
 // its client get the answer.
 func TestGracefulShutdown(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	g := newGate()
 	eng := gateEngine(g, 4)
@@ -669,7 +656,7 @@ func TestGracefulShutdown(t *testing.T) {
 // document, a batch, NPZ or an MMCP error envelope with its code's status;
 // nothing panics. The corpus is every MMCP example.
 func FuzzGenerate(f *testing.F) {
-	dir := sharedData(f)
+	dir := testtools.MMCPData(f)
 	for _, pattern := range []string{"examples/*.json", "examples/bad/*.json"} {
 		files, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, path := range files {
@@ -706,7 +693,7 @@ func FuzzGenerate(f *testing.F) {
 }
 
 func TestDownloadZip(t *testing.T) {
-	dir := sharedData(t)
+	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_all_options.json"))
 	ts, _ := newTestServer(t, nil, Options{})
 	resp, data := post(t, ts.URL+"/generate?download=zip", body, nil)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // withModel returns caps with the model id changed by edit (added as a copy
@@ -77,7 +79,7 @@ func exampleServers(dir string) map[string]exampleServer {
 // TestExamples: every valid example parses, validates against the server
 // that answers it, and writes back as the same JSON.
 func TestExamples(t *testing.T) {
-	dir := dataDir(t)
+	dir := testtools.MMCPData(t)
 	null := nullCaps(t)
 	servers := exampleServers(dir)
 	files, err := filepath.Glob(filepath.Join(dir, "examples", "request_*.json"))
@@ -174,7 +176,7 @@ func jsonText(v any) string {
 // TestBatchExample: the batch example's items come back one by one, the
 // failing ones with the envelope the recorded batch answer shows.
 func TestBatchExample(t *testing.T) {
-	dir := dataDir(t)
+	dir := testtools.MMCPData(t)
 	data := readFile(t, filepath.Join(dir, "examples", "request_batch.json"))
 	if !IsBatch(data) {
 		t.Fatal("IsBatch = false for request_batch.json")
@@ -223,7 +225,7 @@ var httpLayer = map[string]string{}
 // TestBadExamples: every refused example gets exactly the status and code
 // of EXPECTED.json, through Decode and through Parse + Validate alike.
 func TestBadExamples(t *testing.T) {
-	dir := dataDir(t)
+	dir := testtools.MMCPData(t)
 	null := nullCaps(t)
 	var expected map[string]struct {
 		Status int    `json:"expected_status"`
@@ -266,7 +268,7 @@ func TestBadExamples(t *testing.T) {
 // TestRecordedEnvelopes: where the data has the reference server's answer
 // to a case, ours is the same, message and details included.
 func TestRecordedEnvelopes(t *testing.T) {
-	dir := dataDir(t)
+	dir := testtools.MMCPData(t)
 	null := nullCaps(t)
 	kimodo := capsFile(t, filepath.Join(dir, "derived", "kimodo_capabilities_reconstructed.json"))
 	for _, tc := range []struct {
@@ -302,7 +304,7 @@ func TestSchemaKeys(t *testing.T) {
 			Required   []string       `json:"required"`
 		} `json:"$defs"`
 	}
-	readJSON(t, filepath.Join(dataDir(t), "schema", "GenerateRequest.schema.json"), &schema)
+	readJSON(t, filepath.Join(testtools.MMCPData(t), "schema", "GenerateRequest.schema.json"), &schema)
 	schema.Defs["GenerateRequest"] = struct {
 		Properties map[string]any `json:"properties"`
 		Required   []string       `json:"required"`

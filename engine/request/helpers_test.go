@@ -10,22 +10,6 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// dataDir is the MMCP reference data beside the repository
-// (../shared/mmcp/data, or $MOTIONSTUDIO_SHARED/mmcp/data). Missing data
-// fails: these fixtures are what the package is checked against.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	shared := os.Getenv("MOTIONSTUDIO_SHARED")
-	if shared == "" {
-		shared = filepath.Join(testtools.RepoRoot(t), "..", "shared")
-	}
-	dir := filepath.Join(shared, "mmcp", "data")
-	if _, err := os.Stat(filepath.Join(dir, "examples", "bad", "EXPECTED.json")); err != nil {
-		t.Fatalf("MMCP fixtures not found: %v\nthe tests need the shared folder beside the repository (../shared/mmcp/data) or MOTIONSTUDIO_SHARED pointing at it", err)
-	}
-	return dir
-}
-
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -57,7 +41,7 @@ func capsFile(t testing.TB, path string) Caps {
 // null model (5 joints, the 1.0 core, no loop, no retargeting).
 func nullCaps(t testing.TB) Caps {
 	t.Helper()
-	return capsFile(t, filepath.Join(dataDir(t), "recorded", "capabilities_0_9_null.json"))
+	return capsFile(t, filepath.Join(testtools.MMCPData(t), "recorded", "capabilities_0_9_null.json"))
 }
 
 func asError(t testing.TB, err error) *Error {

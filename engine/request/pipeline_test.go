@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // minimal is the smallest valid example as a map to edit: one 90-frame text
@@ -14,7 +16,7 @@ import (
 func minimal(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
-	readJSON(t, filepath.Join(dataDir(t), "examples", "request_minimal_text.json"), &m)
+	readJSON(t, filepath.Join(testtools.MMCPData(t), "examples", "request_minimal_text.json"), &m)
 	return m
 }
 
@@ -412,7 +414,7 @@ func check(t *testing.T, what string, err error, code string, loc []any, details
 // TestDefaults: what the notes give as defaults, and what the client sent
 // kept as sent.
 func TestDefaults(t *testing.T) {
-	r, err := Decode(readFile(t, filepath.Join(dataDir(t), "examples", "request_minimal_text.json")), nullCaps(t))
+	r, err := Decode(readFile(t, filepath.Join(testtools.MMCPData(t), "examples", "request_minimal_text.json")), nullCaps(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +635,7 @@ func TestErrors(t *testing.T) {
 // FuzzDecode: no input panics; every refusal is a typed MMCP error with its
 // code's status; whatever is accepted is accepted again once written back.
 func FuzzDecode(f *testing.F) {
-	dir := dataDir(f)
+	dir := testtools.MMCPData(f)
 	for _, pattern := range []string{"examples/*.json", "examples/bad/*.json"} {
 		files, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, path := range files {

@@ -146,3 +146,19 @@ func ONNXRuntime(t testing.TB) string {
 	}
 	return p
 }
+
+// MMCPData is the MMCP reference data beside the repository
+// (../shared/mmcp/data, or $MOTIONSTUDIO_SHARED/mmcp/data). Missing data
+// fails: the protocol fixtures are what the API is checked against.
+func MMCPData(t testing.TB) string {
+	t.Helper()
+	shared := os.Getenv("MOTIONSTUDIO_SHARED")
+	if shared == "" {
+		shared = filepath.Join(RepoRoot(t), "..", "shared")
+	}
+	dir := filepath.Join(shared, "mmcp", "data")
+	if _, err := os.Stat(filepath.Join(dir, "examples", "bad", "EXPECTED.json")); err != nil {
+		t.Fatalf("MMCP fixtures not found: %v\nthe tests need the shared folder beside the repository (../shared/mmcp/data) or MOTIONSTUDIO_SHARED pointing at it", err)
+	}
+	return dir
+}

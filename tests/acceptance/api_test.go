@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,10 +149,10 @@ func TestAPIKimodoRoutes(t *testing.T) {
 		t.Skipf("test client missing (run `make test` to install it): %s cannot import requests (Debian package python3-requests)", python)
 	}
 
-	srv := startServe(t, "--device", "cpu")
+	srv := testtools.StartServe(t, binary, "--device", "cpu")
 	bvhOut := filepath.Join(t.TempDir(), "walk.bvh")
 	_, scriptPath, inputPath := testtools.StageScript(t, "kimodo_client.py", []byte(kimodoClient),
-		map[string]string{"url": srv.url, "bvh_out": bvhOut})
+		map[string]string{"url": srv.URL, "bvh_out": bvhOut})
 
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -164,12 +162,12 @@ func TestAPIKimodoRoutes(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("kimodo-api client script: %v\n%s\nserver stderr:\n%s", err, tail(stderr.String(), 3000), srv.stderrTail(3000))
+		t.Fatalf("kimodo-api client script: %v\n%s\nserver stderr:\n%s", err, testtools.Tail(stderr.String(), 3000), srv.StderrTail(3000))
 	}
 	t.Logf("Python client ran 5 requests in %s", time.Since(start).Round(time.Millisecond))
 	var s kimodoSummary
 	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
-		t.Fatalf("client summary: %v\n%s", err, tail(stdout.String(), 2000))
+		t.Fatalf("client summary: %v\n%s", err, testtools.Tail(stdout.String(), 2000))
 	}
 	for _, p := range s.Problems {
 		t.Errorf("Python client: %s", p)
@@ -206,7 +204,7 @@ func TestAPIKimodoRoutes(t *testing.T) {
 	}
 	t.Logf("/generate_bvh answered %d bytes of %s", s.BVH.Bytes, s.BVH.ContentType)
 
-	srv.stop(t)
+	stopServe(t, srv)
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -275,125 +273,19 @@ func checkServedBVH(t *testing.T, path string, frames int, fps float64) {
 	t.Logf("largest distance between Blender and our FK: %.4f mm", worst*1000)
 }
 
-// served is a running `motionstudio serve`.
-type served struct {
-	url    string
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	err    error         // its Wait error, once done
-	output *syncBuffer   // stderr
-	stdout *syncBuffer
-}
-
-// startServe starts `motionstudio serve args...` on a free loopback port and
-// waits until GET /v1/health/ready answers 200 (at most a minute). The
-// process is killed at the end of the test unless stop has ended it.
-func startServe(t *testing.T, args ...string) *served {
+// stopServe sends SIGINT (Ctrl-C) and checks that the server exits 0
+// within 30 s and logged no error or panic.
+func stopServe(t *testing.T, s *testtools.Serve) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-
-	s := &served{url: "http://" + addr, done: make(chan struct{}), output: &syncBuffer{}, stdout: &syncBuffer{}}
-	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr}, args...)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.output
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting motionstudio serve: %v", err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-
 	start := time.Now()
-	client := &http.Client{Timeout: 5 * time.Second}
-	last := "no answer"
-	for deadline := start.Add(60 * time.Second); ; {
-		select {
-		case <-s.done:
-			t.Fatalf("motionstudio serve %s exited before it was ready (%v); stderr:\n%s", strings.Join(args, " "), s.err, s.stderrTail(3000))
-		default:
-		}
-		resp, err := client.Get(s.url + "/v1/health/ready")
-		if err == nil {
-			body := new(bytes.Buffer)
-			body.ReadFrom(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(body.String()))
-		} else {
-			last = err.Error()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("motionstudio serve on %s not ready after %s (last answer: %s); stderr:\n%s", addr, time.Since(start).Round(time.Millisecond), last, s.stderrTail(3000))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Logf("motionstudio serve ready on %s after %s", addr, time.Since(start).Round(time.Millisecond))
-	if out := s.stdout.String(); !strings.Contains(out, "http://"+addr) {
-		t.Errorf("serve's stdout %q does not name http://%s", out, addr)
-	}
-	return s
-}
-
-// stop sends SIGINT (Ctrl-C) and checks that the server exits 0 within 30 s
-// and logged no error or panic.
-func (s *served) stop(t *testing.T) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatalf("SIGINT to motionstudio serve: %v", err)
-	}
-	start := time.Now()
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("motionstudio serve still running 30 s after SIGINT; stderr:\n%s", s.stderrTail(3000))
-	}
-	if s.err != nil {
-		t.Errorf("motionstudio serve after SIGINT: %v; stderr:\n%s", s.err, s.stderrTail(3000))
+	switch err := s.Stop(syscall.SIGINT, 30*time.Second); {
+	case errors.Is(err, testtools.ErrStillRunning):
+		t.Fatalf("motionstudio serve still running 30 s after SIGINT; stderr:\n%s", s.StderrTail(3000))
+	case err != nil:
+		t.Errorf("motionstudio serve after SIGINT: %v; stderr:\n%s", err, s.StderrTail(3000))
 	}
 	t.Logf("motionstudio serve shut down in %s", time.Since(start).Round(time.Millisecond))
-	if log := s.output.String(); strings.Contains(log, "level=ERROR") || strings.Contains(log, "panic") {
-		t.Errorf("the server logged an error:\n%s", tail(log, 3000))
+	if log := s.Stderr(); strings.Contains(log, "level=ERROR") || strings.Contains(log, "panic") {
+		t.Errorf("the server logged an error:\n%s", testtools.Tail(log, 3000))
 	}
-}
-
-func (s *served) stderrTail(n int) string { return tail(s.output.String(), n) }
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
-
-// syncBuffer is a bytes.Buffer a child process writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -35,11 +35,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "motionstudio")
-	build := exec.Command("go", "build", "-o", binary, "github.com/motionstudio/studio/app")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building motionstudio:", err)
+	var out []byte
+	binary, out, err = testtools.BuildBinary(dir)
+	os.Stderr.Write(out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
