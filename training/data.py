@@ -164,13 +164,18 @@ def pick_frames(rng: np.random.Generator, clips: Sequence[Clip], lo: int, hi: in
     return max(m, min(t, longest))
 
 
-def clip_draw_weight(frames: int, t: int, class_weight: float) -> float:
-    """How often a clip is drawn for a window of t frames: every frame of every clip
-    is then covered equally often times its class weight. A draw covers
-    min(t, frames) of the clip's frames, so the weight is max(frames, t) / t (a
-    clip shorter than the window is taken whole and padded). Counting window
-    positions instead (frames - t + 1) starves takes barely longer than t."""
-    return max(frames, t) / t * class_weight
+def clip_draw_weight(frames: int, t: int, class_weight: float, pad_short: bool = True) -> float:
+    """How often a clip is drawn for a window of t frames.
+
+    With pad_short, every frame of every clip is covered equally often times its
+    class weight: a draw covers min(t, frames) of the clip's frames, so the weight
+    is max(frames, t) / t (a clip shorter than the window is taken whole and
+    padded). Without it (the recipe of the shipped 1.2.0), clips shorter than t
+    are never drawn and the others by their count of window positions,
+    frames - t + 1, which also starves takes barely longer than t."""
+    if pad_short:
+        return max(frames, t) / t * class_weight
+    return max(frames - t + 1, 0) * class_weight
 
 
 def class_weights(clips: Sequence[Clip], power: float) -> Dict[str, float]:
@@ -191,8 +196,12 @@ class Sampler:
     """Draws training batches: windows, tokenised captions and constraint masks."""
 
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
-                 word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16) -> None:
+                 word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16,
+                 pad_short: bool = False, engine_masks: bool = False) -> None:
+        """pad_short: take clips shorter than the window, padded (else skip them);
+        engine_masks: also the mask variants the engine states (see family_mask)."""
         self.ds, self.tok = ds, tok
+        self.pad_short, self.engine_masks = pad_short, engine_masks
         self.min_frames = min_frames  # shorter takes are dropped: too little motion to learn from
         self.clips = ds.split(split)
         if not self.clips:
@@ -210,8 +219,10 @@ class Sampler:
         [B,T] marks its real frames, which the denoiser's attention and the loss keep
         to, and its constraint mask stays on them."""
         t = pick_frames(rng, self.clips, self.lo, self.hi)
-        pool = [c for c in self.clips if c.frames >= self.min_frames]
-        weights = np.array([clip_draw_weight(c.frames, t, self.clip_weight[c.id]) for c in pool], dtype=np.float64)
+        shortest = self.min_frames if self.pad_short else t
+        pool = [c for c in self.clips if c.frames >= shortest]
+        weights = np.array([clip_draw_weight(c.frames, t, self.clip_weight[c.id], self.pad_short) for c in pool],
+                           dtype=np.float64)
         idx = rng.choice(len(pool), size=size, p=weights / weights.sum())
         x0 = np.empty((size, t, layout.D), np.float32)
         valid = np.zeros((size, t), np.float32)
@@ -227,7 +238,7 @@ class Sampler:
             ids = np.array(self.tok.encode(c.captions[int(rng.integers(len(c.captions)))]))
             drop = (ids > 2) & (rng.random(ids.shape) < self.word_dropout)
             tokens[b] = np.where(drop, UNK_ID, ids)
-            mask[b, :n] = random_mask(rng, n)
+            mask[b, :n] = random_mask(rng, n, self.engine_masks)
         # Pads are masked keys, so trimming to the longest caption changes no output
         # and saves attention and FF work on up to 23 pad tokens per sample.
         width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
@@ -250,8 +261,10 @@ def _frames(rng: np.random.Generator, t: int, most: int) -> np.ndarray:
     return rng.choice(t, size=k, replace=False)
 
 
-def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
-    """[T,D] 0/1 mask of one constraint family, with the contract's channel sets."""
+def family_mask(rng: np.random.Generator, kind: str, t: int, engine: bool = False) -> np.ndarray:
+    """[T,D] 0/1 mask of one constraint family, with the contract's channel sets;
+    engine adds, half the time, the variants engine/generate states: keyframes
+    with their rotations, effectors with their whole chain."""
     m = np.zeros((t, layout.D), np.float32)
     root5 = layout.ROOT_XZ + layout.ROOT_Y + layout.HEADING
     if kind == "none":
@@ -263,7 +276,7 @@ def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
     elif kind == "fullbody":
         # Half with the rotations too: the host keys a pose by its rotations
         # and positions, and the frames around it must lead into it.
-        dims = layout.ALL_POSITION_DIMS + (layout.ALL_ROTATION_DIMS if rng.random() < 0.5 else [])
+        dims = layout.ALL_POSITION_DIMS + (layout.ALL_ROTATION_DIMS if engine and rng.random() < 0.5 else [])
         m[np.ix_(_frames(rng, t, 5), root5 + dims)] = 1
     elif kind == "end_effector":
         chosen = [j for j in layout.EFFECTOR_JOINTS if rng.random() < 0.5]
@@ -271,7 +284,7 @@ def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
             chosen = [layout.EFFECTOR_JOINTS[int(rng.integers(len(layout.EFFECTOR_JOINTS)))]]
         for name in chosen:
             frames = _frames(rng, t, 10)
-            if rng.random() < 0.5:  # the joint alone (Kimodo's channels)
+            if not engine or rng.random() < 0.5:  # the joint alone (Kimodo's channels)
                 dims = layout.joint_position_dims([name])
             else:  # the joint's chain, posed, as the host's target placement states it
                 chain = layout.EFFECTOR_CHAINS[name]
@@ -284,14 +297,14 @@ def family_mask(rng: np.random.Generator, kind: str, t: int) -> np.ndarray:
     return m
 
 
-def random_mask(rng: np.random.Generator, t: int) -> np.ndarray:
+def random_mask(rng: np.random.Generator, t: int, engine: bool = False) -> np.ndarray:
     """One sample's mask: a family drawn by MASK_KINDS, sometimes OR'ed with a second."""
     names = [k for k, _ in MASK_KINDS]
     probs = np.array([p for _, p in MASK_KINDS])
     kind = names[int(rng.choice(len(names), p=probs))]
-    m = family_mask(rng, kind, t)
+    m = family_mask(rng, kind, t, engine)
     if kind != "none" and rng.random() < COMBINE_P:
         others = [k for k in names[1:] if k != kind]
-        m = np.maximum(m, family_mask(rng, others[int(rng.integers(len(others)))], t))
+        m = np.maximum(m, family_mask(rng, others[int(rng.integers(len(others)))], t, engine))
     return m
 

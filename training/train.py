@@ -63,6 +63,12 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="processes drawing batches (0: inline)")
     p.add_argument("--class-power", type=float, default=0.7,
                    help="class balance: windows weighted by class minutes**-power (0 off, 1 equal)")
+    p.add_argument("--pad-short", action="store_true",
+                   help="draw clips shorter than the window too, padded and masked (CMU's runs are 1 s takes); "
+                        "off in the shipped 1.2.0 recipe")
+    p.add_argument("--engine-masks", action="store_true",
+                   help="also train the constraint masks the engine states: keyframes with rotations, "
+                        "effectors with their whole chain")
     p.add_argument("--w-fk", type=float, default=0.02, help="weight of the FK position loss")
     p.add_argument("--w-known", type=float, default=0.5, help="weight of the FK loss on stated joints")
     p.add_argument("--w-vel", type=float, default=0.005, help="weight of the joint velocity loss")
@@ -269,7 +275,8 @@ def main(argv: List[str] = None) -> int:
         start = state["step"]
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
     stop = min(args.steps, args.stop_at) if args.stop_at > 0 else args.steps
-    sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power)
+    sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power,
+                      pad_short=args.pad_short, engine_masks=args.engine_masks)
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)

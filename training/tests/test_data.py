@@ -138,7 +138,7 @@ class DatasetTest(unittest.TestCase):
         # CMU's runs are ~1 s takes: a window longer than a clip takes it whole,
         # pads it with its last frame and marks the real frames valid.
         tok = Tokenizer(build_vocab(self.ds.captions()))
-        s = Sampler(self.ds, tok, "train", 40, 40)
+        s = Sampler(self.ds, tok, "train", 40, 40, pad_short=True)
         s.clips[0] = dataclasses.replace(s.clips[0], frames=22)
         s.clips[1] = dataclasses.replace(s.clips[1], frames=10)  # under min_frames: never drawn
         rng = np.random.default_rng(1)
@@ -156,14 +156,22 @@ class DatasetTest(unittest.TestCase):
                 raw = b["x0"][i, :22, 1] * self.ds.scale[1] + self.ds.mean[1]
                 np.testing.assert_allclose(raw, self.ds.raw[s.clips[0].start:s.clips[0].start + 22, 1], atol=1e-4)
         self.assertGreater(seen, 10)
+        # without pad_short (the 1.2.0 recipe) a clip shorter than the window is never drawn
+        old = Sampler(self.ds, tok, "train", 40, 40)
+        old.clips[0] = s.clips[0]
+        for _ in range(30):
+            self.assertEqual(float(old.batch(rng, 6)["valid"].min()), 1.0)
         with self.assertRaises(DataError):
             Sampler(self.ds, tok, "train", 40, 40, min_frames=10 ** 6)
 
-    def test_clip_draw_weight_covers_frames_evenly(self):
-        # frames covered per draw x draws / frames = the class weight, long, short or near t
+    def test_clip_draw_weight(self):
+        # padded: frames covered per draw x draws / frames = the class weight, long, short or near t
         for frames, t in [(1000, 100), (30, 120), (121, 120), (120, 120)]:
             w = clip_draw_weight(frames, t, 2.0)
             self.assertAlmostEqual(min(frames, t) * w / frames, 2.0, places=9)
+        # the 1.2.0 recipe: window positions, none for a short clip
+        self.assertEqual(clip_draw_weight(130, 120, 2.0, pad_short=False), 22.0)
+        self.assertEqual(clip_draw_weight(30, 120, 2.0, pad_short=False), 0.0)
 
     def test_pick_frames_caps_at_longest_clip(self):
         rng = np.random.default_rng(0)
@@ -242,9 +250,14 @@ class MaskTest(unittest.TestCase):
             dims, frames = self.dims_and_frames(family_mask(rng, "root2d", 60))
             self.assertTrue({0, 2} <= dims <= {0, 2, 3, 4})
             dims, frames = self.dims_and_frames(family_mask(rng, "fullbody", 60))
+            self.assertEqual(dims, root5 | full)  # Kimodo's channels only, unless engine
+            dims, frames = self.dims_and_frames(family_mask(rng, "fullbody", 60, engine=True))
             self.assertIn(dims, (root5 | full, root5 | posed))
             self.assertLessEqual(len(frames), 5)
             dims, _ = self.dims_and_frames(family_mask(rng, "end_effector", 60))
+            self.assertTrue(root5 < dims <= eff)
+            self.assertFalse(any(d >= 71 for d in dims))
+            dims, _ = self.dims_and_frames(family_mask(rng, "end_effector", 60, engine=True))
             self.assertTrue(root5 < dims <= eff)
             chained += any(d >= 71 for d in dims)
             m = family_mask(rng, "prefix", 60)
