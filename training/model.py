@@ -113,9 +113,16 @@ class Denoiser(nn.Module):
     """
 
     def __init__(self, features: int, text_dim: int = 128, dim: int = 256, layers: int = 4,
-                 heads: int = 4, ff: int = 1024, patch: int = 4) -> None:
+                 heads: int = 4, ff: int = 1024, patch: int = 4, text_pool: bool = False) -> None:
         super().__init__()
         self.features, self.dim, self.patch = features, dim, patch
+        # text_pool: the mean of the text tokens also added to every motion token,
+        # through a projection that starts at zero (a fine-tune starts from the
+        # same function): a direct path for the prompt besides attention.
+        self.text_pool = nn.Linear(dim, dim) if text_pool else None
+        if self.text_pool is not None:
+            nn.init.zeros_(self.text_pool.weight)
+            nn.init.zeros_(self.text_pool.bias)
         self.inp = nn.Linear(2 * features * patch, dim)
         self.text = nn.Linear(text_dim, dim)
         self.time = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
@@ -134,6 +141,10 @@ class Denoiser(nn.Module):
         m = self.inp(m)
         m = m + positions(m) + self.kind[2]
         txt = self.text(text_embedding) + self.kind[0]
+        if self.text_pool is not None:
+            w = text_mask.unsqueeze(-1)
+            pooled = (self.text(text_embedding) * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)
+            m = m + self.text_pool(pooled).unsqueeze(1)
         tim = self.time(sinusoid(timestep, self.dim)).unsqueeze(1) + self.kind[1]
         seq = torch.cat([txt, tim, m], dim=1)
         ones = torch.ones_like(seq[:, txt.shape[1]:, 0])  # timestep + motion keys: never masked
@@ -169,6 +180,7 @@ class Config:
     heads: int = 4
     ff: int = 1024
     patch: int = 4
+    text_pool: bool = False
 
 
 class Net(nn.Module):
@@ -179,4 +191,4 @@ class Net(nn.Module):
         self.cfg = cfg
         self.text = TextEncoder(cfg.vocab_size, cfg.text_dim, cfg.text_layers, cfg.text_heads, cfg.text_ff)
         self.denoiser = Denoiser(cfg.features, cfg.text_dim, cfg.d_model, cfg.layers, cfg.heads,
-                                 cfg.ff, cfg.patch)
+                                 cfg.ff, cfg.patch, cfg.text_pool)

@@ -69,6 +69,8 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--engine-masks", action="store_true",
                    help="also train the constraint masks the engine states: keyframes with rotations, "
                         "effectors with their whole chain")
+    p.add_argument("--text-pool", action="store_true",
+                   help="add the pooled prompt to every motion token (a zero-initialised path; see model.py)")
     p.add_argument("--w-fk", type=float, default=0.02, help="weight of the FK position loss")
     p.add_argument("--w-known", type=float, default=0.5, help="weight of the FK loss on stated joints")
     p.add_argument("--w-vel", type=float, default=0.005, help="weight of the joint velocity loss")
@@ -263,9 +265,14 @@ def main(argv: List[str] = None) -> int:
     tok = Tokenizer(vocab)
     cfg = Config(**src["config"]) if src else (
         Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab)))
+    if args.text_pool:
+        cfg.text_pool = True
     net = Net(cfg)
     if init:
-        net.load_state_dict(init["weights"])
+        # A path the initial weights lack (--text-pool) starts from its own zero init.
+        missing, unexpected = net.load_state_dict(init["weights"], strict=False)
+        if unexpected or any(not k.startswith("denoiser.text_pool.") for k in missing):
+            raise SystemExit(f"--init {args.init}: weights do not fit (missing {missing}, unexpected {unexpected})")
         print(f"initialised from {args.init} (step {init['step']})", flush=True)
     ema = copy.deepcopy(net).requires_grad_(False)
     start = 0

@@ -112,6 +112,23 @@ class DenoiserTest(unittest.TestCase):
             # without the mask the padding would leak into the real frames
             self.assertGreater(float((net.denoiser(**a)[0, :8] - net.denoiser(**b)[0, :8]).abs().max()), 1e-4)
 
+    def test_text_pool_starts_as_the_net_without_it_and_ignores_pads(self):
+        torch.manual_seed(0)
+        plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
+        pooled = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, text_pool=True)).eval()
+        missing, unexpected = pooled.load_state_dict(plain.state_dict(), strict=False)
+        self.assertEqual(sorted(missing), ["denoiser.text_pool.bias", "denoiser.text_pool.weight"])
+        self.assertEqual(unexpected, [])
+        a = inputs(l=4)
+        a["text_mask"][1, 2:] = 0
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(pooled.denoiser(**a), plain.denoiser(**a), atol=1e-6))
+            torch.nn.init.normal_(pooled.denoiser.text_pool.weight, std=0.5)  # as if trained
+            b = dict(a, text_embedding=torch.cat([a["text_embedding"], torch.randn(2, 6, 16)], 1),
+                     text_mask=torch.cat([a["text_mask"], torch.zeros(2, 6)], 1))
+            self.assertTrue(torch.allclose(pooled.denoiser(**a), pooled.denoiser(**b), atol=1e-5))
+            self.assertGreater(float((pooled.denoiser(**a) - plain.denoiser(**a)).abs().max()), 1e-3)
+
     def test_default_size(self):
         net = Net(Config(500))
         self.assertEqual(count_params(net.denoiser), 4_164_932)
