@@ -33,8 +33,8 @@ import (
 // Options configure a Server. Zero fields take the defaults.
 type Options struct {
 	// Addr is the address the server listens on (host:port); requests must
-	// name it, localhost or a loopback address in their Host header while
-	// it is a loopback address.
+	// name localhost or a loopback address in their Host header unless it
+	// is a non-loopback address (empty counts as loopback).
 	Addr string
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every route but the liveness probes.
@@ -201,8 +201,7 @@ func (s *Server) hostCheck(next http.Handler) http.Handler {
 }
 
 func (s *Server) hostAllowed(host string) bool {
-	lhost, _, err := net.SplitHostPort(s.opts.Addr)
-	if err != nil || !isLoopback(lhost) {
+	if lhost, _, err := net.SplitHostPort(s.opts.Addr); err == nil && !isLoopback(lhost) {
 		return true // listening beyond loopback on purpose (warned at start)
 	}
 	h := host
