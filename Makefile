@@ -108,7 +108,10 @@ model: deps dataset
 		--batch 128 --warmup 500 --weights-out $(MODEL_RUN)/weights
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-foot --steps 1000 --seed 2 \
 		--lr 2e-4 --warmup 50 --w-foot 0.02 --init $(MODEL_RUN)/weights --weights-out $(MODEL_RUN)-foot/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-foot/weights --out assets/models/$(MODEL_ID) --version 1.2.0
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-pool --steps 2000 --seed 5 \
+		--lr 3e-4 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
+		--init $(MODEL_RUN)-foot/weights --weights-out $(MODEL_RUN)-pool/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-pool/weights --out assets/models/$(MODEL_ID) --version 1.3.0
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
 # held-out takes, then the action classifier on its samples.
