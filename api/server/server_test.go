@@ -665,10 +665,11 @@ func FuzzGenerate(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"prompt": "a person walks", "num_frames": 30}`))
-	eng, err := engine.New(engine.Options{Model: nullmodel.ID})
-	if err != nil {
-		f.Fatal(err)
-	}
+	// Small limits keep every accepted input cheap, so the fuzzer explores
+	// instead of encoding 16 samples of 7200 frames.
+	caps := nullmodel.Caps()
+	caps.Limits.MaxDurationSeconds, caps.Limits.MaxNumSamples, caps.MaxTotalFrames = 4, 2, 240
+	eng := engine.NewWith(caps, func(context.Context) (engine.Backend, error) { return nullmodel.New(), nil }, jobs.Options{})
 	defer eng.Close(context.Background())
 	h := New(eng, Options{Addr: "127.0.0.1:9551", MaxBodyBytes: 64 << 10}).Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
