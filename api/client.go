@@ -74,13 +74,7 @@ func decodeError(resp *http.Response, data []byte) *Error {
 	if s, err := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64); err == nil && s >= 0 {
 		e.RetryAfter = time.Duration(s * float64(time.Second))
 	}
-	var env struct {
-		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
-			Details map[string]any `json:"details"`
-		} `json:"error"`
-	}
+	var env ErrorEnvelope
 	if json.Unmarshal(data, &env) == nil && env.Error != nil {
 		e.Code, e.Message, e.Details = env.Error.Code, env.Error.Message, env.Error.Details
 	} else {

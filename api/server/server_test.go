@@ -137,13 +137,7 @@ func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 // envelope checks an MMCP error answer and returns its code.
 func envelope(t *testing.T, resp *http.Response, data []byte) string {
 	t.Helper()
-	var env struct {
-		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
-			Details map[string]any `json:"details"`
-		} `json:"error"`
-	}
+	var env api.ErrorEnvelope
 	if err := json.Unmarshal(data, &env); err != nil || env.Error == nil || env.Error.Details == nil || env.Error.Message == "" {
 		t.Fatalf("%d: not an MMCP error envelope: %s", resp.StatusCode, data)
 	}
