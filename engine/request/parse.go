@@ -256,6 +256,24 @@ func (p *parser) keys(m map[string]json.RawMessage, l loc, schema string) {
 	}
 }
 
+// member opens one object of a tagged union (segments, constraints): it
+// reads the tag, moves the loc under it (pydantic puts the tag in the loc
+// of a union member) and checks the keys against that member's schema.
+func (p *parser) member(raw json.RawMessage, l loc, union map[string]string) (map[string]json.RawMessage, string, loc, bool) {
+	var m map[string]json.RawMessage
+	if firstByte(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		p.add(l, "model_attributes_type", "Input should be an object")
+		return nil, "", l, false
+	}
+	typ, ok := p.tag(m, l, union)
+	if !ok {
+		return nil, "", l, false
+	}
+	l = l.at(typ)
+	p.keys(m, l, union[typ])
+	return m, typ, l, true
+}
+
 // tag reads a union's "type"; ok is false (and reported) when it is missing
 // or names no member.
 func (p *parser) tag(m map[string]json.RawMessage, l loc, union map[string]string) (string, bool) {
@@ -520,19 +538,12 @@ func decJoint(p *parser, raw json.RawMessage, l loc) (Joint, bool) {
 
 func decSegment(p *parser, raw json.RawMessage, l loc) (Segment, bool) {
 	var s Segment
-	var m map[string]json.RawMessage
-	if firstByte(raw) != '{' || json.Unmarshal(raw, &m) != nil {
-		p.add(l, "model_attributes_type", "Input should be an object")
-		return s, false
-	}
 	n := p.n
-	typ, ok := p.tag(m, l, segmentSchemas)
+	m, typ, l, ok := p.member(raw, l, segmentSchemas)
 	if !ok {
 		return s, false
 	}
 	s.Type = typ
-	l = l.at(typ) // pydantic puts the tag in the loc of a union member
-	p.keys(m, l, segmentSchemas[typ])
 	// Keys that do not belong to this type were reported; read the rest.
 	field(p, m, l, "prompt", false, decString, &s.Prompt)
 	field(p, m, l, "duration_frames", false, decInt, &s.DurationFrames)
@@ -572,19 +583,12 @@ func decVideo(p *parser, raw json.RawMessage, l loc) (VideoSource, bool) {
 
 func decConstraint(p *parser, raw json.RawMessage, l loc) (Constraint, bool) {
 	var c Constraint
-	var m map[string]json.RawMessage
-	if firstByte(raw) != '{' || json.Unmarshal(raw, &m) != nil {
-		p.add(l, "model_attributes_type", "Input should be an object")
-		return c, false
-	}
 	n := p.n
-	typ, ok := p.tag(m, l, constraintSchemas)
+	m, typ, l, ok := p.member(raw, l, constraintSchemas)
 	if !ok {
 		return c, false
 	}
 	c.Type = typ
-	l = l.at(typ)
-	p.keys(m, l, constraintSchemas[typ])
 	field(p, m, l, "frames", false, listOf(decInt), &c.Frames)
 	field(p, m, l, "positions_xz", false, listOf(decVec2), &c.PositionsXZ)
 	field(p, m, l, "heading_radians", true, listOf(decFloat), &c.HeadingRadians)
