@@ -2,6 +2,7 @@ package generate
 
 import (
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -19,17 +20,7 @@ func Caps(m *model.Model) request.ModelCaps { return CapsFor(m.Manifest, m.Layou
 // CapsFor is Caps from a bundle's manifest and layout, before (or without)
 // starting ONNX Runtime.
 func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
-	skel := lay.Skeleton()
-	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for _, j := range skel.Joints {
-		var parent *string
-		if j.Parent >= 0 {
-			p := skel.Joints[j.Parent].Name
-			parent = &p
-		}
-		rig.Joints = append(rig.Joints, request.Joint{Name: j.Name, Parent: parent,
-			RestTranslation: request.Vec3{j.Offset[0], j.Offset[1], j.Offset[2]}, RestRotation: request.Quat{0, 0, 0, 1}})
-	}
+	rig := Rig(lay.Skeleton())
 	lim := request.DefaultLimits()
 	lim.MaxDurationSeconds = MaxSeconds
 	return request.ModelCaps{
@@ -41,4 +32,20 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		Limits:               lim,
 		MaxTotalFrames:       MaxSeconds * 240,
 	}
+}
+
+// Rig is a skeleton as MMCP's canonical_skeleton: names, parents and rest
+// offsets, identity rest rotations (the models' skeletons have them).
+func Rig(skel *motion.Skeleton) request.Skeleton {
+	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
+	for _, j := range skel.Joints {
+		var parent *string
+		if j.Parent >= 0 {
+			p := skel.Joints[j.Parent].Name
+			parent = &p
+		}
+		rig.Joints = append(rig.Joints, request.Joint{Name: j.Name, Parent: parent,
+			RestTranslation: request.Vec3{j.Offset[0], j.Offset[1], j.Offset[2]}, RestRotation: request.Quat{0, 0, 0, 1}})
+	}
+	return rig
 }

@@ -25,33 +25,20 @@ const FPS = 30
 
 // joints is the reference server's skeleton: hips 0.95 m up, a spine and
 // head above, two feet on the floor.
-var joints = []struct {
-	name, parent string
-	offset       [3]float64
-}{
-	{"Hips", "", [3]float64{0, 0.95, 0}},
-	{"Spine", "Hips", [3]float64{0, 0.5, 0}},
-	{"Head", "Spine", [3]float64{0, 0.3, 0}},
-	{"LeftFoot", "Hips", [3]float64{0.1, -0.95, 0}},
-	{"RightFoot", "Hips", [3]float64{-0.1, -0.95, 0}},
+var joints = []motion.Joint{
+	{Name: "Hips", Parent: -1, Offset: mgl64.Vec3{0, 0.95, 0}, Rest: mgl64.QuatIdent()},
+	{Name: "Spine", Parent: 0, Offset: mgl64.Vec3{0, 0.5, 0}, Rest: mgl64.QuatIdent()},
+	{Name: "Head", Parent: 1, Offset: mgl64.Vec3{0, 0.3, 0}, Rest: mgl64.QuatIdent()},
+	{Name: "LeftFoot", Parent: 0, Offset: mgl64.Vec3{0.1, -0.95, 0}, Rest: mgl64.QuatIdent()},
+	{Name: "RightFoot", Parent: 0, Offset: mgl64.Vec3{-0.1, -0.95, 0}, Rest: mgl64.QuatIdent()},
 }
 
 // Caps describes the model as the reference server's capabilities do.
 func Caps() request.ModelCaps {
-	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for _, j := range joints {
-		var parent *string
-		if j.parent != "" {
-			p := j.parent
-			parent = &p
-		}
-		rig.Joints = append(rig.Joints, request.Joint{Name: j.name, Parent: parent,
-			RestTranslation: request.Vec3(j.offset), RestRotation: request.Quat{0, 0, 0, 1}})
-	}
 	return request.ModelCaps{
 		ID:                   ID,
 		FPS:                  FPS,
-		CanonicalSkeleton:    rig,
+		CanonicalSkeleton:    generate.Rig(Skeleton()),
 		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
 		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
 		Limits:               request.DefaultLimits(),
@@ -61,16 +48,7 @@ func Caps() request.ModelCaps {
 
 // Skeleton is the model's skeleton as a motion.Skeleton.
 func Skeleton() *motion.Skeleton {
-	js := make([]motion.Joint, len(joints))
-	for i, j := range joints {
-		js[i] = motion.Joint{Name: j.name, Parent: -1, Offset: mgl64.Vec3(j.offset), Rest: mgl64.QuatIdent()}
-		for k := range i {
-			if joints[k].name == j.parent {
-				js[i].Parent = k
-			}
-		}
-	}
-	s, err := motion.NewSkeleton(js)
+	s, err := motion.NewSkeleton(joints)
 	if err != nil {
 		panic(fmt.Sprintf("nullmodel: the built-in skeleton is invalid: %v", err)) // a bug, not input
 	}
