@@ -79,10 +79,16 @@ func (s *Server) run(ctx context.Context, label string, req *request.Request) (*
 	if err != nil {
 		return nil, s.submitError(err)
 	}
-	res, err := s.eng.Wait(ctx, j.ID)
+	return s.wait(ctx, j.ID)
+}
+
+// wait waits for a job within ctx (the request's deadline): past it the job
+// is cancelled and answered 504 timeout; a finished one is counted.
+func (s *Server) wait(ctx context.Context, id string) (*generate.Result, error) {
+	res, err := s.eng.Wait(ctx, id)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			s.eng.Cancel(j.ID)
+			s.eng.Cancel(id)
 			return nil, request.NewError(request.CodeTimeout,
 				fmt.Sprintf("generation took longer than the server's %s deadline", s.opts.Deadline), nil)
 		}
@@ -168,22 +174,16 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 	out := api.BatchResponse{Results: make([]api.BatchResult, len(items))}
 	for i := range items {
 		if fails[i] == nil {
-			res, err := s.eng.Wait(ctx, ids[i])
-			if err != nil {
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					s.eng.Cancel(ids[i])
-					err = request.NewError(request.CodeTimeout, "generation took longer than the server's deadline", nil)
-				}
-				fails[i] = s.jobError(err)
-			} else {
-				s.metrics.observe(res)
-				doc, err := s.encodeGLTF(res, items[i].Request.FPS(s.spec.FPS), false)
-				if err == nil {
+			res, err := s.wait(ctx, ids[i])
+			if err == nil {
+				var doc []byte
+				if doc, err = s.encodeGLTF(res, items[i].Request.FPS(s.spec.FPS), false); err == nil {
 					out.Results[i].GLTF = json.RawMessage(doc)
 					continue
 				}
-				fails[i] = request.NewError(request.CodeInternalError, err.Error(), nil)
+				err = request.NewError(request.CodeInternalError, err.Error(), nil)
 			}
+			fails[i] = err
 		}
 		out.Results[i].Error = asMMCP(fails[i])
 	}
