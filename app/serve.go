@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/jobs"
-	"github.com/motionstudio/studio/engine/nullmodel"
 )
 
 const serveUsage = `usage: motionstudio serve [--addr HOST:PORT] [--model DIR|ID|null] [--device auto|cpu|cuda] [--token T] [flags]
@@ -92,10 +90,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var bundle fs.FS
-	if o.model != nullmodel.ID {
-		bundle, _ = engine.Bundle(o.model)
-	}
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		eng.Close(context.Background())
@@ -106,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			map[bool]string{true: " with the token", false: " (no --token set)"}[o.token != ""], "addr", l.Addr().String())
 	}
 	srv := server.New(eng, server.Options{Addr: l.Addr().String(), Token: o.token, CORSOrigins: o.cors,
-		Version: version, Notice: studio.Notice, Bundle: bundle, Logger: log})
+		Version: version, Notice: studio.Notice, Logger: log})
 	if _, err := eng.Preload(ctx); err != nil {
 		log.Warn("serve: could not start loading the model", "err", err)
 	}

@@ -49,6 +49,7 @@ type Engine struct {
 	*jobs.Scheduler[Backend, *generate.Result] // Get, List, Cancel, Wait, Subscribe, Stats
 
 	Manifest *model.Manifest // nil for the null model
+	Files    fs.FS           // the bundle's files; nil for the null model
 	caps     request.ModelCaps
 }
 
@@ -83,7 +84,7 @@ func New(opts Options) (*Engine, error) {
 		}
 		return onnxModel{m}, nil
 	}
-	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), Manifest: man,
+	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), Manifest: man, Files: fsys,
 		caps: generate.CapsFor(man, lay)}, nil
 }
 

@@ -50,8 +50,6 @@ type Options struct {
 	Version string
 	// Notice is the project's NOTICE text (data credits) for /v1/license.
 	Notice string
-	// Bundle, when set, is the model bundle's files, hashed for /v1/metadata.
-	Bundle fs.FS
 	Logger *slog.Logger
 }
 
@@ -92,7 +90,7 @@ func New(eng *engine.Engine, opts Options) *Server {
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, caps: request.Caps{Models: []request.ModelCaps{mc}},
 		spec: modelSpec(eng, mc), started: time.Now(), async: map[string]asyncJob{}}
 	s.metrics = newMetrics(eng)
-	s.hash = sync.OnceValue(func() string { return bundleHash(opts.Bundle) })
+	s.hash = sync.OnceValue(func() string { return bundleHash(eng.Files) })
 	return s
 }
 
