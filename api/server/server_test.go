@@ -461,7 +461,9 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
 	g := newGate()
-	ts, _ := newTestServer(t, gateEngine(g, 1), Options{Deadline: 400 * time.Millisecond})
+	// The deadline is long here: a busy machine must not time the held
+	// jobs out before the queue is seen full. The 504 has its own server.
+	ts, _ := newTestServer(t, gateEngine(g, 1), Options{Deadline: time.Minute})
 
 	// One runs (held), one waits; the third is refused.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -499,7 +501,8 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 		return len(g.ctxErr) >= 1
 	})
 	// A job past the deadline: 504 timeout (the gate never releases it).
-	resp, data := post(t, ts.URL+"/generate", body, nil)
+	short, _ := newTestServer(t, gateEngine(newGate(), 1), Options{Deadline: 400 * time.Millisecond})
+	resp, data := post(t, short.URL+"/generate", body, nil)
 	if code := envelope(t, resp, data); resp.StatusCode != http.StatusGatewayTimeout || code != request.CodeTimeout {
 		t.Fatalf("past the deadline: %d %s", resp.StatusCode, code)
 	}
