@@ -463,7 +463,7 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 	g := newGate()
 	// The deadline is long here: a busy machine must not time the held
 	// jobs out before the queue is seen full. The 504 has its own server.
-	ts, _ := newTestServer(t, gateEngine(g, 1), Options{Deadline: time.Minute})
+	ts, srv := newTestServer(t, gateEngine(g, 1), Options{Deadline: time.Minute})
 
 	// One runs (held), one waits; the third is refused.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -479,6 +479,9 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 		}()
 	}
 	<-g.started
+	// Probe only once the second job waits: a probe sent earlier would take
+	// its place in the queue and wait out the deadline.
+	waitFor(t, func() bool { return srv.eng.Stats().Queued == 1 })
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		resp, data := post(t, ts.URL+"/generate", body, nil)
