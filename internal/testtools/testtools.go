@@ -15,8 +15,9 @@ import (
 	"testing"
 )
 
-// unavailable fails the test when clients are required, else skips it.
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable fails the test when clients are required, else skips it
+// with the reason (a display or OpenGL driver counts as a client).
+func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("MOTIONSTUDIO_REQUIRE_CLIENTS") == "1" {
 		t.Fatalf("required test client missing: "+format, args...)
@@ -32,7 +33,7 @@ func Blender(t testing.TB) string {
 	}
 	p, err := exec.LookPath("blender")
 	if err != nil {
-		unavailable(t, "blender not on PATH (Debian package blender)")
+		Unavailable(t, "blender not on PATH (Debian package blender)")
 	}
 	return p
 }
@@ -54,7 +55,7 @@ func Python(t testing.TB) string {
 			return c
 		}
 	}
-	unavailable(t, "no python3 that imports numpy (Debian package python3-numpy)")
+	Unavailable(t, "no python3 that imports numpy (Debian package python3-numpy)")
 	return ""
 }
 
@@ -65,14 +66,14 @@ func GLTFValidator(t testing.TB) []string {
 	t.Helper()
 	nodePath := os.Getenv("MOTIONSTUDIO_NODE_PATH")
 	if nodePath == "" {
-		unavailable(t, "MOTIONSTUDIO_NODE_PATH is not set (node_modules with gltf-validator)")
+		Unavailable(t, "MOTIONSTUDIO_NODE_PATH is not set (node_modules with gltf-validator)")
 	}
 	if _, err := os.Stat(filepath.Join(nodePath, "gltf-validator")); err != nil {
-		unavailable(t, "gltf-validator not installed under %s", nodePath)
+		Unavailable(t, "gltf-validator not installed under %s", nodePath)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable(t, "node not on PATH")
+		Unavailable(t, "node not on PATH")
 	}
 	return []string{node, filepath.Join(RepoRoot(t), "internal", "testtools", "gltf_validate.js")}
 }
@@ -91,10 +92,10 @@ func MocapDir(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("MOTIONSTUDIO_MOCAP")
 	if d == "" {
-		unavailable(t, "MOTIONSTUDIO_MOCAP is not set (the unpacked ../shared/mocap archives)")
+		Unavailable(t, "MOTIONSTUDIO_MOCAP is not set (the unpacked ../shared/mocap archives)")
 	}
 	if _, err := os.Stat(d); err != nil {
-		unavailable(t, "mocap folder %s: %v", d, err)
+		Unavailable(t, "mocap folder %s: %v", d, err)
 	}
 	return d
 }
@@ -139,10 +140,10 @@ func ONNXRuntime(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
 	if p == "" {
-		unavailable(t, "ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (libonnxruntime.so.1)")
+		Unavailable(t, "ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (libonnxruntime.so.1)")
 	}
 	if _, err := os.Stat(p); err != nil {
-		unavailable(t, "ONNX Runtime library: %v", err)
+		Unavailable(t, "ONNX Runtime library: %v", err)
 	}
 	return p
 }

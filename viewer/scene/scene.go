@@ -338,7 +338,7 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 					col = Color{col[0] * 0.7, col[1] * 0.85, min(col[2]*1.2+0.1, 1), col[3]}
 				}
 				pose = s.Pose(i, f, pose)
-				s.bones(pose, col, &dl.Ghosts, nil)
+				s.bones(pose, col, &dl.Ghosts, nil, false)
 			}
 		}
 		pose = s.Pose(i, frame, pose)
@@ -346,7 +346,7 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 		if o.Contacts {
 			planted = c.Contacts[min(int(math.Round(frame)), c.n-1)]
 		}
-		s.bones(pose, c.Color, &dl.Solid, &planted)
+		s.bones(pose, c.Color, &dl.Solid, &planted, true)
 		if s.Hover.Sample == i && s.Hover.Joint >= 0 && s.Hover.Joint < len(pose) {
 			p := vec32(pose[s.Hover.Joint])
 			dl.Solid = append(dl.Solid, Capsule{A: p, B: p, Radius: s.radius[s.Hover.Joint]*1.6 + 0.012, Color: ColorHighlight})
@@ -364,9 +364,14 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 }
 
 // bones appends one capsule per bone of pose; planted, when not nil, marks
-// the contact joints whose bones are highlighted.
-func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]bool) {
+// the contact joints whose bones are highlighted. Onion ghosts leave the
+// fingers out: 48 of the 77 joints, invisible at a ghost's opacity, and
+// they would cost most of the frame.
+func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]bool, fingers bool) {
 	for j := 1; j < len(pose); j++ {
+		if !fingers && s.finger[j] {
+			continue
+		}
 		jt := s.Skel.Joints[j]
 		bc := col
 		if planted != nil {
@@ -442,7 +447,7 @@ func (s *Scene) constraints(frame float64, dl *DrawList) {
 		if k.Frame == now {
 			a = 0.5
 		}
-		s.bones(k.Pos, ColorPoseKey.WithAlpha(a), &dl.Ghosts, nil)
+		s.bones(k.Pos, ColorPoseKey.WithAlpha(a), &dl.Ghosts, nil, true)
 	}
 }
 
