@@ -20,6 +20,12 @@ var (
 	capsuleVert string
 	//go:embed shaders/capsule.frag
 	capsuleFrag string
+	//go:embed shaders/ghost.frag
+	ghostFrag string
+	//go:embed shaders/impostor.vert
+	impostorVert string
+	//go:embed shaders/impostor.frag
+	impostorFrag string
 	//go:embed shaders/floor.vert
 	floorVert string
 	//go:embed shaders/floor.frag
@@ -38,7 +44,7 @@ var Background = [3]float32{0.125, 0.133, 0.153}
 // count, and on a software rasteriser every vertex counts.
 var (
 	meshFine   = meshSpec{slices: 10, rings: 3}
-	meshCoarse = meshSpec{slices: 6, rings: 2}
+	meshCoarse = meshSpec{slices: 5, rings: 1}
 )
 
 // thinRadius is the radius (m) under which a bone is drawn coarse.
@@ -50,6 +56,9 @@ type meshSpec struct{ slices, rings int }
 // render goroutine (inside Context.Do).
 type Renderer struct {
 	capsule, floor, mark    program
+	ghost                   program
+	impostor                program
+	impVAO, impInst         uint32
 	capsuleVAO, capsuleMesh uint32
 	capsuleIdx, capsuleInst uint32
 	fine, coarse            indexRange
@@ -62,9 +71,23 @@ type Renderer struct {
 	msFBO, msColor     uint32
 	msDepth            uint32
 	outFBO, outColor   uint32
+	// The floor is drawn once per camera into its own colour buffer and
+	// copied under each frame: during playback the camera rarely moves,
+	// and the grid shader over half the view is a third of a frame's cost
+	// on a software rasteriser.
+	floorFBO, floorColor uint32
+	floorKey             floorKey
+	floorValid           bool
 
 	inst       []float32 // instance upload scratch
 	coarseCaps []scene.Capsule
+}
+
+// floorKey is what the cached floor depends on.
+type floorKey struct {
+	vp        mgl32.Mat4
+	eye       mgl32.Vec3
+	cx, cz, h float32
 }
 
 // indexRange is one mesh's slice of the shared index buffer.
@@ -86,6 +109,14 @@ func NewRenderer(samples int) (*Renderer, error) {
 	var err error
 	if r.capsule, err = link(capsuleVert, capsuleFrag, "uViewProj", "uEye"); err != nil {
 		return nil, fmt.Errorf("capsule shader: %w", err)
+	}
+	if r.ghost, err = link(capsuleVert, ghostFrag, "uViewProj"); err != nil {
+		r.Delete()
+		return nil, fmt.Errorf("ghost shader: %w", err)
+	}
+	if r.impostor, err = link(impostorVert, impostorFrag, "uViewProj", "uInvViewProj", "uHalfViewport", "uPxPerUnit", "uOrtho", "uLit"); err != nil {
+		r.Delete()
+		return nil, fmt.Errorf("impostor shader: %w", err)
 	}
 	if r.floor, err = link(floorVert, floorFrag, "uViewProj", "uCenter", "uHalf", "uEye", "uBackground", "uFade"); err != nil {
 		r.Delete()
@@ -271,6 +302,21 @@ func (r *Renderer) buildQuads() {
 		gl.VertexAttribDivisor(1+k, 1)
 	}
 	gl.BindVertexArray(0)
+
+	// Impostor capsules: the same corner quad, capsule instances.
+	gl.GenVertexArrays(1, &r.impVAO)
+	gl.BindVertexArray(r.impVAO)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.markQuad)
+	gl.EnableVertexAttribArray(0)
+	gl.VertexAttribPointerWithOffset(0, 2, gl.FLOAT, false, 8, 0)
+	gl.GenBuffers(1, &r.impInst)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.impInst)
+	for k := uint32(0); k < 3; k++ { // A+radius, B, colour
+		gl.EnableVertexAttribArray(1 + k)
+		gl.VertexAttribPointerWithOffset(1+k, 4, gl.FLOAT, false, 48, uintptr(16*k))
+		gl.VertexAttribDivisor(1+k, 1)
+	}
+	gl.BindVertexArray(0)
 }
 
 // resize (re)creates the framebuffers for w×h: a multisampled one drawn
@@ -303,7 +349,20 @@ func (r *Renderer) resize(w, h int) error {
 	}
 	gl.BindFramebuffer(gl.FRAMEBUFFER, draw)
 	gl.FramebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, r.msDepth)
-	for _, fb := range []uint32{r.outFBO, r.msFBO} {
+	// The floor cache matches the draw target's format and sample count,
+	// as a framebuffer blit between them requires.
+	gl.GenFramebuffers(1, &r.floorFBO)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, r.floorFBO)
+	gl.GenRenderbuffers(1, &r.floorColor)
+	gl.BindRenderbuffer(gl.RENDERBUFFER, r.floorColor)
+	if r.samples > 0 {
+		gl.RenderbufferStorageMultisample(gl.RENDERBUFFER, r.samples, gl.RGBA8, int32(w), int32(h))
+	} else {
+		gl.RenderbufferStorage(gl.RENDERBUFFER, gl.RGBA8, int32(w), int32(h))
+	}
+	gl.FramebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, r.floorColor)
+	r.floorValid = false
+	for _, fb := range []uint32{r.outFBO, r.msFBO, r.floorFBO} {
 		if fb == 0 {
 			continue
 		}
@@ -317,13 +376,14 @@ func (r *Renderer) resize(w, h int) error {
 }
 
 func (r *Renderer) deleteTargets() {
-	for _, fb := range []*uint32{&r.msFBO, &r.outFBO} {
+	r.floorValid = false
+	for _, fb := range []*uint32{&r.msFBO, &r.outFBO, &r.floorFBO} {
 		if *fb != 0 {
 			gl.DeleteFramebuffers(1, fb)
 			*fb = 0
 		}
 	}
-	for _, rb := range []*uint32{&r.msColor, &r.msDepth, &r.outColor} {
+	for _, rb := range []*uint32{&r.msColor, &r.msDepth, &r.outColor, &r.floorColor} {
 		if *rb != 0 {
 			gl.DeleteRenderbuffers(1, rb)
 			*rb = 0
@@ -352,14 +412,6 @@ func (r *Renderer) Render(dl *scene.DrawList, cam *scene.Camera, dst *image.RGBA
 	if r.samples > 0 {
 		draw = r.msFBO
 	}
-	gl.BindFramebuffer(gl.FRAMEBUFFER, draw)
-	gl.Viewport(0, 0, int32(w), int32(h))
-	bg := Background
-	gl.ClearColor(bg[0], bg[1], bg[2], 1)
-	gl.ClearDepth(1)
-	gl.DepthMask(true)
-	gl.Clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT)
-
 	vp64 := mgl64.Scale3D(1, -1, 1).Mul4(cam.ViewProjection())
 	var vp mgl32.Mat4
 	for i, v := range vp64 {
@@ -368,14 +420,34 @@ func (r *Renderer) Render(dl *scene.DrawList, cam *scene.Camera, dst *image.RGBA
 	eye := cam.Eye()
 	eye32 := mgl32.Vec3{float32(eye[0]), float32(eye[1]), float32(eye[2])}
 
-	// The floor and everything on it first, without depth writes: bones
-	// always draw over them, and coplanar marks never fight the floor.
+	gl.Viewport(0, 0, int32(w), int32(h))
+	key := floorKey{vp: vp, eye: eye32, cx: float32(math.Round(cam.Target[0])), cz: float32(math.Round(cam.Target[2])),
+		h: float32(max(30, 6*cam.Distance))}
+	if !r.floorValid || key != r.floorKey {
+		gl.BindFramebuffer(gl.FRAMEBUFFER, r.floorFBO)
+		bg := Background
+		gl.ClearColor(bg[0], bg[1], bg[2], 1)
+		gl.Clear(gl.COLOR_BUFFER_BIT)
+		gl.Disable(gl.DEPTH_TEST)
+		gl.Disable(gl.CULL_FACE)
+		gl.Disable(gl.BLEND)
+		r.drawFloor(vp, key)
+		r.floorKey, r.floorValid = key, true
+	}
+	gl.BindFramebuffer(gl.READ_FRAMEBUFFER, r.floorFBO)
+	gl.BindFramebuffer(gl.DRAW_FRAMEBUFFER, draw)
+	gl.BlitFramebuffer(0, 0, int32(w), int32(h), 0, 0, int32(w), int32(h), gl.COLOR_BUFFER_BIT, gl.NEAREST)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, draw)
+	gl.ClearDepth(1)
+	gl.DepthMask(true)
+	gl.Clear(gl.DEPTH_BUFFER_BIT)
+
+	// Everything on the floor first, without depth writes: bones always
+	// draw over it, and coplanar marks never fight each other.
 	gl.Disable(gl.CULL_FACE)
 	gl.Enable(gl.DEPTH_TEST)
 	gl.DepthFunc(gl.LEQUAL)
 	gl.DepthMask(false)
-	gl.Disable(gl.BLEND)
-	r.drawFloor(vp, cam, eye32)
 	gl.Enable(gl.BLEND)
 	gl.BlendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ZERO, gl.ONE)
 	r.drawMarks(vp, dl.Shadows)
@@ -387,7 +459,15 @@ func (r *Renderer) Render(dl *scene.DrawList, cam *scene.Camera, dst *image.RGBA
 	gl.FrontFace(gl.CW)
 	gl.Disable(gl.BLEND)
 	gl.DepthMask(true)
-	r.drawCapsules(vp, eye32, dl.Solid, false)
+	// Without MSAA (frames under time pressure) bones are ray-cast on
+	// quads: exact, and two triangles each instead of dozens. With MSAA
+	// the meshes give anti-aliased silhouettes, which a ray-cast quad's
+	// discarded pixels do not.
+	if r.samples == 0 {
+		r.drawImpostors(vp, cam, dl.Solid, true)
+	} else {
+		r.drawCapsules(vp, eye32, dl.Solid, false)
+	}
 	gl.Enable(gl.BLEND)
 	gl.DepthMask(false)
 	r.drawCapsules(vp, eye32, dl.Ghosts, true)
@@ -408,16 +488,16 @@ func (r *Renderer) Render(dl *scene.DrawList, cam *scene.Camera, dst *image.RGBA
 	return nil
 }
 
-func (r *Renderer) drawFloor(vp mgl32.Mat4, cam *scene.Camera, eye mgl32.Vec3) {
-	// A square around the target large enough to fade out before its edge.
-	half := float32(max(30, 6*cam.Distance))
+// drawFloor draws a square of floor around the target (large enough to
+// fade out before its edge) with the grid and axes.
+func (r *Renderer) drawFloor(vp mgl32.Mat4, k floorKey) {
 	gl.UseProgram(r.floor.id)
 	gl.UniformMatrix4fv(r.floor.set("uViewProj"), 1, false, &vp[0])
-	gl.Uniform2f(r.floor.set("uCenter"), float32(math.Round(cam.Target[0])), float32(math.Round(cam.Target[2])))
-	gl.Uniform1f(r.floor.set("uHalf"), half)
-	gl.Uniform3f(r.floor.set("uEye"), eye[0], eye[1], eye[2])
+	gl.Uniform2f(r.floor.set("uCenter"), k.cx, k.cz)
+	gl.Uniform1f(r.floor.set("uHalf"), k.h)
+	gl.Uniform3f(r.floor.set("uEye"), k.eye[0], k.eye[1], k.eye[2])
 	gl.Uniform3f(r.floor.set("uBackground"), Background[0], Background[1], Background[2])
-	gl.Uniform1f(r.floor.set("uFade"), half)
+	gl.Uniform1f(r.floor.set("uFade"), k.h)
 	gl.BindVertexArray(r.quadVAO)
 	gl.DrawArrays(gl.TRIANGLE_STRIP, 0, 4)
 }
@@ -463,9 +543,14 @@ func (r *Renderer) drawCapsules(vp mgl32.Mat4, eye mgl32.Vec3, caps []scene.Caps
 	for _, c := range r.coarseCaps {
 		add(c)
 	}
-	gl.UseProgram(r.capsule.id)
-	gl.UniformMatrix4fv(r.capsule.set("uViewProj"), 1, false, &vp[0])
-	gl.Uniform3f(r.capsule.set("uEye"), eye[0], eye[1], eye[2])
+	if coarse {
+		gl.UseProgram(r.ghost.id)
+		gl.UniformMatrix4fv(r.ghost.set("uViewProj"), 1, false, &vp[0])
+	} else {
+		gl.UseProgram(r.capsule.id)
+		gl.UniformMatrix4fv(r.capsule.set("uViewProj"), 1, false, &vp[0])
+		gl.Uniform3f(r.capsule.set("uEye"), eye[0], eye[1], eye[2])
+	}
 	gl.BindVertexArray(r.capsuleVAO)
 	r.upload(r.capsuleInst)
 	for _, run := range []struct {
@@ -482,6 +567,40 @@ func (r *Renderer) drawCapsules(vp mgl32.Mat4, eye mgl32.Vec3, caps []scene.Caps
 	}
 }
 
+// drawImpostors draws caps as ray-cast quads.
+func (r *Renderer) drawImpostors(vp mgl32.Mat4, cam *scene.Camera, caps []scene.Capsule, lit bool) {
+	if len(caps) == 0 {
+		return
+	}
+	r.inst = r.inst[:0]
+	for _, c := range caps {
+		r.inst = append(r.inst, c.A[0], c.A[1], c.A[2], c.Radius, c.B[0], c.B[1], c.B[2], 0,
+			c.Color[0], c.Color[1], c.Color[2], c.Color[3])
+	}
+	inv := vp.Inv()
+	proj := cam.Projection()
+	// A quad's winding depends on the bone's direction on screen.
+	gl.Disable(gl.CULL_FACE)
+	defer gl.Enable(gl.CULL_FACE)
+	gl.UseProgram(r.impostor.id)
+	gl.UniformMatrix4fv(r.impostor.set("uViewProj"), 1, false, &vp[0])
+	gl.UniformMatrix4fv(r.impostor.set("uInvViewProj"), 1, false, &inv[0])
+	gl.Uniform2f(r.impostor.set("uHalfViewport"), float32(cam.Width)/2, float32(cam.Height)/2)
+	gl.Uniform1f(r.impostor.set("uPxPerUnit"), float32(math.Abs(proj[5])*float64(cam.Height)/2))
+	gl.Uniform1i(r.impostor.set("uOrtho"), boolInt(cam.Ortho))
+	gl.Uniform1i(r.impostor.set("uLit"), boolInt(lit))
+	gl.BindVertexArray(r.impVAO)
+	r.upload(r.impInst)
+	gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(len(caps)))
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // upload replaces the instance buffer's contents with r.inst, orphaning the
 // old storage so the driver need not wait for the previous draw.
 func (r *Renderer) upload(buf uint32) {
@@ -494,19 +613,19 @@ func (r *Renderer) upload(buf uint32) {
 // Delete frees every GL object.
 func (r *Renderer) Delete() {
 	r.deleteTargets()
-	for _, p := range []*program{&r.capsule, &r.floor, &r.mark} {
+	for _, p := range []*program{&r.capsule, &r.ghost, &r.impostor, &r.floor, &r.mark} {
 		if p.id != 0 {
 			gl.DeleteProgram(p.id)
 			p.id = 0
 		}
 	}
-	for _, vao := range []*uint32{&r.capsuleVAO, &r.quadVAO, &r.markVAO} {
+	for _, vao := range []*uint32{&r.capsuleVAO, &r.quadVAO, &r.markVAO, &r.impVAO} {
 		if *vao != 0 {
 			gl.DeleteVertexArrays(1, vao)
 			*vao = 0
 		}
 	}
-	for _, b := range []*uint32{&r.capsuleMesh, &r.capsuleIdx, &r.capsuleInst, &r.quadVBO, &r.markInst, &r.markQuad} {
+	for _, b := range []*uint32{&r.capsuleMesh, &r.capsuleIdx, &r.capsuleInst, &r.quadVBO, &r.markInst, &r.markQuad, &r.impInst} {
 		if *b != 0 {
 			gl.DeleteBuffers(1, b)
 			*b = 0

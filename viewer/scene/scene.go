@@ -71,6 +71,9 @@ func (d *DrawList) reset() {
 	d.Solid, d.Ghosts, d.Shadows, d.Marks = d.Solid[:0], d.Ghosts[:0], d.Shadows[:0], d.Marks[:0]
 }
 
+// ghostThinning scales the bone radius of onion-skin ghosts.
+const ghostThinning = 0.6
+
 // Sample is one motion to show.
 type Sample struct {
 	Motion *motion.Motion
@@ -131,7 +134,7 @@ type Options struct {
 // DefaultOptions are what the studio starts with.
 func DefaultOptions() Options {
 	return Options{
-		Onion:      Onion{On: false, Before: 3, After: 3, Step: 5},
+		Onion:      Onion{On: false, Before: 2, After: 2, Step: 6},
 		Trajectory: true,
 		Contacts:   true,
 		Spacing:    1.2,
@@ -241,6 +244,16 @@ func (s *Scene) SetSamples(samples []Sample) error {
 	return nil
 }
 
+// Relayout re-places the samples after Options.SideBySide or Spacing
+// changed.
+func (s *Scene) Relayout() {
+	smp := make([]Sample, len(s.samples))
+	for i, c := range s.samples {
+		smp[i] = c.Sample
+	}
+	_ = s.SetSamples(smp) // accepted once already: cannot fail
+}
+
 // offset is where sample i stands in the side-by-side layout.
 func (s *Scene) offset(i int) mgl64.Vec3 {
 	if !s.Options.SideBySide {
@@ -333,7 +346,7 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 					continue
 				}
 				far := float32(abs(k)) / float32(max(o.Onion.Before, o.Onion.After)+1)
-				col := c.Color.WithAlpha(0.42 - 0.3*far)
+				col := c.Color.WithAlpha(0.5 - 0.25*far)
 				if k > 0 { // after: cooler, so direction reads at a glance
 					col = Color{col[0] * 0.7, col[1] * 0.85, min(col[2]*1.2+0.1, 1), col[3]}
 				}
@@ -368,6 +381,12 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 // fingers out: 48 of the 77 joints, invisible at a ghost's opacity, and
 // they would cost most of the frame.
 func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]bool, fingers bool) {
+	// Ghosts are drawn thinner: they read as traces of the motion, not
+	// bodies, and most of their cost is the pixels they cover.
+	k := float32(1)
+	if !fingers {
+		k = ghostThinning
+	}
 	for j := 1; j < len(pose); j++ {
 		if !fingers && s.finger[j] {
 			continue
@@ -381,10 +400,10 @@ func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]
 				}
 			}
 		}
-		*out = append(*out, Capsule{A: vec32(pose[jt.Parent]), B: vec32(pose[j]), Radius: s.radius[j], Color: bc})
+		*out = append(*out, Capsule{A: vec32(pose[jt.Parent]), B: vec32(pose[j]), Radius: s.radius[j] * k, Color: bc})
 	}
 	// The pelvis gets a joint ball so the hips read as one mass.
-	*out = append(*out, Capsule{A: vec32(pose[0]), B: vec32(pose[0]), Radius: s.radius[0], Color: col})
+	*out = append(*out, Capsule{A: vec32(pose[0]), B: vec32(pose[0]), Radius: s.radius[0] * k, Color: col})
 }
 
 // shadow casts a soft blob under a capsule, fainter the higher it is.

@@ -1,0 +1,272 @@
+// Package viewport tests the OpenGL viewport inside a real Fyne app (the
+// desktop driver under xvfb-run, Mesa llvmpipe): the frame it shows, that
+// its hidden context leaves Fyne's windows alone, and its frame rate and
+// CPU use.
+package viewport
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testtools"
+	"github.com/motionstudio/studio/viewer"
+	"github.com/motionstudio/studio/viewer/playback"
+	"github.com/motionstudio/studio/viewer/scene"
+)
+
+var app fyne.App
+
+// TestMain runs the tests beside a real Fyne app, whose loop must own the
+// main goroutine.
+func TestMain(m *testing.M) {
+	if os.Getenv("DISPLAY") == "" {
+		// No display: the tests report it themselves (fail under make test).
+		os.Exit(m.Run())
+	}
+	app = fyneapp.NewWithID("dev.motionstudio.viewport-test")
+	code := 0
+	go func() {
+		code = m.Run()
+		fyne.Do(app.Quit)
+	}()
+	app.Run()
+	os.Exit(code)
+}
+
+func needApp(t testing.TB) {
+	t.Helper()
+	if app == nil {
+		testtools.Unavailable(t, "no display for the Fyne desktop driver (make test runs under xvfb-run)")
+	}
+}
+
+// glViewport shows a GL viewport of w×h units in a new window and waits
+// until it has OpenGL (or fails, with the reason, if it fell back).
+func glViewport(t testing.TB, w, h float32, opt viewer.Options) (*viewer.Viewport, fyne.Window) {
+	t.Helper()
+	needApp(t)
+	opt.GL = true
+	v := viewer.New(motion.SOMA77(), playback.New(nil), opt)
+	var win fyne.Window
+	fyne.DoAndWait(func() {
+		win = app.NewWindow("viewport test")
+		win.SetPadded(false)
+		win.SetContent(v)
+		win.Resize(fyne.NewSize(w, h))
+		win.Show()
+	})
+	t.Cleanup(func() {
+		v.Close()
+		fyne.DoAndWait(win.Close)
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b := v.Stats().Backend
+		if strings.HasPrefix(b, "OpenGL") {
+			break
+		}
+		if strings.HasPrefix(b, "canvas fallback") {
+			testtools.Unavailable(t, "the viewport fell back: %s", b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no OpenGL context after 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return v, win
+}
+
+var magenta = scene.Color{1, 0, 1, 1}
+
+func isBone(c color.Color) bool {
+	r, g, b, _ := c.RGBA()
+	lo := min(r>>8, b>>8)
+	return lo > 60 && g>>8+60 < lo
+}
+
+func TestGLViewportShowsAKnownPose(t *testing.T) {
+	v, _ := glViewport(t, 640, 480, viewer.Options{})
+	o := v.Options()
+	o.Trajectory, o.Contacts = false, false
+	v.SetOptions(o)
+	if err := v.SetSamples([]scene.Sample{{Motion: motion.New(motion.SOMA77(), 30, 1), Color: magenta}}); err != nil {
+		t.Fatal(err)
+	}
+	v.SetView(scene.Front)
+	v.FrameMotion()
+	// The raster learns its pixel size when Fyne first paints it.
+	deadline := time.Now().Add(10 * time.Second)
+	for v.Stats().Width == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := v.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let Fyne paint the refreshed raster
+	img := testtools.Screenshot(t, "viewport test")
+	defer func() {
+		if t.Failed() || os.Getenv("MOTIONSTUDIO_TEST_OUT") != "" {
+			savePNG(t, img)
+		}
+	}()
+	st := v.Stats()
+	cam := v.Camera()
+	if img.Bounds().Dx() != st.Width || img.Bounds().Dy() != st.Height {
+		t.Fatalf("window captured at %v, viewport rendered %d×%d", img.Bounds(), st.Width, st.Height)
+	}
+	t.Logf("%s, %d×%d, MSAA %d", st.Backend, st.Width, st.Height, st.MSAA)
+	// Long bones' middles are bone-coloured; the corners above the horizon
+	// are background.
+	skel := motion.SOMA77()
+	pose, _ := skel.RestWorld()
+	for _, bone := range [][2]string{{"LeftLeg", "LeftShin"}, {"RightShin", "RightFoot"}, {"Spine2", "Chest"}, {"LeftArm", "LeftForeArm"}} {
+		a, _ := skel.Index(bone[0])
+		b, _ := skel.Index(bone[1])
+		x, y, _ := cam.Project(pose[a].Add(pose[b]).Mul(0.5))
+		if c := img.At(int(x), int(y)); !isBone(c) {
+			t.Errorf("%s→%s: its middle (%.0f, %.0f) shows %v", bone[0], bone[1], x, y, c)
+		}
+	}
+	for _, p := range []image.Point{{3, 3}, {img.Bounds().Dx() - 4, 3}} {
+		if c := img.At(p.X, p.Y); isBone(c) || !grey(c) {
+			t.Errorf("corner %v shows %v, want the background", p, c)
+		}
+	}
+}
+
+func grey(c color.Color) bool {
+	r, g, b, _ := c.RGBA()
+	d := func(x, y uint32) bool { return math.Abs(float64(x>>8)-float64(y>>8)) < 24 }
+	return d(r, g) && d(g, b)
+}
+
+// TestHiddenContextLeavesFyneWindowsAlone opens and closes GL viewports
+// between Fyne windows: each window opened afterwards must show its content.
+func TestHiddenContextLeavesFyneWindowsAlone(t *testing.T) {
+	needApp(t)
+	for i := 0; i < 2; i++ {
+		v, _ := glViewport(t, 320, 240, viewer.Options{})
+		if err := v.Redraw(); err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+		var win fyne.Window
+		fyne.DoAndWait(func() {
+			win = app.NewWindow("after the viewport")
+			win.SetContent(widget.NewLabel("████ still drawing ████"))
+			win.Resize(fyne.NewSize(300, 80))
+			win.Show()
+		})
+		time.Sleep(150 * time.Millisecond)
+		img := testtools.Screenshot(t, "after the viewport")
+		dark, light := 0, 0
+		for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+			for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+				r, _, _, _ := img.At(x, y).RGBA()
+				if r>>8 < 100 {
+					dark++
+				} else {
+					light++
+				}
+			}
+		}
+		fyne.DoAndWait(win.Close)
+		if dark < 50 || light < 50 {
+			savePNG(t, img)
+			t.Fatalf("round %d: the window opened after the viewport shows %d dark and %d light pixels", i, dark, light)
+		}
+	}
+}
+
+func savePNG(t testing.TB, img image.Image) {
+	if img == nil {
+		return
+	}
+	dir := os.Getenv("MOTIONSTUDIO_TEST_OUT")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	p := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer f.Close()
+	_ = png.Encode(f, img)
+	t.Logf("captured: %s", p)
+}
+
+// walkers is the heavy case of the issue: four samples of a real walk side
+// by side with onion skin.
+func walkers(t testing.TB, v *viewer.Viewport) {
+	t.Helper()
+	walk := testtools.WalkSOMA(t)
+	o := v.Options()
+	o.Onion.On = true // the studio's default ghosts
+	o.SideBySide, o.Spacing = true, 0.9
+	v.SetOptions(o)
+	smp := make([]scene.Sample, 4)
+	for i := range smp {
+		smp[i] = scene.Sample{Motion: walk}
+	}
+	if err := v.SetSamples(smp); err != nil {
+		t.Fatal(err)
+	}
+	v.FrameMotion()
+	v.Player().SetLoop(true)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkViewport1280x720 plays four walking samples with onion skin in
+// a 1280×720 viewport for 3 s per iteration: uncapped (how fast frames are
+// rendered, read back and handed to Fyne) and at the 60 fps cap (how much
+// CPU the process uses for it, Fyne's painting and llvmpipe's threads
+// included). Run with -benchtime 1x.
+func BenchmarkViewport1280x720(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		maxFPS int
+	}{{"Uncapped", 10000}, {"Cap60", 60}} {
+		b.Run(tc.name, func(b *testing.B) {
+			v, _ := glViewport(b, 1280, 720, viewer.Options{MaxFPS: tc.maxFPS})
+			walkers(b, v)
+			time.Sleep(500 * time.Millisecond) // first frames, MSAA settling
+			v.Player().Play()
+			time.Sleep(500 * time.Millisecond)
+			b.ResetTimer()
+			var frames int64
+			var wall, cpu time.Duration
+			for range b.N {
+				f0, c0, t0 := v.Stats().Frames, cpuTime(), time.Now()
+				time.Sleep(3 * time.Second)
+				frames += v.Stats().Frames - f0
+				cpu += cpuTime() - c0
+				wall += time.Since(t0)
+			}
+			st := v.Stats()
+			b.ReportMetric(float64(frames)/wall.Seconds(), "fps")
+			b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+			b.ReportMetric(float64(st.MSAA), "msaa")
+			b.Logf("%s: %d×%d, mean render %v", st.Backend, st.Width, st.Height, st.Render)
+		})
+	}
+}

@@ -1,0 +1,235 @@
+package viewer
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/viewer/playback"
+	"github.com/motionstudio/studio/viewer/scene"
+)
+
+// fakeClock is a hand-driven clock for the player.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+// walking is n frames of SOMA77 moving along +Z at 1.2 m/s (30 fps).
+func walking(n int) *motion.Motion {
+	m := motion.New(motion.SOMA77(), 30, n)
+	for t := range m.Root {
+		m.Root[t] = m.Root[t].Add(mgl64.Vec3{0, 0, 0.04 * float64(t)})
+	}
+	return m
+}
+
+// newTestViewport is a fallback viewport (the test driver has no GL) in a
+// 600×400 test window, with one walking sample.
+func newTestViewport(t *testing.T) (*Viewport, fyne.Window, *fakeClock) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	v := New(motion.SOMA77(), playback.New(clock.now), Options{Manual: true})
+	t.Cleanup(v.Close)
+	w := a.NewWindow("viewport")
+	w.SetContent(v)
+	w.Resize(fyne.NewSize(600, 400))
+	t.Cleanup(w.Close)
+	if err := v.SetSamples([]scene.Sample{{Motion: walking(60)}}); err != nil {
+		t.Fatal(err)
+	}
+	return v, w, clock
+}
+
+func TestViewportFallbackDraws(t *testing.T) {
+	v, w, _ := newTestViewport(t)
+	v.SetView(scene.Front)
+	v.FrameMotion()
+	if err := v.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	st := v.Stats()
+	if st.Frames == 0 || st.Width != int(v.Size().Width) || st.Backend != "canvas fallback: not requested" {
+		t.Errorf("stats after a redraw: %+v (widget %v)", st, v.Size())
+	}
+	img := w.Canvas().Capture()
+	// The first sample's amber must appear at the root's projection.
+	cam := v.Camera()
+	x, y, ok := cam.Project(v.scene.Root(0, 0))
+	if !ok {
+		t.Fatal("root behind the camera")
+	}
+	sx := float64(img.Bounds().Dx()) / float64(w.Canvas().Size().Width)
+	found := false
+	for dy := -4; dy <= 4 && !found; dy++ {
+		for dx := -4; dx <= 4 && !found; dx++ {
+			r, g, b, _ := img.At(int(x*sx)+dx, int(y*sx)+dy).RGBA()
+			found = r>>8 > 0xb0 && g>>8 > 0x80 && b>>8 < 0x90
+		}
+	}
+	if !found {
+		t.Errorf("no bone colour around the root's projection (%.0f, %.0f)", x, y)
+	}
+}
+
+func TestViewportCameraInput(t *testing.T) {
+	v, w, _ := newTestViewport(t)
+	c := w.Canvas()
+	mid := fyne.NewPos(300, 200)
+	for _, tc := range []struct {
+		name  string
+		do    func()
+		check func(before, after scene.Camera) bool
+	}{
+		{"left drag orbits", func() {
+			v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+			test.Drag(c, mid, 40, 0)
+		}, func(b, a scene.Camera) bool { return a.Yaw != b.Yaw && a.Target == b.Target }},
+		{"middle drag pans", func() {
+			v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonTertiary})
+			test.Drag(c, mid, 40, 10)
+		}, func(b, a scene.Camera) bool { return a.Yaw == b.Yaw && a.Target != b.Target }},
+		{"shift drag pans", func() {
+			v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary, Modifier: fyne.KeyModifierShift})
+			test.Drag(c, mid, -30, 0)
+		}, func(b, a scene.Camera) bool { return a.Yaw == b.Yaw && a.Target != b.Target }},
+		{"wheel zooms in", func() { test.Scroll(c, mid, 0, 10) },
+			func(b, a scene.Camera) bool { return math.Abs(a.Distance-0.9*b.Distance) < 1e-9 }},
+		{"7 is the top view", func() { test.Type(v, "7") },
+			func(_, a scene.Camera) bool { return a.Ortho && a.Pitch == math.Pi/2 }},
+		{"1 is the front view", func() { test.Type(v, "1") },
+			func(_, a scene.Camera) bool { return !a.Ortho && a.Yaw == 0 && a.Pitch == 0 }},
+		{"f frames the motion", func() { v.cam.Distance = 100; test.Type(v, "f") },
+			func(_, a scene.Camera) bool { return a.Distance < 20 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := v.Camera()
+			tc.do()
+			if after := v.Camera(); !tc.check(before, after) {
+				t.Errorf("camera before %+v\nafter %+v", before, after)
+			}
+		})
+	}
+}
+
+func TestViewportKeysDrivePlayerAndToggles(t *testing.T) {
+	v, _, clock := newTestViewport(t)
+	p := v.Player()
+	if s := p.State(); s.Frames != 60 || s.FPS != 30 {
+		t.Fatalf("player clip %d frames at %g fps, want the sample's 60 at 30", s.Frames, s.FPS)
+	}
+	test.Type(v, " ")
+	clock.t = clock.t.Add(500 * time.Millisecond)
+	if !p.Playing() || p.Index() != 15 {
+		t.Errorf("space then 0.5 s: playing %v at frame %d, want frame 15", p.Playing(), p.Index())
+	}
+	v.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if p.Playing() || p.Index() != 16 {
+		t.Errorf("→: playing %v at frame %d, want paused at 16", p.Playing(), p.Index())
+	}
+	v.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	if p.Index() != 59 {
+		t.Errorf("End: frame %d", p.Index())
+	}
+	onion, traj, follow := v.Options().Onion.On, v.Options().Trajectory, v.Follow()
+	test.Type(v, "otc")
+	if v.Options().Onion.On == onion || v.Options().Trajectory == traj || v.Follow() == follow {
+		t.Errorf("o/t/c did not toggle onion skin, trajectory, follow: %+v follow %v", v.Options(), v.Follow())
+	}
+	// Following puts the camera's target over the root of the shown frame.
+	if err := v.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	root := v.scene.Root(0, 59)
+	if c := v.Camera(); math.Abs(c.Target[0]-root[0]) > 1e-9 || math.Abs(c.Target[2]-root[2]) > 1e-9 {
+		t.Errorf("following: target %v, root %v", c.Target, root)
+	}
+}
+
+func TestViewportDrawsARootPath(t *testing.T) {
+	v, w, _ := newTestViewport(t)
+	v.SetView(scene.Top)
+	v.SetTool(ToolDrawPath)
+	var got []mgl64.Vec3
+	v.OnPathDrawn = func(p []mgl64.Vec3) { got = p }
+	v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	// A stroke of several drag events, as the driver sends them.
+	var want []mgl64.Vec3
+	for i := 0; i < 5; i++ {
+		pos := fyne.NewPos(200+float32(i)*30, 150+float32(i)*10)
+		p, ok := v.FloorPoint(pos)
+		if !ok {
+			t.Fatal("the top view does not see the floor")
+		}
+		want = append(want, p)
+		v.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: pos}, Dragged: fyne.Delta{DX: 30, DY: 10}})
+		if n := len(v.scene.Constraints.Path); n != i+1 {
+			t.Fatalf("live path has %d points after %d drags", n, i+1)
+		}
+	}
+	before := v.Camera()
+	v.DragEnd()
+	if len(got) != len(want) {
+		t.Fatalf("path of %d points, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Sub(want[i]).Len() > 1e-9 || got[i][1] != 0 {
+			t.Errorf("point %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if v.Camera() != before {
+		t.Error("drawing moved the camera")
+	}
+	if len(v.scene.Constraints.Path) != 0 {
+		t.Error("the drawn stroke stayed after the drag ended (the studio sets the real path)")
+	}
+	_ = w
+}
+
+func TestViewportHoverAndPick(t *testing.T) {
+	v, _, _ := newTestViewport(t)
+	v.SetView(scene.Front)
+	v.FrameMotion()
+	cam := v.Camera()
+	head, _ := v.scene.Skel.Index("Head")
+	x, y, _ := cam.Project(v.scene.Pose(0, 0, nil)[head])
+	pos := fyne.NewPos(float32(x), float32(y))
+	v.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: pos}})
+	if v.scene.Hover.Joint < 0 {
+		t.Fatal("hovering the head highlights nothing")
+	}
+	var picked = -1
+	v.OnJointPicked = func(_, j int) { picked = j }
+	test.TapAt(v, pos)
+	if picked != v.scene.Hover.Joint {
+		t.Errorf("picked joint %d, hovered %d", picked, v.scene.Hover.Joint)
+	}
+	v.MouseOut()
+	if v.scene.Hover.Joint != -1 {
+		t.Error("the highlight stayed after the mouse left")
+	}
+}
+
+func TestViewportPreviewAndErrors(t *testing.T) {
+	v, _, _ := newTestViewport(t)
+	if err := v.SetPreview([]*motion.Motion{walking(30), walking(30)}, 7, 50); err != nil {
+		t.Fatal(err)
+	}
+	if v.scene.Samples() != 2 || v.overlay.Text != "denoising step 7/50" {
+		t.Errorf("preview: %d samples, overlay %q", v.scene.Samples(), v.overlay.Text)
+	}
+	bad := walking(5)
+	bad.Root[2][0] = math.Inf(1)
+	if err := v.SetSamples([]scene.Sample{{Motion: bad}}); err == nil {
+		t.Error("a motion with an infinite root was accepted")
+	}
+	if v.scene.Samples() != 2 {
+		t.Error("a rejected motion replaced the shown ones")
+	}
+}
