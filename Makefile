@@ -56,7 +56,7 @@ test: deps
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime 200000x ./api/server
 
 bench: deps
-	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem ./...
+	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

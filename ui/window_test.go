@@ -3,30 +3,49 @@ package ui
 import (
 	"image"
 	"image/color"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
-func TestStudioWindowShowsTheSkeleton(t *testing.T) {
+// newStudio is the studio in Fyne's test driver (canvas viewport, drawn on
+// Redraw), on the repository's tiny random-weight bundle.
+func newStudio(t *testing.T) *Studio {
+	t.Helper()
 	a := test.NewTempApp(t)
-	w := NewStudioWindow(a)
-	defer w.Close()
-	w.Resize(fyne.NewSize(400, 600))
-	img := w.Canvas().Capture()
-	// The bones are drawn in their own colour: count those pixels in the
-	// upper (head, arms) and lower (legs) halves of the figure.
-	upper, lower := boneCount(img, 0, img.Bounds().Dy()/2), boneCount(img, img.Bounds().Dy()/2, img.Bounds().Dy())
-	if upper < 100 || lower < 100 {
-		t.Fatalf("skeleton not drawn: %d bone pixels in the upper half, %d in the lower", upper, lower)
-	}
-	test.AssertObjectRendersToMarkup(t, "studio_window.xml", w.Canvas().Content())
+	s := NewStudio(a, Options{
+		Model:   filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"),
+		Device:  "cpu",
+		Library: testtools.ONNXRuntime(t),
+		Manual:  true,
+	})
+	t.Cleanup(s.Window.Close)
+	s.Window.Resize(fyne.NewSize(1000, 700))
+	return s
 }
 
-func boneCount(img image.Image, y0, y1 int) int {
+func TestStudioShowsTheSkeleton(t *testing.T) {
+	s := newStudio(t)
+	if err := s.Viewport.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	img := s.Window.Canvas().Capture()
+	if n := amber(img); n < 200 {
+		t.Fatalf("%d pixels of the skeleton's colour in the window", n)
+	}
+}
+
+// amber counts pixels of the first sample's colour (scene.Palette[0]).
+func amber(img image.Image) int {
 	n := 0
-	for y := y0; y < y1; y++ {
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
 		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
 			r, g, b, _ := img.At(x, y).RGBA()
 			c := color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0}
@@ -36,4 +55,59 @@ func boneCount(img image.Image, y0, y1 int) int {
 		}
 	}
 	return n
+}
+
+func TestStudioGeneratesWithLivePreview(t *testing.T) {
+	s := newStudio(t)
+	previews := make(chan [2]int, 1000)
+	done := make(chan jobs.State, 1)
+	s.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
+	s.onDone = func(st jobs.State) { done <- st }
+	test.Type(s.prompt, "a person walks forward")
+	s.samples.SetSelected("2")
+	s.seconds.SetSelected("2 s")
+	test.Tap(s.generate)
+	select {
+	case st := <-done:
+		if st != jobs.Succeeded {
+			t.Fatalf("generation ended %s: %s", st, s.status.Text)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no result after 2 minutes")
+	}
+	close(previews)
+	var last [2]int
+	n := 0
+	for p := range previews {
+		if p[0] <= last[0] {
+			t.Errorf("preview step %d after %d", p[0], last[0])
+		}
+		last = p
+		n++
+	}
+	if n == 0 || last[1] == 0 {
+		t.Fatal("no live preview reached the viewport")
+	}
+	if st := s.Viewport.Player().State(); st.Frames != 60 || !st.Playing {
+		t.Errorf("after generating 2 s: the player has %d frames, playing %v", st.Frames, st.Playing)
+	}
+	if !strings.HasPrefix(s.status.Text, "Generated 2 sample(s)") || s.generate.Disabled() || !s.cancel.Disabled() {
+		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.Text, s.generate.Disabled(), s.cancel.Disabled())
+	}
+	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.Text)
+}
+
+func TestStudioRefusesAnEmptyPrompt(t *testing.T) {
+	s := newStudio(t)
+	test.Tap(s.generate)
+	if s.job != "" {
+		t.Fatal("a job was submitted without a prompt")
+	}
+	overlays := s.Window.Canvas().Overlays().List()
+	if len(overlays) == 0 {
+		t.Fatal("no error dialog")
+	}
+	if !s.cancel.Disabled() || s.generate.Disabled() {
+		t.Error("the buttons changed for a refused generation")
+	}
 }

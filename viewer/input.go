@@ -13,7 +13,7 @@ import (
 // highlights the nearest joint and a click picks it.
 //
 // Keys (when the view has focus; Blender's numpad views): F frames the
-// motion, 1 front, 3 side, 7 top, 0 perspective, C follows the root, O
+// motion (every frame), shift+F the poses shown now, 1 front, 3 side, 7 top, 0 perspective, C follows the root, O
 // toggles onion skin, T the trajectory, space plays or pauses, ←/→ step a
 // frame, Home/End go to the first/last frame, L toggles looping.
 
@@ -150,8 +150,10 @@ func (v *Viewport) FocusLost() {}
 // TypedRune implements fyne.Focusable.
 func (v *Viewport) TypedRune(r rune) {
 	switch r {
-	case 'f', 'F':
+	case 'f':
 		v.FrameMotion()
+	case 'F':
+		v.FramePoses()
 	case '1':
 		v.SetView(scene.Front)
 	case '3':

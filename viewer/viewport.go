@@ -263,6 +263,30 @@ func (v *Viewport) FrameMotion() {
 	v.invalidate()
 }
 
+// FramePoses aims the camera at the current frame's poses of every
+// sample.
+func (v *Viewport) FramePoses() {
+	frame := v.player.Frame()
+	v.mu.Lock()
+	if n := v.scene.Samples(); n > 0 {
+		inf := math.Inf(1)
+		lo, hi := mgl64.Vec3{inf, inf, inf}, mgl64.Vec3{-inf, -inf, -inf}
+		var pose []mgl64.Vec3
+		for i := 0; i < n; i++ {
+			pose = v.scene.Pose(i, frame, pose)
+			for _, p := range pose {
+				for k := 0; k < 3; k++ {
+					lo[k], hi[k] = min(lo[k], p[k]), max(hi[k], p[k])
+				}
+			}
+		}
+		lo[1] = min(lo[1], 0)
+		v.cam.Frame(lo, hi)
+	}
+	v.mu.Unlock()
+	v.invalidate()
+}
+
 // SetFollow keeps the camera's target over the first sample's root.
 func (v *Viewport) SetFollow(on bool) {
 	v.mu.Lock()
@@ -324,12 +348,17 @@ func (v *Viewport) Stats() Stats {
 	return v.stats
 }
 
-// Close stops the render loop and releases the GL context. The widget
-// shows its last frame afterwards.
+// Close stops the render loop and releases the GL context; it does not
+// wait (the hidden window is destroyed on Fyne's goroutine, which may be
+// the caller), Closed tells when it is done. The widget shows its last
+// frame afterwards.
 func (v *Viewport) Close() {
 	v.stopOnce.Do(func() { close(v.quit) })
-	<-v.stopped
 }
+
+// Closed is closed once the render loop has stopped and the GL context
+// is gone.
+func (v *Viewport) Closed() <-chan struct{} { return v.stopped }
 
 // invalidate asks the render loop for a frame.
 func (v *Viewport) invalidate() {

@@ -36,7 +36,7 @@ func newTestViewport(t *testing.T) (*Viewport, fyne.Window, *fakeClock) {
 	a := test.NewTempApp(t)
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	v := New(motion.SOMA77(), playback.New(clock.now), Options{Manual: true})
-	t.Cleanup(v.Close)
+	t.Cleanup(func() { v.Close(); <-v.Closed() })
 	w := a.NewWindow("viewport")
 	w.SetContent(v)
 	w.Resize(fyne.NewSize(600, 400))

@@ -21,7 +21,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/testtools"
+	"github.com/motionstudio/studio/ui"
 	"github.com/motionstudio/studio/viewer"
 	"github.com/motionstudio/studio/viewer/playback"
 	"github.com/motionstudio/studio/viewer/scene"
@@ -70,6 +72,7 @@ func glViewport(t testing.TB, w, h float32, opt viewer.Options) (*viewer.Viewpor
 	})
 	t.Cleanup(func() {
 		v.Close()
+		<-v.Closed()
 		fyne.DoAndWait(win.Close)
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -163,6 +166,7 @@ func TestHiddenContextLeavesFyneWindowsAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		v.Close()
+		<-v.Closed() // the hidden window is gone
 		var win fyne.Window
 		fyne.DoAndWait(func() {
 			win = app.NewWindow("after the viewport")
@@ -214,7 +218,7 @@ func savePNG(t testing.TB, img image.Image) {
 // by side with onion skin.
 func walkers(t testing.TB, v *viewer.Viewport) {
 	t.Helper()
-	walk := testtools.WalkSOMA(t)
+	walk := testmotion.WalkSOMA(t)
 	o := v.Options()
 	o.Onion.On = true // the studio's default ghosts
 	o.SideBySide, o.Spacing = true, 0.9
@@ -269,4 +273,92 @@ func BenchmarkViewport1280x720(b *testing.B) {
 			b.Logf("%s: %d×%d, mean render %v", st.Backend, st.Width, st.Height, st.Render)
 		})
 	}
+}
+
+// TestStudioGeneratesIntoTheGLViewport opens the studio window on the
+// bundled model, generates two samples and checks the viewport shows them;
+// with $MOTIONSTUDIO_SCREENSHOT set it saves the window there (the
+// README's picture).
+func TestStudioGeneratesIntoTheGLViewport(t *testing.T) {
+	needApp(t)
+	lib := testtools.ONNXRuntime(t)
+	var s *ui.Studio
+	fyne.DoAndWait(func() {
+		s = ui.NewStudio(app, ui.Options{GL: true, Library: lib, Device: "cpu"})
+		s.Window.Resize(fyne.NewSize(1280, 800))
+		s.Window.Show()
+		s.SetPrompt("a person dances")
+		s.SetSamples(3)
+		s.SetSeed("1")
+		s.SetViewOptions(true, true, true, true)
+		s.Generate()
+	})
+	defer fyne.DoAndWait(s.Window.Close)
+	deadline := time.Now().Add(2 * time.Minute)
+	status := ""
+	for !strings.HasPrefix(status, "Generated") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no result after 2 minutes; status %q", status)
+		}
+		time.Sleep(50 * time.Millisecond)
+		fyne.DoAndWait(func() { status = s.Status() })
+	}
+	if !strings.HasPrefix(s.Viewport.Stats().Backend, "OpenGL") {
+		testtools.Unavailable(t, "the studio's viewport fell back: %s", s.Viewport.Stats().Backend)
+	}
+	p := s.Viewport.Player()
+	p.Pause()
+	p.Seek(float64(p.State().Frames) * 0.6)
+	s.Viewport.SetView(scene.Perspective)
+	s.Viewport.FramePoses()
+	if err := s.Viewport.Redraw(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the still at full MSAA, painted
+	img := testtools.Screenshot(t, "Motion Studio")
+	// The three samples' palette colours are all on screen.
+	for i, c := range scene.Palette[:3] {
+		if n := countNear(img, c); n < 100 {
+			t.Errorf("sample %d's colour: %d pixels", i, n)
+		}
+	}
+	t.Logf("%s; %s", status, s.Viewport.Stats().Backend)
+	if out := os.Getenv("MOTIONSTUDIO_SCREENSHOT"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// countNear counts pixels whose hue is that of c, brighter or darker (the
+// bones are lit).
+func countNear(img image.Image, c scene.Color) int {
+	n := 0
+	want := [3]float64{float64(c[0]), float64(c[1]), float64(c[2])}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			got := [3]float64{float64(r >> 8), float64(g >> 8), float64(b >> 8)}
+			// Scale to the colour's brightest channel and compare shapes.
+			k := max(got[0], got[1], got[2]) / 255
+			if k < 0.35 {
+				continue
+			}
+			ok := true
+			for i := range got {
+				if math.Abs(got[i]/255/k-want[i]/max(want[0], want[1], want[2])) > 0.12 {
+					ok = false
+				}
+			}
+			if ok {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/motionstudio/studio/internal/testtools"
+	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
@@ -16,7 +16,7 @@ import (
 // default perspective.
 func walkScene(t testing.TB, w, h int) (*scene.DrawList, *scene.Camera, *scene.Scene) {
 	t.Helper()
-	soma := testtools.WalkSOMA(t)
+	soma := testmotion.WalkSOMA(t)
 	s := scene.New(soma.Skel)
 	s.Options.SideBySide = true
 	s.Options.Spacing = 0.9

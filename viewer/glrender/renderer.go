@@ -207,7 +207,7 @@ func link(vert, frag string, uniforms ...string) (program, error) {
 // capsuleMesh appends the unit capsule to verts (x, y, z, end) and idx: a
 // UV sphere whose upper half (y ≥ 0) belongs to end B and lower half to end
 // A, the equator ring doubled so the band between the halves stretches into
-// the cylinder. Triangles wind counter-clockwise seen from outside.
+// the cylinder.
 func capsuleMesh(m meshSpec, verts []float32, idx []uint16) ([]float32, []uint16) {
 	base := uint16(len(verts) / 4)
 	ring := func(lat float64, end float32) {
@@ -453,10 +453,11 @@ func (r *Renderer) Render(dl *scene.DrawList, cam *scene.Camera, dst *image.RGBA
 	r.drawMarks(vp, dl.Shadows)
 	r.drawMarks(vp, dl.Marks)
 
-	// Bones: the y flip mirrors the winding, so front faces are clockwise.
+	// Bones: the mesh winds clockwise seen from outside in GL's frame;
+	// the y flip mirrors that, so front faces are counter-clockwise.
 	gl.Enable(gl.CULL_FACE)
 	gl.CullFace(gl.BACK)
-	gl.FrontFace(gl.CW)
+	gl.FrontFace(gl.CCW)
 	gl.Disable(gl.BLEND)
 	gl.DepthMask(true)
 	// Without MSAA (frames under time pressure) bones are ray-cast on

@@ -7,11 +7,15 @@ uniform float uFade; // distance at which the floor has faded into the backgroun
 
 out vec4 fragColor;
 
-// Anti-aliased grid lines: the distance to the nearest line in pixels.
+// Anti-aliased grid lines: the distance to the nearest line in pixels. A
+// grid whose cells shrink below a few pixels fades out instead of turning
+// into moiré.
 float gridLine(vec2 p, float spacing, float widthPx) {
     vec2 g = p / spacing;
-    vec2 d = abs(fract(g - 0.5) - 0.5) / fwidth(g);
-    return 1.0 - clamp(min(d.x, d.y) - widthPx * 0.5 + 0.5, 0.0, 1.0);
+    vec2 w = fwidth(g);
+    vec2 d = abs(fract(g - 0.5) - 0.5) / w;
+    float line = 1.0 - clamp(min(d.x, d.y) - widthPx * 0.5 + 0.5, 0.0, 1.0);
+    return line * (1.0 - smoothstep(0.12, 0.3, max(w.x, w.y)));
 }
 
 float axisLine(float coord, float widthPx) {
