@@ -653,6 +653,9 @@ func (v *Viewport) runGL() error {
 	}
 }
 
+// newContext makes the GL context; tests replace it to fail.
+var newContext = glrender.NewContext
+
 var errStopped = errors.New("viewer: closed before OpenGL started")
 
 // startGL makes the context and renderer; the hidden window is created
@@ -662,7 +665,7 @@ func (v *Viewport) startGL() (*glrender.Context, *glrender.Renderer, error) {
 	var ctx *glrender.Context
 	go func() {
 		var err error
-		ctx, err = glrender.NewContext(bridge.DoAndWait)
+		ctx, err = newContext(bridge.DoAndWait)
 		made <- err
 	}()
 	select {

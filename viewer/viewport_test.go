@@ -1,7 +1,9 @@
 package viewer
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/viewer/glrender"
 	"github.com/motionstudio/studio/viewer/playback"
 	"github.com/motionstudio/studio/viewer/scene"
 )
@@ -231,5 +234,35 @@ func TestViewportPreviewAndErrors(t *testing.T) {
 	}
 	if v.scene.Samples() != 2 {
 		t.Error("a rejected motion replaced the shown ones")
+	}
+}
+
+func TestViewportFallsBackWhenGLFails(t *testing.T) {
+	a := test.NewTempApp(t)
+	saved := newContext
+	newContext = func(glrender.MainThread) (*glrender.Context, error) {
+		return nil, fmt.Errorf("%w: the driver offers 2.1", glrender.ErrUnavailable)
+	}
+	defer func() { newContext = saved }()
+	v := New(motion.SOMA77(), playback.New(nil), Options{GL: true})
+	w := a.NewWindow("viewport")
+	w.SetContent(v)
+	w.Resize(fyne.NewSize(400, 300))
+	defer w.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.HasPrefix(v.Stats().Backend, "canvas fallback") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fallback after 10 s: backend %q", v.Stats().Backend)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	v.Close()
+	<-v.Closed()
+	want := "OpenGL 3.3 unavailable: the driver offers 2.1"
+	if !strings.Contains(v.Stats().Backend, want) || !strings.Contains(v.fb.Reason(), want) {
+		t.Errorf("backend %q, label %q: the reason is not shown", v.Stats().Backend, v.fb.Reason())
+	}
+	if v.content.Objects[0] != v.fb.Object() {
+		t.Error("the widget still shows the raster")
 	}
 }

@@ -5,6 +5,7 @@
 package viewport
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -146,6 +147,35 @@ func TestGLViewportShowsAKnownPose(t *testing.T) {
 	for _, p := range []image.Point{{3, 3}, {img.Bounds().Dx() - 4, 3}} {
 		if c := img.At(p.X, p.Y); isBone(c) || !grey(c) {
 			t.Errorf("corner %v shows %v, want the background", p, c)
+		}
+	}
+	// A still gets the full MSAA back once nothing moves.
+	waitFor(t, "MSAA 4 on a still", func() bool { return v.Stats().MSAA == 4 })
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 10 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestGLViewportFollowsResizes(t *testing.T) {
+	v, win := glViewport(t, 400, 300, viewer.Options{})
+	waitFor(t, "first frame", func() bool { return v.Stats().Width == 400 })
+	for _, size := range [][2]float32{{640, 360}, {360, 500}} {
+		fyne.DoAndWait(func() { win.Resize(fyne.NewSize(size[0], size[1])) })
+		waitFor(t, fmt.Sprintf("a %v frame", size), func() bool {
+			st := v.Stats()
+			return st.Width == int(size[0]) && st.Height == int(size[1])
+		})
+		if c := v.Camera(); c.Width != int(size[0]) || c.Height != int(size[1]) {
+			t.Errorf("camera %d×%d after resizing to %v", c.Width, c.Height, size)
 		}
 	}
 }
