@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-gl/mathgl/mgl32"
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/motion"
@@ -214,5 +215,63 @@ func TestRenderRejectsBadTargets(t *testing.T) {
 	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
 	if err := c.Do(func() error { return r.Render(dl, cam, img) }); err != nil {
 		t.Errorf("a good target after bad ones: %v", err)
+	}
+}
+
+// TestRayCastQuadsCoverTheirBones draws bones spread to the view's corners
+// (where a sphere's silhouette is widest) as ray-cast quads twice: with the
+// quads the vertex shader bounds them by, and with quads over the whole
+// view. The pictures must be the same: the bound clips nothing.
+func TestRayCastQuadsCoverTheirBones(t *testing.T) {
+	const w, h = 640, 360
+	cam := scene.NewCamera(w, h)
+	cam.SetView(scene.Front)
+	cam.Target = mgl64.Vec3{0, 1, 0}
+	cam.Distance = 2
+	dl := &scene.DrawList{}
+	for gx := -1; gx <= 1; gx++ {
+		for gy := -1; gy <= 1; gy++ {
+			// Corners, edges and the centre, pulled in so each bone is
+			// whole on screen.
+			x, y := float64(gx)*0.8, float64(gy)*0.68
+			o, d := cam.Ray((x+1)/2*w, (1-y)/2*h)
+			p := o.Add(d.Mul(cam.Distance * 0.8))
+			a := mgl32.Vec3{float32(p[0]), float32(p[1]), float32(p[2])}
+			dl.Solid = append(dl.Solid,
+				scene.Capsule{A: a, B: a, Radius: 0.09, Color: magenta},
+				scene.Capsule{A: a, B: a.Add(mgl32.Vec3{0.12, 0.05, -0.1}), Radius: 0.04, Color: magenta})
+		}
+	}
+	c, r := newContext(t, 0)
+	var imgs [2]*image.RGBA
+	for i, whole := range []bool{false, true} {
+		imgs[i] = image.NewRGBA(image.Rect(0, 0, w, h))
+		r.wholeView = whole
+		if err := c.Do(func() error { return r.Render(dl, cam, imgs[i]) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Rays interpolated over different quads may round a silhouette pixel
+	// either way; clipping shows as pixels only the whole-view quads have.
+	var n [2]int
+	onlyWhole := 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			a, b := isBone(imgs[0].RGBAAt(x, y)), isBone(imgs[1].RGBAAt(x, y))
+			if a {
+				n[0]++
+			}
+			if b {
+				n[1]++
+			}
+			if b && !a {
+				onlyWhole++
+			}
+		}
+	}
+	t.Logf("bone pixels: %d bounded, %d whole view, %d only in the latter", n[0], n[1], onlyWhole)
+	if n[1] < 5000 || onlyWhole > n[1]/1000 {
+		savePNG(t, imgs[0])
+		t.Errorf("the bounded quads miss %d of %d bone pixels", onlyWhole, n[1])
 	}
 }

@@ -80,6 +80,7 @@ type Renderer struct {
 	floorValid           bool
 
 	inst       []float32 // instance upload scratch
+	wholeView  bool      // tests: ray-cast quads cover the whole view
 	coarseCaps []scene.Capsule
 }
 
@@ -114,7 +115,7 @@ func NewRenderer(samples int) (*Renderer, error) {
 		r.Delete()
 		return nil, fmt.Errorf("ghost shader: %w", err)
 	}
-	if r.impostor, err = link(impostorVert, impostorFrag, "uViewProj", "uInvViewProj", "uHalfViewport", "uPxPerUnit", "uOrtho", "uLit"); err != nil {
+	if r.impostor, err = link(impostorVert, impostorFrag, "uViewProj", "uInvViewProj", "uHalfViewport", "uPxPerUnit", "uOrtho", "uLit", "uOffAxis", "uWholeView"); err != nil {
 		r.Delete()
 		return nil, fmt.Errorf("impostor shader: %w", err)
 	}
@@ -590,6 +591,10 @@ func (r *Renderer) drawImpostors(vp mgl32.Mat4, cam *scene.Camera, caps []scene.
 	gl.Uniform1f(r.impostor.set("uPxPerUnit"), float32(math.Abs(proj[5])*float64(cam.Height)/2))
 	gl.Uniform1i(r.impostor.set("uOrtho"), boolInt(cam.Ortho))
 	gl.Uniform1i(r.impostor.set("uLit"), boolInt(lit))
+	// 1/cos of the angle between the view axis and its corners.
+	tx, ty := 1/math.Abs(proj[0]), 1/math.Abs(proj[5]) // tan of the half fields of view
+	gl.Uniform1f(r.impostor.set("uOffAxis"), float32(math.Sqrt(1+tx*tx+ty*ty)))
+	gl.Uniform1i(r.impostor.set("uWholeView"), boolInt(r.wholeView))
 	gl.BindVertexArray(r.impVAO)
 	r.upload(r.impInst)
 	gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(len(caps)))

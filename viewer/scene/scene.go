@@ -156,7 +156,8 @@ type Scene struct {
 	samples []sampleCache
 	radius  []float32 // per joint: the radius of the bone ending at it
 	finger  []bool
-	contact []int // joints of the four contact labels (-1 missing)
+	detail  []bool // left out of ghosts: fingers, face, the tips of chains
+	contact []int  // joints of the four contact labels (-1 missing)
 	lo, hi  mgl64.Vec3
 }
 
@@ -172,8 +173,10 @@ func New(skel *motion.Skeleton) *Scene {
 	s.Hover.Joint = -1
 	s.radius = make([]float32, skel.Len())
 	s.finger = make([]bool, skel.Len())
+	s.detail = make([]bool, skel.Len())
 	for j, jt := range skel.Joints {
 		s.finger[j] = isFinger(jt.Name)
+		s.detail[j] = s.finger[j] || isDetail(jt.Name)
 		if jt.Parent < 0 {
 			s.radius[j] = 0.05
 			continue
@@ -197,6 +200,11 @@ func isFinger(name string) bool {
 		}
 	}
 	return false
+}
+
+// isDetail names the small bones a ghost leaves out besides the fingers.
+func isDetail(name string) bool {
+	return strings.HasSuffix(name, "End") || strings.Contains(name, "Eye") || name == "Jaw"
 }
 
 // SetSamples replaces the motions shown; their world positions are
@@ -378,8 +386,8 @@ func (s *Scene) Build(frame float64, dl *DrawList) {
 
 // bones appends one capsule per bone of pose; planted, when not nil, marks
 // the contact joints whose bones are highlighted. Onion ghosts leave the
-// fingers out: 48 of the 77 joints, invisible at a ghost's opacity, and
-// they would cost most of the frame.
+// fingers, face and chain tips out: 54 of the 77 joints, invisible at a
+// ghost's opacity, and they would cost most of the frame.
 func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]bool, fingers bool) {
 	// Ghosts are drawn thinner: they read as traces of the motion, not
 	// bodies, and most of their cost is the pixels they cover.
@@ -388,7 +396,7 @@ func (s *Scene) bones(pose []mgl64.Vec3, col Color, out *[]Capsule, planted *[4]
 		k = ghostThinning
 	}
 	for j := 1; j < len(pose); j++ {
-		if !fingers && s.finger[j] {
+		if !fingers && s.detail[j] {
 			continue
 		}
 		jt := s.Skel.Joints[j]

@@ -163,10 +163,11 @@ func TestBuildOptions(t *testing.T) {
 		samples           int
 		ghosts, traj, sep int // sep: expected root x spacing count
 	}{
-		// A ghost is the body without the 48 finger joints: 28 bones + the pelvis.
-		{"onion 3+3", func(o *Options) { o.Onion = Onion{On: true, Before: 3, After: 3, Step: 2} }, 1, 6 * 29, 0, 0},
-		{"onion clipped at the start", func(o *Options) { o.Onion = Onion{On: true, Before: 3, After: 1, Step: 5} }, 1, (1 + 1) * 29, 0, 0},
-		{"four samples with onion", func(o *Options) { o.Onion = Onion{On: true, Before: 2, After: 2, Step: 3} }, 4, 4 * 4 * 29, 0, 0},
+		// A ghost is the body without the 48 finger joints, the face (jaw, eyes)
+		// and the chain tips (head, toes): 22 bones + the pelvis.
+		{"onion 3+3", func(o *Options) { o.Onion = Onion{On: true, Before: 3, After: 3, Step: 2} }, 1, 6 * 23, 0, 0},
+		{"onion clipped at the start", func(o *Options) { o.Onion = Onion{On: true, Before: 3, After: 1, Step: 5} }, 1, (1 + 1) * 23, 0, 0},
+		{"four samples with onion", func(o *Options) { o.Onion = Onion{On: true, Before: 2, After: 2, Step: 3} }, 4, 4 * 4 * 23, 0, 0},
 		{"trajectory", func(o *Options) { o.Trajectory = true }, 2, 0, 2 * 29, 0},
 		{"side by side", func(o *Options) { o.SideBySide = true }, 3, 0, 0, 3},
 	} {

@@ -12,6 +12,8 @@ uniform mat4 uInvViewProj;
 uniform vec2 uHalfViewport; // pixels
 uniform float uPxPerUnit;   // pixels per unit length at clip w = 1
 uniform bool uOrtho;
+uniform float uOffAxis;
+uniform bool uWholeView; // every quad covers the view (tests of the bound)
 
 noperspective out vec4 vNear; // the pixel's ray: points on the near and far planes
 noperspective out vec4 vFar;
@@ -22,9 +24,10 @@ flat out vec4 vColor;
 const float nearW = 0.02;
 
 float radiusPx(float r, float w) {
-    // A sphere's silhouette off the view axis is an ellipse somewhat wider
-    // than r/w: the 1.3 covers it at the field of views the studio uses.
-    return uOrtho ? r * uPxPerUnit : 1.3 * r * uPxPerUnit / (w - r);
+    // A sphere at eye depth w subtends r/sqrt(w²-r²) on the view axis; at
+    // an angle θ off it the silhouette reaches 1/cos θ further from the
+    // projected centre: uOffAxis is that factor at the view's corners.
+    return uOrtho ? r * uPxPerUnit : uOffAxis * r * uPxPerUnit / sqrt(w * w - r * r);
 }
 
 void main() {
@@ -32,13 +35,13 @@ void main() {
     vec4 cb = uViewProj * vec4(iB.xyz, 1.0);
     float r = iA.w;
     vec2 ndc;
-    if (!uOrtho && (ca.w < r + nearW || cb.w < r + nearW)) {
+    if (uWholeView || !uOrtho && (ca.w < r + nearW || cb.w < r + nearW)) {
         // Reaching the camera: cover the whole view and let the ray decide.
         ndc = vec2(aCorner.x * 2.0 - 1.0, aCorner.y);
     } else {
         vec2 sa = ca.xy / ca.w * uHalfViewport;
         vec2 sb = cb.xy / cb.w * uHalfViewport;
-        float R = max(radiusPx(r, ca.w), radiusPx(r, cb.w)) + 1.5;
+        float R = max(radiusPx(r, ca.w), radiusPx(r, cb.w)) + 1.0;
         vec2 d = sb - sa;
         float len = length(d);
         vec2 dir = len > 1e-3 ? d / len : vec2(1.0, 0.0);
