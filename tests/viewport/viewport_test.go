@@ -11,9 +11,7 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -123,7 +121,7 @@ func TestGLViewportShowsAKnownPose(t *testing.T) {
 	img := testtools.Screenshot(t, "viewport test")
 	defer func() {
 		if t.Failed() || os.Getenv("MOTIONSTUDIO_TEST_OUT") != "" {
-			savePNG(t, img)
+			testtools.SavePNG(t, img)
 		}
 	}()
 	st := v.Stats()
@@ -219,29 +217,10 @@ func TestHiddenContextLeavesFyneWindowsAlone(t *testing.T) {
 		}
 		fyne.DoAndWait(win.Close)
 		if dark < 50 || light < 50 {
-			savePNG(t, img)
+			testtools.SavePNG(t, img)
 			t.Fatalf("round %d: the window opened after the viewport shows %d dark and %d light pixels", i, dark, light)
 		}
 	}
-}
-
-func savePNG(t testing.TB, img image.Image) {
-	if img == nil {
-		return
-	}
-	dir := os.Getenv("MOTIONSTUDIO_TEST_OUT")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	p := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Log(err)
-		return
-	}
-	defer f.Close()
-	_ = png.Encode(f, img)
-	t.Logf("captured: %s", p)
 }
 
 // walkers is the heavy case of the issue: four samples of a real walk side
@@ -264,12 +243,6 @@ func walkers(t testing.TB, v *viewer.Viewport) {
 	v.Player().SetLoop(true)
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkViewport1280x720 plays four walking samples with onion skin in
 // a 1280×720 viewport for 3 s per iteration: uncapped (how fast frames are
 // rendered, read back and handed to Fyne) and at the 60 fps cap (how much
@@ -290,10 +263,10 @@ func BenchmarkViewport1280x720(b *testing.B) {
 			var frames int64
 			var wall, cpu time.Duration
 			for range b.N {
-				f0, c0, t0 := v.Stats().Frames, cpuTime(), time.Now()
+				f0, c0, t0 := v.Stats().Frames, testtools.CPUTime(), time.Now()
 				time.Sleep(3 * time.Second)
 				frames += v.Stats().Frames - f0
-				cpu += cpuTime() - c0
+				cpu += testtools.CPUTime() - c0
 				wall += time.Since(t0)
 			}
 			st := v.Stats()

@@ -3,11 +3,11 @@ package glrender
 import (
 	"image"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/motionstudio/studio/internal/testmotion"
+	"github.com/motionstudio/studio/internal/testtools"
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
@@ -48,10 +48,10 @@ func BenchmarkRender1280x720(b *testing.B) {
 				b.Fatal(err)
 			}
 			if os.Getenv("MOTIONSTUDIO_TEST_OUT") != "" {
-				savePNG(b, img)
+				testtools.SavePNG(b, img)
 			}
 			b.ResetTimer()
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), testtools.CPUTime()
 			for range b.N {
 				if err := c.Do(render); err != nil {
 					b.Fatal(err)
@@ -59,15 +59,8 @@ func BenchmarkRender1280x720(b *testing.B) {
 			}
 			wall := time.Since(start).Seconds()
 			b.ReportMetric(float64(b.N)/wall, "fps")
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/wall, "cores")
+			b.ReportMetric((testtools.CPUTime()-cpu0).Seconds()/wall, "cores")
 			b.ReportMetric(float64(len(dl.Solid)+len(dl.Ghosts)), "capsules")
 		})
 	}
-}
-
-// cpuTime is the process's CPU time so far, llvmpipe's threads included.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,10 +3,8 @@ package glrender
 import (
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl32"
@@ -93,7 +91,7 @@ func TestRenderKnownPose(t *testing.T) {
 			t.Logf("%s, MSAA %d", c.Renderer, r.Samples())
 			defer func() {
 				if t.Failed() || os.Getenv("MOTIONSTUDIO_TEST_OUT") != "" {
-					savePNG(t, img)
+					testtools.SavePNG(t, img)
 				}
 			}()
 			// Above the horizon, away from the figure: exactly the clear colour.
@@ -184,22 +182,6 @@ func (f footprintList) covers(x, y, slack float64) bool {
 	return false
 }
 
-func savePNG(t testing.TB, img image.Image) {
-	dir := os.Getenv("MOTIONSTUDIO_TEST_OUT")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	p := filepath.Join(dir, filepath.Base(t.Name())+".png")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Log(err)
-		return
-	}
-	defer f.Close()
-	_ = png.Encode(f, img)
-	t.Logf("rendered image: %s", p)
-}
-
 func TestRenderRejectsBadTargets(t *testing.T) {
 	c, r := newContext(t, 0)
 	_, dl, cam := restScene(t, 64, 48)
@@ -271,7 +253,7 @@ func TestRayCastQuadsCoverTheirBones(t *testing.T) {
 	}
 	t.Logf("bone pixels: %d bounded, %d whole view, %d only in the latter", n[0], n[1], onlyWhole)
 	if n[1] < 5000 || onlyWhole > n[1]/1000 {
-		savePNG(t, imgs[0])
+		testtools.SavePNG(t, imgs[0])
 		t.Errorf("the bounded quads miss %d of %d bone pixels", onlyWhole, n[1])
 	}
 }

@@ -163,14 +163,20 @@ func compile(kind uint32, src string) (uint32, error) {
 	var ok int32
 	gl.GetShaderiv(s, gl.COMPILE_STATUS, &ok)
 	if ok == gl.FALSE {
-		var n int32
-		gl.GetShaderiv(s, gl.INFO_LOG_LENGTH, &n)
-		log := strings.Repeat("\x00", int(n+1))
-		gl.GetShaderInfoLog(s, n, nil, gl.Str(log))
+		log := infoLog(s, gl.GetShaderiv, gl.GetShaderInfoLog)
 		gl.DeleteShader(s)
-		return 0, fmt.Errorf("compile: %s", strings.TrimRight(log, "\x00"))
+		return 0, fmt.Errorf("compile: %s", log)
 	}
 	return s, nil
+}
+
+// infoLog reads a shader's or program's log.
+func infoLog(id uint32, param func(uint32, uint32, *int32), read func(uint32, int32, *int32, *uint8)) string {
+	var n int32
+	param(id, gl.INFO_LOG_LENGTH, &n)
+	log := strings.Repeat("\x00", int(n+1))
+	read(id, n, nil, gl.Str(log))
+	return strings.TrimRight(log, "\x00")
 }
 
 func link(vert, frag string, uniforms ...string) (program, error) {
@@ -191,12 +197,9 @@ func link(vert, frag string, uniforms ...string) (program, error) {
 	var ok int32
 	gl.GetProgramiv(id, gl.LINK_STATUS, &ok)
 	if ok == gl.FALSE {
-		var n int32
-		gl.GetProgramiv(id, gl.INFO_LOG_LENGTH, &n)
-		log := strings.Repeat("\x00", int(n+1))
-		gl.GetProgramInfoLog(id, n, nil, gl.Str(log))
+		log := infoLog(id, gl.GetProgramiv, gl.GetProgramInfoLog)
 		gl.DeleteProgram(id)
-		return program{}, fmt.Errorf("link: %s", strings.TrimRight(log, "\x00"))
+		return program{}, fmt.Errorf("link: %s", log)
 	}
 	p := program{id: id, uniforms: map[string]int32{}}
 	for _, u := range uniforms {
