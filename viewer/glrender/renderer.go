@@ -20,6 +20,8 @@ var (
 	capsuleVert string
 	//go:embed shaders/capsule.frag
 	capsuleFrag string
+	//go:embed shaders/lighting.glsl
+	lighting string
 	//go:embed shaders/ghost.frag
 	ghostFrag string
 	//go:embed shaders/impostor.vert
@@ -108,14 +110,14 @@ func (p program) set(name string) int32 { return p.uniforms[name] }
 func NewRenderer(samples int) (*Renderer, error) {
 	r := &Renderer{}
 	var err error
-	if r.capsule, err = link(capsuleVert, capsuleFrag, "uViewProj", "uEye"); err != nil {
+	if r.capsule, err = link(capsuleVert, withLighting(capsuleFrag), "uViewProj", "uEye"); err != nil {
 		return nil, fmt.Errorf("capsule shader: %w", err)
 	}
-	if r.ghost, err = link(capsuleVert, ghostFrag, "uViewProj"); err != nil {
+	if r.ghost, err = link(capsuleVert, withLighting(ghostFrag), "uViewProj"); err != nil {
 		r.Delete()
 		return nil, fmt.Errorf("ghost shader: %w", err)
 	}
-	if r.impostor, err = link(impostorVert, impostorFrag, "uViewProj", "uInvViewProj", "uHalfViewport", "uPxPerUnit", "uOrtho", "uLit", "uOffAxis", "uWholeView"); err != nil {
+	if r.impostor, err = link(impostorVert, withLighting(impostorFrag), "uViewProj", "uInvViewProj", "uHalfViewport", "uPxPerUnit", "uOrtho", "uLit", "uOffAxis", "uWholeView"); err != nil {
 		r.Delete()
 		return nil, fmt.Errorf("impostor shader: %w", err)
 	}
@@ -177,6 +179,13 @@ func infoLog(id uint32, param func(uint32, uint32, *int32), read func(uint32, in
 	log := strings.Repeat("\x00", int(n+1))
 	read(id, n, nil, gl.Str(log))
 	return strings.TrimRight(log, "\x00")
+}
+
+// withLighting inserts the shared lighting functions after a fragment
+// shader's #version line.
+func withLighting(src string) string {
+	first, rest, _ := strings.Cut(src, "\n")
+	return first + "\n" + lighting + rest
 }
 
 func link(vert, frag string, uniforms ...string) (program, error) {

@@ -10,8 +10,6 @@ uniform bool uLit; // the full lighting of solid bones; ghosts take the key ligh
 
 out vec4 fragColor;
 
-const vec3 keyDir = normalize(vec3(0.35, 0.85, 0.45));
-
 // sphere returns the ray distance to the sphere (c, r), or -1.
 float sphere(vec3 ro, vec3 rd, vec3 c, float r) {
     vec3 oc = ro - c;
@@ -58,16 +56,6 @@ void main() {
     vec4 clip = uViewProj * vec4(p, 1.0);
     gl_FragDepth = clip.z / clip.w * 0.5 + 0.5;
 
-    float diffuse = max(dot(n, keyDir), 0.0);
-    vec3 c;
-    if (uLit) {
-        float ambient = mix(0.28, 0.5, n.y * 0.5 + 0.5);
-        float rim = pow(1.0 - max(dot(n, -rd), 0.0), 3.0) * 0.25;
-        vec3 h = normalize(keyDir - rd);
-        float spec = pow(max(dot(n, h), 0.0), 32.0) * 0.18;
-        c = min(vColor.rgb * (ambient + 0.65 * diffuse) + vec3(rim + spec), vec3(1.0));
-    } else {
-        c = vColor.rgb * (0.45 + 0.55 * diffuse);
-    }
+    vec3 c = uLit ? shade(vColor.rgb, n, -rd) : shadeGhost(vColor.rgb, n);
     fragColor = vec4(c, vColor.a);
 }
