@@ -423,9 +423,10 @@ func (v *Viewport) generate(w, h int) image.Image {
 // useFallback switches the widget to canvas drawing; call before the loop
 // draws or on Fyne's goroutine.
 func (v *Viewport) useFallback(reason string) {
-	v.fb = NewFallback(reason)
-	v.content.Objects = []fyne.CanvasObject{v.fb.Object(), container.NewWithoutLayout(v.overlay)}
+	fb := NewFallback(reason)
+	v.content.Objects = []fyne.CanvasObject{fb.Object(), container.NewWithoutLayout(v.overlay)}
 	v.mu.Lock()
+	v.fb = fb
 	v.stats.Backend = "canvas fallback: " + reason
 	sz := v.Size()
 	v.setSizeLocked(int(sz.Width), int(sz.Height), 1)
@@ -553,12 +554,18 @@ func (v *Viewport) runGL() error {
 		busyMSAA  = v.opt.MSAA // the sample count while playing or dragging
 		lowered   bool         // the last frame was drawn below full quality
 	)
+	// A software rasteriser spends the CPU the rest of the machine needs:
+	// moving frames go without MSAA there, stills keep it.
+	software := glrender.Software(ctx.Renderer)
+	if software {
+		busyMSAA = 0
+	}
 	defer timer.Stop()
 	// frame draws and shows one frame; force draws even when nothing changed.
-	frame := func(force bool) (drawn bool, err error) {
+	frame := func(force bool) error {
 		playing, ok := v.prepare(&dl, &cam, force)
 		if !ok {
-			return false, nil
+			return nil
 		}
 		start := time.Now()
 		busy := playing || start.Sub(lastFrame) < 150*time.Millisecond
@@ -567,14 +574,14 @@ func (v *Viewport) runGL() error {
 			want = busyMSAA
 		}
 		back := v.frames.back(cam.Width, cam.Height)
-		err = ctx.Do(func() error {
+		err := ctx.Do(func() error {
 			if r.Samples() != want {
 				r.SetSamples(want)
 			}
 			return r.Render(&dl, &cam, back)
 		})
 		if err != nil {
-			return false, err
+			return err
 		}
 		took := time.Since(start)
 		lastFrame = start
@@ -584,10 +591,15 @@ func (v *Viewport) runGL() error {
 			avg = took
 		}
 		avg = (avg*7 + took) / 8
-		// Frames that eat most of the budget lose MSAA while busy; a still
-		// is drawn again at full quality once things settle.
-		if busy && avg > period*3/4 && busyMSAA > 0 {
+		// Frames that eat most of the budget lose MSAA while busy, and get
+		// it back when they take little of it (a lighter scene); a still is
+		// drawn again at full quality once things settle.
+		switch {
+		case busy && avg > period*3/4 && busyMSAA > 0:
 			busyMSAA /= 2
+			avg = 0
+		case busy && !software && avg < period/4 && busyMSAA < v.opt.MSAA:
+			busyMSAA = min(max(2*busyMSAA, 2), v.opt.MSAA)
 			avg = 0
 		}
 		lowered = r.Samples() < v.opt.MSAA
@@ -608,7 +620,7 @@ func (v *Viewport) runGL() error {
 		} else if lowered {
 			resetTimer(timer, 200*time.Millisecond)
 		}
-		return true, nil
+		return nil
 	}
 	redraw := make(chan chan error)
 	v.mu.Lock()
@@ -629,13 +641,12 @@ func (v *Viewport) runGL() error {
 		case <-v.quit:
 			return nil
 		case done := <-redraw:
-			_, err := frame(true)
-			done <- err
+			done <- frame(true)
 			continue
 		case <-v.wake:
 		case <-timer.C:
 			if lowered && time.Since(lastFrame) >= 150*time.Millisecond {
-				if _, err := frame(true); err != nil {
+				if err := frame(true); err != nil {
 					slog.Error("viewport: render failed", "err", err)
 				}
 				continue
@@ -646,7 +657,7 @@ func (v *Viewport) runGL() error {
 			resetTimer(timer, wait)
 			continue
 		}
-		if _, err := frame(false); err != nil {
+		if err := frame(false); err != nil {
 			slog.Error("viewport: render failed", "err", err)
 			resetTimer(timer, time.Second)
 		}

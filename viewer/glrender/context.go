@@ -170,3 +170,15 @@ func (c *Context) Close() {
 		})
 	})
 }
+
+// Software reports whether a GL_RENDERER string names a CPU rasteriser
+// (Mesa's llvmpipe, softpipe or swrast, Windows' GDI Generic).
+func Software(renderer string) bool {
+	r := strings.ToLower(renderer)
+	for _, s := range []string{"llvmpipe", "softpipe", "swrast", "software", "gdi generic"} {
+		if strings.Contains(r, s) {
+			return true
+		}
+	}
+	return false
+}

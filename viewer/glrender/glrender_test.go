@@ -257,3 +257,22 @@ func TestRayCastQuadsCoverTheirBones(t *testing.T) {
 		t.Errorf("the bounded quads miss %d of %d bone pixels", onlyWhole, n[1])
 	}
 }
+
+func TestSoftware(t *testing.T) {
+	for _, tc := range []struct {
+		renderer string
+		want     bool
+	}{
+		{"llvmpipe (LLVM 15.0.6, 256 bits)", true},
+		{"softpipe", true},
+		{"Software Rasterizer", true},
+		{"GDI Generic", true},
+		{"NVIDIA H100 80GB HBM3/PCIe/SSE2", false},
+		{"Mesa Intel(R) UHD Graphics 620 (KBL GT2)", false},
+		{"AMD Radeon RX 6800 (radeonsi, navi21, LLVM 15.0.6, DRM 3.49)", false},
+	} {
+		if got := Software(tc.renderer); got != tc.want {
+			t.Errorf("Software(%q) = %v", tc.renderer, got)
+		}
+	}
+}
