@@ -11,12 +11,9 @@ import (
 
 	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine"
-	"github.com/motionstudio/studio/engine/formats/bvh"
-	"github.com/motionstudio/studio/engine/formats/gltf"
-	"github.com/motionstudio/studio/engine/formats/npz"
+	"github.com/motionstudio/studio/engine/formats/export"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/model"
-	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -190,11 +187,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	names := outputNames(o.out, len(res.Motions))
-	for i, mo := range res.Motions {
-		if err := writeMotion(names[i], o.format, mo); err != nil {
-			return err
-		}
+	names, err := export.WriteAll(o.out, res.Motions)
+	if err != nil {
+		return err
 	}
 	dev := m.Device
 	if m.DeviceNote != "" {
@@ -215,36 +210,6 @@ func unknownWords(m *model.Model, r *request.Request) []string {
 		out = append(out, m.Tokenizer.Unknown(s.Prompt)...)
 	}
 	return out
-}
-
-// outputNames is OUT itself for one sample, OUT_0.ext, OUT_1.ext … for more.
-func outputNames(out string, n int) []string {
-	if n == 1 {
-		return []string{out}
-	}
-	ext := filepath.Ext(out)
-	base := strings.TrimSuffix(out, ext)
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("%s_%d%s", base, i, ext)
-	}
-	return names
-}
-
-func writeMotion(path, format string, m *motion.Motion) error {
-	var err error
-	switch format {
-	case "bvh":
-		err = bvh.WriteFile(path, m, bvh.Options{})
-	case "npz":
-		err = npz.WriteFile(path, m, npz.Options{})
-	default:
-		err = gltf.WriteFile(path, []*motion.Motion{m}, gltf.Options{})
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // progressBar draws "step k/N" on a terminal's stderr, and nothing
