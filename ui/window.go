@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
@@ -38,6 +39,9 @@ type Options struct {
 	Model, Device, Library string
 	// Manual makes the fallback viewport draw only on Redraw (tests).
 	Manual bool
+	// NativeDialogs uses the system's file dialogs (GTK); Fyne's own
+	// otherwise, and wherever the native one cannot open.
+	NativeDialogs bool
 }
 
 // Studio is the main window: a prompt bar, the viewport with its view
@@ -48,22 +52,27 @@ type Studio struct {
 	Viewport  *viewer.Viewport
 	Transport *viewer.Transport
 
-	opt       Options
-	prompt    *widget.Entry
-	seconds   *widget.Select
-	samples   *widget.Select
-	seed      *widget.Entry
-	generate  *widget.Button
-	cancel    *widget.Button
-	progress  *widget.ProgressBar
-	status    *widget.Label
-	backend   *widget.Label
-	eng       *engine.Engine
-	stop      func()
-	job       string // the running generation's job id
-	checks    struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
-	onPreview func(step, steps int)
-	onDone    func(jobs.State)
+	app        fyne.App
+	opt        Options
+	result     *generate.Result // the take shown
+	takePrompt string
+	pick       *widget.Select // which sample: all, or one
+	export     *widget.Button
+	prompt     *widget.Entry
+	seconds    *widget.Select
+	samples    *widget.Select
+	seed       *widget.Entry
+	generate   *widget.Button
+	cancel     *widget.Button
+	progress   *widget.ProgressBar
+	status     *widget.Label
+	backend    *widget.Label
+	eng        *engine.Engine
+	stop       func()
+	job        string // the running generation's job id
+	checks     struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
+	onPreview  func(step, steps int)
+	onDone     func(jobs.State)
 }
 
 // Durations offered for a prompt, in seconds.
@@ -71,7 +80,7 @@ var durations = []string{"2 s", "4 s", "6 s", "8 s", "10 s"}
 
 // NewStudio builds the studio window on a.
 func NewStudio(a fyne.App, opt Options) *Studio {
-	s := &Studio{opt: opt, Window: a.NewWindow("Motion Studio")}
+	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio")}
 	skel := motion.SOMA77()
 	s.Viewport = viewer.New(skel, playback.New(nil), viewer.Options{GL: opt.GL, Manual: opt.Manual})
 	// Until something is generated the viewport shows the rest pose.
@@ -91,6 +100,11 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.generate.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.Cancel)
 	s.cancel.Disable()
+	s.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), s.Export)
+	s.export.Disable()
+	s.pick = widget.NewSelect([]string{"All samples"}, func(string) { s.showChosen() })
+	s.pick.SetSelected("All samples")
+	s.pick.Disable()
 	s.progress = widget.NewProgressBar()
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
@@ -101,7 +115,8 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 			s.generate, s.cancel),
 		s.prompt)
 	bottom := container.NewVBox(s.Transport,
-		container.NewBorder(nil, nil, nil, s.backend, container.NewGridWithColumns(2, s.progress, s.status)))
+		container.NewBorder(nil, nil, container.NewHBox(s.pick, s.export), s.backend,
+			container.NewGridWithColumns(2, s.progress, s.status)))
 	s.Window.SetContent(container.NewBorder(bar, bottom, nil, nil,
 		container.NewBorder(s.viewControls(), nil, nil, nil, s.Viewport)))
 	s.Window.Resize(fyne.NewSize(1280, 800))
@@ -283,14 +298,16 @@ func (s *Studio) finish(j engine.Job) {
 	switch j.State {
 	case jobs.Succeeded:
 		res := j.Result
-		smp := make([]scene.Sample, len(res.Motions))
-		for i, m := range res.Motions {
-			smp[i] = scene.Sample{Motion: m}
-			if i < len(res.Contacts) {
-				smp[i].Contacts = res.Contacts[i]
-			}
+		s.result, s.takePrompt = res, j.Label
+		opts := []string{"All samples"}
+		for i := range res.Motions {
+			opts = append(opts, fmt.Sprintf("Sample %d", i+1))
 		}
-		if err := s.Viewport.SetSamples(smp); err != nil {
+		s.pick.Options = opts
+		s.pick.SetSelected("All samples")
+		s.pick.Enable()
+		s.export.Enable()
+		if err := s.showChosen(); err != nil {
 			dialog.ShowError(fmt.Errorf("showing the result: %w", err), s.Window)
 			break
 		}
@@ -311,6 +328,40 @@ func (s *Studio) finish(j engine.Job) {
 		s.onDone(j.State)
 	}
 }
+
+// chosen is the picked sample's index, or -1 for all.
+func (s *Studio) chosen() int {
+	for i, o := range s.pick.Options {
+		if o == s.pick.Selected {
+			return i - 1
+		}
+	}
+	return -1
+}
+
+// showChosen shows the picked sample, or all of them overlaid, each in its
+// own colour whichever is shown.
+func (s *Studio) showChosen() error {
+	if s.result == nil {
+		return nil
+	}
+	res := s.result
+	var smp []scene.Sample
+	for i, m := range res.Motions {
+		if c := s.chosen(); c >= 0 && c != i {
+			continue
+		}
+		sm := scene.Sample{Motion: m, Color: scene.Palette[i%len(scene.Palette)]}
+		if i < len(res.Contacts) {
+			sm.Contacts = res.Contacts[i]
+		}
+		smp = append(smp, sm)
+	}
+	return s.Viewport.SetSamples(smp)
+}
+
+// prefs are the app's persisted settings.
+func (s *Studio) prefs() fyne.Preferences { return s.app.Preferences() }
 
 // close releases the engine and the viewport when the window closes.
 func (s *Studio) close() {

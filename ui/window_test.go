@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/internal/testtools"
 )
@@ -95,6 +96,31 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.Text, s.generate.Disabled(), s.cancel.Disabled())
 	}
 	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.Text)
+
+	// Export: every sample, then the one picked, as BVH that reads back.
+	dir := t.TempDir()
+	names, err := s.ExportTo(filepath.Join(dir, "walk.bvh"))
+	if err != nil || len(names) != 2 {
+		t.Fatalf("export all: %v, %v", names, err)
+	}
+	s.pick.SetSelected("Sample 2")
+	if got := s.Viewport.Player().State().Frames; got != 60 {
+		t.Errorf("showing sample 2: %d frames", got)
+	}
+	names, err = s.ExportTo(filepath.Join(dir, "second.npz"))
+	if err != nil || len(names) != 1 || filepath.Base(names[0]) != "second.npz" {
+		t.Fatalf("export the picked sample: %v, %v", names, err)
+	}
+	m, err := bvh.ReadFile(filepath.Join(dir, "walk_1.bvh"))
+	if err != nil || m.Frames() != 60 {
+		t.Fatalf("the exported BVH: %v", err)
+	}
+	if got := s.prefs().String(prefExportDir); got != dir {
+		t.Errorf("remembered export folder %q, want %q", got, dir)
+	}
+	if _, err := s.ExportTo(filepath.Join(dir, "x.fbx")); err == nil {
+		t.Error("an unknown format was exported")
+	}
 }
 
 func TestStudioRefusesAnEmptyPrompt(t *testing.T) {

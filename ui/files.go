@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	native "github.com/sqweek/dialog"
+
+	"github.com/motionstudio/studio/engine/formats/export"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/ui/bridge"
+)
+
+// fileFilter is one file type a dialog offers.
+type fileFilter struct {
+	desc string
+	exts []string // without dots
+}
+
+// fileQuestion is what a file dialog asks.
+type fileQuestion struct {
+	title     string
+	save      bool
+	dir, name string // where it starts
+	filters   []fileFilter
+}
+
+// askFile asks for a file and calls done with its path on Fyne's
+// goroutine; a cancelled dialog calls nothing. The native dialog (GTK
+// through sqweek/dialog) blocks, so it runs on a goroutine of its own;
+// where it cannot open, Fyne's own dialog asks instead.
+func (s *Studio) askFile(q fileQuestion, done func(path string)) {
+	if !s.opt.NativeDialogs {
+		s.askFyne(q, done)
+		return
+	}
+	go func() {
+		b := native.File().Title(q.title).SetStartDir(q.dir)
+		if q.name != "" {
+			b = b.SetStartFile(q.name)
+		}
+		for _, f := range q.filters {
+			b = b.Filter(f.desc, f.exts...)
+		}
+		var path string
+		var err error
+		if q.save {
+			path, err = b.Save()
+		} else {
+			path, err = b.Load()
+		}
+		bridge.Do(func() {
+			switch {
+			case errors.Is(err, native.ErrCancelled):
+			case err != nil:
+				slog.Warn("native file dialog failed, using Fyne's", "err", err)
+				s.askFyne(q, done)
+			default:
+				done(path)
+			}
+		})
+	}()
+}
+
+func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
+	var exts []string
+	for _, f := range q.filters {
+		for _, e := range f.exts {
+			exts = append(exts, "."+e)
+		}
+	}
+	var d interface {
+		SetFilter(storage.FileFilter)
+		SetLocation(fyne.ListableURI)
+		Show()
+		Resize(fyne.Size)
+	}
+	if q.save {
+		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			path := w.URI().Path()
+			// Fyne creates the file; the exporter writes it atomically itself.
+			_ = w.Close()
+			_ = os.Remove(path)
+			done(path)
+		}, s.Window)
+		fd.SetFileName(q.name)
+		d = fd
+	} else {
+		d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			_ = r.Close()
+			done(r.URI().Path())
+		}, s.Window)
+	}
+	if len(exts) > 0 {
+		d.SetFilter(storage.NewExtensionFileFilter(exts))
+	}
+	if q.dir != "" {
+		if l, err := storage.ListerForURI(storage.NewFileURI(q.dir)); err == nil {
+			d.SetLocation(l)
+		}
+	}
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// Preference keys.
+const prefExportDir = "export.dir"
+
+var exportFilters = []fileFilter{
+	{"BVH motion (Blender, MotionBuilder)", []string{"bvh"}},
+	{"NumPy arrays (Kimodo layout)", []string{"npz"}},
+	{"glTF binary (any glTF tool)", []string{"glb"}},
+	{"glTF JSON", []string{"gltf"}},
+}
+
+// Export asks where to write the chosen sample (or all samples) and writes
+// them; the format follows the extension typed.
+func (s *Studio) Export() {
+	ms := s.chosenMotions()
+	if len(ms) == 0 {
+		dialog.ShowInformation("Nothing to export", "Generate a motion first.", s.Window)
+		return
+	}
+	dir := s.prefs().StringWithFallback(prefExportDir, homeDir())
+	s.askFile(fileQuestion{title: "Export motion", save: true, dir: dir, name: s.exportName() + ".bvh", filters: exportFilters},
+		func(path string) {
+			if _, err := s.ExportTo(path); err != nil {
+				dialog.ShowError(err, s.Window)
+			}
+		})
+}
+
+// ExportTo writes the chosen sample (or every sample, as name_0.ext …) to
+// path and remembers its folder. It returns the files written.
+func (s *Studio) ExportTo(path string) ([]string, error) {
+	ms := s.chosenMotions()
+	if len(ms) == 0 {
+		return nil, errors.New("nothing to export: generate a motion first")
+	}
+	if filepath.Ext(path) == "" {
+		path += ".bvh"
+	}
+	names, err := export.WriteAll(path, ms)
+	if err != nil {
+		return names, fmt.Errorf("export: %w", err)
+	}
+	s.prefs().SetString(prefExportDir, filepath.Dir(path))
+	s.status.SetText(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
+	return names, nil
+}
+
+// exportName is a file name from the take's prompt: "a person walks".
+func (s *Studio) exportName() string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, strings.TrimSpace(s.takePrompt))
+	if name = strings.Trim(name, "_"); name == "" {
+		return "motion"
+	}
+	return name[:min(len(name), 40)]
+}
+
+// chosenMotions are the motions the sample picker selects: one, or all.
+func (s *Studio) chosenMotions() []*motion.Motion {
+	if s.result == nil {
+		return nil
+	}
+	if i := s.chosen(); i >= 0 && i < len(s.result.Motions) {
+		return s.result.Motions[i : i+1]
+	}
+	return s.result.Motions
+}
+
+func homeDir() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "."
+}
