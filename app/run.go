@@ -93,6 +93,6 @@ func runStudio() error {
 	fyneapp.SetMetadata(metadata)
 	a := fyneapp.NewWithID(metadata.ID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
-	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true}).Window.ShowAndRun()
+	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true, Version: version}).Window.ShowAndRun()
 	return nil
 }

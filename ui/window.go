@@ -42,6 +42,8 @@ type Options struct {
 	// NativeDialogs uses the system's file dialogs (GTK); Fyne's own
 	// otherwise, and wherever the native one cannot open.
 	NativeDialogs bool
+	// Version is the studio's, reported by the HTTP API's metadata.
+	Version string
 }
 
 // Studio is the main window: a prompt bar, the viewport with its view
@@ -52,27 +54,31 @@ type Studio struct {
 	Viewport  *viewer.Viewport
 	Transport *viewer.Transport
 
-	app        fyne.App
-	opt        Options
-	result     *generate.Result // the take shown
-	takePrompt string
-	pick       *widget.Select // which sample: all, or one
-	export     *widget.Button
-	prompt     *widget.Entry
-	seconds    *widget.Select
-	samples    *widget.Select
-	seed       *widget.Entry
-	generate   *widget.Button
-	cancel     *widget.Button
-	progress   *widget.ProgressBar
-	status     *widget.Label
-	backend    *widget.Label
-	eng        *engine.Engine
-	stop       func()
-	job        string // the running generation's job id
-	checks     struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
-	onPreview  func(step, steps int)
-	onDone     func(jobs.State)
+	app         fyne.App
+	opt         Options
+	result      *generate.Result // the take shown
+	takePrompt  string
+	pick        *widget.Select // which sample: all, or one
+	export      *widget.Button
+	history     []Take // newest first
+	historyList *widget.List
+	api         *apiServer // nil while the API is off
+	apiLabel    *widget.Label
+	prompt      *widget.Entry
+	seconds     *widget.Select
+	samples     *widget.Select
+	seed        *widget.Entry
+	generate    *widget.Button
+	cancel      *widget.Button
+	progress    *widget.ProgressBar
+	status      *widget.Label
+	backend     *widget.Label
+	eng         *engine.Engine
+	stop        func()
+	job         string // the running generation's job id
+	checks      struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
+	onPreview   func(step, steps int)
+	onDone      func(jobs.State)
 }
 
 // Durations offered for a prompt, in seconds.
@@ -108,17 +114,22 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.progress = widget.NewProgressBar()
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
+	s.apiLabel = widget.NewLabel("")
+	s.historyList = s.newHistoryList()
 
 	bar := container.NewBorder(nil, nil, nil,
 		container.NewHBox(widget.NewLabel("Duration"), s.seconds, widget.NewLabel("Samples"), s.samples,
 			widget.NewLabel("Seed"), container.NewGridWrap(fyne.NewSize(110, s.seed.MinSize().Height), s.seed),
-			s.generate, s.cancel),
+			s.generate, s.cancel, s.apiSwitch()),
 		s.prompt)
 	bottom := container.NewVBox(s.Transport,
-		container.NewBorder(nil, nil, container.NewHBox(s.pick, s.export), s.backend,
+		container.NewBorder(nil, nil, container.NewHBox(s.pick, s.export), container.NewHBox(s.apiLabel, s.backend),
 			container.NewGridWithColumns(2, s.progress, s.status)))
-	s.Window.SetContent(container.NewBorder(bar, bottom, nil, nil,
-		container.NewBorder(s.viewControls(), nil, nil, nil, s.Viewport)))
+	history := container.NewBorder(widget.NewLabelWithStyle("History", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		nil, nil, nil, s.historyList)
+	centre := container.NewHSplit(container.NewBorder(s.viewControls(), nil, nil, nil, s.Viewport), history)
+	centre.SetOffset(0.8)
+	s.Window.SetContent(container.NewBorder(bar, bottom, nil, nil, centre))
 	s.Window.Resize(fyne.NewSize(1280, 800))
 	s.Window.SetOnClosed(s.close)
 	s.Window.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) { s.Viewport.TypedKey(ev) })
@@ -267,6 +278,9 @@ func (s *Studio) Cancel() {
 // event follows the studio's own job; on Fyne's goroutine.
 func (s *Studio) event(ev bridge.Event) {
 	j := ev.Job
+	if ev.Kind == jobs.EventState && j.State.Final() {
+		s.record(j) // the studio's takes and the API's alike
+	}
 	if j.ID != s.job {
 		return
 	}
@@ -298,19 +312,7 @@ func (s *Studio) finish(j engine.Job) {
 	switch j.State {
 	case jobs.Succeeded:
 		res := j.Result
-		s.result, s.takePrompt = res, j.Label
-		opts := []string{"All samples"}
-		for i := range res.Motions {
-			opts = append(opts, fmt.Sprintf("Sample %d", i+1))
-		}
-		s.pick.Options = opts
-		s.pick.SetSelected("All samples")
-		s.pick.Enable()
-		s.export.Enable()
-		if err := s.showChosen(); err != nil {
-			dialog.ShowError(fmt.Errorf("showing the result: %w", err), s.Window)
-			break
-		}
+		s.ShowTake(Take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
 		s.progress.SetValue(1)
 		s.status.SetText(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
@@ -366,6 +368,7 @@ func (s *Studio) prefs() fyne.Preferences { return s.app.Preferences() }
 // close releases the engine and the viewport when the window closes.
 func (s *Studio) close() {
 	s.Cancel()
+	s.StopAPI()
 	if s.stop != nil {
 		s.stop()
 	}

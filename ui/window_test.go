@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/motionstudio/studio/api"
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/internal/testtools"
@@ -135,5 +137,52 @@ func TestStudioRefusesAnEmptyPrompt(t *testing.T) {
 	}
 	if !s.cancel.Disabled() || s.generate.Disabled() {
 		t.Error("the buttons changed for a refused generation")
+	}
+}
+
+func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
+	s := newStudio(t)
+	addr, err := s.StartAPI("127.0.0.1:0", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.APIAddr() != addr || s.apiLabel.Text != "API: http://"+addr {
+		t.Errorf("API address %q, label %q", s.APIAddr(), s.apiLabel.Text)
+	}
+	c, err := api.NewClient("http://"+addr, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	npz, err := c.GenerateNPZ(ctx, api.KimodoRequest{Prompt: "a person jumps", NumFrames: 30})
+	if err != nil || len(npz) == 0 {
+		t.Fatalf("a script's generation through the studio's API: %v", err)
+	}
+	// The take reaches the history through the engine's events.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.History()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the API's take is not in the history")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	take := s.History()[0]
+	if !strings.Contains(take.Label, "a person jumps") || len(take.Result.Motions) != 1 {
+		t.Errorf("history entry %q with %d motions", take.Label, len(take.Result.Motions))
+	}
+	s.ShowTake(take)
+	if got := s.Viewport.Player().State().Frames; got != 30 || s.export.Disabled() {
+		t.Errorf("showing the API's take: %d frames, export disabled %v", got, s.export.Disabled())
+	}
+	<-s.StopAPI()
+	if _, err := c.Capabilities(ctx); err == nil {
+		t.Error("the API still answers after it was stopped")
+	}
+	if s.prefs().String(prefAPIToken) != "secret" || s.prefs().String(prefAPIAddr) != "127.0.0.1:0" {
+		t.Error("the API settings were not remembered")
+	}
+	if _, err := s.StartAPI("no-port", ""); err == nil {
+		t.Error("an address without a port was accepted")
 	}
 }

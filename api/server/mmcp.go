@@ -56,7 +56,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			s.submitAsync(w, r, req)
 			return
 		}
-		res, err := s.run(r.Context(), "api", req)
+		res, err := s.run(r.Context(), "API: "+req.Summary(), req)
 		if err != nil {
 			writeError(w, r, 0, err)
 			return
@@ -164,7 +164,7 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 			fails[i] = it.Err
 			continue
 		}
-		j, err := s.eng.Submit(ctx, fmt.Sprintf("api batch %d/%d", i+1, len(items)), it.Request, false)
+		j, err := s.eng.Submit(ctx, fmt.Sprintf("API batch %d/%d: %s", i+1, len(items), it.Request.Summary()), it.Request, false)
 		if err != nil {
 			fails[i] = s.submitError(err)
 			continue
@@ -205,7 +205,7 @@ func preferAsync(r *http.Request) bool {
 // submitAsync queues the request detached from the connection and answers
 // 202 with where to poll.
 func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request) {
-	j, err := s.eng.Submit(context.WithoutCancel(r.Context()), "api async", req, false)
+	j, err := s.eng.Submit(context.WithoutCancel(r.Context()), "API: "+req.Summary(), req, false)
 	if err != nil {
 		writeError(w, r, 0, s.submitError(err))
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/motionstudio/studio/internal/testtools"
@@ -65,4 +66,22 @@ func jsonOf(t testing.TB, v any) any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestSummary(t *testing.T) {
+	long := strings.Repeat("walk ", 30)
+	for _, tc := range []struct {
+		segs []Segment
+		want string
+	}{
+		{nil, "constraints only"},
+		{[]Segment{{Type: SegmentText, Prompt: " a person walks "}, {Type: SegmentUnconditioned}, {Type: SegmentText, Prompt: "sits down"}},
+			"a person walks → (unconditioned) → sits down"},
+		{[]Segment{{Type: SegmentText, Prompt: long}}, string([]rune(strings.TrimSpace(long))[:79]) + "…"},
+	} {
+		r := &Request{Segments: tc.segs}
+		if got := r.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q, want %q", got, tc.want)
+		}
+	}
 }

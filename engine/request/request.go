@@ -17,6 +17,7 @@ package request
 import (
 	"encoding/json"
 	"math"
+	"strings"
 )
 
 // ProtocolVersion is the newest MMCP version this package understands (1.2
@@ -300,3 +301,28 @@ func setDefault[T any](p **T, v T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Summary names the take in a line for lists and logs: its prompts in
+// order ("a person walks → a person sits down"), "(unconditioned)" for
+// segments without one, or "constraints only"; at most 80 characters.
+func (r *Request) Summary() string {
+	var parts []string
+	for _, s := range r.Segments {
+		switch {
+		case s.Prompt != "":
+			parts = append(parts, strings.TrimSpace(s.Prompt))
+		case s.Type == SegmentUnconditioned:
+			parts = append(parts, "(unconditioned)")
+		default:
+			parts = append(parts, "("+s.Type+")")
+		}
+	}
+	sum := strings.Join(parts, " → ")
+	if sum == "" {
+		sum = "constraints only"
+	}
+	if r := []rune(sum); len(r) > 80 {
+		sum = string(r[:79]) + "…"
+	}
+	return sum
+}
