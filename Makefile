@@ -36,7 +36,9 @@ MODEL_ID    := cmu-small-v1
 MODEL_STEPS ?= 3200
 MODEL_RUN   := training/runs/$(MODEL_ID)
 
-.PHONY: build run test bench lint deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
+FYNE_TOOLS := v1.7.4
+
+.PHONY: build run test bench lint package deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
 
 build: apt-deps
 	$(GO) build -o $(BIN) ./app
@@ -57,6 +59,16 @@ test: deps
 
 bench: deps
 	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A Linux package: the binary, the icon and a .desktop entry in a tarball
+# with its own `make install` (fyne's packager).
+package: build
+	$(GO) run fyne.io/tools/cmd/fyne@$(FYNE_TOOLS) package --os linux --src app --executable $(BIN) \
+	  --icon ../assets/icon.png --name motionstudio --app-id dev.motionstudio.studio --release
+	mkdir -p dist && mv motionstudio.tar.xz dist/
+	tar tJf dist/motionstudio.tar.xz | grep -q 'usr/local/bin/motionstudio$$'
+	tar tJf dist/motionstudio.tar.xz | grep -q 'applications/dev.motionstudio.studio.desktop$$'
+	@echo "dist/motionstudio.tar.xz: unpack it and run 'sudo make install' inside"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
