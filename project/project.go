@@ -417,6 +417,11 @@ func (p *Project) Validate() error {
 	case p.Version < 1:
 		return invalid("the project file has no format version (want %d): it is not a Motion Studio project", Version)
 	}
+	return p.validateContent()
+}
+
+// validateContent is Validate less the version.
+func (p *Project) validateContent() error {
 	t := &p.Timeline
 	if !finite(t.FPS) || t.FPS <= 0 {
 		return invalid("the timeline's frame rate must be a positive number of frames per second, not %v", t.FPS)
