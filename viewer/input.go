@@ -35,6 +35,7 @@ const minPathStep = 0.02
 func (v *Viewport) MouseDown(ev *desktop.MouseEvent) {
 	v.mu.Lock()
 	v.button, v.mods = ev.Button, ev.Modifier
+	v.grab = grabUndecided
 	v.mu.Unlock()
 }
 
@@ -43,6 +44,9 @@ func (v *Viewport) MouseUp(*desktop.MouseEvent) {}
 
 // Dragged implements fyne.Draggable.
 func (v *Viewport) Dragged(ev *fyne.DragEvent) {
+	if v.grabbed(ev) {
+		return
+	}
 	v.mu.Lock()
 	k := v.scale
 	dx, dy := float64(ev.Dragged.DX)*k, float64(ev.Dragged.DY)*k
@@ -65,9 +69,57 @@ func (v *Viewport) Dragged(ev *fyne.DragEvent) {
 	v.invalidate()
 }
 
-// DragEnd implements fyne.Draggable: a drawn path is handed over.
+// grabbed decides, at a drag's first event, whether the owner takes it
+// (OnGrab), and hands it the floor point under the cursor while it does.
+// Callbacks run outside the lock: they call back into the viewport.
+func (v *Viewport) grabbed(ev *fyne.DragEvent) bool {
+	v.mu.Lock()
+	state, k := v.grab, v.scale
+	left := v.button == desktop.MouseButtonPrimary && v.mods&fyne.KeyModifierShift == 0 && v.tool == ToolOrbit
+	grab, move := v.OnGrab, v.OnGrabMove
+	start := ev.Position.Subtract(fyne.NewPos(ev.Dragged.DX, ev.Dragged.DY))
+	p0, ok0 := v.cam.FloorPoint(float64(start.X)*k, float64(start.Y)*k)
+	p, ok := v.cam.FloorPoint(float64(ev.Position.X)*k, float64(ev.Position.Y)*k)
+	if state == grabUndecided {
+		v.grab = grabCamera
+	}
+	v.mu.Unlock()
+	switch {
+	case state == grabUndecided && left && grab != nil && ok0 && grab(p0):
+		v.mu.Lock()
+		v.grab = grabItem
+		v.mu.Unlock()
+		state = grabItem
+	case state == grabUndecided:
+		return false
+	}
+	if state != grabItem {
+		return false
+	}
+	if ok && move != nil {
+		move(p)
+	}
+	v.mu.Lock()
+	v.last = p
+	v.mu.Unlock()
+	return true
+}
+
+// DragEnd implements fyne.Draggable: a drawn path is handed over, a
+// grabbed item let go.
 func (v *Viewport) DragEnd() {
 	v.mu.Lock()
+	if v.grab == grabItem {
+		v.grab = grabUndecided
+		end, p := v.OnGrabEnd, v.last
+		v.mu.Unlock()
+		if end != nil {
+			end(p)
+		}
+		v.invalidate()
+		return
+	}
+	v.grab = grabUndecided
 	path := v.drawing
 	v.drawing = nil
 	if path != nil {
@@ -94,6 +146,16 @@ func (v *Viewport) Scrolled(ev *fyne.ScrollEvent) {
 func (v *Viewport) Tapped(ev *fyne.PointEvent) {
 	if c := fyne.CurrentApp().Driver().CanvasForObject(v); c != nil {
 		c.Focus(v)
+	}
+	v.mu.Lock()
+	tap, k := v.OnFloorTap, v.scale
+	p, onFloor := v.cam.FloorPoint(float64(ev.Position.X)*k, float64(ev.Position.Y)*k)
+	v.mu.Unlock()
+	if tap != nil {
+		if onFloor {
+			tap(p)
+		}
+		return
 	}
 	if i, j, ok := v.JointAt(ev.Position); ok {
 		v.mu.Lock()

@@ -70,6 +70,15 @@ type Stats struct {
 	Height  int
 }
 
+// grabState is what the current drag does.
+type grabState int
+
+const (
+	grabUndecided grabState = iota // no drag event yet since the button went down
+	grabCamera                     // orbit, pan or draw
+	grabItem                       // the owner's OnGrab took it
+)
+
 // noGLEnv forces the fallback, for machines whose driver misbehaves.
 const noGLEnv = "MOTIONSTUDIO_NO_GL"
 
@@ -83,6 +92,16 @@ type Viewport struct {
 	OnPathDrawn func(path []mgl64.Vec3)
 	// OnJointPicked receives the joint under a click (sample, joint).
 	OnJointPicked func(sample, joint int)
+	// OnGrab is asked, when a left drag starts with ToolOrbit, whether the
+	// floor point under the cursor holds something its owner moves (a root
+	// key); when it says yes the drag goes to OnGrabMove and OnGrabEnd
+	// (floor points) instead of orbiting.
+	OnGrab     func(p mgl64.Vec3) bool
+	OnGrabMove func(p mgl64.Vec3)
+	OnGrabEnd  func(p mgl64.Vec3)
+	// OnFloorTap receives the floor point of a click, when it is set (the
+	// studio places targets with it); joints are picked otherwise.
+	OnFloorTap func(p mgl64.Vec3)
 
 	player *playback.Player
 	opt    Options
@@ -100,6 +119,8 @@ type Viewport struct {
 	scale    float64 // pixels per Fyne unit (1 in fallback)
 	button   desktop.MouseButton
 	mods     fyne.KeyModifier
+	grab     grabState
+	last     mgl64.Vec3 // the floor point of a grab's last move
 	stats    Stats
 
 	wake     chan struct{}

@@ -266,3 +266,46 @@ func TestViewportFallsBackWhenGLFails(t *testing.T) {
 		t.Error("the widget still shows the raster")
 	}
 }
+
+func TestViewportGrabAndFloorTap(t *testing.T) {
+	v, _, _ := newTestViewport(t)
+	v.SetView(scene.Top)
+	key := mgl64.Vec3{0.5, 0, 0.5}
+	var moves []mgl64.Vec3
+	var ended *mgl64.Vec3
+	v.OnGrab = func(p mgl64.Vec3) bool { return p.Sub(key).Len() < 0.15 }
+	v.OnGrabMove = func(p mgl64.Vec3) { moves = append(moves, p) }
+	v.OnGrabEnd = func(p mgl64.Vec3) { ended = &p }
+	cam := v.Camera()
+	x, y, _ := cam.Project(key)
+	start := fyne.NewPos(float32(x), float32(y))
+	// A drag starting on the key moves it, and leaves the camera alone.
+	v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	for i := 1; i <= 3; i++ {
+		v.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: start.Add(fyne.NewPos(float32(10*i), 0))}, Dragged: fyne.Delta{DX: 10}})
+	}
+	v.DragEnd()
+	if len(moves) != 3 || ended == nil || v.Camera() != cam {
+		t.Fatalf("grab: %d moves, ended %v, camera moved %v", len(moves), ended, v.Camera() != cam)
+	}
+	want, _ := v.FloorPoint(start.Add(fyne.NewPos(30, 0)))
+	if ended.Sub(want).Len() > 1e-9 || !(ended[0] > key[0]) {
+		t.Errorf("let go at %v, want %v", *ended, want)
+	}
+	// A drag starting elsewhere orbits.
+	moves = nil
+	v.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	v.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(20, 20)}, Dragged: fyne.Delta{DX: 5}})
+	v.DragEnd()
+	if len(moves) != 0 || v.Camera() == cam {
+		t.Error("a drag away from the key did not orbit")
+	}
+	// Clicks go to OnFloorTap when it is set.
+	v.SetView(scene.Top)
+	var tapped *mgl64.Vec3
+	v.OnFloorTap = func(p mgl64.Vec3) { tapped = &p }
+	test.TapAt(v, start)
+	if tapped == nil || tapped.Sub(key).Len() > 1e-6 {
+		t.Errorf("floor tap at the key's pixel gave %v", tapped)
+	}
+}
