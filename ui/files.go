@@ -187,10 +187,3 @@ func (s *Studio) chosenMotions() []*motion.Motion {
 	}
 	return s.result.Motions
 }
-
-func homeDir() string {
-	if h, err := os.UserHomeDir(); err == nil {
-		return h
-	}
-	return "."
-}

@@ -24,10 +24,11 @@ func newStudio(t *testing.T) *Studio {
 	t.Helper()
 	a := test.NewTempApp(t)
 	s := NewStudio(a, Options{
-		Model:   filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"),
-		Device:  "cpu",
-		Library: testtools.ONNXRuntime(t),
-		Manual:  true,
+		Model:       filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"),
+		Device:      "cpu",
+		Library:     testtools.ONNXRuntime(t),
+		Manual:      true,
+		AutosaveDir: t.TempDir(),
 	})
 	t.Cleanup(s.Window.Close)
 	s.Window.Resize(fyne.NewSize(1000, 700))
@@ -66,9 +67,12 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	done := make(chan jobs.State, 1)
 	s.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
 	s.onDone = func(st jobs.State) { done <- st }
-	test.Type(s.prompt, "a person walks forward")
-	s.samples.SetSelected("2")
-	s.seconds.SetSelected("2 s")
+	s.SetPrompt("a person walks forward")
+	s.SetSamples(2)
+	seg := s.Editor().Project().Timeline.Segments[0].ID
+	if err := s.Editor().ResizeSegment(seg, 60); err != nil {
+		t.Fatal(err)
+	}
 	test.Tap(s.generate)
 	select {
 	case st := <-done:
@@ -127,6 +131,7 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 
 func TestStudioRefusesAnEmptyPrompt(t *testing.T) {
 	s := newStudio(t)
+	s.SetPrompt("")
 	test.Tap(s.generate)
 	if s.job != "" {
 		t.Fatal("a job was submitted without a prompt")
@@ -172,8 +177,8 @@ func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 		t.Errorf("history entry %q with %d motions", take.Label, len(take.Result.Motions))
 	}
 	s.ShowTake(take)
-	if got := s.Viewport.Player().State().Frames; got != 30 || s.export.Disabled() {
-		t.Errorf("showing the API's take: %d frames, export disabled %v", got, s.export.Disabled())
+	if ms := s.chosenMotions(); len(ms) != 1 || ms[0].Frames() != 30 || s.export.Disabled() {
+		t.Errorf("showing the API's take: %d motions, export disabled %v", len(ms), s.export.Disabled())
 	}
 	<-s.StopAPI()
 	if _, err := c.Capabilities(ctx); err == nil {

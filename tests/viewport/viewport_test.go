@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,14 +298,28 @@ func TestStudioGeneratesIntoTheGLViewport(t *testing.T) {
 		s.Generate()
 	})
 	defer fyne.DoAndWait(s.Window.Close)
+	// While it generates, the UI goroutine keeps answering: every round
+	// trip to it (an edit's cost) is timed.
 	deadline := time.Now().Add(2 * time.Minute)
 	status := ""
+	var waits []time.Duration
 	for !strings.HasPrefix(status, "Generated") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no result after 2 minutes; status %q", status)
 		}
-		time.Sleep(50 * time.Millisecond)
-		fyne.DoAndWait(func() { status = s.Status() })
+		time.Sleep(20 * time.Millisecond)
+		t0 := time.Now()
+		fyne.DoAndWait(func() {
+			status = s.Status()
+			s.Editor().Project() // what an edit reads
+		})
+		waits = append(waits, time.Since(t0))
+	}
+	slices.Sort(waits)
+	p99 := waits[len(waits)*99/100]
+	t.Logf("UI round trips while generating: %d, median %v, p99 %v, max %v", len(waits), waits[len(waits)/2], p99, waits[len(waits)-1])
+	if p99 > 250*time.Millisecond {
+		t.Errorf("the UI goroutine answered in %v (p99) while generating", p99)
 	}
 	if !strings.HasPrefix(s.Viewport.Stats().Backend, "OpenGL") {
 		testtools.Unavailable(t, "the studio's viewport fell back: %s", s.Viewport.Stats().Backend)
@@ -318,7 +333,9 @@ func TestStudioGeneratesIntoTheGLViewport(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond) // the still at full MSAA, painted
-	img := testtools.Screenshot(t, "Motion Studio")
+	var title string
+	fyne.DoAndWait(func() { title = s.Window.Title() })
+	img := testtools.Screenshot(t, title)
 	// The three samples' palette colours are all on screen.
 	for i, c := range scene.Palette[:3] {
 		if n := countNear(img, c); n < 100 {

@@ -1,0 +1,292 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/project"
+	"github.com/motionstudio/studio/ui/bridge"
+	"github.com/motionstudio/studio/viewer/scene"
+)
+
+// Preference keys of the engine pickers.
+const (
+	prefModel  = "engine.model"
+	prefDevice = "engine.device"
+)
+
+// devices offered by the device picker; the engine says what auto chose
+// and why once the model has loaded.
+var devices = []string{"auto", "cpu", "cuda"}
+
+// enginePickers are the model and device selects. Changing either starts
+// a new engine with the next generation (the running one finishes first).
+func (s *Studio) enginePickers() (model, device *widget.Select) {
+	ids := []string{models.DefaultID}
+	if s.opt.Model != "" && s.opt.Model != models.DefaultID {
+		ids = append(ids, s.opt.Model)
+	}
+	model = widget.NewSelect(ids, func(string) { s.engineChanged() })
+	model.SetSelected(s.prefs().StringWithFallback(prefModel, ids[len(ids)-1]))
+	if s.opt.Model != "" {
+		model.SetSelected(s.opt.Model)
+	}
+	device = widget.NewSelect(devices, func(string) { s.engineChanged() })
+	dev := s.opt.Device
+	if dev == "" {
+		dev = s.prefs().StringWithFallback(prefDevice, "auto")
+	}
+	device.SetSelected(dev)
+	return model, device
+}
+
+// engineChanged drops the engine after a model or device change; the next
+// generation starts a new one.
+func (s *Studio) engineChanged() {
+	if s.model == nil || s.device == nil || s.eng == nil {
+		return
+	}
+	if s.job != "" {
+		s.report(fmt.Errorf("the new model or device is used after the running generation"))
+	}
+	s.prefs().SetString(prefModel, s.model.Selected)
+	s.prefs().SetString(prefDevice, s.device.Selected)
+	if s.api == nil && s.job == "" {
+		s.closeEngine()
+	}
+}
+
+// engine starts the engine on first use; on Fyne's goroutine.
+func (s *Studio) engine() (*engine.Engine, error) {
+	if s.eng != nil {
+		return s.eng, nil
+	}
+	e, err := engine.New(engine.Options{Model: s.model.Selected, Device: s.device.Selected, Library: s.opt.Library})
+	if err != nil {
+		return nil, err
+	}
+	s.eng = e
+	s.stop = bridge.Events(context.Background(), e, s.event)
+	return e, nil
+}
+
+func (s *Studio) closeEngine() {
+	if s.eng == nil {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
+	e := s.eng
+	s.eng = nil
+	// Closing waits for the model to be released; not on Fyne's goroutine.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			slog.Warn("engine close", "err", err)
+		}
+	}()
+}
+
+// Generate sends the timeline to the engine's queue; progress, the live
+// preview and the result arrive as events. Errors are shown in a dialog
+// and nothing is lost.
+func (s *Studio) Generate() {
+	if s.job != "" {
+		return
+	}
+	e, err := s.engine()
+	if err == nil {
+		p := s.ed.Project()
+		var req *request.Request
+		if req, err = p.Request(e.Caps(), p.NextSeed()); err == nil {
+			var job engine.Job
+			if job, err = e.Submit(context.Background(), p.Summary(), req, true); err == nil {
+				s.job = job.ID
+				s.jobReq, _ = json.Marshal(req)
+				s.generate.Disable()
+				s.cancel.Enable()
+				s.progress.SetValue(0)
+				s.status.SetText("Queued")
+				return
+			}
+		}
+	}
+	dialog.ShowError(fmt.Errorf("cannot generate: %w", err), s.Window)
+}
+
+// Cancel stops the running generation.
+func (s *Studio) Cancel() {
+	if s.eng != nil && s.job != "" {
+		if err := s.eng.Cancel(s.job); err != nil {
+			slog.Warn("cancel", "job", s.job, "err", err)
+		}
+	}
+}
+
+// event follows the engine's jobs; on Fyne's goroutine.
+func (s *Studio) event(ev bridge.Event) {
+	j := ev.Job
+	if ev.Kind == jobs.EventState && j.State.Final() {
+		s.record(j) // the studio's takes and the API's alike
+	}
+	if j.ID != s.job {
+		return
+	}
+	p := j.Progress
+	switch {
+	case ev.Kind == jobs.EventProgress && p.Stage == jobs.StageLoad:
+		s.status.SetText("Loading the model…")
+	case ev.Kind == jobs.EventProgress && p.Steps > 0:
+		s.progress.SetValue(float64(p.Step) / float64(p.Steps))
+		s.status.SetText(fmt.Sprintf("Step %d/%d · ETA %.1f s", p.Step, p.Steps, p.ETA.Seconds()))
+		if ms, ok := p.Preview.([]*motion.Motion); ok && len(ms) > 0 {
+			if err := s.Viewport.SetPreview(ms, p.Step, p.Steps); err != nil {
+				slog.Warn("preview", "err", err)
+			}
+			if s.onPreview != nil {
+				s.onPreview(p.Step, p.Steps)
+			}
+		}
+	case ev.Kind == jobs.EventState && j.State.Final():
+		s.finish(j)
+	}
+}
+
+func (s *Studio) finish(j engine.Job) {
+	s.job = ""
+	s.generate.Enable()
+	s.cancel.Disable()
+	s.Viewport.SetStatus("")
+	switch j.State {
+	case jobs.Succeeded:
+		res := j.Result
+		s.ShowTake(Take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
+		s.progress.SetValue(1)
+		s.status.SetText(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
+			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
+		s.Viewport.Player().Seek(0)
+		s.Viewport.Player().Play()
+		// The project keeps the exact request, so the take can be made again.
+		if t, err := takeOf(s.jobReq, j.Finished); err == nil {
+			if _, err := s.ed.AddTake(t); err != nil {
+				slog.Warn("take", "err", err)
+			}
+			s.title()
+		}
+	case jobs.Cancelled:
+		s.progress.SetValue(0)
+		s.status.SetText("Cancelled")
+	default:
+		s.progress.SetValue(0)
+		s.status.SetText("Failed")
+		dialog.ShowError(fmt.Errorf("generation failed: %w", j.Err), s.Window)
+	}
+	if s.onDone != nil {
+		s.onDone(j.State)
+	}
+}
+
+// takeOf is the project's record of a request sent.
+func takeOf(req []byte, when time.Time) (project.Take, error) {
+	var r request.Request
+	if err := json.Unmarshal(req, &r); err != nil {
+		return project.Take{}, err
+	}
+	return project.NewTake(&r, when)
+}
+
+// chosen is the picked sample's index, or -1 for all.
+func (s *Studio) chosen() int {
+	for i, o := range s.pick.Options {
+		if o == s.pick.Selected {
+			return i - 1
+		}
+	}
+	return -1
+}
+
+// showChosen shows the picked sample, or all of them overlaid, each in its
+// own colour whichever is shown.
+func (s *Studio) showChosen() error {
+	if s.result == nil {
+		return nil
+	}
+	res := s.result
+	var smp []scene.Sample
+	for i, m := range res.Motions {
+		if c := s.chosen(); c >= 0 && c != i {
+			continue
+		}
+		sm := scene.Sample{Motion: m, Color: scene.Palette[i%len(scene.Palette)]}
+		if i < len(res.Contacts) {
+			sm.Contacts = res.Contacts[i]
+		}
+		smp = append(smp, sm)
+	}
+	if err := s.Viewport.SetSamples(smp); err != nil {
+		return err
+	}
+	s.syncClip()
+	return nil
+}
+
+// prefs are the app's persisted settings.
+func (s *Studio) prefs() fyne.Preferences { return s.app.Preferences() }
+
+// SetPrompt sets the first text segment's prompt (an undoable edit); on
+// Fyne's goroutine.
+func (s *Studio) SetPrompt(text string) {
+	for _, seg := range s.ed.Project().Timeline.Segments {
+		if seg.Kind == project.KindText {
+			s.report(s.ed.SetPrompt(seg.ID, text))
+			return
+		}
+	}
+}
+
+// SetSamples sets how many samples to generate; on Fyne's goroutine.
+func (s *Studio) SetSamples(n int) {
+	o := s.ed.Project().Options
+	o.Samples = n
+	s.report(s.ed.SetOptions(o))
+}
+
+// SetSeed fixes the seed of the next generations ("" draws one each
+// time); on Fyne's goroutine.
+func (s *Studio) SetSeed(seed string) {
+	o := s.ed.Project().Options
+	if seed = strings.TrimSpace(seed); seed == "" {
+		o.RandomSeed = true
+	} else if v, err := strconv.ParseInt(seed, 10, 64); err == nil {
+		o.Seed, o.RandomSeed = v, false
+	} else {
+		s.report(fmt.Errorf("seed %q: want a whole number", seed))
+		return
+	}
+	s.report(s.ed.SetOptions(o))
+}
+
+func homeDir() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "."
+}

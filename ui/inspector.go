@@ -1,0 +1,325 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/project"
+)
+
+// effectorJoints are the joints an effector target may pin.
+var effectorJoints = []string{"LeftHand", "RightHand", "LeftFoot", "RightFoot", "Head", "Hips"}
+
+// guidanceChoices map the inspector's labels to project.Options.Guidance.
+var guidanceChoices = []struct{ label, value string }{
+	{"Model's default", ""},
+	{"None (no CFG)", request.GuidanceNoCFG},
+	{"Regular (text)", request.GuidanceRegular},
+	{"Separated (text, constraints)", request.GuidanceSeparated},
+}
+
+// inspector is the right-hand panel: the selected segment or constraint,
+// the buttons that add constraints, and the generation options.
+type inspector struct {
+	s         *Studio
+	selection *fyne.Container
+	options   *fyne.Container
+	root      fyne.CanvasObject
+	joint     *widget.Select
+	syncing   bool // widgets are being set from the project, not by the user
+}
+
+func newInspector(s *Studio) *inspector {
+	in := &inspector{s: s, selection: container.NewVBox(), options: container.NewVBox()}
+	in.joint = widget.NewSelect(effectorJoints, nil)
+	in.joint.SetSelected("RightHand")
+	add := container.NewVBox(
+		widget.NewButtonWithIcon("Root key at the playhead", theme.ContentAddIcon(), s.AddRootKey),
+		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Target", theme.ContentAddIcon(),
+			func() { s.AddEffector(in.joint.Selected) }), in.joint),
+		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), s.AddPoseKey),
+	)
+	in.root = container.NewVScroll(container.NewVBox(
+		heading("Selection"), in.selection,
+		widget.NewSeparator(), heading("Add a constraint"), add,
+		widget.NewSeparator(), heading("Generation"), in.options,
+	))
+	in.refresh()
+	return in
+}
+
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// refresh shows the project's state; on Fyne's goroutine.
+func (in *inspector) refresh() {
+	in.syncing = true
+	defer func() { in.syncing = false }()
+	in.selection.Objects = in.selectionForm()
+	in.selection.Refresh()
+	in.options.Objects = in.optionsForm()
+	in.options.Refresh()
+}
+
+// field is an entry that applies its text when Enter is pressed or it
+// loses focus; apply's error goes to the status bar and the entry keeps
+// what the project holds.
+func (in *inspector) field(value string, apply func(string) error) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetText(value)
+	commit := func(text string) {
+		if in.syncing || text == value {
+			return
+		}
+		if err := apply(strings.TrimSpace(text)); err != nil {
+			in.s.report(err)
+			e.SetText(value)
+		}
+	}
+	e.OnSubmitted = commit
+	return e
+}
+
+func atoi(s, what string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", what, s)
+	}
+	return n, nil
+}
+
+func atof(s, what string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s: %q is not a number", what, s)
+	}
+	return f, nil
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
+
+func (in *inspector) selectionForm() []fyne.CanvasObject {
+	s := in.s
+	ed := s.ed
+	p := ed.Project()
+	id := s.selected
+	tl := &p.Timeline
+	form := func(items ...*widget.FormItem) []fyne.CanvasObject {
+		return []fyne.CanvasObject{widget.NewForm(items...)}
+	}
+	frameField := func(frame int) *widget.Entry {
+		return in.field(strconv.Itoa(frame), func(t string) error {
+			f, err := atoi(t, "frame")
+			if err != nil {
+				return err
+			}
+			return ed.MoveKey(id, f)
+		})
+	}
+	switch p.KindOf(id) {
+	case "segment":
+		for i, seg := range tl.Segments {
+			if seg.ID != id {
+				continue
+			}
+			kind := widget.NewSelect([]string{project.KindText, project.KindUnconditioned}, func(k string) {
+				if !in.syncing {
+					s.report(ed.SetSegmentKind(id, k))
+				}
+			})
+			kind.SetSelected(seg.Kind)
+			prompt := in.field(seg.Prompt, func(t string) error { return ed.SetPrompt(id, t) })
+			frames := in.field(strconv.Itoa(seg.Frames), func(t string) error {
+				n, err := atoi(t, "frames")
+				if err != nil {
+					return err
+				}
+				return ed.ResizeSegment(id, n)
+			})
+			start := p.SegmentStart(i)
+			return form(
+				widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
+				widget.NewFormItem("Kind", kind),
+				widget.NewFormItem("Prompt", prompt),
+				widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
+					widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
+			)
+		}
+	case "root":
+		for _, k := range tl.RootKeys {
+			if k.ID != id {
+				continue
+			}
+			heading := ""
+			if k.Heading != nil {
+				heading = num(*k.Heading * 180 / math.Pi)
+			}
+			pos := func(axis int) *widget.Entry {
+				v := [2]float64{k.X, k.Z}
+				return in.field(num(v[axis]), func(t string) error {
+					f, err := atof(t, "position")
+					if err != nil {
+						return err
+					}
+					v[axis] = f
+					return ed.SetRootKeyPos(id, v[0], v[1])
+				})
+			}
+			return form(
+				widget.NewFormItem("Root key", widget.NewLabel("drag it on the floor in the viewport")),
+				widget.NewFormItem("Frame", frameField(k.Frame)),
+				widget.NewFormItem("X (m)", pos(0)),
+				widget.NewFormItem("Z (m)", pos(1)),
+				widget.NewFormItem("Heading (°)", in.field(heading, func(t string) error {
+					if t == "" {
+						return ed.SetHeading(id, nil)
+					}
+					d, err := atof(t, "heading")
+					if err != nil {
+						return err
+					}
+					r := d * math.Pi / 180
+					return ed.SetHeading(id, &r)
+				})),
+			)
+		}
+	case "effector":
+		for _, e := range tl.Effectors {
+			if e.ID != id {
+				continue
+			}
+			pos := func(axis int) *widget.Entry {
+				v := e.Pos
+				return in.field(num(v[axis]), func(t string) error {
+					f, err := atof(t, "position")
+					if err != nil {
+						return err
+					}
+					v[axis] = f
+					return ed.SetEffectorPos(id, v)
+				})
+			}
+			place := widget.NewButton("Place on the floor…", func() { s.placeEffector(id) })
+			return form(
+				widget.NewFormItem("Target", widget.NewLabel(e.Joint)),
+				widget.NewFormItem("Frame", frameField(e.Frame)),
+				widget.NewFormItem("X (m)", pos(0)),
+				widget.NewFormItem("Height (m)", pos(1)),
+				widget.NewFormItem("Z (m)", pos(2)),
+				widget.NewFormItem("", place),
+			)
+		}
+	case "pose":
+		for _, k := range tl.PoseKeys {
+			if k.ID != id {
+				continue
+			}
+			return form(
+				widget.NewFormItem("Pose key", widget.NewLabel(fmt.Sprintf("%d joints", len(k.Rotations)))),
+				widget.NewFormItem("Frame", frameField(k.Frame)),
+				widget.NewFormItem("", widget.NewButton("Take the shown pose", func() { s.repose(id) })),
+			)
+		}
+	}
+	return []fyne.CanvasObject{widget.NewLabel("Select a segment or a key on the timeline.")}
+}
+
+func (in *inspector) optionsForm() []fyne.CanvasObject {
+	s := in.s
+	o := s.ed.Project().Options
+	// opt applies one option typed into an entry.
+	opt := func(change func(o *project.Options, text string) error) func(string) error {
+		return func(t string) error {
+			no := s.ed.Project().Options
+			if err := change(&no, t); err != nil {
+				return err
+			}
+			return s.ed.SetOptions(no)
+		}
+	}
+	// choose applies an option picked from a widget.
+	choose := func(change func(o *project.Options)) {
+		if in.syncing {
+			return
+		}
+		no := s.ed.Project().Options
+		change(&no)
+		s.report(s.ed.SetOptions(no))
+	}
+	toggle := func(label string, on bool, change func(*project.Options, bool)) *widget.Check {
+		c := widget.NewCheck(label, func(b bool) { choose(func(o *project.Options) { change(o, b) }) })
+		c.SetChecked(on)
+		return c
+	}
+	steps := in.field(strconv.Itoa(o.Steps), opt(func(o *project.Options, t string) (err error) {
+		o.Steps, err = atoi(t, "steps")
+		return
+	}))
+	seed := in.field(strconv.FormatInt(o.Seed, 10), opt(func(o *project.Options, t string) error {
+		v, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			return fmt.Errorf("seed: %q is not a whole number", t)
+		}
+		o.Seed, o.RandomSeed = v, false
+		return nil
+	}))
+	dice := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {
+		choose(func(o *project.Options) { o.Seed, o.RandomSeed = rand.Int64N(1<<53), false })
+	})
+	samples := widget.NewSelect([]string{"1", "2", "3", "4", "6", "8"}, func(v string) {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			choose(func(o *project.Options) { o.Samples = n })
+		}
+	})
+	samples.SetSelected(strconv.Itoa(o.Samples))
+	var labels []string
+	current := guidanceChoices[0].label
+	for _, g := range guidanceChoices {
+		labels = append(labels, g.label)
+		if g.value == o.Guidance {
+			current = g.label
+		}
+	}
+	guidance := widget.NewSelect(labels, func(l string) {
+		for _, g := range guidanceChoices {
+			if g.label == l {
+				choose(func(o *project.Options) { o.Guidance = g.value })
+			}
+		}
+	})
+	guidance.SetSelected(current)
+	weight := func(v float64, what string, put func(*project.Options, float64)) *widget.Entry {
+		return in.field(num(v), opt(func(o *project.Options, t string) error {
+			f, err := atof(t, what)
+			put(o, f)
+			return err
+		}))
+	}
+	trans := in.field(strconv.Itoa(o.TransitionFrames), opt(func(o *project.Options, t string) (err error) {
+		o.TransitionFrames, err = atoi(t, "transition frames")
+		return
+	}))
+	return []fyne.CanvasObject{widget.NewForm(
+		widget.NewFormItem("Steps", container.NewBorder(nil, nil, nil, widget.NewLabel("0: the model's"), steps)),
+		widget.NewFormItem("Seed", container.NewBorder(nil, nil, nil, dice, seed)),
+		widget.NewFormItem("", toggle("New seed each time", o.RandomSeed, func(o *project.Options, b bool) { o.RandomSeed = b })),
+		widget.NewFormItem("Samples", samples),
+		widget.NewFormItem("Guidance", guidance),
+		widget.NewFormItem("Text weight", weight(o.TextWeight, "text weight", func(o *project.Options, f float64) { o.TextWeight = f })),
+		widget.NewFormItem("Constraint weight", weight(o.ConstraintWeight, "constraint weight", func(o *project.Options, f float64) { o.ConstraintWeight = f })),
+		widget.NewFormItem("Transition frames", trans),
+		widget.NewFormItem("", toggle("Post-processing (foot skate, exact keys)", o.PostProcessing, func(o *project.Options, b bool) { o.PostProcessing = b })),
+		widget.NewFormItem("Frame rate", widget.NewLabel(fmt.Sprintf("%g fps", s.ed.Project().Timeline.FPS))),
+	)}
+}
