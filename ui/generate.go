@@ -117,19 +117,45 @@ func (s *Studio) Generate() {
 		p := s.ed.Project()
 		var req *request.Request
 		if req, err = p.Request(e.Caps(), p.NextSeed()); err == nil {
-			var job engine.Job
-			if job, err = e.Submit(context.Background(), p.Summary(), req, true); err == nil {
-				s.job = job.ID
-				s.jobReq, _ = json.Marshal(req)
-				s.generate.Disable()
-				s.cancel.Enable()
-				s.progress.SetValue(0)
-				s.status.SetText("Queued")
-				return
-			}
+			err = s.submit(e, req, p.Summary())
 		}
 	}
-	dialog.ShowError(fmt.Errorf("cannot generate: %w", err), s.Window)
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("cannot generate: %w", err), s.Window)
+	}
+}
+
+// submit queues req with a live preview and follows it.
+func (s *Studio) submit(e *engine.Engine, req *request.Request, label string) error {
+	job, err := e.Submit(context.Background(), label, req, true)
+	if err != nil {
+		return err
+	}
+	s.job = job.ID
+	s.jobReq, _ = json.Marshal(req)
+	s.generate.Disable()
+	s.cancel.Enable()
+	s.progress.SetValue(0)
+	s.status.SetText("Queued")
+	return nil
+}
+
+// Regenerate makes a take of the project again from its recorded request
+// (same seed, same model: the same motion).
+func (s *Studio) Regenerate(t project.Take) error {
+	if s.job != "" {
+		return fmt.Errorf("a generation is running; regenerate %q after it", t.Summary)
+	}
+	e, err := s.engine()
+	if err != nil {
+		return err
+	}
+	req, err := t.Decode(request.Caps{Models: []request.ModelCaps{e.Caps()}})
+	if err != nil {
+		return fmt.Errorf("take %q cannot be made with %s: %w", t.Summary, e.Caps().ID, err)
+	}
+	s.regen = true
+	return s.submit(e, req, t.Summary)
 }
 
 // Cancel stops the running generation.
@@ -171,6 +197,7 @@ func (s *Studio) event(ev bridge.Event) {
 }
 
 func (s *Studio) finish(j engine.Job) {
+	defer func() { s.regen = false }()
 	s.job = ""
 	s.generate.Enable()
 	s.cancel.Disable()
@@ -184,8 +211,14 @@ func (s *Studio) finish(j engine.Job) {
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
 		s.Viewport.Player().Seek(0)
 		s.Viewport.Player().Play()
-		// The project keeps the exact request, so the take can be made again.
-		if t, err := takeOf(s.jobReq, j.Finished); err == nil {
+		if res.DeviceNote != "" {
+			s.deviceInfo.SetText("Model on " + res.Device + " (" + res.DeviceNote + ")")
+		} else {
+			s.deviceInfo.SetText("Model on " + res.Device)
+		}
+		// The project keeps the exact request, so the take can be made
+		// again (a regenerated take is in it already).
+		if t, err := takeOf(s.jobReq, j.Finished); err == nil && !s.regen {
 			if _, err := s.ed.AddTake(t); err != nil {
 				slog.Warn("take", "err", err)
 			}
@@ -221,6 +254,14 @@ func (s *Studio) chosen() int {
 		}
 	}
 	return -1
+}
+
+// SetChosen picks sample n (1-based) of the shown take, or all with 0; on
+// Fyne's goroutine.
+func (s *Studio) SetChosen(n int) {
+	if n >= 0 && n < len(s.pick.Options) {
+		s.pick.SetSelected(s.pick.Options[n])
+	}
 }
 
 // showChosen shows the picked sample, or all of them overlaid, each in its

@@ -11,6 +11,7 @@ import (
 	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/jobs"
+	"github.com/motionstudio/studio/project"
 )
 
 // Take is one finished generation in the history, the studio's own or one
@@ -22,6 +23,9 @@ type Take struct {
 	When   time.Time
 	Took   time.Duration
 	Result *generate.Result
+	// Saved is a take recorded in the project but not generated in this
+	// session (Result nil): showing it generates it again.
+	Saved *project.Take
 }
 
 // historyLimit bounds the takes kept in memory (each holds its motions).
@@ -38,6 +42,24 @@ func (s *Studio) record(j engine.Job) {
 	if len(s.history) > historyLimit {
 		s.history = s.history[:historyLimit]
 	}
+	s.historyList.Refresh()
+}
+
+// projectTakes lists the project's saved takes in the history (after the
+// session's own), so any of them can be made again.
+func (s *Studio) projectTakes() {
+	var kept []Take
+	for _, t := range s.history {
+		if t.Result != nil {
+			kept = append(kept, t)
+		}
+	}
+	takes := s.ed.Project().Takes
+	for i := len(takes) - 1; i >= 0; i-- {
+		t := takes[i]
+		kept = append(kept, Take{ID: t.ID, Label: t.Summary, Seed: t.Seed, When: t.Created, Saved: &t})
+	}
+	s.history = kept
 	s.historyList.Refresh()
 }
 
@@ -59,6 +81,11 @@ func (s *Studio) newHistoryList() *widget.List {
 			t := s.history[i]
 			labels := o.(*fyne.Container).Objects
 			labels[0].(*widget.Label).SetText(t.Label)
+			if t.Result == nil {
+				labels[1].(*widget.Label).SetText(fmt.Sprintf("%s · seed %d · saved: click to make it again",
+					t.When.Local().Format("2 Jan 15:04"), t.Seed))
+				return
+			}
 			labels[1].(*widget.Label).SetText(fmt.Sprintf("%s · seed %d · %.1f s · %d sample(s)",
 				t.When.Format("15:04:05"), t.Seed, t.Took.Seconds(), len(t.Result.Motions)))
 		})
@@ -73,6 +100,12 @@ func (s *Studio) newHistoryList() *widget.List {
 // ShowTake puts a take from the history back in the viewport and the
 // sample picker, so it can be watched and exported again.
 func (s *Studio) ShowTake(t Take) {
+	if t.Result == nil {
+		if t.Saved != nil {
+			s.report(s.Regenerate(*t.Saved))
+		}
+		return
+	}
 	s.result, s.takePrompt = t.Result, t.Label
 	opts := []string{"All samples"}
 	for i := range t.Result.Motions {

@@ -278,3 +278,49 @@ func clickButton(t *testing.T, o fyne.CanvasObject, text string) {
 		t.Fatalf("no %q button", text)
 	}
 }
+
+func TestStudioRegeneratesASavedTake(t *testing.T) {
+	s := newStudio(t)
+	s.SetSeed("11")
+	seg := s.Editor().Project().Timeline.Segments[0].ID
+	if err := s.Editor().ResizeSegment(seg, 40); err != nil {
+		t.Fatal(err)
+	}
+	generateTake(t, s)
+	first := s.chosenMotions()[0].Clone()
+	path := filepath.Join(t.TempDir(), "takes"+project.Ext)
+	if err := s.SavePath(path); err != nil {
+		t.Fatal(err)
+	}
+	s.NewProject()
+	if err := s.OpenPath(path); err != nil {
+		t.Fatal(err)
+	}
+	var saved *Take
+	for i, h := range s.History() {
+		if h.Saved != nil {
+			saved = &s.History()[i]
+		}
+	}
+	if saved == nil || saved.Seed != 11 {
+		t.Fatalf("the project's take is not in the history: %+v", s.History())
+	}
+	done := make(chan jobs.State, 1)
+	s.onDone = func(st jobs.State) { done <- st }
+	s.ShowTake(*saved)
+	select {
+	case st := <-done:
+		if st != jobs.Succeeded {
+			t.Fatalf("regeneration %s: %s", st, s.status.Text)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no regenerated take")
+	}
+	again := s.chosenMotions()[0]
+	if !reflect.DeepEqual(again.Root, first.Root) || !reflect.DeepEqual(again.Rot, first.Rot) {
+		t.Error("the regenerated take differs from the original")
+	}
+	if n := len(s.Editor().Project().Takes); n != 1 {
+		t.Errorf("regenerating recorded a second take (%d)", n)
+	}
+}

@@ -60,6 +60,7 @@ func (s *Studio) setProject(p *project.Project, path string) {
 	s.selected = ""
 	s.Timeline.SetEditor(s.ed)
 	s.changed()
+	s.projectTakes()
 	s.status.SetText("Project: " + s.projectName())
 }
 

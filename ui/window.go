@@ -81,6 +81,7 @@ type Studio struct {
 	status     *widget.Label
 	backend    *widget.Label
 	apiLabel   *widget.Label
+	deviceInfo *widget.Label
 
 	history     []Take // newest first
 	historyList *widget.List
@@ -90,6 +91,7 @@ type Studio struct {
 	stop    func()
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
+	regen   bool   // it remakes one of the project's takes
 	checks  struct{ follow, onion, trajectory, contacts, sideBySide, draw *widget.Check }
 	grabbed string // the root key being dragged in the viewport
 	// recovered: the project came from the autosave and is not saved yet.
@@ -142,6 +144,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
 	s.apiLabel = widget.NewLabel("")
+	s.deviceInfo = widget.NewLabel("")
 	s.historyList = s.newHistoryList()
 	s.hookViewport()
 
@@ -162,7 +165,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
 	centre := container.NewHSplit(view, right)
 	centre.SetOffset(0.74)
-	status := container.NewBorder(nil, nil, nil, container.NewHBox(s.apiLabel, s.backend),
+	status := container.NewBorder(nil, nil, nil, container.NewHBox(s.apiLabel, s.deviceInfo, s.backend),
 		container.NewGridWithColumns(2, s.progress, s.status))
 	main := container.NewVSplit(centre, s.Timeline)
 	main.SetOffset(0.72)

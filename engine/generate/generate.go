@@ -50,6 +50,7 @@ type Result struct {
 	// after the one before: MMCP's chunk_boundaries.
 	Boundaries []float64
 	Device     string
+	DeviceNote string        // why auto chose Device, when it chose
 	Post       []post.Report // per sample, when post-processing ran
 	Timing     Timing
 }
@@ -76,7 +77,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		return nil, err
 	}
 	S, steps := *o.NumSamples, *o.DiffusionSteps
-	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device}
+	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device, DeviceNote: m.DeviceNote}
 	lay := m.Layout
 	D := lay.Dim()
 	oRoot, _, _ := lay.Block("smooth_root_pos")

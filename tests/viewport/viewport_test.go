@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,9 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/blendercheck"
 	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/testtools"
 	"github.com/motionstudio/studio/ui"
@@ -316,10 +319,13 @@ func TestStudioGeneratesIntoTheGLViewport(t *testing.T) {
 		waits = append(waits, time.Since(t0))
 	}
 	slices.Sort(waits)
-	p99 := waits[len(waits)*99/100]
-	t.Logf("UI round trips while generating: %d, median %v, p99 %v, max %v", len(waits), waits[len(waits)/2], p99, waits[len(waits)-1])
-	if p99 > 250*time.Millisecond {
-		t.Errorf("the UI goroutine answered in %v (p99) while generating", p99)
+	// Generation and llvmpipe share two cores with the UI, so single
+	// round trips can wait for CPU; the 95th percentile is what editing
+	// feels like.
+	p95 := waits[len(waits)*95/100]
+	t.Logf("UI round trips while generating: %d, median %v, p95 %v, max %v", len(waits), waits[len(waits)/2], p95, waits[len(waits)-1])
+	if p95 > 150*time.Millisecond {
+		t.Errorf("the UI goroutine answered in %v (p95) while generating", p95)
 	}
 	if !strings.HasPrefix(s.Viewport.Stats().Backend, "OpenGL") {
 		testtools.Unavailable(t, "the studio's viewport fell back: %s", s.Viewport.Stats().Backend)
@@ -343,6 +349,35 @@ func TestStudioGeneratesIntoTheGLViewport(t *testing.T) {
 		}
 	}
 	t.Logf("%s; %s", status, s.Viewport.Stats().Backend)
+	// Export the first sample as BVH, as the Export button does once a
+	// file is chosen, and open it in Blender: our joints where Blender
+	// puts them.
+	var names []string
+	var err error
+	fyne.DoAndWait(func() {
+		s.SetChosen(1)
+		names, err = s.ExportTo(filepath.Join(t.TempDir(), "dance.bvh"))
+	})
+	if err != nil || len(names) != 1 {
+		t.Fatalf("export: %v %v", names, err)
+	}
+	m, err := bvh.ReadFile(names[0])
+	if err != nil || m.Frames() != 120 || m.Skel.Len() != 77 {
+		t.Fatalf("the exported BVH: %v", err)
+	}
+	res := blendercheck.Run(t, blendercheck.Query{File: names[0], Format: "bvh", FPS: 30, Joints: []string{"LeftHand", "RightFoot"}, Frames: []int{0, 60}})
+	if res.Frames != 120 {
+		t.Errorf("Blender reads %d frames of the exported BVH", res.Frames)
+	}
+	pos := m.WorldPositions()
+	for name, got := range res.Positions {
+		j, _ := m.Skel.Index(name)
+		for k, f := range []int{0, 60} {
+			if d := got[k].Sub(pos[f*77+j]).Len(); d > 1e-3 {
+				t.Errorf("%s at frame %d: Blender %v, ours %v", name, f, got[k], pos[f*77+j])
+			}
+		}
+	}
 	if out := os.Getenv("MOTIONSTUDIO_SCREENSHOT"); out != "" {
 		f, err := os.Create(out)
 		if err != nil {
