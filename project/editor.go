@@ -3,7 +3,9 @@ package project
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -711,4 +713,51 @@ func (e *Editor) DeleteTake(id string) error {
 	e.takesDirty = true
 	e.changed()
 	return nil
+}
+
+// FPS limits of SetFPS.
+const (
+	MinFPS = 1
+	MaxFPS = 240
+)
+
+// SetFPS changes the timeline's frame rate keeping every segment's and
+// key's time: frame numbers are rescaled (rounded, a segment at least one
+// frame). It is refused when two keys of a kind would land on one frame.
+func (e *Editor) SetFPS(fps float64) error {
+	return e.edit(func(t *Timeline, _ *Options) error {
+		if !finite(fps) || fps < MinFPS || fps > MaxFPS {
+			return invalid("the frame rate must be %d to %d fps, not %g", MinFPS, MaxFPS, fps)
+		}
+		k := fps / t.FPS
+		scale := func(f int) int { return int(math.Round(float64(f) * k)) }
+		for i := range t.Segments {
+			t.Segments[i].Frames = max(1, scale(t.Segments[i].Frames))
+		}
+		last := t.TotalFrames() - 1
+		t.remap(func(f int) (int, bool) { return min(scale(f), last), true })
+		t.FPS = fps
+		seen := map[string]bool{}
+		for _, rk := range t.RootKeys {
+			seen[fmt.Sprint("root", rk.Frame)] = true
+		}
+		if len(seen) != len(t.RootKeys) {
+			return invalid("at %g fps two root keys would share a frame", fps)
+		}
+		for _, ef := range t.Effectors {
+			key := fmt.Sprint(ef.Joint, ef.Frame)
+			if seen[key] {
+				return invalid("at %g fps two %s targets would share a frame", fps, ef.Joint)
+			}
+			seen[key] = true
+		}
+		for _, pk := range t.PoseKeys {
+			key := fmt.Sprint("pose", pk.Frame)
+			if seen[key] {
+				return invalid("at %g fps two pose keys would share a frame", fps)
+			}
+			seen[key] = true
+		}
+		return nil
+	})
 }

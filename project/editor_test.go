@@ -2,6 +2,7 @@ package project
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -711,4 +712,43 @@ func TestSummary(t *testing.T) {
 	if utf8.RuneCountInString(got) != 80 || !strings.HasPrefix(got, "walk → very very") || !strings.HasSuffix(got, "…") {
 		t.Errorf("summary %q", got)
 	}
+}
+
+func TestSetFPSKeepsTimes(t *testing.T) {
+	ed := NewEditor(New())
+	seg := ed.Project().Timeline.Segments[0].ID
+	if _, err := ed.AddSegment(1, KindText, "sits down", 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ed.AddRootKey(45, 1, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ed.AddEffector(149, "LeftHand", Vec3{0, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	before := ed.Project().Clone()
+	if err := ed.SetFPS(60); err != nil {
+		t.Fatal(err)
+	}
+	tl := ed.Project().Timeline
+	if tl.FPS != 60 || tl.Segments[0].Frames != 240 || tl.Segments[1].Frames != 60 ||
+		tl.RootKeys[0].Frame != 90 || tl.Effectors[0].Frame != 298 {
+		t.Errorf("at 60 fps: %+v", tl)
+	}
+	if !ed.Undo() || !reflect.DeepEqual(ed.Project().Timeline, before.Timeline) {
+		t.Error("undo did not restore 30 fps")
+	}
+	for _, fps := range []float64{0, -5, 1000, math.NaN()} {
+		if err := ed.SetFPS(fps); !errors.Is(err, ErrInvalid) {
+			t.Errorf("SetFPS(%g): %v", fps, err)
+		}
+	}
+	// Two keys a frame apart would meet at 1 fps.
+	if _, err := ed.AddRootKey(46, 1, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ed.SetFPS(1); !errors.Is(err, ErrInvalid) || ed.Project().Timeline.FPS != 30 {
+		t.Errorf("colliding keys: %v", err)
+	}
+	_ = seg
 }

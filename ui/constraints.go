@@ -207,7 +207,8 @@ func (s *Studio) setDrawing(on bool) {
 }
 
 // pathDrawn turns a drawn path into root keys over the selected segment's
-// frames, or the whole timeline's, by arc length.
+// frames, or the whole timeline's, by arc length; with headings ticked
+// each key faces along the path.
 func (s *Studio) pathDrawn(path []mgl64.Vec3) {
 	p := s.ed.Project()
 	from, to := 0, p.TotalFrames()-1
@@ -221,5 +222,5 @@ func (s *Studio) pathDrawn(path []mgl64.Vec3) {
 	for i, q := range path {
 		pts[i] = project.Vec2{q[0], q[2]}
 	}
-	s.report(s.ed.SetPath(pts, from, to, true))
+	s.report(s.ed.SetPath(pts, from, to, s.checks.headings.Checked))
 }

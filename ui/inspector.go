@@ -320,6 +320,25 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		widget.NewFormItem("Constraint weight", weight(o.ConstraintWeight, "constraint weight", func(o *project.Options, f float64) { o.ConstraintWeight = f })),
 		widget.NewFormItem("Transition frames", trans),
 		widget.NewFormItem("", toggle("Post-processing (foot skate, exact keys)", o.PostProcessing, func(o *project.Options, b bool) { o.PostProcessing = b })),
-		widget.NewFormItem("Frame rate", widget.NewLabel(fmt.Sprintf("%g fps", s.ed.Project().Timeline.FPS))),
+		widget.NewFormItem("Frame rate", in.fpsSelect()),
 	)}
+}
+
+// fpsRates are the frame rates offered; the take is generated at the
+// model's and resampled to the timeline's.
+var fpsRates = []string{"24", "25", "30", "50", "60"}
+
+// fpsSelect sets the timeline's frame rate, keeping every segment's and
+// key's time.
+func (in *inspector) fpsSelect() *widget.Select {
+	sel := widget.NewSelect(fpsRates, func(v string) {
+		if in.syncing {
+			return
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			in.s.report(in.s.ed.SetFPS(f))
+		}
+	})
+	sel.SetSelected(strconv.FormatFloat(in.s.ed.Project().Timeline.FPS, 'f', -1, 64))
+	return sel
 }

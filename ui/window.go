@@ -92,7 +92,7 @@ type Studio struct {
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
 	regen   bool   // it remakes one of the project's takes
-	checks  struct{ follow, onion, trajectory, contacts, sideBySide, draw *widget.Check }
+	checks  struct{ follow, onion, trajectory, contacts, sideBySide, draw, headings *widget.Check }
 	grabbed string // the root key being dragged in the viewport
 	// recovered: the project came from the autosave and is not saved yet.
 	recovered bool
@@ -284,10 +284,12 @@ func (s *Studio) viewControls() fyne.CanvasObject {
 	s.checks.contacts = toggle("Contacts", o.Contacts, func(o *scene.Options, b bool) { o.Contacts = b })
 	s.checks.sideBySide = toggle("Side by side", o.SideBySide, func(o *scene.Options, b bool) { o.SideBySide = b })
 	s.checks.draw = widget.NewCheck("Draw root path", s.setDrawing)
+	s.checks.headings = widget.NewCheck("with headings", nil)
+	s.checks.headings.SetChecked(true)
 	return container.NewHBox(
 		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
 		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
-		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw,
+		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw, s.checks.headings,
 	)
 }
 
