@@ -145,7 +145,13 @@ func (s *Studio) confirmDiscard(action string, then func()) {
 	save.Importance = widget.HighImportance
 	d.SetButtons([]fyne.CanvasObject{
 		widget.NewButton("Cancel", d.Hide),
-		widget.NewButton("Don't save", func() { d.Hide(); then() }),
+		widget.NewButton("Don't save", func() {
+			d.Hide()
+			// Discarded on purpose: not offered back at the next start.
+			_ = project.ClearAutosave(s.opt.AutosaveDir)
+			s.recovered = false
+			then()
+		}),
 		save,
 	})
 	d.Show()

@@ -389,9 +389,6 @@ func (s *Studio) close() {
 	close(s.quit)
 	s.Cancel()
 	s.StopAPI()
-	if s.stop != nil {
-		s.stop()
-	}
 	s.Timeline.Close()
 	s.Transport.Close()
 	s.Viewport.Close()
