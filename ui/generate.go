@@ -61,26 +61,33 @@ func (s *Studio) engineChanged() {
 	if s.model == nil || s.device == nil || s.eng == nil {
 		return
 	}
-	if s.job != "" {
-		s.report(fmt.Errorf("the new model or device is used after the running generation"))
-	}
 	s.prefs().SetString(prefModel, s.model.Selected)
 	s.prefs().SetString(prefDevice, s.device.Selected)
-	if s.api == nil && s.job == "" {
+	switch {
+	case s.api != nil:
+		s.report(fmt.Errorf("the API serves the current model: stop it to switch"))
+	case s.job != "":
+		s.report(fmt.Errorf("the new model or device is used after the running generation"))
+	default:
 		s.closeEngine()
+		s.deviceInfo.SetText("")
 	}
 }
 
 // engine starts the engine on first use; on Fyne's goroutine.
 func (s *Studio) engine() (*engine.Engine, error) {
+	want := [2]string{s.model.Selected, s.device.Selected}
+	if s.eng != nil && s.engFor != want && s.job == "" && s.api == nil {
+		s.closeEngine() // the pickers changed while it was busy
+	}
 	if s.eng != nil {
 		return s.eng, nil
 	}
-	e, err := engine.New(engine.Options{Model: s.model.Selected, Device: s.device.Selected, Library: s.opt.Library})
+	e, err := engine.New(engine.Options{Model: want[0], Device: want[1], Library: s.opt.Library})
 	if err != nil {
 		return nil, err
 	}
-	s.eng = e
+	s.eng, s.engFor = e, want
 	s.stop = bridge.Events(context.Background(), e, s.event)
 	return e, nil
 }
@@ -154,8 +161,11 @@ func (s *Studio) Regenerate(t project.Take) error {
 	if err != nil {
 		return fmt.Errorf("take %q cannot be made with %s: %w", t.Summary, e.Caps().ID, err)
 	}
+	if err := s.submit(e, req, t.Summary); err != nil {
+		return err
+	}
 	s.regen = true
-	return s.submit(e, req, t.Summary)
+	return nil
 }
 
 // Cancel stops the running generation.

@@ -88,6 +88,7 @@ type Studio struct {
 	api         *apiServer // nil while the API is off
 
 	eng     *engine.Engine
+	engFor  [2]string // the model and device eng was started with
 	stop    func()
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
