@@ -35,7 +35,8 @@ type inspector struct {
 	options   *fyne.Container
 	root      fyne.CanvasObject
 	joint     *widget.Select
-	syncing   bool // widgets are being set from the project, not by the user
+	syncing   bool   // widgets are being set from the project, not by the user
+	shown     string // what the forms show (see refresh)
 }
 
 func newInspector(s *Studio) *inspector {
@@ -61,8 +62,16 @@ func heading(text string) *widget.Label {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
 
-// refresh shows the project's state; on Fyne's goroutine.
+// refresh shows the project's state; on Fyne's goroutine. It rebuilds
+// the forms only when what they show changed, so a take arriving while
+// the user types in a field does not take the field away.
 func (in *inspector) refresh() {
+	p := in.s.ed.Project()
+	key := fmt.Sprintf("%p|%s|%v|%v", in.s.ed, in.s.selected, p.Timeline, p.Options)
+	if key == in.shown {
+		return
+	}
+	in.shown = key
 	in.syncing = true
 	defer func() { in.syncing = false }()
 	in.selection.Objects = in.selectionForm()
