@@ -75,6 +75,9 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--w-known", type=float, default=0.5, help="weight of the FK loss on stated joints")
     p.add_argument("--w-vel", type=float, default=0.005, help="weight of the joint velocity loss")
     p.add_argument("--w-foot", type=float, default=0.0, help="weight of the planted-foot slide loss")
+    p.add_argument("--w-root", type=float, default=0.0,
+                   help="weight of the root's own loss: its position and heading features, and its "
+                        "frame-to-frame travel in metres (the pace)")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
@@ -109,10 +112,12 @@ class Loss:
     VEL_SCALE = 0.01  # m per frame
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, w_fk: float, w_known: float, w_vel: float,
-                 device: torch.device, w_foot: float = 0.0) -> None:
+                 device: torch.device, w_foot: float = 0.0, w_root: float = 0.0) -> None:
         self.mean = torch.as_tensor(mean, dtype=torch.float32, device=device)
         self.scale = torch.as_tensor(scale, dtype=torch.float32, device=device)
         self.w_fk, self.w_known, self.w_vel, self.w_foot = w_fk, w_known, w_vel, w_foot
+        self.w_root = w_root
+        self.root_dims = slice(layout.OFFSETS["smooth_root_pos"][0], layout.OFFSETS["global_root_heading"][1])
         self.feet = torch.as_tensor([layout.PREDICTED_JOINTS.index(n) for n in layout.CONTACT_JOINTS], device=device)
         self.contact0 = layout.OFFSETS["foot_contacts"][0]
         self.skel = fk.load_skeleton()
@@ -127,6 +132,21 @@ class Loss:
         feat = (((pred - x0) ** 2) * valid.unsqueeze(-1)).sum() / (nv * x0.shape[-1])
         parts = {"feat": feat.detach()}  # tensors: reading them each step would stall the GPU
         total = feat
+        if self.w_root:
+            # The root's 5 of ~270 features carry the whole body's travel:
+            # in the plain MSE a too-fast walk or a jump that stays low
+            # costs almost nothing. This term weighs the root features and
+            # the root's per-frame travel (m, xz and height) on their own.
+            r = self.root_dims
+            rf = (((pred[..., r] - x0[..., r]) ** 2) * valid.unsqueeze(-1)).sum() / (nv * (r.stop - r.start))
+            pr = pred[..., 0:3] * self.scale[0:3] + self.mean[0:3]
+            tr = x0[..., 0:3] * self.scale[0:3] + self.mean[0:3]
+            pair = valid[:, 1:] * valid[:, :-1]
+            dstep = (pr[:, 1:] - pr[:, :-1]) - (tr[:, 1:] - tr[:, :-1])
+            rv = ((dstep ** 2).sum(-1) * pair).sum() / pair.sum().clamp_min(1.0) / self.VEL_SCALE ** 2
+            # 0.02 brings the travel (cm² per frame²) to the features' scale.
+            total = total + self.w_root * (rf + 0.02 * rv)
+            parts.update(root=rf.detach(), root_vel=rv.detach())
         if self.w_fk or self.w_known or self.w_vel or self.w_foot:
             raw_x0 = x0 * self.scale + self.mean
             p = fk.world_positions(pred * self.scale + self.mean, self.skel)
@@ -294,7 +314,7 @@ def main(argv: List[str] = None) -> int:
           f"vocab {len(vocab)}; train clips {len(ds.split('train'))}, test clips {len(ds.split('test'))}; "
           f"device {device}", flush=True)
     validate = Validator(ds, tok, args, device)
-    loss_fn = Loss(ds.mean, ds.scale, args.w_fk, args.w_known, args.w_vel, device, args.w_foot)
+    loss_fn = Loss(ds.mean, ds.scale, args.w_fk, args.w_known, args.w_vel, device, args.w_foot, args.w_root)
     acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
     log = open(os.path.join(args.out, "log.jsonl"), "a", encoding="utf-8")
     run_loss, run_parts, run_n, t0 = 0.0, {}, 0, time.time()
