@@ -99,7 +99,6 @@ type Studio struct {
 	recovered bool
 	quit      chan struct{}
 	closed    bool
-	onChange  []func() // tests: after every project change
 
 	onPreview func(step, steps int)
 	onDone    func(jobs.State)
@@ -205,9 +204,6 @@ func (s *Studio) changed() {
 		s.redo.Disable()
 	}
 	s.title()
-	for _, f := range s.onChange {
-		f()
-	}
 }
 
 // syncClip makes the playhead range over the timeline and the shown take,
