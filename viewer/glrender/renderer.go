@@ -282,10 +282,7 @@ func (r *Renderer) buildCapsule() {
 	gl.BufferData(gl.ELEMENT_ARRAY_BUFFER, len(idx)*2, gl.Ptr(idx), gl.STATIC_DRAW)
 	gl.GenBuffers(1, &r.capsuleInst)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.capsuleInst)
-	for k := uint32(0); k < 3; k++ { // A+radius, B, colour
-		gl.EnableVertexAttribArray(2 + k)
-		gl.VertexAttribDivisor(2+k, 1)
-	}
+	instanceAttribs(2, 0) // re-pointed per mesh run in drawCapsules
 	gl.BindVertexArray(0)
 }
 
@@ -299,37 +296,41 @@ func (r *Renderer) buildQuads() {
 	gl.EnableVertexAttribArray(0)
 	gl.VertexAttribPointerWithOffset(0, 2, gl.FLOAT, false, 8, 0)
 
-	mark := []float32{0, -1, 1, -1, 0, 1, 1, 1}
-	gl.GenVertexArrays(1, &r.markVAO)
-	gl.BindVertexArray(r.markVAO)
+	// Floor marks and ray-cast capsules both draw one corner quad per
+	// instance; only what their instances hold differs.
+	corners := []float32{0, -1, 1, -1, 0, 1, 1, 1}
 	gl.GenBuffers(1, &r.markQuad)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.markQuad)
-	gl.BufferData(gl.ARRAY_BUFFER, len(mark)*4, gl.Ptr(mark), gl.STATIC_DRAW)
-	gl.EnableVertexAttribArray(0)
-	gl.VertexAttribPointerWithOffset(0, 2, gl.FLOAT, false, 8, 0)
-	gl.GenBuffers(1, &r.markInst)
-	gl.BindBuffer(gl.ARRAY_BUFFER, r.markInst)
-	for k := uint32(0); k < 3; k++ { // A.xz B.xz, shape, colour
-		gl.EnableVertexAttribArray(1 + k)
-		gl.VertexAttribPointerWithOffset(1+k, 4, gl.FLOAT, false, 48, uintptr(16*k))
-		gl.VertexAttribDivisor(1+k, 1)
-	}
+	gl.BufferData(gl.ARRAY_BUFFER, len(corners)*4, gl.Ptr(corners), gl.STATIC_DRAW)
+	r.markVAO, r.markInst = quadInstances(r.markQuad)
+	r.impVAO, r.impInst = quadInstances(r.markQuad)
 	gl.BindVertexArray(0)
+}
 
-	// Impostor capsules: the same corner quad, capsule instances.
-	gl.GenVertexArrays(1, &r.impVAO)
-	gl.BindVertexArray(r.impVAO)
-	gl.BindBuffer(gl.ARRAY_BUFFER, r.markQuad)
+// quadInstances is a vertex array drawing the corner quad in buffer quad
+// (attribute 0) once per instance of a new instance buffer (attributes
+// 1–3).
+func quadInstances(quad uint32) (vao, inst uint32) {
+	gl.GenVertexArrays(1, &vao)
+	gl.BindVertexArray(vao)
+	gl.BindBuffer(gl.ARRAY_BUFFER, quad)
 	gl.EnableVertexAttribArray(0)
 	gl.VertexAttribPointerWithOffset(0, 2, gl.FLOAT, false, 8, 0)
-	gl.GenBuffers(1, &r.impInst)
-	gl.BindBuffer(gl.ARRAY_BUFFER, r.impInst)
-	for k := uint32(0); k < 3; k++ { // A+radius, B, colour
-		gl.EnableVertexAttribArray(1 + k)
-		gl.VertexAttribPointerWithOffset(1+k, 4, gl.FLOAT, false, 48, uintptr(16*k))
-		gl.VertexAttribDivisor(1+k, 1)
+	gl.GenBuffers(1, &inst)
+	gl.BindBuffer(gl.ARRAY_BUFFER, inst)
+	instanceAttribs(1, 0)
+	return vao, inst
+}
+
+// instanceAttribs sets up the three vec4 per-instance attributes from
+// first on the bound buffer (48 bytes an instance), starting at instance
+// from: capsule ends and radius (or a mark's ends and shape), then colour.
+func instanceAttribs(first uint32, from int) {
+	for k := uint32(0); k < 3; k++ {
+		gl.EnableVertexAttribArray(first + k)
+		gl.VertexAttribPointerWithOffset(first+k, 4, gl.FLOAT, false, 48, uintptr(48*from+16*int(k)))
+		gl.VertexAttribDivisor(first+k, 1)
 	}
-	gl.BindVertexArray(0)
 }
 
 // resize (re)creates the framebuffers for w×h: a multisampled one drawn
@@ -574,9 +575,7 @@ func (r *Renderer) drawCapsules(vp mgl32.Mat4, eye mgl32.Vec3, caps []scene.Caps
 		if run.count == 0 {
 			continue
 		}
-		for k := uint32(0); k < 3; k++ {
-			gl.VertexAttribPointerWithOffset(2+k, 4, gl.FLOAT, false, 48, uintptr(48*run.first+16*int(k)))
-		}
+		instanceAttribs(2, run.first)
 		gl.DrawElementsInstanced(gl.TRIANGLES, run.mesh.count, gl.UNSIGNED_SHORT, gl.PtrOffset(2*int(run.mesh.first)), int32(run.count))
 	}
 }
