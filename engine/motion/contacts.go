@@ -110,3 +110,15 @@ func FootContacts(m *Motion, joints []int, speedMax, heightMax float64) [][]bool
 	label(n - 1)
 	return out
 }
+
+// DefaultFootContacts labels the four default contact joints
+// (DefaultContactJoints: heels and toes) per frame from foot speed and
+// height, as the model's training data was labelled.
+func DefaultFootContacts(m *Motion, speedMax, heightMax float64) [][4]bool {
+	c := FootContacts(m, DefaultContactJoints(m.Skel), speedMax, heightMax)
+	out := make([][4]bool, len(c))
+	for t := range c {
+		copy(out[t][:], c[t])
+	}
+	return out
+}

@@ -179,7 +179,7 @@ func Apply(m *motion.Motion, in Input) (*motion.Motion, Report, error) {
 	}
 	contacts := in.Contacts
 	if contacts == nil {
-		contacts = deriveContacts(m, opt.SpeedMax, opt.HeightMax)
+		contacts = motion.DefaultFootContacts(m, opt.SpeedMax, opt.HeightMax)
 	} else if err := checkContacts(m, contacts); err != nil {
 		return nil, rep, err
 	}

@@ -111,7 +111,7 @@ func TestApply(t *testing.T) {
 // TestApplyReal runs the whole pipeline on real mocap with a wobbling root.
 func TestApplyReal(t *testing.T) {
 	src := realClip(t, "cmu31_16_01_jump.bvh") // 30 fps
-	clean := deriveContacts(src, motion.ContactSpeedMax, motion.ContactHeightMax)
+	clean := motion.DefaultFootContacts(src, motion.ContactSpeedMax, motion.ContactHeightMax)
 	m := jitter(src, 0.02, 3)
 	out, rep, err := Apply(m, Input{Contacts: clean, RootKeys: []RootKey{{Frame: 45, X: 0.5, Z: 0.5}}})
 	if err != nil {

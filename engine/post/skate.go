@@ -28,7 +28,7 @@ func FootSkate(m *motion.Motion, contacts [][4]bool) (Skate, error) {
 		return Skate{}, err
 	}
 	if contacts == nil {
-		contacts = deriveContacts(m, motion.ContactSpeedMax, motion.ContactHeightMax)
+		contacts = motion.DefaultFootContacts(m, motion.ContactSpeedMax, motion.ContactHeightMax)
 	} else if err := checkContacts(m, contacts); err != nil {
 		return Skate{}, err
 	}
@@ -85,7 +85,7 @@ func CleanFootSkate(m *motion.Motion, contacts [][4]bool, opt Options) (*motion.
 		return nil, err
 	}
 	if contacts == nil {
-		contacts = deriveContacts(m, opt.SpeedMax, opt.HeightMax)
+		contacts = motion.DefaultFootContacts(m, opt.SpeedMax, opt.HeightMax)
 	} else if err := checkContacts(m, contacts); err != nil {
 		return nil, err
 	}
@@ -99,17 +99,6 @@ func checkContacts(m *motion.Motion, contacts [][4]bool) error {
 		return inputErr("contacts", -1, ErrContacts, "%d frames of contacts for a %d-frame clip", len(contacts), m.Frames())
 	}
 	return nil
-}
-
-// deriveContacts labels contacts from foot speed and height, as the
-// model's training data was labelled.
-func deriveContacts(m *motion.Motion, speedMax, heightMax float64) [][4]bool {
-	c := motion.FootContacts(m, motion.DefaultContactJoints(m.Skel), speedMax, heightMax)
-	out := make([][4]bool, len(c))
-	for t := range c {
-		copy(out[t][:], c[t])
-	}
-	return out
 }
 
 // run is a maximal interval [start, end] of frames in contact.

@@ -163,7 +163,7 @@ func TestCleanFootSkateReal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		contacts := deriveContacts(clip, motion.ContactSpeedMax, motion.ContactHeightMax)
+		contacts := motion.DefaultFootContacts(clip, motion.ContactSpeedMax, motion.ContactHeightMax)
 		opt, _ := Options{}.resolve(fps)
 		for _, amp := range []float64{0, 0.03} {
 			m := clip

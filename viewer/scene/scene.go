@@ -229,7 +229,7 @@ func (s *Scene) SetSamples(samples []Sample) error {
 		}
 		c := sampleCache{Sample: smp, pos: m.WorldPositions(), n: m.Frames()}
 		if c.Contacts == nil {
-			c.Contacts = deriveContacts(m, s.contact)
+			c.Contacts = motion.DefaultFootContacts(m, motion.ContactSpeedMax, motion.ContactHeightMax)
 		}
 		off := s.offset(i)
 		for k, p := range c.pos {
@@ -268,15 +268,6 @@ func (s *Scene) offset(i int) mgl64.Vec3 {
 		return mgl64.Vec3{}
 	}
 	return mgl64.Vec3{float64(i) * s.Options.Spacing, 0, 0}
-}
-
-func deriveContacts(m *motion.Motion, joints []int) [][4]bool {
-	c := motion.FootContacts(m, joints, motion.ContactSpeedMax, motion.ContactHeightMax)
-	out := make([][4]bool, len(c))
-	for t := range c {
-		copy(out[t][:], c[t])
-	}
-	return out
 }
 
 func finite(v mgl64.Vec3) bool {
