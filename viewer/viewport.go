@@ -191,23 +191,18 @@ func (v *Viewport) Player() *playback.Player { return v.player }
 func (v *Viewport) SetSamples(samples []scene.Sample) error {
 	v.mu.Lock()
 	err := v.scene.SetSamples(samples)
+	frames := v.scene.Frames()
 	v.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if len(samples) > 0 {
-		if err := v.player.SetClip(v.frames1(), samples[0].Motion.FPS); err != nil {
+		if err := v.player.SetClip(frames, samples[0].Motion.FPS); err != nil {
 			return fmt.Errorf("viewer: %w", err)
 		}
 	}
 	v.invalidate()
 	return nil
-}
-
-func (v *Viewport) frames1() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.scene.Frames()
 }
 
 // SetPreview shows the engine's current clean estimate during a generation
