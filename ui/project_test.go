@@ -19,13 +19,17 @@ import (
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
-// generate runs the studio's Generate and waits for the take.
-func generateTake(t *testing.T, s *Studio) {
+// generateTake runs the studio's Generate and waits for the take.
+func generateTake(t *testing.T, s *Studio) { awaitTake(t, s, s.Generate) }
+
+// awaitTake runs start (which begins a generation) and waits until it
+// succeeded.
+func awaitTake(t *testing.T, s *Studio, start func()) {
 	t.Helper()
 	done := make(chan jobs.State, 1)
 	s.onDone = func(st jobs.State) { done <- st }
 	defer func() { s.onDone = nil }()
-	s.Generate()
+	start()
 	select {
 	case st := <-done:
 		if st != jobs.Succeeded {
@@ -305,17 +309,7 @@ func TestStudioRegeneratesASavedTake(t *testing.T) {
 	if saved == nil || saved.Seed != 11 {
 		t.Fatalf("the project's take is not in the history: %+v", s.History())
 	}
-	done := make(chan jobs.State, 1)
-	s.onDone = func(st jobs.State) { done <- st }
-	s.ShowTake(*saved)
-	select {
-	case st := <-done:
-		if st != jobs.Succeeded {
-			t.Fatalf("regeneration %s: %s", st, s.status.Text)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no regenerated take")
-	}
+	awaitTake(t, s, func() { s.ShowTake(*saved) })
 	again := s.chosenMotions()[0]
 	if !reflect.DeepEqual(again.Root, first.Root) || !reflect.DeepEqual(again.Rot, first.Rot) {
 		t.Error("the regenerated take differs from the original")

@@ -14,7 +14,6 @@ import (
 
 	"github.com/motionstudio/studio/api"
 	"github.com/motionstudio/studio/engine/formats/bvh"
-	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
@@ -64,24 +63,14 @@ func amber(img image.Image) int {
 func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	s := newStudio(t)
 	previews := make(chan [2]int, 1000)
-	done := make(chan jobs.State, 1)
 	s.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
-	s.onDone = func(st jobs.State) { done <- st }
 	s.SetPrompt("a person walks forward")
 	s.SetSamples(2)
 	seg := s.Editor().Project().Timeline.Segments[0].ID
 	if err := s.Editor().ResizeSegment(seg, 60); err != nil {
 		t.Fatal(err)
 	}
-	test.Tap(s.generate)
-	select {
-	case st := <-done:
-		if st != jobs.Succeeded {
-			t.Fatalf("generation ended %s: %s", st, s.status.Text)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no result after 2 minutes")
-	}
+	awaitTake(t, s, func() { test.Tap(s.generate) })
 	close(previews)
 	var last [2]int
 	n := 0
