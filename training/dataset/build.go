@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,9 +118,10 @@ type job struct {
 
 // result is a processed row: its clips (features not yet placed).
 type result struct {
-	clips []Clip
-	feats [][]float32
-	skip  string
+	clips  []Clip
+	feats  [][]float32
+	skip   string
+	broken bool // skipped as a broken capture: another conversion of the take may do
 }
 
 // Build reads every take listed in the mocap folder's clips.csv and writes
@@ -193,6 +196,32 @@ func Build(cfg Config) (*Summary, error) {
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
+	}
+	// A broken capture falls back on the take's other conversions, best
+	// ranked first (07_12: the DAZ file's root is broken, the iClone one is not).
+	for i, res := range results {
+		if !res.broken {
+			continue
+		}
+		for _, alt := range dropped {
+			if alt.ID != jobs[i].row.ID {
+				continue
+			}
+			j := jobs[i]
+			j.row = alt
+			r2, err := process(cfg, j)
+			if err != nil {
+				return nil, err
+			}
+			if r2.skip != "" {
+				sum.Skipped = append(sum.Skipped, Skip{alt.File, r2.skip})
+				continue
+			}
+			sum.Skipped = slices.DeleteFunc(sum.Skipped, func(s Skip) bool { return s.File == alt.File && strings.HasPrefix(s.Reason, "duplicate") })
+			sum.Skipped = append(sum.Skipped, Skip{jobs[i].row.File, res.skip})
+			jobs[i], results[i] = j, r2
+			break
+		}
 	}
 
 	idx := &Index{
@@ -291,7 +320,8 @@ func planJobs(kept []Row, testFraction float64) []job {
 }
 
 // LoadClip reads a row's BVH file at its true frame rate, retargets it to
-// SOMA77, cuts a leading reference pose and resamples it to fps. It also
+// SOMA77, cuts a leading reference pose, resamples it to fps and puts its
+// feet on the floor (Ground). It also
 // returns how many source frames were cut.
 func LoadClip(mocapDir string, r Row, fps float64) (*motion.Motion, int, error) {
 	src, err := bvh.ReadFile(filepath.Join(mocapDir, r.File))
@@ -313,6 +343,7 @@ func LoadClip(mocapDir string, r Row, fps float64) (*motion.Motion, int, error) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %s: %w", ErrBuild, r.File, err)
 	}
+	out, _ = Ground(out)
 	return out, cut, nil
 }
 
@@ -327,6 +358,9 @@ func process(cfg Config, j job) (result, error) {
 	n := m.Frames()
 	if n < MinFrames {
 		return result{skip: fmt.Sprintf("%d frames at %g fps, fewer than %d", n, cfg.Layout.FPS(), MinFrames)}, nil
+	}
+	if a := RootJolt(m); a > MaxRootJolt {
+		return result{skip: fmt.Sprintf("broken capture: the root's height jolts at %.0f m/s² (95th percentile; limit %d)", a, MaxRootJolt), broken: true}, nil
 	}
 	var res result
 	for _, mirrored := range []bool{false, true} {

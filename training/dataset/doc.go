@@ -50,6 +50,21 @@
 // into equal pieces of at most PieceFrames (1500), numbered by "piece".
 // Features are computed on the whole 30 fps clip, then sliced.
 //
+// Floor (Ground). After resampling, each clip is moved vertically so that
+// the 5th percentile over frames of its lowest heel or toe is at the SOMA77
+// rest pose's foot height. Retargeting keeps the source floor at y = 0 and
+// scales the root by leg length, which is right only when the source
+// skeleton is the captured subject's: the cgspeed conversions put every
+// subject on one skeleton, so subjects 94 and 135 came out 10–15 cm under
+// the floor (07_12 a metre) and others floating, and a model trained on
+// them stands some prompts in the floor.
+//
+// Broken captures (RootJolt). A clip whose root's vertical acceleration
+// has a 95th percentile above 50 m/s² is dropped (real runs reach ~22,
+// landings ~33): the cgspeed 07_12 (65) and 09_10 (150), whose root height
+// jumps by decimetres between frames. A take dropped so falls back on its
+// next-ranked conversion (07_12: the iClone file).
+//
 // Split (AssignSplits). The unit is the take (cmu_id), except that the
 // salsa partners 60_k and 61_k (two dancers of one take) share a unit. A
 // unit is in test when sha256("motionstudio-split/"+unit) read as a

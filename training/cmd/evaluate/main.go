@@ -69,11 +69,17 @@ type classRow struct {
 }
 
 type stats struct {
-	NetSpeed  float64 `json:"net_speed_mps"`
-	PathSpeed float64 `json:"path_speed_mps"`
-	Lift      float64 `json:"lift_m"`
-	SkateCM   float64 `json:"skate_cm_per_frame"`
-	Diversity float64 `json:"diversity_m"` // mean pairwise joint distance, facing aligned
+	NetSpeed     float64 `json:"net_speed_mps"`
+	ForwardSpeed float64 `json:"forward_speed_mps"` // net travel along frame 0's facing
+	PathSpeed    float64 `json:"path_speed_mps"`
+	Lift         float64 `json:"lift_m"`
+	SkateCM      float64 `json:"skate_cm_per_frame"`
+	Diversity    float64 `json:"diversity_m"` // mean pairwise joint distance, facing aligned
+	// Floor is where the feet stand: the clip's foot floor (dataset.FootFloor)
+	// minus the rest pose's foot height; real clips are grounded to 0, a
+	// negative value is a body standing in the floor.
+	Floor float64 `json:"foot_floor_m"`
+	Gait
 }
 
 type constraintRow struct {
@@ -251,8 +257,8 @@ func popRatio(m *motion.Motion, frames []int) float64 {
 }
 
 func (s stats) String() string {
-	return fmt.Sprintf("net %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m",
-		s.NetSpeed, s.PathSpeed, s.Lift, s.SkateCM, s.Diversity)
+	return fmt.Sprintf("net %.2f m/s  forward %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m  floor %+.2f m  steps %.2f/s  alternating %.0f%%",
+		s.NetSpeed, s.ForwardSpeed, s.PathSpeed, s.Lift, s.SkateCM, s.Diversity, s.Floor, s.StepsPerS, 100*s.Alternating)
 }
 
 // measure averages the per-clip numbers; diversity is the mean distance
@@ -276,6 +282,10 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 		}
 		s.PathSpeed += path / dur
 		s.Lift += lift
+		if theta, err := lay.Heading(m, 0); err == nil {
+			fwd := mgl64.QuatRotate(theta, mgl64.Vec3{0, 1, 0}).Rotate(mgl64.Vec3{0, 0, 1})
+			s.ForwardSpeed += ((b[0]-a[0])*fwd[0] + (b[2]-a[2])*fwd[2]) / dur
+		}
 		var c [][4]bool
 		if contacts != nil {
 			c = contacts[i]
@@ -283,10 +293,20 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 		if sk, err := post.FootSkate(m, c); err == nil {
 			s.SkateCM += sk.MeanCM
 		}
+		if floor, ok := dataset.FootFloor(m); ok {
+			rest, _ := dataset.RestFootHeight(m.Skel)
+			s.Floor += floor - rest
+		}
+		// Gait from what the feet do (the data's contact rule), for generated
+		// and real clips alike: the model's own labels may disagree with its motion.
+		g := gait(motion.DefaultFootContacts(m, motion.ContactSpeedMax, motion.ContactHeightMax), m.FPS)
+		s.StepsPerS += g.StepsPerS
+		s.Alternating += g.Alternating
 		canon = append(canon, facingPositions(m, lay))
 	}
 	k := float64(len(ms))
 	s.NetSpeed, s.PathSpeed, s.Lift, s.SkateCM = s.NetSpeed/k, s.PathSpeed/k, s.Lift/k, s.SkateCM/k
+	s.ForwardSpeed, s.StepsPerS, s.Alternating, s.Floor = s.ForwardSpeed/k, s.StepsPerS/k, s.Alternating/k, s.Floor/k
 	pairs := 0
 	for i := range canon {
 		for j := i + 1; j < len(canon); j++ {
@@ -302,6 +322,55 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 		s.Diversity /= float64(pairs)
 	}
 	return s
+}
+
+// Gait summarises foot strikes: a strike is a foot (heel or toe) coming into
+// contact after at least minSwing frames off the floor (shorter gaps are the
+// contact rule flickering during one stance). A walk alternates feet.
+type Gait struct {
+	StepsPerS   float64 `json:"steps_per_s"`
+	Alternating float64 `json:"alternating"` // share of consecutive strikes made by the other foot
+}
+
+func gait(c [][4]bool, fps float64) Gait {
+	var g Gait
+	if len(c) < 2 || fps <= 0 {
+		return g
+	}
+	down := func(t, foot int) bool { return c[t][2*foot] || c[t][2*foot+1] }
+	minSwing := max(1, int(math.Round(0.1*fps)))
+	off := [2]int{} // frames each foot has been off the floor
+
+	// Per frame: which feet struck; both at once (a two-footed landing)
+	// counts as one strike that alternates with nothing.
+	const both = 2
+	last, strikes, switches := -1, 0, 0
+	for t := 1; t < len(c); t++ {
+		foot := -1
+		for f := 0; f < 2; f++ {
+			if !down(t-1, f) {
+				off[f]++
+			} else {
+				off[f] = 0
+			}
+			if down(t, f) && off[f] >= minSwing {
+				foot = min(both, foot+f+1) // 0 left, 1 right, 2 both
+			}
+		}
+		if foot < 0 {
+			continue
+		}
+		strikes++
+		if last >= 0 && foot != both && last != both && foot != last {
+			switches++
+		}
+		last = foot
+	}
+	g.StepsPerS = float64(strikes) * fps / float64(len(c)-1)
+	if strikes > 1 {
+		g.Alternating = float64(switches) / float64(strikes-1)
+	}
+	return g
 }
 
 // facingPositions returns the predicted joints' world positions, the clip
