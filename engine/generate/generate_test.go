@@ -264,3 +264,30 @@ func BenchmarkRun120x50Separated(b *testing.B) {
 	}
 	b.ReportMetric(float64(total-run)/float64(total)*100, "%go-side")
 }
+
+// With post-processing the feet stand on the floor (motion.Ground before
+// the cleanup, which moves them by millimetres), whatever height the model
+// gave the body.
+func TestRunGroundsWithPostProcessing(t *testing.T) {
+	m := bundled(t)
+	rest, _ := motion.RestFootHeight(m.Layout.Skeleton())
+	for _, prompt := range []string{"a person walks forward", "a person jumps"} {
+		o := request.Options{DiffusionSteps: ptr(10), NumSamples: ptr(2), Seed: ptr(int64(5)), PostProcessing: ptr(true)}
+		res, err := Run(context.Background(), m, newRequest(t, m, []request.Segment{text(prompt, 90)}, nil, o), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.PostProcessing = ptr(false)
+		raw, err := Run(context.Background(), m, newRequest(t, m, []request.Segment{text(prompt, 90)}, nil, o), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, mo := range res.Motions {
+			floor, _ := motion.FootFloor(mo)
+			rawFloor, _ := motion.FootFloor(raw.Motions[i])
+			if math.Abs(floor-rest) > 0.02 {
+				t.Errorf("%q sample %d: feet stand at %.3f m, rest foot height %.3f (raw model: %.3f)", prompt, i, floor, rest, rawFloor)
+			}
+		}
+	}
+}

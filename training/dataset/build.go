@@ -343,7 +343,7 @@ func LoadClip(mocapDir string, r Row, fps float64) (*motion.Motion, int, error) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %s: %w", ErrBuild, r.File, err)
 	}
-	out, _ = Ground(out)
+	out, _ = motion.Ground(out) // see doc.go, Floor
 	return out, cut, nil
 }
 

@@ -75,7 +75,7 @@ type stats struct {
 	Lift         float64 `json:"lift_m"`
 	SkateCM      float64 `json:"skate_cm_per_frame"`
 	Diversity    float64 `json:"diversity_m"` // mean pairwise joint distance, facing aligned
-	// Floor is where the feet stand: the clip's foot floor (dataset.FootFloor)
+	// Floor is where the feet stand: the clip's foot floor (motion.FootFloor)
 	// minus the rest pose's foot height; real clips are grounded to 0, a
 	// negative value is a body standing in the floor.
 	Floor float64 `json:"foot_floor_m"`
@@ -293,8 +293,8 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 		if sk, err := post.FootSkate(m, c); err == nil {
 			s.SkateCM += sk.MeanCM
 		}
-		if floor, ok := dataset.FootFloor(m); ok {
-			rest, _ := dataset.RestFootHeight(m.Skel)
+		if floor, ok := motion.FootFloor(m); ok {
+			rest, _ := motion.RestFootHeight(m.Skel)
 			s.Floor += floor - rest
 		}
 		s.StepsPerS += gait(m, lay).StepsPerS

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
 )
 
 // Real takes, loaded as the builder loads them: every clip stands on the
@@ -45,12 +47,12 @@ func TestGroundAndJoltOnRealTakes(t *testing.T) {
 			if tc.broken {
 				return
 			}
-			floor, _ := FootFloor(m)
-			rest, _ := RestFootHeight(m.Skel)
+			floor, _ := motion.FootFloor(m)
+			rest, _ := motion.RestFootHeight(m.Skel)
 			if math.Abs(floor-rest) > 1e-9 {
 				t.Errorf("foot floor %.4f m, rest foot height %.4f m", floor, rest)
 			}
-			if _, dy := Ground(m); math.Abs(dy) > 1e-9 {
+			if _, dy := motion.Ground(m); math.Abs(dy) > 1e-9 {
 				t.Errorf("grounding a grounded clip moves it by %g m", dy)
 			}
 			t.Logf("jolt %.1f m/s², hips mean height %.3f m", jolt, meanHeight(m.Root))
@@ -79,7 +81,7 @@ func TestGroundIsAShift(t *testing.T) {
 	for i, p := range m.Root {
 		lifted.Root[i] = p.Add(mgl64.Vec3{0, 0.3, 0})
 	}
-	g, dy := Ground(&lifted)
+	g, dy := motion.Ground(&lifted)
 	if math.Abs(dy+0.3) > 1e-9 {
 		t.Fatalf("shift %g, want -0.3", dy)
 	}
