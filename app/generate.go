@@ -62,7 +62,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.model, "model", models.DefaultID, "a bundled model's id, or a bundle folder")
 	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
 	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
-	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (foot-skate cleanup, exact constraints)")
+	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (feet on the floor, foot-skate cleanup, exact constraints)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return o, err
 	}
