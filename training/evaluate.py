@@ -142,7 +142,71 @@ def motion_stats(raw: np.ndarray) -> Dict[str, float]:
         s = row[row != 0]
         switches.append(np.count_nonzero(np.diff(s)) / dur)
     return {"net_speed": float(net.mean()), "path_speed": float(path.mean()), "lift": float(lift.mean()),
-            "root_jitter_cm": float(jitter.mean()), "contact_switch_hz": float(np.mean(switches))}
+            "root_jitter_cm": float(jitter.mean()), "contact_switch_hz": float(np.mean(switches)),
+            "steps_per_s": float(np.mean(steps_per_s(raw)))}
+
+
+LEAD_MARGIN = 0.15  # metres: as training/cmd/evaluate's LeadMargin
+
+
+def steps_per_s(raw: np.ndarray) -> np.ndarray:
+    """Per window [N,T,D]: how often per second the leading foot changes — the left ankle
+    ahead of the right along the body's facing (perpendicular to the hip vector) by
+    LEAD_MARGIN, or the other way round — from the position features, as the Go evaluator
+    counts steps (real walk clips 1.6 per second, runs 2.5, jumps 0.1)."""
+    def pos(name: str) -> np.ndarray:
+        d = layout.joint_position_dims([name])
+        return raw[..., d]
+    hip = pos("LeftLeg") - pos("RightLeg")
+    fwd = np.stack([-hip[..., 2], hip[..., 0]], -1)
+    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True) + 1e-9
+    d = pos("LeftFoot") - pos("RightFoot")
+    lead = d[..., 0] * fwd[..., 0] + d[..., 2] * fwd[..., 1]
+    side = np.where(lead > LEAD_MARGIN, 1, np.where(lead < -LEAD_MARGIN, -1, 0))
+    out = []
+    for row in side:
+        s = row[row != 0]
+        out.append(np.count_nonzero(np.diff(s)) * layout.FPS / (raw.shape[1] - 1))
+    return np.array(out)
+
+
+@torch.no_grad()
+def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt: str = "a person walks forward",
+               windows: int = 8, frames: int = 120, steps: int = 50, seed: int = 0,
+               ts=(200, 600, 800, 900, 950), device: torch.device = None) -> Dict[str, float]:
+    """Where the gait is lost: steps per second of real windows of a class, of one x0
+    prediction from those windows noised to each t in ts, and of samples from noise
+    (nocfg and separated 2/2). A model that keeps the steps at high t but samples bodies
+    that glide has not learnt to decide a gait from noise."""
+    net.eval()
+    device = device or torch.device("cpu")
+    rng = np.random.default_rng(seed)
+    longest = max((c.frames for c in ds.clips if cls in c.classes), default=0)
+    frames = min(frames, longest // 4 * 4)  # CMU's runs last 1-1.5 s; whole 4-frame tokens
+    if frames < 4:
+        return {}
+    pool = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
+    wins = []
+    for _ in range(windows):
+        c = pool[int(rng.integers(len(pool)))]
+        s = c.start + int(rng.integers(0, c.frames - frames + 1))
+        wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
+    real = np.stack(wins)
+    out = {"frames": frames, "real": float(steps_per_s(real).mean())}
+    x0 = torch.tensor((real - ds.mean) / ds.scale, dtype=torch.float32, device=device)
+    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
+    emb, tmask = net.text(torch.tensor([tok.encode(prompt)] * windows, device=device))
+    zero = torch.zeros_like(x0)
+    g = torch.Generator().manual_seed(seed)
+    for t in ts:
+        tt = torch.full((windows,), t, dtype=torch.int64, device=device)
+        xt = q_sample(x0, tt, torch.randn(x0.shape, generator=g).to(device), acp)
+        out[f"x0_from_t{t}"] = float(steps_per_s(denorm(net.denoiser(xt, tt, emb, tmask, zero, zero), ds)).mean())
+    for mode, w in (("nocfg", 1.0), ("separated", 2.0)):
+        f = guided(net, emb, tmask, zero, zero, w, 2.0, mode)
+        x = ddim_sample(f, tuple(x0.shape), n=steps, generator=g, device=device)
+        out[f"sampled_{mode}"] = float(steps_per_s(denorm(x, ds)).mean())
+    return out
 
 
 @torch.no_grad()
@@ -193,6 +257,7 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--no-replace-known", action="store_true",
                    help="keep the guided x0 as mixed instead of resetting known entries")
     p.add_argument("--probe", action="store_true", help="also run the per-class probe")
+    p.add_argument("--gait", action="store_true", help="also run the gait probe (walk and run: where the steps are lost)")
     p.add_argument("--device", default="cpu")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
@@ -209,6 +274,9 @@ def main(argv: List[str] = None) -> int:
                replace_known=not a.no_replace_known)
     if a.probe:
         res["probe"] = probe(net, ds, tok, steps=a.steps, device=device)
+    if a.gait:
+        res["gait"] = {c: gait_probe(net, ds, tok, c, p, steps=a.steps, device=device)
+                       for c, p in (("walk", PROBE_PROMPTS["walk"]), ("run", PROBE_PROMPTS["run"]))}
     print(json.dumps(res, indent=1))
     return 0
 

@@ -29,8 +29,11 @@ class EvaluateTest(unittest.TestCase):
             probe = evaluate.probe(net, ds, tok, samples=2, frames=40, steps=2)
             self.assertEqual(set(probe), set(evaluate.PROBE_PROMPTS))
             self.assertIn("real", probe["walk"])  # the synthetic set has walk clips
-            for k in ("net_speed", "path_speed", "lift", "root_jitter_cm", "contact_switch_hz"):
+            for k in ("net_speed", "path_speed", "lift", "root_jitter_cm", "contact_switch_hz", "steps_per_s"):
                 self.assertTrue(np.isfinite(probe["walk"]["generated"][k]), k)
+            gait = evaluate.gait_probe(net, ds, tok, windows=2, frames=40, steps=2, ts=(200, 900))
+            self.assertEqual(set(gait), {"frames", "real", "x0_from_t200", "x0_from_t900", "sampled_nocfg", "sampled_separated"})
+            self.assertEqual(evaluate.gait_probe(net, ds, tok, cls="no such class"), {})
         finally:
             shutil.rmtree(d)
 
@@ -52,6 +55,29 @@ class EvaluateTest(unittest.TestCase):
         self.assertAlmostEqual(s["lift"], 0.3)
         self.assertAlmostEqual(s["root_jitter_cm"], 0.0)
         self.assertAlmostEqual(s["contact_switch_hz"], 4 / ((t - 1) / fps))
+
+    def test_steps_per_s(self):
+        """Feet crossing ±0.3 m ahead of each other along the facing every 15 frames: 2 steps/s;
+        a sway inside the margin: none; the facing is read from the hips, whichever way they turn."""
+        t, fps = 61, layout.FPS
+        raw = np.zeros((3, t, layout.D))
+        phase = np.where((np.arange(t) // 15) % 2 == 0, 0.3, -0.3)
+        sway = np.full(t, 0.1)
+        lead = np.stack([phase, sway, phase])
+        facing = np.array([[0, 1], [0, 1], [1, 0]])  # +z, +z, +x (the hips turned 90 degrees)
+        for i in range(3):
+            fx, fz = facing[i]
+            hip = np.array([fz, 0, -fx]) * 0.1  # left minus right leg, perpendicular to the facing
+            r = raw[i]  # a view: [T, D]
+            r[:, layout.joint_position_dims(["LeftLeg"])] = hip
+            r[:, layout.joint_position_dims(["RightLeg"])] = -hip
+            r[:, layout.joint_position_dims(["LeftFoot"])] = np.outer(lead[i] / 2, [fx, 0, fz])
+            r[:, layout.joint_position_dims(["RightFoot"])] = np.outer(-lead[i] / 2, [fx, 0, fz])
+        got = evaluate.steps_per_s(raw)
+        want = 4 * fps / (t - 1)
+        self.assertAlmostEqual(got[0], want)
+        self.assertEqual(got[1], 0)
+        self.assertAlmostEqual(got[2], want)
 
 
 if __name__ == "__main__":
