@@ -125,7 +125,13 @@ model: deps dataset
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-pool --steps 2000 --seed 5 \
 		--lr 3e-4 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
 		--init $(MODEL_RUN)-foot/weights --weights-out $(MODEL_RUN)-pool/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-pool/weights --out assets/models/$(MODEL_ID) --version 1.3.0
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-ground --steps 2500 --seed 7 \
+		--lr 3e-4 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
+		--init $(MODEL_RUN)-pool/weights --weights-out $(MODEL_RUN)-ground/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-ground2 --steps 2500 --seed 8 \
+		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
+		--init $(MODEL_RUN)-ground/weights --weights-out $(MODEL_RUN)-ground2/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-ground2/weights --out assets/models/$(MODEL_ID) --version 1.4.0
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
 # held-out takes, then the action classifier on its samples.
@@ -135,7 +141,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)/weights --data training/data --probe
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-ground2/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps

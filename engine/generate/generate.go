@@ -200,11 +200,6 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			}
 		}
 		if *o.PostProcessing {
-			if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
-				// Feet on the floor: the model may stand the body a few cm
-				// in it or above it. Not when a target or keyframe states heights.
-				out, _ = motion.Ground(out)
-			}
 			in := post.Input{Contacts: contacts[s]}
 			for _, k := range p.RootKeys {
 				in.RootKeys = append(in.RootKeys, post.RootKey{Frame: k.Frame, X: k.X, Z: k.Z, Heading: k.Heading})
@@ -218,6 +213,12 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			}
 			keepKeyframes(cleaned, out, p.PoseFrames)
 			out = cleaned
+			if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
+				// Feet on the floor, last (the cleanup moves planted feet by a
+				// few cm): the model may stand the body in it or above it. Not
+				// when a target or keyframe states heights.
+				out, _ = motion.Ground(out)
+			}
 			res.Post = append(res.Post, rep)
 		}
 		if fps != out.FPS {
