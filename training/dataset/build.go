@@ -199,11 +199,21 @@ func Build(cfg Config) (*Summary, error) {
 	}
 	// A broken capture falls back on the take's other conversions, best
 	// ranked first (07_12: the DAZ file's root is broken, the iClone one is not).
+	alts := slices.Clone(dropped)
+	slices.SortStableFunc(alts, func(a, b Row) int {
+		if better(a, b) {
+			return -1
+		}
+		if better(b, a) {
+			return 1
+		}
+		return 0
+	})
 	for i, res := range results {
 		if !res.broken {
 			continue
 		}
-		for _, alt := range dropped {
+		for _, alt := range alts {
 			if alt.ID != jobs[i].row.ID {
 				continue
 			}
@@ -321,8 +331,8 @@ func planJobs(kept []Row, testFraction float64) []job {
 
 // LoadClip reads a row's BVH file at its true frame rate, retargets it to
 // SOMA77, cuts a leading reference pose, resamples it to fps and puts its
-// feet on the floor (Ground). It also
-// returns how many source frames were cut.
+// feet on the floor (motion.Ground). It also returns how many source frames
+// were cut.
 func LoadClip(mocapDir string, r Row, fps float64) (*motion.Motion, int, error) {
 	src, err := bvh.ReadFile(filepath.Join(mocapDir, r.File))
 	if err != nil {
