@@ -245,14 +245,20 @@ class Sampler:
         return {"x0": x0, "tokens": tokens[:, :width], "mask": mask, "valid": valid}
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
-                       text_dropout: float) -> Dict[str, np.ndarray]:
+                       text_dropout: float, high_t: float = 0.0, high_from: int = 800) -> Dict[str, np.ndarray]:
         """batch() plus everything else random in a training step (diffusion step,
         noise, which rows keep their text), so one Generator seeded by (seed, step)
-        fixes the step whatever process draws it."""
+        fixes the step whatever process draws it. A share high_t of the rows draws its
+        diffusion step from [high_from, train_steps) instead — where a sample's gait is
+        decided (evaluate.py --gait); those draws come last, so high_t = 0 draws exactly
+        the batches it always did."""
         b = self.batch(rng, size)
         b["t"] = rng.integers(0, train_steps, size)
         b["noise"] = rng.standard_normal(b["x0"].shape, dtype=np.float32)
         b["keep"] = (rng.random(size) >= text_dropout).astype(np.float32)
+        if high_t > 0:
+            high = rng.random(size) < high_t
+            b["t"] = np.where(high, rng.integers(high_from, train_steps, size), b["t"])
         return b
 
 

@@ -53,6 +53,9 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--frames-min", type=int, default=40, help="shortest window (multiple of 4)")
     p.add_argument("--frames-max", type=int, default=200, help="longest window (multiple of 4)")
     p.add_argument("--text-dropout", type=float, default=0.1)
+    p.add_argument("--high-t", type=float, default=0.0,
+                   help="share of each batch whose diffusion step is drawn from [800, 1000): the "
+                        "high-noise steps where a sample's gait is decided (evaluate.py --gait)")
     p.add_argument("--word-dropout", type=float, default=0.05, help="words replaced by <unk>")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--ckpt-every", type=int, default=250)
@@ -234,7 +237,7 @@ def _draw(step: int) -> Dict[str, np.ndarray]:
     """One training step's batch, from a Generator seeded by (seed, step) alone."""
     w = _WORKER
     rng = np.random.default_rng([w["seed"], step])
-    return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"])
+    return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"], w["high_t"])
 
 
 class Batches:
@@ -244,7 +247,8 @@ class Batches:
     so memory stays bounded when the GPU is the slower side."""
 
     def __init__(self, sampler: Sampler, args: argparse.Namespace, start: int, stop: int) -> None:
-        _WORKER.update(seed=args.seed, sampler=sampler, batch=args.batch, text_dropout=args.text_dropout)
+        _WORKER.update(seed=args.seed, sampler=sampler, batch=args.batch, text_dropout=args.text_dropout,
+                       high_t=args.high_t)
         self.next, self.stop = start, stop
         self.pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 0 else None
         self.pending: collections.deque = collections.deque()

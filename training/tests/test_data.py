@@ -121,6 +121,21 @@ class DatasetTest(unittest.TestCase):
         self.assertTrue(np.all((a["t"] >= 0) & (a["t"] < 1000)))
         self.assertEqual(a["noise"].shape, a["x0"].shape)
 
+    def test_high_t_moves_only_the_diffusion_steps(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        s = Sampler(self.ds, tok, "train", 40, 80)
+        base = s.training_batch(np.random.default_rng([3, 17]), 64, 1000, 0.5)
+        none = s.training_batch(np.random.default_rng([3, 17]), 64, 1000, 0.5, high_t=0.0)
+        half = s.training_batch(np.random.default_rng([3, 17]), 64, 1000, 0.5, high_t=0.5)
+        full = s.training_batch(np.random.default_rng([3, 17]), 64, 1000, 0.5, high_t=1.0)
+        for k in ("x0", "tokens", "mask", "noise", "keep"):
+            np.testing.assert_array_equal(base[k], half[k], err_msg=k)
+        np.testing.assert_array_equal(base["t"], none["t"])
+        self.assertTrue(np.all((full["t"] >= 800) & (full["t"] < 1000)))
+        moved = half["t"] != base["t"]
+        self.assertTrue(np.all(half["t"][moved] >= 800))
+        self.assertTrue(10 < np.count_nonzero(half["t"] >= 800) < 54)
+
     def test_class_weights_flatten_the_mix(self):
         clips = [Clip("a", "train", 0, 1800 * 4, [], ["dance"], False),
                  Clip("b", "train", 0, 1800, [], ["walk"], False),
