@@ -170,6 +170,17 @@ def steps_per_s(raw: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def real_windows(ds: Dataset, pool: list, n: int, frames: int, rng: np.random.Generator) -> np.ndarray:
+    """n random windows of the given length from the pool's clips, canonicalised as in
+    training: raw features [n, frames, D]."""
+    wins = []
+    for _ in range(n):
+        c = pool[int(rng.integers(len(pool)))]
+        s = c.start + int(rng.integers(0, c.frames - frames + 1))
+        wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
+    return np.stack(wins)
+
+
 @torch.no_grad()
 def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt: str = "a person walks forward",
                windows: int = 8, frames: int = 120, steps: int = 50, seed: int = 0,
@@ -185,13 +196,7 @@ def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt:
     frames = min(frames, longest // 4 * 4)  # CMU's runs last 1-1.5 s; whole 4-frame tokens
     if frames < 4:
         return {}
-    pool = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
-    wins = []
-    for _ in range(windows):
-        c = pool[int(rng.integers(len(pool)))]
-        s = c.start + int(rng.integers(0, c.frames - frames + 1))
-        wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
-    real = np.stack(wins)
+    real = real_windows(ds, [c for c in ds.clips if cls in c.classes and c.frames >= frames], windows, frames, rng)
     out = {"frames": frames, "real": float(steps_per_s(real).mean())}
     x0 = torch.tensor((real - ds.mean) / ds.scale, dtype=torch.float32, device=device)
     acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
@@ -224,12 +229,7 @@ def probe(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 16, frames: int 
         real = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
         if real:  # real windows of the class (held-out first), canonicalised like training
             pool = [c for c in real if c.split == "test"] or real
-            wins = []
-            for _ in range(samples):
-                c = pool[int(rng.integers(len(pool)))]
-                s = c.start + int(rng.integers(0, c.frames - frames + 1))
-                wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
-            row["real"] = motion_stats(np.stack(wins))
+            row["real"] = motion_stats(real_windows(ds, pool, samples, frames, rng))
         ids = torch.tensor([tok.encode(prompt)] * samples, device=device)
         emb, tmask = net.text(ids)
         zero = torch.zeros((samples, frames, layout.D), device=device)
