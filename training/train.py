@@ -74,6 +74,14 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                         "effectors with their whole chain")
     p.add_argument("--text-pool", action="store_true",
                    help="add the pooled prompt to every motion token (a zero-initialised path; see model.py)")
+    p.add_argument("--skip", action="store_true",
+                   help="a timestep-dependent gain of the noisy input added to the output (a "
+                        "zero-initialised path; see model.py)")
+    p.add_argument("--skip-lr-mult", type=float, default=1.0, help="learning-rate multiplier of the skip path")
+    p.add_argument("--geo-gate", action="store_true",
+                   help="weigh the fk, vel and foot terms of a sample by 1 - abar_t: near t = 0 they "
+                        "punish the noise an exact copy of the input keeps, so the net learnt to shrink "
+                        "its output (the gait with it); the known term stays at full weight")
     p.add_argument("--w-fk", type=float, default=0.02, help="weight of the FK position loss")
     p.add_argument("--w-known", type=float, default=0.5, help="weight of the FK loss on stated joints")
     p.add_argument("--w-vel", type=float, default=0.005, help="weight of the joint velocity loss")
@@ -126,11 +134,14 @@ class Loss:
         self.skel = fk.load_skeleton()
         self.joint_x = torch.as_tensor(layout.joint_position_dims(layout.PREDICTED_JOINTS)[::3], device=device)
 
-    def __call__(self, pred: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, valid: torch.Tensor = None
-                 ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """valid [B,T]: 0 on padding after a short clip, which no term counts."""
+    def __call__(self, pred: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, valid: torch.Tensor = None,
+                 noise: torch.Tensor = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """valid [B,T]: 0 on padding after a short clip, which no term counts. noise [B]:
+        a per-sample weight of the fk, vel and foot terms (train.py --geo-gate passes
+        1 - abar_t; None weighs every sample 1)."""
         if valid is None:
             valid = torch.ones_like(x0[..., 0])
+        gate = torch.ones_like(x0[:, 0, 0]) if noise is None else noise
         nv = valid.sum().clamp_min(1.0)
         feat = (((pred - x0) ** 2) * valid.unsqueeze(-1)).sum() / (nv * x0.shape[-1])
         parts = {"feat": feat.detach()}  # tensors: reading them each step would stall the GPU
@@ -156,16 +167,17 @@ class Loss:
             target = fk.target_positions(raw_x0)
             d2 = ((p - target) ** 2).sum(-1) / self.FK_SCALE ** 2  # [B,T,J]
             known = mask.index_select(-1, self.joint_x)
-            fk_all = (d2 * valid.unsqueeze(-1)).sum() / (nv * d2.shape[-1])
+            g = gate[:, None, None]
+            fk_all = (d2 * valid.unsqueeze(-1) * g).sum() / (nv * d2.shape[-1])
             fk_known = (d2 * known).sum() / known.sum().clamp_min(1.0)
             dv = (p[:, 1:] - p[:, :-1]) - (target[:, 1:] - target[:, :-1])
             pair = valid[:, 1:] * valid[:, :-1]  # [B,T-1]
-            vel = ((dv ** 2).sum(-1) * pair.unsqueeze(-1)).sum() / (pair.sum().clamp_min(1.0) * dv.shape[2])
+            vel = ((dv ** 2).sum(-1) * pair.unsqueeze(-1) * g).sum() / (pair.sum().clamp_min(1.0) * dv.shape[2])
             vel = vel / self.VEL_SCALE ** 2
             planted = (raw_x0[..., self.contact0:self.contact0 + len(self.feet)] > 0.5).float()  # [B,T,4]
             both = planted[:, 1:] * planted[:, :-1] * pair.unsqueeze(-1)
             step = (p[:, 1:] - p[:, :-1]).index_select(2, self.feet)[..., [0, 2]]
-            foot = ((step ** 2).sum(-1) * both).sum() / both.sum().clamp_min(1.0) / self.VEL_SCALE ** 2
+            foot = ((step ** 2).sum(-1) * both * g).sum() / both.sum().clamp_min(1.0) / self.VEL_SCALE ** 2
             total = total + self.w_fk * fk_all + self.w_known * fk_known + self.w_vel * vel + self.w_foot * foot
             parts.update(fk=fk_all.detach(), known=fk_known.detach(), vel=vel.detach(), foot=foot.detach())
         return total, parts
@@ -291,11 +303,13 @@ def main(argv: List[str] = None) -> int:
         Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab)))
     if args.text_pool:
         cfg.text_pool = True
+    if args.skip:
+        cfg.skip = True
     net = Net(cfg)
     if init:
-        # A path the initial weights lack (--text-pool) starts from its own zero init.
+        # A path the initial weights lack (--text-pool, --skip) starts from its own zero init.
         missing, unexpected = net.load_state_dict(init["weights"], strict=False)
-        if unexpected or any(not k.startswith("denoiser.text_pool.") for k in missing):
+        if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.")) for k in missing):
             raise SystemExit(f"--init {args.init}: weights do not fit (missing {missing}, unexpected {unexpected})")
         print(f"initialised from {args.init} (step {init['step']})", flush=True)
     ema = copy.deepcopy(net).requires_grad_(False)
@@ -311,7 +325,12 @@ def main(argv: List[str] = None) -> int:
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
+    # The skip gain is a few parameters that must travel from 0 to about 1 while the
+    # network unlearns the shrunken copy it made so far; --skip-lr-mult lets it move faster.
+    skip = [p for n, p in net.named_parameters() if n.startswith("denoiser.skip.")]
+    rest = [p for n, p in net.named_parameters() if not n.startswith("denoiser.skip.")]
+    groups = [{"params": rest, "mult": 1.0}] + ([{"params": skip, "mult": args.skip_lr_mult}] if skip else [])
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     if state:
         opt.load_state_dict(state["opt"])
     print(f"params: text encoder {count_params(net.text):,}, denoiser {count_params(net.denoiser):,}; "
@@ -337,9 +356,10 @@ def main(argv: List[str] = None) -> int:
         raw = next(batches_in)
         wait += time.time() - tw
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args)
+            g["lr"] = lr_at(step, args) * g.get("mult", 1.0)  # checkpoints before --skip have no "mult"
         batch = to_device(raw, device)
-        loss, parts = loss_fn(forward(net, batch, acp), batch["x0"], batch["mask"], batch["valid"])
+        gate = 1.0 - acp[batch["t"]] if args.geo_gate else None
+        loss, parts = loss_fn(forward(net, batch, acp), batch["x0"], batch["mask"], batch["valid"], gate)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

@@ -129,6 +129,26 @@ class DenoiserTest(unittest.TestCase):
             self.assertTrue(torch.allclose(pooled.denoiser(**a), pooled.denoiser(**b), atol=1e-5))
             self.assertGreater(float((pooled.denoiser(**a) - plain.denoiser(**a)).abs().max()), 1e-3)
 
+    def test_skip_starts_as_the_net_without_it_and_adds_a_gain_of_the_input(self):
+        torch.manual_seed(0)
+        plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
+        skip = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, skip=True)).eval()
+        missing, unexpected = skip.load_state_dict(plain.state_dict(), strict=False)
+        self.assertEqual(sorted(missing), ["denoiser.skip.0.bias", "denoiser.skip.0.weight",
+                                           "denoiser.skip.2.bias", "denoiser.skip.2.weight"])
+        self.assertEqual(unexpected, [])
+        a = inputs()
+        a["observed_mask"][0, :4] = 1
+        with torch.no_grad():
+            base = plain.denoiser(**a)
+            self.assertTrue(torch.allclose(skip.denoiser(**a), base, atol=1e-6))
+            torch.nn.init.zeros_(skip.denoiser.skip[2].weight)
+            torch.nn.init.constant_(skip.denoiser.skip[2].bias, 0.5)  # as if trained: gain 0.5 at every t
+            got = skip.denoiser(**a)
+            free = a["observed_mask"] == 0
+            self.assertTrue(torch.allclose(got[free], (base + 0.5 * a["x"])[free], atol=1e-5))
+            self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
+
     def test_default_size(self):
         net = Net(Config(500))
         self.assertEqual(count_params(net.denoiser), 4_164_932)

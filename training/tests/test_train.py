@@ -79,6 +79,18 @@ class TrainTest(unittest.TestCase):
         self.assertEqual(a["vocab"], b["vocab"])
         for k in a["weights"]:  # lr 0: the weights stay what they were given
             self.assertTrue(torch.allclose(a["weights"][k], b["net"][k]), k)
+        # A skip path the initial weights lack starts at zero and trains at its own rate;
+        # a resumed run keeps that rate (the optimiser's groups come from the checkpoint).
+        skip = os.path.join(self.tmp, "skip")
+        run(self.data, skip, "--steps", "4", "--stop-at", "2", "--init", os.path.join(first, "w"), "--skip",
+            "--skip-lr-mult", "10", "--geo-gate")
+        c = torch.load(os.path.join(skip, train.CHECKPOINT))
+        self.assertTrue(c["config"]["skip"])
+        self.assertEqual([g["mult"] for g in c["opt"]["param_groups"]], [1.0, 10.0])
+        self.assertGreater(float(c["net"]["denoiser.skip.2.bias"].abs().max()), 0.0)  # it learnt
+        run(self.data, skip, "--steps", "4", "--init", os.path.join(first, "w"), "--skip",
+            "--skip-lr-mult", "10", "--geo-gate")
+        self.assertEqual(torch.load(os.path.join(skip, train.CHECKPOINT))["step"], 4)
 
     def test_geometric_losses(self):
         """FK terms are zero for the truth, grow with a wrong rotation, and the known
@@ -132,6 +144,34 @@ class TrainTest(unittest.TestCase):
         for k in ("feat", "fk", "known", "vel", "foot"):
             self.assertEqual(float(a[k]), float(b[k]), k)
             self.assertLess(abs(float(a[k]) - float(c[k])), 1e-6 * max(1.0, abs(float(c[k]))), k)
+
+    def test_noise_gate_scales_the_smoothing_terms_per_sample_and_not_the_rest(self):
+        """--geo-gate: a sample's fk, vel and foot terms scale with its weight; feat and
+        known do not (a stated joint must be reached at every noise level)."""
+        ds = Dataset(self.data)
+        loss = train.Loss(ds.mean, ds.scale, 1.0, 1.0, 1.0, torch.device("cpu"), 1.0)
+        raw = torch.from_numpy(np.stack([ds.raw[:40], ds.raw[40:80]]).astype(np.float32))
+        c0 = layout.OFFSETS["foot_contacts"][0]
+        raw[..., c0:c0 + 4] = 1.0
+        x0 = (raw - loss.mean) / loss.scale
+        pred = x0 + 0.1 * torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+        mask = torch.zeros_like(x0)
+        mask[:, 3, layout.joint_position_dims(["LeftHand"])] = 1
+        _, full = loss(pred, x0, mask)
+        _, ones = loss(pred, x0, mask, noise=torch.ones(2))
+        _, first = loss(pred, x0, mask, noise=torch.tensor([1.0, 0.0]))
+        _, second = loss(pred, x0, mask, noise=torch.tensor([0.0, 1.0]))
+        _, half = loss(pred, x0, mask, noise=torch.full((2,), 0.5))
+        for k in ("feat", "fk", "known", "vel", "foot"):
+            self.assertEqual(float(full[k]), float(ones[k]), k)
+        for k in ("feat", "known"):
+            self.assertEqual(float(first[k]), float(full[k]), k)
+            self.assertEqual(float(half[k]), float(full[k]), k)
+        for k in ("fk", "vel", "foot"):
+            self.assertGreater(float(first[k]), 0.0, k)
+            self.assertGreater(float(second[k]), 0.0, k)
+            self.assertAlmostEqual(float(first[k]) + float(second[k]), float(full[k]), delta=1e-4 * float(full[k]))
+            self.assertAlmostEqual(float(half[k]), 0.5 * float(full[k]), delta=1e-5 * float(full[k]))
 
 
 class ScheduleTest(unittest.TestCase):
