@@ -149,19 +149,46 @@ def motion_stats(raw: np.ndarray) -> Dict[str, float]:
 LEAD_MARGIN = 0.15  # metres: as training/cmd/evaluate's LeadMargin
 
 
+def lead_signal(raw: np.ndarray) -> np.ndarray:
+    """[N,T] metres the left ankle is ahead of the right along the body's facing
+    (perpendicular to the hip vector), from the position features."""
+    def pos(name: str) -> np.ndarray:
+        return raw[..., layout.joint_position_dims([name])]
+    hip = pos("LeftLeg") - pos("RightLeg")
+    fwd = np.stack([-hip[..., 2], hip[..., 0]], -1)
+    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True) + 1e-9
+    d = pos("LeftFoot") - pos("RightFoot")
+    return d[..., 0] * fwd[..., 0] + d[..., 2] * fwd[..., 1]
+
+
+def lead_kept(pred: np.ndarray, real: np.ndarray) -> float:
+    """How much of the real windows' stride one prediction keeps: the least-squares
+    slope of its leading-foot signal on theirs, each window's mean removed
+    (1 = kept, 0.5 = the feet swing half as far)."""
+    p, r = lead_signal(pred), lead_signal(real)
+    p, r = p - p.mean(axis=1, keepdims=True), r - r.mean(axis=1, keepdims=True)
+    return float((p * r).sum() / max(1e-12, float((r * r).sum())))
+
+
+def ddim_from(model, xt: torch.Tensor, t0: int, n: int) -> torch.Tensor:
+    """Deterministic DDIM from x_t at step t0 down to 0 in n steps (t0, t0(n-1)/n, ...)."""
+    acp = alphas_cumprod()
+    ts = [int(round(t0 * (1 - i / n))) for i in range(n)]
+    x = xt
+    for k, t in enumerate(ts):
+        a, a_prev = float(acp[t]), float(acp[ts[k + 1]]) if k + 1 < n else 1.0
+        x0 = model(x, torch.full((x.shape[0],), t, dtype=torch.int64, device=x.device))
+        eps = (x / np.sqrt(a) - x0) / np.sqrt(1.0 / a - 1.0)
+        x = np.sqrt(a_prev) * x0 + np.sqrt(1.0 - a_prev) * eps
+    return x
+
+
 def steps_per_s(raw: np.ndarray) -> np.ndarray:
     """Per window [N,T,D]: how often per second the leading foot changes — the left ankle
     ahead of the right along the body's facing (perpendicular to the hip vector) by
     LEAD_MARGIN, or the other way round — from the position features, as the Go evaluator
     counts steps (real walk clips 1.6 per second, runs 2.5, jumps 0.1)."""
-    def pos(name: str) -> np.ndarray:
-        d = layout.joint_position_dims([name])
-        return raw[..., d]
-    hip = pos("LeftLeg") - pos("RightLeg")
-    fwd = np.stack([-hip[..., 2], hip[..., 0]], -1)
-    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True) + 1e-9
-    d = pos("LeftFoot") - pos("RightFoot")
-    lead = d[..., 0] * fwd[..., 0] + d[..., 2] * fwd[..., 1]
+    lead = lead_signal(raw)
     side = np.where(lead > LEAD_MARGIN, 1, np.where(lead < -LEAD_MARGIN, -1, 0))
     out = []
     for row in side:
@@ -184,11 +211,13 @@ def real_windows(ds: Dataset, pool: list, n: int, frames: int, rng: np.random.Ge
 @torch.no_grad()
 def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt: str = "a person walks forward",
                windows: int = 8, frames: int = 120, steps: int = 50, seed: int = 0,
-               ts=(200, 600, 800, 900, 950), device: torch.device = None) -> Dict[str, float]:
-    """Where the gait is lost: steps per second of real windows of a class, of one x0
-    prediction from those windows noised to each t in ts, and of samples from noise
-    (nocfg and separated 2/2). A model that keeps the steps at high t but samples bodies
-    that glide has not learnt to decide a gait from noise."""
+               ts=(10, 200, 600, 800, 900, 950), chain_from: int = 300, chains=(3, 30),
+               device: torch.device = None) -> Dict[str, float]:
+    """Where the gait is lost: steps per second of real windows of a class; of one x0
+    prediction from those windows noised to each t in ts, with the share of the stride it
+    keeps (lead_kept); of DDIM chains of n steps from the windows noised to chain_from
+    (nocfg); and of samples from noise (nocfg and separated 2/2). A denoiser that keeps
+    0.8 of the stride per call loses the gait over a chain however good one call looks."""
     net.eval()
     device = device or torch.device("cpu")
     rng = np.random.default_rng(seed)
@@ -206,7 +235,14 @@ def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt:
     for t in ts:
         tt = torch.full((windows,), t, dtype=torch.int64, device=device)
         xt = q_sample(x0, tt, torch.randn(x0.shape, generator=g).to(device), acp)
-        out[f"x0_from_t{t}"] = float(steps_per_s(denorm(net.denoiser(xt, tt, emb, tmask, zero, zero), ds)).mean())
+        pred = denorm(net.denoiser(xt, tt, emb, tmask, zero, zero), ds)
+        out[f"x0_from_t{t}"] = float(steps_per_s(pred).mean())
+        out[f"lead_kept_t{t}"] = lead_kept(pred, real)
+    cond = guided(net, emb, tmask, zero, zero, 1.0, 0.0, "nocfg")
+    tt = torch.full((windows,), chain_from, dtype=torch.int64, device=device)
+    xt = q_sample(x0, tt, torch.randn(x0.shape, generator=g).to(device), acp)
+    for n in chains:
+        out[f"ddim{n}_from_t{chain_from}"] = float(steps_per_s(denorm(ddim_from(cond, xt, chain_from, n), ds)).mean())
     for mode, w in (("nocfg", 1.0), ("separated", 2.0)):
         f = guided(net, emb, tmask, zero, zero, w, 2.0, mode)
         x = ddim_sample(f, tuple(x0.shape), n=steps, generator=g, device=device)

@@ -31,8 +31,10 @@ class EvaluateTest(unittest.TestCase):
             self.assertIn("real", probe["walk"])  # the synthetic set has walk clips
             for k in ("net_speed", "path_speed", "lift", "root_jitter_cm", "contact_switch_hz", "steps_per_s"):
                 self.assertTrue(np.isfinite(probe["walk"]["generated"][k]), k)
-            gait = evaluate.gait_probe(net, ds, tok, windows=2, frames=40, steps=2, ts=(200, 900))
-            self.assertEqual(set(gait), {"frames", "real", "x0_from_t200", "x0_from_t900", "sampled_nocfg", "sampled_separated"})
+            gait = evaluate.gait_probe(net, ds, tok, windows=2, frames=40, steps=2, ts=(200, 900), chains=(1, 3))
+            self.assertEqual(set(gait), {"frames", "real", "x0_from_t200", "x0_from_t900", "lead_kept_t200",
+                                         "lead_kept_t900", "ddim1_from_t300", "ddim3_from_t300",
+                                         "sampled_nocfg", "sampled_separated"})
             self.assertEqual(evaluate.gait_probe(net, ds, tok, cls="no such class"), {})
         finally:
             shutil.rmtree(d)
@@ -78,6 +80,28 @@ class EvaluateTest(unittest.TestCase):
         self.assertAlmostEqual(got[0], want)
         self.assertEqual(got[1], 0)
         self.assertAlmostEqual(got[2], want)
+        # lead_kept: the stride a prediction keeps, whichever way the body faces
+        short = raw.copy()
+        for name in ("LeftFoot", "RightFoot"):
+            short[..., layout.joint_position_dims([name])] *= 0.5
+        self.assertAlmostEqual(evaluate.lead_kept(raw, raw), 1.0)
+        self.assertAlmostEqual(evaluate.lead_kept(short, raw), 0.5)
+        self.assertAlmostEqual(evaluate.lead_kept(raw[[0, 2]], raw[[2, 0]]), 1.0)
+
+    def test_ddim_from_ends_on_the_model_prediction_after_n_calls(self):
+        """An oracle that knows x0 is reproduced exactly; the chain calls it n times at
+        falling steps from t0."""
+        g = torch.Generator().manual_seed(0)
+        x0 = torch.randn(2, 8, 3, generator=g)
+        seen = []
+
+        def oracle(x, t):
+            seen.append(int(t[0]))
+            return x0
+        xt = torch.randn(2, 8, 3, generator=g)
+        out = evaluate.ddim_from(oracle, xt, 300, 3)
+        self.assertEqual(seen, [300, 200, 100])
+        self.assertTrue(torch.allclose(out, x0, atol=1e-6))
 
 
 if __name__ == "__main__":
