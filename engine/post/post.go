@@ -157,7 +157,8 @@ type Report struct {
 //  3. foot-skate cleanup (CleanFootSkate): planted feet pinned by leg IK,
 //     the hips lowered where a leg cannot reach, with the contacts of the
 //     input clip (the root correction adds speed the model did not mean);
-//     a contact run holding a foot target is pinned at the target;
+//     a contact run holding a foot target is pinned at the target, and the
+//     hips go no lower than keeps every hand target within its arm's reach;
 //  4. effector targets, last, so that no later step moves them.
 func Apply(m *motion.Motion, in Input) (*motion.Motion, Report, error) {
 	var rep Report

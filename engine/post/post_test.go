@@ -273,3 +273,56 @@ func TestApplyNeverPanics(t *testing.T) {
 	}
 	t.Logf("%d of 300 cases valid", ok)
 }
+
+// TestApplyHandTargetKeepsReach: lowering the hips for a planted foot must
+// not take a hand target, reachable in the raw clip, out of the arm's
+// reach (a raw model sample reached it; post-processing must not lose it).
+func TestApplyHandTargetKeepsReach(t *testing.T) {
+	m, contacts := gait(150, 30)
+	s := m.Skel
+	// The hips bob up 15 cm in the middle of a left stance, so the straight
+	// stance leg cannot keep the ankle on its pin (the stance's mean
+	// position) without lowering them.
+	var start, end int
+	for start = 40; !contacts[start][0]; start++ {
+	}
+	for end = start; end+1 < len(contacts) && contacts[end+1][0]; end++ {
+	}
+	mid := (start + end) / 2
+	for f := start; f <= end; f++ {
+		x := float64(f-start) / float64(end-start)
+		m.Root[f][1] += 0.15 * math.Sin(math.Pi*x)
+	}
+	arm, fore, hand := jointIndex(t, s, "RightArm"), jointIndex(t, s, "RightForeArm"), jointIndex(t, s, "RightHand")
+	a, b, c := worldPos(m, mid, arm), worldPos(m, mid, fore), worldPos(m, mid, hand)
+	full := b.Sub(a).Len() + c.Sub(b).Len()
+	// Up and out, at 99 % of the arm's length: 2 cm lower and it is out of reach.
+	goal := a.Add(mgl64.Vec3{0.4, 0.6, 0.7}.Normalize().Mul(0.99 * full))
+	in := Input{Contacts: contacts, Effectors: []EffectorTarget{{Frame: mid, Joint: "RightHand", Pos: goal}}}
+
+	// Without the target the hips do go down here (the case this is about).
+	plain, _, err := Apply(m, Input{Contacts: contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drop := m.Root[mid][1] - plain.Root[mid][1]; drop < 0.02 {
+		t.Fatalf("hips lowered %.3f m at frame %d without a hand target: the scenario does not test the conflict", drop, mid)
+	}
+	out, rep, err := Apply(m, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noNaN(t, out)
+	if d := worldPos(out, mid, hand).Sub(goal).Len(); d > 0.01 || rep.Unreached != 0 {
+		t.Errorf("hand %.3f m from its target after post-processing (%d unreached)", d, rep.Unreached)
+	}
+	if !(rep.SkateAfter.MeanCM*4 < rep.SkateBefore.MeanCM) {
+		t.Errorf("skate %.4f → %.4f cm/frame: want 4× less", rep.SkateBefore.MeanCM, rep.SkateAfter.MeanCM)
+	}
+	// The hips ease rather than jump where their drop is held back.
+	for f := 1; f < out.Frames(); f++ {
+		if d := math.Abs((out.Root[f][1] - m.Root[f][1]) - (out.Root[f-1][1] - m.Root[f-1][1])); d > 0.015 {
+			t.Errorf("frames %d-%d: the hips' correction changes by %.3f m", f-1, f, d)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package post
 
 import (
 	"math"
+	"slices"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -352,6 +353,14 @@ func cleanSkate(m *motion.Motion, contacts [][4]bool, blend int, limbs limbSet, 
 		}
 	}
 	drop = envelope(drop, blend)
+	// A stated hand target outranks an inferred plant: where lowering the
+	// hips would take one out of its arm's reach, they go down only as far
+	// as it allows (the foot then stretches toward its pin).
+	legs := make([]*Limb, len(plans))
+	for i, p := range plans {
+		legs[i] = p.limb
+	}
+	capDrop(drop, m, targets, legs, blend)
 	for t, d := range drop {
 		m.Root[t][1] -= d
 	}
@@ -362,6 +371,47 @@ func cleanSkate(m *motion.Motion, contacts [][4]bool, blend int, limbs limbSet, 
 			}
 		}
 	}
+}
+
+// capDrop lowers drop (the hips' descent per frame, already eased) where
+// it would take a target of a limb other than legs out of reach: at the
+// target's frame to what the limb allows, easing back to drop over blend
+// frames either side so the hips do not jump.
+func capDrop(drop []float64, m *motion.Motion, targets []target, legs []*Limb, blend int) {
+	for _, tg := range targets {
+		if slices.Contains(legs, tg.limb) || drop[tg.frame] <= 0 {
+			continue
+		}
+		f, l := tg.frame, tg.limb
+		a, b, c := worldPos(m, f, l.upper), worldPos(m, f, l.mid), worldPos(m, f, l.end)
+		// The limb's end goes where the target puts the constrained joint.
+		goal := tg.pos.Add(c.Sub(worldPos(m, f, tg.joint)))
+		allowed := allowedDrop(a, goal, b.Sub(a).Len()+c.Sub(b).Len())
+		if allowed >= drop[f] {
+			continue
+		}
+		over := drop[f] - allowed
+		for k := -blend; k <= blend; k++ {
+			if u := f + k; u >= 0 && u < len(drop) {
+				drop[u] = max(0, drop[u]-over*ease(abs(k), blend))
+			}
+		}
+	}
+}
+
+// allowedDrop returns how far the upper joint at a may go down with the
+// limb's end (a limb of length full) still reaching goal: the whole
+// distance where goal stays within reach, none where it never is within
+// reach (unless going down brings a to its height).
+func allowedDrop(a, goal mgl64.Vec3, full float64) float64 {
+	v := goal.Sub(a)
+	r := 0.999 * full
+	h := math.Hypot(v[0], v[2])
+	if h >= r {
+		return max(-v[1], 0)
+	}
+	// Lowering a by d raises v's y by d; reach holds while (v_y+d)² + h² ≤ r².
+	return max(math.Sqrt(r*r-h*h)-v[1], 0)
 }
 
 // maxDrop bounds how far the hips are lowered to reach a pinned foot, as
