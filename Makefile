@@ -140,7 +140,13 @@ model: deps dataset
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gate2 --steps 2500 --seed 15 \
 		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --init $(MODEL_RUN)-gate/weights --weights-out $(MODEL_RUN)-gate2/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-gate2/weights --out assets/models/$(MODEL_ID) --version 1.5.0
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-hight --steps 2000 --seed 16 \
+		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --high-t 0.5 --init $(MODEL_RUN)-gate2/weights --weights-out $(MODEL_RUN)-hight/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-cont --steps 3000 --seed 17 \
+		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --init $(MODEL_RUN)-hight/weights --weights-out $(MODEL_RUN)-cont/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-cont/weights --out assets/models/$(MODEL_ID) --version 1.6.0
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
 # held-out takes, then the action classifier on its samples.
@@ -150,7 +156,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-gate2/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-cont/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
