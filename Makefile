@@ -112,8 +112,9 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
 
 # The bundled model, reproduced from the mocap: the Go dataset builder, then
 # PyTorch training (resumable: rerun to continue) and the ONNX export. The
-# shipped weights came from the same recipe on a GPU (training/gpu_train.sh);
-# on this CPU it takes hours, and float sums make the weights differ slightly.
+# shipped weights' first training ran on a GPU (training/gpu_train.sh), their
+# fine-tunes on a 2-core CPU; here the whole takes about 6.5 h, and float sums
+# make the weights differ slightly.
 dataset: mocap
 	$(GO) run ./training/cmd/dataset -mocap $(MOCAP_DIR)/data -out training/data
 
