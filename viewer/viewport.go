@@ -673,9 +673,16 @@ func (v *Viewport) runGL() error {
 			resetTimer(timer, wait)
 			continue
 		}
+		before := lastFrame
 		if err := frame(false); err != nil {
 			slog.Error("viewport: render failed", "err", err)
 			resetTimer(timer, time.Second)
+		} else if lowered && lastFrame == before {
+			// Nothing new, but the last frame was drawn below full quality
+			// and a wake or the cap's wait has taken the timer that would
+			// redraw it as a still: set it again, or the still keeps the
+			// lowered MSAA until something moves.
+			resetTimer(timer, max(150*time.Millisecond-time.Since(lastFrame), time.Millisecond))
 		}
 	}
 }
