@@ -55,7 +55,7 @@ def save_weights(folder: str, state: dict, which: str = "ema") -> List[str]:
 
 
 def load(path: str, which: str = "ema") -> dict:
-    """checkpoint.pt or a weights folder -> {step, config, weights, vocab, mean, std, classes}."""
+    """checkpoint.pt or a weights folder -> {step, config, weights, vocab, mean, std, classes, args}."""
     if os.path.isdir(path):
         meta_path = os.path.join(path, META)
         if not os.path.exists(meta_path):
@@ -70,10 +70,10 @@ def load(path: str, which: str = "ema") -> dict:
                 weights.update({k: torch.from_numpy(z[k].copy()) for k in z.files})
         return {"step": meta["step"], "config": meta["config"], "weights": weights, "vocab": meta["vocab"],
                 "mean": np.asarray(meta["mean"], np.float32), "std": np.asarray(meta["std"], np.float32),
-                "classes": meta["classes"]}
+                "classes": meta["classes"], "args": meta.get("args", {})}
     if not os.path.exists(path):
         raise CheckpointError(f"{path}: no such checkpoint")
     state = torch.load(path, map_location="cpu")
     return {"step": state["step"], "config": state["config"], "weights": state[which], "vocab": state["vocab"],
             "mean": np.asarray(state["mean"], np.float32), "std": np.asarray(state["std"], np.float32),
-            "classes": state["classes"]}
+            "classes": state["classes"], "args": state.get("args", {})}

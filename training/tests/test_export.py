@@ -10,6 +10,7 @@ import torch
 
 import common
 import export
+import from_onnx
 import layout
 import train
 from model import Config, Net
@@ -25,6 +26,25 @@ class RandomBundleTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.out)
+
+    def test_weights_recovered_from_the_graphs(self):
+        want = export.random_net(len(Tokenizer.load(os.path.join(self.out, "vocab.txt"))), 1)
+        net, man = from_onnx.recover(self.out, want.cfg)
+        self.assertEqual(man["id"], "random-tiny-v1")
+        got = net.state_dict()
+        for k, v in want.state_dict().items():
+            np.testing.assert_array_equal(got[k].numpy(), v.numpy(), err_msg=k)
+        # a bundle whose graphs hold other weights than its reference outputs is refused
+        bad = tempfile.mkdtemp(prefix="mbundle-bad-")
+        self.addCleanup(shutil.rmtree, bad)
+        for f in os.listdir(self.out):
+            shutil.copy(os.path.join(self.out, f), bad)
+        with np.load(os.path.join(bad, "reference.npz")) as z:
+            ref = dict(z)
+        ref["x0"] = ref["x0"] + 0.01
+        np.savez(os.path.join(bad, "reference.npz"), **ref)
+        with self.assertRaises(from_onnx.RecoverError):
+            from_onnx.recover(bad, want.cfg)
 
     def test_files_and_size(self):
         files = sorted(os.listdir(self.out))
