@@ -26,6 +26,11 @@ MASK_KINDS: List[Tuple[str, float]] = [
 ]
 COMBINE_P = 0.25  # chance that a constrained sample also gets a second, different family
 
+# How a window is turned (model.json features.first_heading): "free" by a random
+# angle, so the model learns every facing; "zero" so frame 0 faces +Z, and the host
+# turns constraints into that frame (engine/generate).
+FACINGS = ("free", "zero")
+
 
 class DataError(ValueError):
     """The dataset files are missing or inconsistent."""
@@ -50,7 +55,8 @@ class Dataset:
     builder's raw-clip stats: those describe a different distribution.
     """
 
-    def __init__(self, data_dir: str, stats: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> None:
+    def __init__(self, data_dir: str, stats: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+                 facing: str = "free") -> None:
         meta_path = os.path.join(data_dir, "clips.json")
         feat_path = os.path.join(data_dir, "features.npy")
         for p in (meta_path, feat_path):
@@ -78,12 +84,12 @@ class Dataset:
         if not np.all(np.isfinite(self.raw)):
             raise DataError("features.npy holds NaN or Inf")
         self.vocabulary_classes = list(meta.get("vocabulary_classes") or [])
-        self.mean, self.std = stats if stats is not None else self.window_stats()
+        self.mean, self.std = stats if stats is not None else self.window_stats(facing=facing)
         if self.mean.shape != (layout.D,) or self.std.shape != (layout.D,):
             raise DataError(f"mean/std must have {layout.D} values")
         self.scale = np.sqrt(self.std.astype(np.float64) ** 2 + EPS).astype(np.float32)
 
-    def window_stats(self, windows: int = 4000, frames: int = 120, seed: int = 12345
+    def window_stats(self, windows: int = 4000, frames: int = 120, seed: int = 12345, facing: str = "free"
                      ) -> Tuple[np.ndarray, np.ndarray]:
         """Per-dim mean/std over random canonicalised train windows (fixed seed:
         the same data always gives the same stats, whatever the training seed)."""
@@ -96,7 +102,7 @@ class Dataset:
             c = clips[int(rng.integers(len(clips)))]
             t = min(frames, c.frames)
             s = c.start + int(rng.integers(0, c.frames - t + 1))
-            w = canonicalize(self.raw[s:s + t], rng.uniform(0, 2 * np.pi))
+            w = canonicalize(self.raw[s:s + t], turn_angle(rng, self.raw[s], facing))
             total += w.sum(0)
             sq += (w * w).sum(0)
             n += t
@@ -128,9 +134,19 @@ def yaw_matrix(angle: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
+def turn_angle(rng: np.random.Generator, first: np.ndarray, facing: str) -> float:
+    """The yaw canonicalize() turns a window by, given its first raw row: random for
+    "free" (one draw, as before), minus frame 0's heading for "zero" (no draw)."""
+    if facing == "free":
+        return float(rng.uniform(0, 2 * np.pi))
+    if facing == "zero":
+        return -float(np.arctan2(first[layout.HEADING[1]], first[layout.HEADING[0]]))
+    raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
+
+
 def canonicalize(raw: np.ndarray, angle: float) -> np.ndarray:
     """A raw window [T,D] moved so frame 0's smooth root is at x = z = 0, then
-    turned by angle about +Y (float64).
+    turned by angle about +Y (float64): a heading θ becomes θ + angle.
 
     Clips keep the capture room's coordinates, so without this a window's
     absolute position would be noise the model cannot predict; the random
@@ -197,10 +213,13 @@ class Sampler:
 
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
                  word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16,
-                 pad_short: bool = False, engine_masks: bool = False) -> None:
+                 pad_short: bool = False, engine_masks: bool = False, facing: str = "free") -> None:
         """pad_short: take clips shorter than the window, padded (else skip them);
-        engine_masks: also the mask variants the engine states (see family_mask)."""
-        self.ds, self.tok = ds, tok
+        engine_masks: also the mask variants the engine states (see family_mask);
+        facing: how windows are turned (FACINGS)."""
+        if facing not in FACINGS:
+            raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
+        self.ds, self.tok, self.facing = ds, tok, facing
         self.pad_short, self.engine_masks = pad_short, engine_masks
         self.min_frames = min_frames  # shorter takes are dropped: too little motion to learn from
         self.clips = ds.split(split)
@@ -232,7 +251,7 @@ class Sampler:
             c = pool[i]
             n = min(t, c.frames)
             s = c.start + int(rng.integers(0, c.frames - n + 1))
-            x0[b, :n] = self.ds.normalize(canonicalize(self.ds.raw[s:s + n], rng.uniform(0, 2 * np.pi)))
+            x0[b, :n] = self.ds.normalize(canonicalize(self.ds.raw[s:s + n], turn_angle(rng, self.ds.raw[s], self.facing)))
             x0[b, n:] = x0[b, n - 1]
             valid[b, :n] = 1
             ids = np.array(self.tok.encode(c.captions[int(rng.integers(len(c.captions)))]))

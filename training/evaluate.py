@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
-from data import Dataset, Sampler, canonicalize, family_mask  # noqa: E402
+from data import Dataset, Sampler, canonicalize, family_mask, turn_angle  # noqa: E402
 from diffusion import alphas_cumprod, ddim_sample, q_sample  # noqa: E402
 from model import Config, Net  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
@@ -76,7 +76,7 @@ def evaluate(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 32, frames: i
     device = device or torch.device("cpu")
     rng = np.random.default_rng(seed)
     sampler = Sampler(ds, tok, "test" if ds.split("test") else "train", frames, frames, word_dropout=0.0,
-                      min_frames=frames)
+                      min_frames=frames, facing=net.cfg.facing)
     batch = sampler.batch(rng, samples)
     x0 = torch.from_numpy(batch["x0"]).to(device)
     t_len = x0.shape[1]
@@ -197,14 +197,16 @@ def steps_per_s(raw: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def real_windows(ds: Dataset, pool: list, n: int, frames: int, rng: np.random.Generator) -> np.ndarray:
+def real_windows(ds: Dataset, pool: list, n: int, frames: int, rng: np.random.Generator,
+                 facing: str = "free") -> np.ndarray:
     """n random windows of the given length from the pool's clips, canonicalised as in
-    training: raw features [n, frames, D]."""
+    training (a "free" model's unturned): raw features [n, frames, D]."""
     wins = []
     for _ in range(n):
         c = pool[int(rng.integers(len(pool)))]
         s = c.start + int(rng.integers(0, c.frames - frames + 1))
-        wins.append(canonicalize(ds.raw[s:s + frames], 0.0))
+        angle = 0.0 if facing == "free" else turn_angle(rng, ds.raw[s], facing)
+        wins.append(canonicalize(ds.raw[s:s + frames], angle))
     return np.stack(wins)
 
 
@@ -225,7 +227,8 @@ def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt:
     frames = min(frames, longest // 4 * 4)  # CMU's runs last 1-1.5 s; whole 4-frame tokens
     if frames < 4:
         return {}
-    real = real_windows(ds, [c for c in ds.clips if cls in c.classes and c.frames >= frames], windows, frames, rng)
+    real = real_windows(ds, [c for c in ds.clips if cls in c.classes and c.frames >= frames], windows, frames, rng,
+                        net.cfg.facing)
     out = {"frames": frames, "real": float(steps_per_s(real).mean())}
     x0 = torch.tensor((real - ds.mean) / ds.scale, dtype=torch.float32, device=device)
     acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
@@ -265,7 +268,7 @@ def probe(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 16, frames: int 
         real = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
         if real:  # real windows of the class (held-out first), canonicalised like training
             pool = [c for c in real if c.split == "test"] or real
-            row["real"] = motion_stats(real_windows(ds, pool, samples, frames, rng))
+            row["real"] = motion_stats(real_windows(ds, pool, samples, frames, rng, net.cfg.facing))
         ids = torch.tensor([tok.encode(prompt)] * samples, device=device)
         emb, tmask = net.text(ids)
         zero = torch.zeros((samples, frames, layout.D), device=device)

@@ -123,15 +123,15 @@ def check_graphs(out: str, text_dim: int) -> None:
 
 
 def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
-               classes: Sequence[str], version: str = "1.0.0") -> dict:
+               classes: Sequence[str], version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES) -> dict:
     """The bundle manifest (engine/model/bundle.go is the reference)."""
     return {
         "format": "motionstudio-model/1", "id": model_id, "version": version,
         "license": "Apache-2.0 (weights and code of Motion Studio); trained on CMU mocap, see data_credit",
         "data_credit": DATA_CREDIT,
-        "fps": layout.FPS, "max_frames": layout.MAX_FRAMES, "frame_multiple": cfg.patch,
+        "fps": layout.FPS, "max_frames": max_frames, "frame_multiple": cfg.patch,
         "skeleton": "soma77", "predicted_joints": list(layout.PREDICTED_JOINTS), "unpredicted_fill": "rest",
-        "features": layout.features_object(),
+        "features": dict(layout.features_object(), **({"first_heading": "zero"} if cfg.facing == "zero" else {})),
         "normalization": {"mean": [float(v) for v in mean], "std": [float(v) for v in std], "eps": 1e-5},
         "diffusion": {"train_steps": TRAIN_STEPS, "schedule": "cosine", "prediction": "x0", "sampler": "ddim",
                       "eta": 0, "respacing": "kimodo", "default_steps": 50},
@@ -167,7 +167,7 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 
 
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
-                 out: str, model_id: str, version: str = "1.0.0") -> None:
+                 out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES) -> None:
     """Everything the host needs, checked before returning."""
     os.makedirs(out, exist_ok=True)
     net.eval()
@@ -178,7 +178,7 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
     write_reference(net, tok, out)
     tmp = os.path.join(out, "model.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(model_json(model_id, net.cfg, mean, std, classes, version), f, indent=1)
+        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
 
@@ -214,13 +214,17 @@ def main(argv: List[str] = None) -> int:
             classes = ["walk", "run", "jump", "wave", "kick"]
         net = random_net(len(vocab), a.seed)
         model_id = a.id or "random-tiny-v1"
+        max_frames = layout.MAX_FRAMES
     else:
         state = checkpoint.load(a.checkpoint, a.weights)
         net = Net(Config(**state["config"]))
         net.load_state_dict(state["weights"])
         vocab, mean, std, classes = state["vocab"], state["mean"], state["std"], state["classes"]
         model_id = a.id or "cmu-small-v1"
-    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version)
+        # The longest window it was trained on: the host cuts longer takes into
+        # windows of this length, stitched, rather than sample positions it never saw.
+        max_frames = min(layout.MAX_FRAMES, int(state["args"].get("frames_max") or layout.MAX_FRAMES))
+    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

@@ -195,6 +195,9 @@ class Config:
     patch: int = 4
     text_pool: bool = False
     skip: bool = False
+    # Not a layer: how the training windows were turned (data.FACINGS), which the
+    # host must know to feed the net (model.json features.first_heading).
+    facing: str = "free"
 
 
 class Net(nn.Module):

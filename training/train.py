@@ -89,6 +89,10 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--w-root", type=float, default=0.0,
                    help="weight of the root's own loss: its position and heading features, and its "
                         "frame-to-frame travel in metres (the pace)")
+    p.add_argument("--facing", choices=["free", "zero"], default=None,
+                   help="how windows are turned: free (a random angle; the default of a new run) or zero "
+                        "(frame 0 faces +Z, the host turns constraints to match); default: --init's or the "
+                        "checkpoint's")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
@@ -199,13 +203,14 @@ def to_device(batch: Dict[str, np.ndarray], device: torch.device) -> Dict[str, t
 class Validator:
     """Fixed held-out batches (test split) so validation numbers are comparable across steps."""
 
-    def __init__(self, ds: Dataset, tok: Tokenizer, args: argparse.Namespace, device: torch.device) -> None:
+    def __init__(self, ds: Dataset, tok: Tokenizer, args: argparse.Namespace, device: torch.device,
+                 facing: str = "free") -> None:
         self.batches = []
         self.device = device
         if not ds.split("test"):
             return
         rng = np.random.default_rng(args.seed + 1000)
-        sampler = Sampler(ds, tok, "test", 120, 120, word_dropout=0.0)
+        sampler = Sampler(ds, tok, "test", 120, 120, word_dropout=0.0, facing=facing)
         for _ in range(4):
             b = sampler.training_batch(rng, args.batch, TRAIN_STEPS, 0.0)
             self.batches.append(to_device(b, device))
@@ -296,11 +301,18 @@ def main(argv: List[str] = None) -> int:
     # A fine-tune starts from --init's weights, vocabulary and normalisation.
     init = checkpoint.load(args.init) if args.init and not state else None
     src = state or init
-    ds = Dataset(args.data, stats=(src["mean"], src["std"]) if src else None)
+    cfg = Config(**src["config"]) if src else None
+    facing = args.facing or (cfg.facing if cfg else "free")
+    ds = Dataset(args.data, stats=(src["mean"], src["std"]) if src else None, facing=facing)
     vocab = src["vocab"] if src else build_vocab(ds.captions("train"))
     tok = Tokenizer(vocab)
-    cfg = Config(**src["config"]) if src else (
-        Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab)))
+    if cfg is None:
+        cfg = Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab))
+    if state and facing != cfg.facing:
+        raise SystemExit(f"{ckpt_path} was trained with --facing {cfg.facing}, not {facing}")
+    # A fine-tune may change the facing: its normalisation stays --init's (a scale,
+    # not a fit), and the net adapts to the narrower data.
+    cfg.facing = facing
     if args.text_pool:
         cfg.text_pool = True
     if args.skip:
@@ -321,7 +333,7 @@ def main(argv: List[str] = None) -> int:
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
     stop = min(args.steps, args.stop_at) if args.stop_at > 0 else args.steps
     sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power,
-                      pad_short=args.pad_short, engine_masks=args.engine_masks)
+                      pad_short=args.pad_short, engine_masks=args.engine_masks, facing=cfg.facing)
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)
@@ -336,7 +348,7 @@ def main(argv: List[str] = None) -> int:
     print(f"params: text encoder {count_params(net.text):,}, denoiser {count_params(net.denoiser):,}; "
           f"vocab {len(vocab)}; train clips {len(ds.split('train'))}, test clips {len(ds.split('test'))}; "
           f"device {device}", flush=True)
-    validate = Validator(ds, tok, args, device)
+    validate = Validator(ds, tok, args, device, cfg.facing)
     loss_fn = Loss(ds.mean, ds.scale, args.w_fk, args.w_known, args.w_vel, device, args.w_foot, args.w_root)
     acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
     log = open(os.path.join(args.out, "log.jsonl"), "a", encoding="utf-8")

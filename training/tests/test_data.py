@@ -109,6 +109,19 @@ class DatasetTest(unittest.TestCase):
         hit = [i for i in range(len(rows) - t + 1) if np.allclose(rows[i:i + t], raw[0, :, 1], atol=1e-4)]
         self.assertEqual(len(hit), 1)
 
+    def test_zero_facing(self):
+        # "zero": every window starts at the origin facing +Z, and the stats follow
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        ds = Dataset(self.dir, facing="zero")
+        self.assertGreater(float(ds.mean[3]), 0.5)  # cos of the heading: mostly facing +Z
+        s = Sampler(ds, tok, "train", 40, 80, facing="zero")
+        raw = s.batch(np.random.default_rng(1), 16)["x0"] * ds.scale + ds.mean
+        np.testing.assert_allclose(raw[:, 0, [0, 2]], 0.0, atol=1e-4)
+        np.testing.assert_allclose(np.arctan2(raw[:, 0, 4], raw[:, 0, 3]), 0.0, atol=1e-4)
+        self.assertGreater(np.ptp(np.arctan2(raw[:, -1, 4], raw[:, -1, 3])), 0.1)  # later frames turn as they did
+        with self.assertRaises(ValueError):
+            Sampler(ds, tok, "train", 40, 80, facing="east")
+
     def test_training_batch_is_fixed_by_its_generator(self):
         tok = Tokenizer(build_vocab(self.ds.captions()))
         s = Sampler(self.ds, tok, "train", 40, 80)
