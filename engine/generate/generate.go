@@ -61,6 +61,10 @@ type Timing struct {
 	Sample, ORT, Post, Total time.Duration
 }
 
+// joinFade is how many frames the jump where a window leaves its prefix
+// fades over (0.27 s at 30 fps).
+const joinFade = 8
+
 // Run generates the motions of a validated request (defaults applied).
 func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
 	start := time.Now()
@@ -85,13 +89,17 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 
 	motions := make([]*motion.Motion, S)
 	contacts := make([][][4]bool, S)
-	origin := make([][2]float32, S) // world x, z of each sample's current window frame 0
-	tails := make([][]float32, S)   // each sample's prefix rows for the next window, re-centred
+	places := make([]place, S)    // where each sample's current window sits in the world
+	tails := make([][]float32, S) // each sample's prefix rows for the next window, in its place
+	var x0, z0 float64
 	if k := firstRootKeyAt(p, 0); k != nil {
-		for s := range origin {
-			origin[s] = [2]float32{float32(k.X), float32(k.Z)}
-		}
+		x0, z0 = k.X, k.Z
 	}
+	first := newPlace(m, float32(x0), float32(z0), startHeading(p, x0, z0))
+	for s := range places {
+		places[s] = first
+	}
+	row := make([]float32, D) // one key's values, moved into a window
 	for wi, w := range p.Windows {
 		T := w.Frames
 		if wi > 0 {
@@ -112,33 +120,38 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 				if lf < w.Prefix || lf >= T {
 					continue // outside, or already settled by the previous window
 				}
+				clear(row)
 				for i, d := range k.Dims {
-					v := k.Values[i]
-					if k.RootXZ && d == oRoot {
-						v -= origin[s][0]
-					} else if k.RootXZ && d == oRoot+2 {
-						v -= origin[s][1]
-					}
-					obs[s][lf*D+d], mask[s][lf*D+d] = v, 1
+					row[d] = k.Values[i]
+				}
+				if err := places[s].toModel(lay, row, 1); err != nil {
+					return nil, err
+				}
+				for _, d := range k.Dims {
+					obs[s][lf*D+d], mask[s][lf*D+d] = row[d], 1
 				}
 			}
+		}
+		headings := make([]float64, S)
+		for s := range headings {
+			headings[s] = places[s].Heading
 		}
 		done := wi * steps
 		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
 			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
-			Preview: opts.Preview}
+			Preview: opts.Preview, FirstHeading: headings}
 		if effs := p.effectorsIn(w); len(effs) > 0 {
 			r, err := newReach(lay, effs, w, mask[0])
 			if err != nil {
 				return nil, err
 			}
-			sp.Follow = func(s int, x0, obs, mask []float32) { r.follow(x0, obs, mask, origin[s]) }
+			sp.Follow = func(s int, x0, obs, mask []float32) { r.follow(x0, obs, mask, places[s]) }
 		}
 		if opts.Progress != nil {
 			sp.Progress = func(pg model.Progress) {
 				out := Progress{Step: done + pg.Step, Steps: len(p.Windows) * steps, Window: wi + 1, Windows: len(p.Windows)}
 				if pg.X0 != nil {
-					out.Preview = previews(lay, pg.X0, T, origin)
+					out.Preview = previews(lay, pg.X0, T, places)
 				}
 				opts.Progress(out)
 			}
@@ -161,7 +174,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 					known[t] = mask[s][t*D+oRoot] == 1
 				}
 			}
-			win, err := decodeWindow(lay, f, T, known, origin[s])
+			win, err := decodeWindow(lay, f, T, known, places[s])
 			if err != nil {
 				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)
 			}
@@ -174,17 +187,28 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			}
 			if motions[s] == nil {
 				motions[s] = win
-			} else if motions[s], err = motion.Blend(motions[s], win, w.Prefix); err != nil {
-				return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
+			} else {
+				if motions[s], err = motion.Blend(motions[s], win, w.Prefix); err != nil {
+					return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
+				}
+				// The model returns the prefix exactly but does not quite
+				// continue it: the first frame after it jumps (the Hips by
+				// 9–16 cm on a 1.6.0 walk). Fade that jump out.
+				if at := w.Start + w.Prefix; at >= 2 && at < motions[s].Frames() {
+					if err := motions[s].Inertialize(at, joinFade); err != nil {
+						return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
+					}
+				}
 			}
 			if wi+1 < len(p.Windows) { // the next window starts Prefix frames before this one ends
 				pre := p.Windows[wi+1].Prefix
 				from := T - pre
-				origin[s] = [2]float32{f[from*D+oRoot], f[from*D+oRoot+2]}
+				// f is in the world now: the next window starts where and
+				// facing how its prefix's first frame does.
+				places[s] = newPlace(m, f[from*D+oRoot], f[from*D+oRoot+2], rowHeading(lay, f, from))
 				tails[s] = append(tails[s][:0], f[from*D:]...)
-				for t := 0; t < pre; t++ {
-					tails[s][t*D+oRoot] -= origin[s][0]
-					tails[s][t*D+oRoot+2] -= origin[s][1]
+				if err := places[s].toModel(lay, tails[s], pre); err != nil {
+					return nil, err
 				}
 			}
 		}
@@ -287,28 +311,25 @@ func nearestFrames(c [][4]bool, n int, ratio float64) [][4]bool {
 
 // decodeWindow takes a window's raw features in the window's frame (f is
 // rewritten: root from the Hips velocities, keeping known root frames, then
-// moved to world coordinates by origin) and decodes them.
-func decodeWindow(lay *model.Layout, f []float32, T int, known []bool, origin [2]float32) (*motion.Motion, error) {
+// moved into the world by pl) and decodes them.
+func decodeWindow(lay *model.Layout, f []float32, T int, known []bool, pl place) (*motion.Motion, error) {
 	if err := lay.IntegrateRoot(f, T, known); err != nil {
 		return nil, err
 	}
-	D := lay.Dim()
-	oRoot, _, _ := lay.Block("smooth_root_pos")
-	for t := 0; t < T; t++ {
-		f[t*D+oRoot] += origin[0]
-		f[t*D+oRoot+2] += origin[1]
+	if err := pl.toWorld(lay, f, T); err != nil {
+		return nil, err
 	}
 	return lay.Decode(f, T)
 }
 
 // previews decodes the current clean predictions of a window (best effort:
 // a sample that does not decode is left out).
-func previews(lay *model.Layout, x0 [][]float32, T int, origin [][2]float32) []*motion.Motion {
+func previews(lay *model.Layout, x0 [][]float32, T int, places []place) []*motion.Motion {
 	out := make([]*motion.Motion, 0, len(x0))
 	buf := make([]float32, T*lay.Dim())
 	for s, f := range x0 {
 		copy(buf, f)
-		if m, err := decodeWindow(lay, buf, T, nil, origin[s]); err == nil {
+		if m, err := decodeWindow(lay, buf, T, nil, places[s]); err == nil {
 			out = append(out, m)
 		}
 	}

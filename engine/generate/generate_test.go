@@ -2,11 +2,14 @@ package generate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"math"
 	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -288,5 +291,92 @@ func TestRunGroundsWithPostProcessing(t *testing.T) {
 				t.Errorf("%q sample %d: feet stand at %.3f m, rest foot height %.3f (raw model: %.3f)", prompt, i, floor, rest, rawFloor)
 			}
 		}
+	}
+}
+
+// bundledWith opens the shipped weights with their model.json changed by
+// patch.
+func bundledWith(t *testing.T, patch func(man map[string]any)) *model.Model {
+	t.Helper()
+	lib := testtools.ONNXRuntime(t)
+	src, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	err = fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(src, path)
+		fsys[path] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man map[string]any
+	if err := json.Unmarshal(fsys[model.ManifestFile].Data, &man); err != nil {
+		t.Fatal(err)
+	}
+	patch(man)
+	if fsys[model.ManifestFile].Data, err = json.Marshal(man); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestRunTurnsIntoTheModelsFrame(t *testing.T) {
+	hipsTurn := mgl64.QuatRotate(2.1, mgl64.Vec3{0, 1, 0}) // a keyframe facing 120°
+	keys := []request.Vec2{{0.5, 1}, {1.5, 1}, {2.5, 1.2}}
+	cons := []request.Constraint{
+		{Type: request.ConstraintRootPath, Frames: []int{0, 40, 80}, PositionsXZ: keys,
+			HeadingRadians: []float64{math.Pi / 2, math.Pi / 2, math.Pi / 2}},
+		{Type: request.ConstraintPoseKeyframe, Frame: 100, FillMode: request.FillRest, RootPosition: &request.Vec3{3, 0.95, 1.5},
+			JointRotations: map[string]request.Quat{"Hips": {hipsTurn.V[0], hipsTurn.V[1], hipsTurn.V[2], hipsTurn.W}}},
+	}
+	for _, facing := range []string{model.HeadingFree, model.HeadingZero} {
+		t.Run(facing, func(t *testing.T) {
+			// The shipped weights as either kind, so the host's turning into the
+			// model's frame is tested whichever way they were trained: what the
+			// model returns exactly (known values) must land where the request put it.
+			m := bundledWith(t, func(man map[string]any) { man["features"].(map[string]any)["first_heading"] = facing })
+			o := request.Options{DiffusionSteps: ptr(50), NumSamples: ptr(2), Seed: ptr(int64(4)), PostProcessing: ptr(false)}
+			res, err := Run(context.Background(), m, newRequest(t, m, []request.Segment{text("a person walks forward", 120)}, cons, o), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, mo := range res.Motions {
+				// The smooth root at a key is the key; the Hips sit a few cm off it.
+				for k, f := range cons[0].Frames {
+					if d := math.Hypot(mo.Root[f][0]-keys[k][0], mo.Root[f][2]-keys[k][1]); d > 0.15 {
+						t.Errorf("sample %d frame %d: Hips %.3f m from the root key", s, f, d)
+					}
+				}
+				// The keyed rotations come back exactly: turned out and back.
+				if got := mo.Local(100, 0); math.Abs(got.Dot(hipsTurn)) < 0.999 {
+					t.Errorf("sample %d: Hips at the keyframe %v, want %v", s, got, hipsTurn)
+				}
+			}
+			// A second window continues from the first one's tail, turned
+			// into its own frame and back: no jump where they join.
+			res, err = Run(context.Background(), m, newRequest(t, m, []request.Segment{text("a person walks forward", 400)}, nil, o), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := int(math.Round(res.Boundaries[0] * 30))
+			for s, mo := range res.Motions {
+				for f := b - 10; f < b+10; f++ {
+					if d := mo.Root[f+1].Sub(mo.Root[f]).Len(); d > 0.1 {
+						t.Errorf("sample %d: the Hips jump %.3f m from frame %d to %d (join at %d)", s, d, f, f+1, b)
+					}
+				}
+			}
+		})
 	}
 }

@@ -38,7 +38,11 @@ type key struct {
 	Frame  int // model timeline
 	Dims   []int
 	Values []float32
-	RootXZ bool // the entries include the smooth root x, z
+	RootXZ bool    // the entries include the smooth root x, z ...
+	X, Z   float64 // ... at this world point
+	// Heading is the facing the key states (a root key's heading, a pose
+	// keyframe's hips), nil when it states none.
+	Heading *float64
 }
 
 // plan is a request laid out on the model's timeline.
@@ -178,14 +182,14 @@ func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ra
 				return err
 			}
 			x, z := c.PositionsXZ[i][0], c.PositionsXZ[i][1]
-			k := key{Frame: mf, Dims: []int{oRoot, oRoot + 2}, Values: []float32{float32(x), float32(z)}, RootXZ: true}
+			k := key{Frame: mf, Dims: []int{oRoot, oRoot + 2}, Values: []float32{float32(x), float32(z)}, RootXZ: true, X: x, Z: z}
 			rk := rootKey{Frame: mf, X: x, Z: z}
 			if c.HeadingRadians != nil {
 				h := c.HeadingRadians[i]
 				// model heading = (cos θ, sin θ), θ = 0 facing +Z, +90° facing +X: MMCP's convention
 				k.Dims = append(k.Dims, oHead, oHead+1)
 				k.Values = append(k.Values, float32(math.Cos(h)), float32(math.Sin(h)))
-				rk.Heading = &h
+				rk.Heading, k.Heading = &h, &h
 			}
 			p.Keys = append(p.Keys, k)
 			p.RootKeys = append(p.RootKeys, rk)
@@ -272,7 +276,14 @@ func poseKey(c request.Constraint, lay *model.Layout, standing float64) (key, er
 	k := key{}
 	if c.RootPosition != nil {
 		dims = append(dims, oRoot, oRoot+1, oRoot+2, oHead, oHead+1)
-		k.RootXZ = true
+		k.RootXZ, k.X, k.Z = true, c.RootPosition[0], c.RootPosition[2]
+	}
+	if _, hips := c.JointRotations[skel.Joints[0].Name]; hips || c.FillMode == request.FillRest {
+		h, err := lay.Heading(m, 0) // the hips' rotation states where the pose faces
+		if err != nil {
+			return key{}, err
+		}
+		k.Heading = &h
 	}
 	k.Dims = dims
 	for _, d := range dims {

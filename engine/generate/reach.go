@@ -73,15 +73,15 @@ func newReach(lay *model.Layout, effs []effector, w window, mask []float32) (*re
 }
 
 // follow rewrites one sample's known values from its current clean
-// prediction x0; origin is the world x, z of the window's frame 0.
-func (r *reach) follow(x0, obs, mask []float32, origin [2]float32) {
+// prediction x0; pl is where the window sits in the world.
+func (r *reach) follow(x0, obs, mask []float32, pl place) {
 	D := r.D
 	placed := map[int]bool{} // frames whose root this call has set
 	row := make([]float32, D)
 	set := func(i int, v float32) { obs[i], mask[i] = v, 1 }
 	for _, t := range r.targets {
 		f := t.Frame * D
-		target := t.Pos.Sub(mgl64.Vec3{float64(origin[0]), 0, float64(origin[1])})
+		target := pl.point(t.Pos)
 		st := r.stated[t.Frame]
 		copy(row, x0[f:f+D])
 		fixed := st.XZ || placed[t.Frame]

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -27,64 +28,72 @@ func TestReachFollow(t *testing.T) {
 	}
 	hand, _ := skel.Index("RightHand")
 	rest := m.WorldPositions()[at*skel.Len()+hand]
-	origin := [2]float32{1, 2} // the window's frame 0 in the world
 	cases := []struct {
 		name       string
-		target     mgl64.Vec3 // world
+		target     mgl64.Vec3 // in the window
 		rootStated bool
 	}{
-		{"reachable, root placed", mgl64.Vec3{3, 1.3, 2.5}, false},
-		{"root fixed elsewhere", mgl64.Vec3{1.3 + rest[0], 1.2, 2.1 + rest[2]}, true},
+		{"reachable, root placed", mgl64.Vec3{2, 1.3, 0.5}, false},
+		{"root fixed elsewhere", mgl64.Vec3{0.3 + rest[0], 1.2, 0.1 + rest[2]}, true},
+	}
+	places := []place{
+		{X: 1, Z: 2},            // a model that faces any way: the window is only moved
+		{X: 1, Z: 2, Turn: 0.7}, // one trained facing +Z: turned as well
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			obs, mask := make([]float32, frames*D), make([]float32, frames*D)
-			if c.rootStated { // a root key at the target frame, window coordinates
-				obs[at*D], obs[at*D+2] = x0[at*D]+0.05, x0[at*D+2]-0.05
-				mask[at*D], mask[at*D+2] = 1, 1
-			}
-			r, err := newReach(lay, []effector{{Frame: 7 + at, Joint: "RightHand", Pos: c.target}},
-				window{Start: 7, Frames: frames}, mask)
-			if err != nil {
-				t.Fatal(err)
-			}
-			keyX, keyZ := obs[at*D], obs[at*D+2]
-			r.follow(x0, obs, mask, origin)
-			row := make([]float32, D)
-			for i := range row {
-				row[i] = x0[at*D+i]
-				if mask[at*D+i] == 1 {
-					row[i] = obs[at*D+i]
+		for _, pl := range places {
+			t.Run(fmt.Sprintf("%s, turn %g", c.name, pl.Turn), func(t *testing.T) {
+				world := mgl64.QuatRotate(pl.Turn, mgl64.Vec3{0, 1, 0}).Rotate(c.target).Add(mgl64.Vec3{float64(pl.X), 0, float64(pl.Z)})
+				if d := pl.point(world).Sub(c.target).Len(); d > 1e-9 {
+					t.Fatalf("point: %g m off", d)
 				}
-			}
-			got, err := lay.Decode(row, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := c.target.Sub(mgl64.Vec3{float64(origin[0]), 0, float64(origin[1])})
-			if d := got.WorldPositions()[hand].Sub(want).Len(); d > 1e-3 {
-				t.Fatalf("hand %.4f m from the target", d)
-			}
-			if c.rootStated && (obs[at*D] != keyX || obs[at*D+2] != keyZ) {
-				t.Fatal("a root fixed by another constraint moved")
-			}
-			for _, name := range []string{"Hips", "Spine1", "Chest", "RightShoulder", "RightArm", "RightForeArm", "RightHand"} {
-				i, _ := lay.JointIndex(name)
-				o, _, _ := lay.Block("global_rot_data")
-				if mask[at*D+o+6*i] != 1 {
-					t.Fatalf("%s's rotation is not stated", name)
+				obs, mask := make([]float32, frames*D), make([]float32, frames*D)
+				if c.rootStated { // a root key at the target frame, window coordinates
+					obs[at*D], obs[at*D+2] = x0[at*D]+0.05, x0[at*D+2]-0.05
+					mask[at*D], mask[at*D+2] = 1, 1
 				}
-			}
-			for _, d := range []int{0, 1, 2, 3, 4} {
-				if mask[at*D+d] != 1 {
-					t.Fatalf("root channel %d not stated", d)
+				r, err := newReach(lay, []effector{{Frame: 7 + at, Joint: "RightHand", Pos: world}},
+					window{Start: 7, Frames: frames}, mask)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for i, k := range mask {
-				if k == 1 && i/D != at {
-					t.Fatalf("frame %d stated", i/D)
+				keyX, keyZ := obs[at*D], obs[at*D+2]
+				r.follow(x0, obs, mask, pl)
+				row := make([]float32, D)
+				for i := range row {
+					row[i] = x0[at*D+i]
+					if mask[at*D+i] == 1 {
+						row[i] = obs[at*D+i]
+					}
 				}
-			}
-		})
+				got, err := lay.Decode(row, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := got.WorldPositions()[hand].Sub(c.target).Len(); d > 1e-3 {
+					t.Fatalf("hand %.4f m from the target", d)
+				}
+				if c.rootStated && (obs[at*D] != keyX || obs[at*D+2] != keyZ) {
+					t.Fatal("a root fixed by another constraint moved")
+				}
+				for _, name := range []string{"Hips", "Spine1", "Chest", "RightShoulder", "RightArm", "RightForeArm", "RightHand"} {
+					i, _ := lay.JointIndex(name)
+					o, _, _ := lay.Block("global_rot_data")
+					if mask[at*D+o+6*i] != 1 {
+						t.Fatalf("%s's rotation is not stated", name)
+					}
+				}
+				for _, d := range []int{0, 1, 2, 3, 4} {
+					if mask[at*D+d] != 1 {
+						t.Fatalf("root channel %d not stated", d)
+					}
+				}
+				for i, k := range mask {
+					if k == 1 && i/D != at {
+						t.Fatalf("frame %d stated", i/D)
+					}
+				}
+			})
+		}
 	}
 }

@@ -94,6 +94,10 @@ type Features struct {
 	ContactJoints            []string `json:"contact_joints"`
 	ContactSpeedMax          float64  `json:"contact_speed_max"`
 	ContactHeightMax         float64  `json:"contact_height_max"`
+	// FirstHeading says how training windows were turned: "free" (or
+	// absent) by any angle, so frame 0 may face anywhere; "zero" so frame 0
+	// faces +Z, and the host turns constraints into that frame.
+	FirstHeading string `json:"first_heading,omitempty"`
 }
 
 // Block is one named run of consecutive feature dimensions.
@@ -181,6 +185,9 @@ const (
 	ConstraintPrefix      = "prefix"
 
 	TokenizerWord = "word"
+
+	HeadingFree = "free"
+	HeadingZero = "zero"
 )
 
 // Denoiser tensor names.

@@ -145,6 +145,7 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"contact speed", func(m *Manifest) { m.Features.ContactSpeedMax = 0 }, "features.contact_speed_max", "positive"},
 		{"contact height", func(m *Manifest) { m.Features.ContactHeightMax = -1 }, "features.contact_height_max", "positive"},
 		{"sigma", func(m *Manifest) { m.Features.RootSmoothingSigmaFrames = -2 }, "features.root_smoothing_sigma_frames", "non-negative"},
+		{"first heading", func(m *Manifest) { m.Features.FirstHeading = "north" }, "features.first_heading", "not supported"},
 		{"mean length", func(m *Manifest) { m.Normalization.Mean = m.Normalization.Mean[:272] }, "normalization.mean", "272 values"},
 		{"std length", func(m *Manifest) { m.Normalization.Std = append(m.Normalization.Std, 1) }, "normalization.std", "274 values"},
 		{"std negative", func(m *Manifest) { m.Normalization.Std[100] = -0.5 }, "normalization.std[100]", "non-negative"},

@@ -383,3 +383,37 @@ func (l *Layout) IntegrateRoot(f []float32, frames int, known []bool) error {
 	}
 	return nil
 }
+
+// Turn rotates raw feature rows (frames × Dim) about +Y through the origin
+// by theta radians: a heading θ becomes θ + theta. Positions, velocities,
+// the root path and the rotation columns turn; heights and contacts do not.
+// A host uses it to move features between the world and the frame a model
+// was trained in (features.first_heading "zero": frame 0 faces +Z).
+func (l *Layout) Turn(f []float32, frames int, theta float64) error {
+	D := l.dim
+	if frames < 0 || len(f) != frames*D {
+		return fmt.Errorf("%w: %d values for %d frames × %d features", ErrFeatures, len(f), frames, D)
+	}
+	if theta == 0 {
+		return nil
+	}
+	c, s := math.Cos(theta), math.Sin(theta)
+	xz := func(v []float32) { // x' = c x + s z, z' = −s x + c z: (sin θ, cos θ) facing turns to θ + theta
+		x, z := float64(v[0]), float64(v[2])
+		v[0], v[2] = float32(c*x+s*z), float32(-s*x+c*z)
+	}
+	J := len(l.joints)
+	for t := 0; t < frames; t++ {
+		r := f[t*D : (t+1)*D]
+		xz(r[l.oRoot:])
+		hc, hs := float64(r[l.oHeading]), float64(r[l.oHeading+1])
+		r[l.oHeading], r[l.oHeading+1] = float32(hc*c-hs*s), float32(hs*c+hc*s)
+		for i := 0; i < J; i++ {
+			xz(r[l.oLocal+3*i:])
+			xz(r[l.oVel+3*i:])
+			xz(r[l.oRot+6*i:])
+			xz(r[l.oRot+6*i+3:])
+		}
+	}
+	return nil
+}

@@ -639,3 +639,47 @@ func TestHeadingMatchesFeatures(t *testing.T) {
 		t.Fatalf("frame past the end: %v", err)
 	}
 }
+
+// Turning features equals encoding the turned clip: the frame change a host
+// makes for a model trained facing +Z.
+func TestTurn(t *testing.T) {
+	l := DefaultLayout()
+	src := somaClip(t, testClips[0], 30)
+	want0, err := l.Heading(src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deg := range []float64{0, 30, -90, 180, 271} {
+		theta := mgl64.DegToRad(deg)
+		turned := src.Clone()
+		q := yaw(deg)
+		J := turned.Skel.Len()
+		for fr := range turned.Root {
+			turned.Root[fr] = q.Rotate(turned.Root[fr])
+			turned.Rot[fr*J] = q.Mul(turned.Rot[fr*J]).Normalize()
+		}
+		want, err := l.Encode(turned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Encode(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Turn(got, src.Frames(), theta); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if !near(float64(got[i]), float64(want[i]), 2e-4) {
+				t.Fatalf("%g°: frame %d feature %d: turned %g, encoded turned clip %g", deg, i/l.Dim(), i%l.Dim(), got[i], want[i])
+			}
+		}
+		h, _ := l.Heading(turned, 0)
+		if d := math.Remainder(h-want0-theta, 2*math.Pi); !near(d, 0, 1e-6) {
+			t.Fatalf("%g°: heading %g, want %g", deg, h, want0+theta)
+		}
+	}
+	if err := l.Turn(make([]float32, 5), 1, 1); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("short row: %v", err)
+	}
+}

@@ -120,7 +120,7 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 }
 
 // hostInputs are the denoiser inputs Sample knows how to fill.
-var hostInputs = []string{InputX, InputTimestep, InputTextEmbedding, InputTextMask, InputObserved, InputObservedMask}
+var hostInputs = []string{InputX, InputTimestep, InputTextEmbedding, InputTextMask, InputObserved, InputObservedMask, InputFirstHeadingAngle}
 
 // noGPU says why there is certainly no usable NVIDIA GPU, or "" when there
 // may be one (then auto tries CUDA and falls back on failure).

@@ -37,6 +37,11 @@ type Spec struct {
 
 	Seed uint64 // sample i draws its start noise from (Seed, i)
 
+	// FirstHeading is each sample's first-frame heading (radians, 0 facing
+	// +Z), fed to a denoiser that takes first_heading_angle; one value for
+	// every sample or one per sample; nil is 0.
+	FirstHeading []float64
+
 	// Follow, when set, is called after every step but the last with a
 	// sample's guided clean prediction x0 (raw features, Frames×D) and that
 	// sample's own Observed and Mask rows, which it may rewrite in place; the
@@ -128,7 +133,8 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	// One tensor per input, filled in place each step; kept on the model for
 	// the next call of the same shape (a request's windows, a studio's takes).
 	L, E, F := tb.L, tb.E, T*D
-	ts, err := m.tensorsFor(B, T, D, L, E)
+	wantHeading := slices.Contains(m.Manifest.Denoiser.Inputs, InputFirstHeadingAngle)
+	ts, err := m.tensorsFor(B, T, D, L, E, wantHeading)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +160,19 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 			} else {
 				clear(kT.GetData()[b*F : (b+1)*F])
 			}
+			if ts.h != nil {
+				ts.h.GetData()[b] = 0
+				if n := len(sp.FirstHeading); n > 0 {
+					ts.h.GetData()[b] = float32(sp.FirstHeading[min(s, n-1)])
+				}
+			}
 		}
 	}
 	inputs := map[string]ort.Value{InputX: xT, InputTimestep: tT, InputTextEmbedding: eT,
 		InputTextMask: mT, InputObserved: oT, InputObservedMask: kT}
+	if ts.h != nil {
+		inputs[InputFirstHeadingAngle] = ts.h
+	}
 	in := make([]ort.Value, len(m.Manifest.Denoiser.Inputs))
 	for i, name := range m.Manifest.Denoiser.Inputs {
 		in[i] = inputs[name]
@@ -255,6 +270,7 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 type tensors struct {
 	B, T, L          int
 	x, o, k, y, e, m *ort.Tensor[float32]
+	h                *ort.Tensor[float32] // first_heading_angle, when the denoiser takes it
 	t                *ort.Tensor[int64]
 	all              []ort.Value
 	err              error
@@ -262,8 +278,8 @@ type tensors struct {
 
 // tensorsFor returns the cached tensors when the shape matches, else makes
 // new ones (dropping the old).
-func (m *Model) tensorsFor(B, T, D, L, E int) (*tensors, error) {
-	if c := m.cache; c != nil && c.B == B && c.T == T && c.L == L {
+func (m *Model) tensorsFor(B, T, D, L, E int, heading bool) (*tensors, error) {
+	if c := m.cache; c != nil && c.B == B && c.T == T && c.L == L && (c.h != nil) == heading {
 		return c, nil
 	}
 	if m.cache != nil {
@@ -278,6 +294,9 @@ func (m *Model) tensorsFor(B, T, D, L, E int) (*tensors, error) {
 	ts.o = newTensor[float32](ts, B, T, D)
 	ts.k = newTensor[float32](ts, B, T, D)
 	ts.y = newTensor[float32](ts, B, T, D)
+	if heading {
+		ts.h = newTensor[float32](ts, B)
+	}
 	if ts.err != nil {
 		ts.destroy()
 		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
@@ -376,6 +395,13 @@ func (m *Model) fill(sp *Spec) error {
 		return fmt.Errorf("%w: known values and mask come together", ErrSpec)
 	case sp.Follow != nil && (len(sp.Observed) != sp.Samples || len(sp.Mask) != sp.Samples):
 		return fmt.Errorf("%w: Follow needs one known-value row per sample", ErrSpec)
+	case len(sp.FirstHeading) > 1 && len(sp.FirstHeading) != sp.Samples:
+		return fmt.Errorf("%w: %d first headings for %d samples (want 1 or %d)", ErrSpec, len(sp.FirstHeading), sp.Samples, sp.Samples)
+	}
+	for _, h := range sp.FirstHeading {
+		if math.IsNaN(h) || math.IsInf(h, 0) {
+			return fmt.Errorf("%w: first heading %g is not finite", ErrSpec, h)
+		}
 	}
 	if len(man.Guidance.Modes) > 0 && !slices.Contains(man.Guidance.Modes, sp.Guidance) {
 		return fmt.Errorf("%w: the model does not support %s guidance", ErrSpec, sp.Guidance)

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -327,4 +329,56 @@ func BenchmarkSample120x50Separated(b *testing.B) {
 		sum.Run += tm.Run
 	}
 	b.ReportMetric(float64(sum.Total-sum.Run)/float64(sum.Total)*100, "%go-side")
+}
+
+// A denoiser that takes first_heading_angle (as Kimodo's does) gets each
+// sample's heading: the plumbing bundle made for this test adds the angle
+// to its predicted root x, so one step shows what was fed.
+func TestSampleFeedsFirstHeading(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	dir := t.TempDir()
+	cmd := exec.Command(testtools.Python(t), filepath.Join(testtools.RepoRoot(t), "training", "export.py"),
+		"--random", "--heading-input", "--out", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("export.py --heading-input: %v\n%s", err, out)
+	}
+	m, err := Open(os.DirFS(dir), Options{Device: DeviceCPU, Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	D := m.Layout.Dim()
+	sp := Spec{Frames: 8, Samples: 2, Steps: 1, Prompt: "a person walks", Guidance: GuidanceNone, Seed: 3}
+	base, err := m.Sample(context.Background(), sp) // no heading given: 0
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := math.Sqrt(float64(m.Manifest.Normalization.Std[0])*float64(m.Manifest.Normalization.Std[0]) + m.Manifest.Normalization.Eps)
+	for _, headings := range [][]float64{{0.5, -1.25}, {2}} {
+		sp.FirstHeading = headings
+		got, err := m.Sample(context.Background(), sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range got {
+			h := headings[min(s, len(headings)-1)]
+			for i := range got[s] {
+				want := float64(base[s][i])
+				if i%D == 0 { // the smooth root x carries the angle
+					want += h * scale
+				}
+				if math.Abs(float64(got[s][i])-want) > 1e-4 {
+					t.Fatalf("headings %v: sample %d frame %d feature %d: %g, want %g", headings, s, i/D, i%D, got[s][i], want)
+				}
+			}
+		}
+	}
+	sp.FirstHeading = []float64{1, 2, 3}
+	if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
+		t.Fatalf("3 headings for 2 samples: %v", err)
+	}
+	sp.FirstHeading = []float64{math.NaN()}
+	if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
+		t.Fatalf("a NaN heading: %v", err)
+	}
 }

@@ -102,6 +102,8 @@ func (m *Manifest) validateFeatures() error {
 		return bundleErr("features.contact_height_max", "%g is not a positive number", f.ContactHeightMax)
 	case !(f.RootSmoothingSigmaFrames >= 0) || math.IsInf(f.RootSmoothingSigmaFrames, 0):
 		return bundleErr("features.root_smoothing_sigma_frames", "%g is not a non-negative number", f.RootSmoothingSigmaFrames)
+	case f.FirstHeading != "" && f.FirstHeading != HeadingFree && f.FirstHeading != HeadingZero:
+		return bundleErr("features.first_heading", "%q is not supported (want %q or %q)", f.FirstHeading, HeadingFree, HeadingZero)
 	}
 	want := blockSizes(len(m.PredictedJoints), len(f.ContactJoints))
 	seenBlock := map[string]bool{}

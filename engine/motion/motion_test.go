@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -336,5 +337,70 @@ func TestResampleRefusesAbsurdLengths(t *testing.T) {
 	m := New(SOMA77(), 1e-3, 3) // 2000 s
 	if _, err := m.Resample(1e4); !errors.Is(err, ErrInvalidMotion) {
 		t.Fatalf("resampling 2000 s to 10 kHz × 77 joints: err = %v", err)
+	}
+}
+
+// A clip that jumps at a join (a new piece of motion after the frames it
+// continues) moves as smoothly through it as elsewhere once inertialized;
+// frames outside the fade are untouched.
+func TestInertialize(t *testing.T) {
+	const at, n = 40, 8
+	maxStep := func(m *Motion, from, to int) (root, rot float64) {
+		J := m.Skel.Len()
+		for f := from; f < to; f++ {
+			root = max(root, m.Root[f+1].Sub(m.Root[f]).Len())
+			for j := 0; j < J; j++ {
+				d := m.Rot[f*J+j].Conjugate().Mul(m.Rot[(f+1)*J+j])
+				rot = max(rot, 2*math.Atan2(d.V.Len(), math.Abs(d.W)))
+			}
+		}
+		return root, rot
+	}
+	cases := map[string]struct {
+		root mgl64.Vec3
+		turn float64 // radians about X added to every joint from the join on
+	}{
+		"root drops":        {mgl64.Vec3{0, -0.16, 0.05}, 0},
+		"joints turn":       {mgl64.Vec3{}, 0.6},
+		"both":              {mgl64.Vec3{0.2, 0.1, -0.1}, -0.4},
+		"no jump to remove": {mgl64.Vec3{}, 0},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			smooth := wavy(80, 30)
+			baseRoot, baseRot := maxStep(smooth, 0, 79)
+			m := smooth.Clone()
+			J := m.Skel.Len()
+			q := mgl64.QuatRotate(c.turn, mgl64.Vec3{1, 0, 0})
+			for f := at; f < m.Frames(); f++ {
+				m.Root[f] = m.Root[f].Add(c.root)
+				for j := 0; j < J; j++ {
+					m.Rot[f*J+j] = q.Mul(m.Rot[f*J+j])
+				}
+			}
+			before := m.Clone()
+			if err := m.Inertialize(at, n); err != nil {
+				t.Fatal(err)
+			}
+			// The offset fades by at most 1.5/n of itself a frame (smoothstep).
+			root, rot := maxStep(m, at-2, at+n+1)
+			if root > baseRoot+1.5*c.root.Len()/n+1e-3 || rot > baseRot+1.5*math.Abs(c.turn)/n+1e-3 {
+				t.Fatalf("steps through the join: root %.3f m (elsewhere ≤ %.3f), rotation %.3f rad (≤ %.3f)", root, baseRoot, rot, baseRot)
+			}
+			for f := range m.Root {
+				if f >= at && f < at+n {
+					continue
+				}
+				if m.Root[f] != before.Root[f] || !slices.Equal(m.Rot[f*J:(f+1)*J], before.Rot[f*J:(f+1)*J]) {
+					t.Fatalf("frame %d changed", f)
+				}
+			}
+		})
+	}
+	m := wavy(10, 30)
+	for _, bad := range [][2]int{{1, 4}, {10, 4}, {5, 0}} {
+		if err := m.Inertialize(bad[0], bad[1]); !errors.Is(err, ErrInvalidMotion) {
+			t.Fatalf("at %d over %d: %v", bad[0], bad[1], err)
+		}
 	}
 }

@@ -187,3 +187,41 @@ func (m *Motion) MixFrame(src *Motion, t int, w float64, only []bool) {
 		}
 	}
 }
+
+// Inertialize removes the jump a clip makes at frame at, where one piece
+// of motion ends and another begins (a sampled window after the frames it
+// was conditioned on): frame at is moved to where frame at−1 was heading
+// (its root and every joint's local rotation continuing the last frame's
+// change), and that offset fades out over the next n frames (smoothstep),
+// so the new motion takes over without a pop. Frames before at, and from
+// at+n on, are unchanged; joint translations are left as they are.
+func (m *Motion) Inertialize(at, n int) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if at < 2 || at >= m.Frames() || n < 1 {
+		return fmt.Errorf("%w: inertialize at frame %d over %d frames of %d", ErrInvalidMotion, at, n, m.Frames())
+	}
+	J := m.Skel.Len()
+	dRoot := m.Root[at-1].Mul(2).Sub(m.Root[at-2]).Sub(m.Root[at])
+	dRot := make([]mgl64.Quat, J)
+	for j := range dRot {
+		prev, last := m.Rot[(at-2)*J+j], m.Rot[(at-1)*J+j]
+		want := last.Mul(prev.Conjugate().Mul(last)).Normalize()
+		d := want.Mul(m.Rot[at*J+j].Conjugate()).Normalize()
+		if d.W < 0 { // the shorter way round
+			d = d.Scale(-1)
+		}
+		dRot[j] = d
+	}
+	for k := 0; k < n && at+k < m.Frames(); k++ {
+		x := float64(k) / float64(n)
+		w := 1 - x*x*(3-2*x)
+		t := at + k
+		m.Root[t] = m.Root[t].Add(dRoot.Mul(w))
+		for j := 0; j < J; j++ {
+			m.Rot[t*J+j] = slerp(mgl64.QuatIdent(), dRot[j], w).Mul(m.Rot[t*J+j]).Normalize()
+		}
+	}
+	return nil
+}
