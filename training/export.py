@@ -30,10 +30,28 @@ from tokenizer import CLS_ID, MAX_TOKENS, PAD_ID, UNK_ID, Tokenizer, build_vocab
 
 OPSET = 17
 DENOISER_INPUTS = ["x", "timestep", "text_embedding", "text_mask", "observed", "observed_mask"]
+HEADING_INPUTS = DENOISER_INPUTS[:4] + ["first_heading_angle"] + DENOISER_INPUTS[4:]
 DATA_CREDIT = ("The data used in this project was obtained from mocap.cs.cmu.edu. "
                "The database was created with funding from NSF EIA-0196217.")
 RANDOM_CAPTIONS = ["a person walks forward", "a person runs in a circle", "someone jumps up",
                    "a man waves his left hand", "a woman kicks with her right foot"]
+
+
+class HeadingDenoiser(torch.nn.Module):
+    """A denoiser that also takes first_heading_angle [B] (as Kimodo's does), for
+    the host's plumbing tests only: the angle is added to the predicted smooth
+    root x of every frame, so a test can read back what the host fed."""
+
+    def __init__(self, den: torch.nn.Module) -> None:
+        super().__init__()
+        self.den = den
+        e0 = torch.zeros(layout.D)
+        e0[0] = 1.0
+        self.register_buffer("e0", e0)
+
+    def forward(self, x, timestep, text_embedding, text_mask, first_heading_angle, observed, observed_mask):
+        out = self.den(x, timestep, text_embedding, text_mask, observed, observed_mask)
+        return out + first_heading_angle[:, None, None] * self.e0
 
 
 class ExportError(RuntimeError):
@@ -64,8 +82,9 @@ def pin_output_dims(path: str, dims: Dict[str, Sequence]) -> None:
     os.replace(tmp, path)
 
 
-def export_graphs(net: Net, out: str) -> None:
-    """Write text_encoder.onnx and denoiser.onnx with dynamic batch, frames and tokens."""
+def export_graphs(net: Net, out: str, heading_input: bool = False) -> None:
+    """Write text_encoder.onnx and denoiser.onnx with dynamic batch, frames and tokens
+    (heading_input: the plumbing-test denoiser that takes first_heading_angle)."""
     net.eval()
     e = net.cfg.text_dim
     tokens = torch.tensor([[CLS_ID, 5, 6, PAD_ID], [CLS_ID, UNK_ID, PAD_ID, PAD_ID]], dtype=torch.int64)
@@ -81,10 +100,14 @@ def export_graphs(net: Net, out: str) -> None:
             torch.tensor([[1.0, 1, 0, 0], [0, 0, 0, 0]]), torch.randn(b, t, layout.D),
             (torch.rand(b, t, layout.D) < 0.2).float())
     frames = {0: "batch", 1: "frames"}
-    _atomic_export(net.denoiser, args, os.path.join(out, "denoiser.onnx"), DENOISER_INPUTS, ["x0"],
-                   {"x": frames, "timestep": {0: "batch"}, "text_embedding": {0: "batch", 1: "tokens"},
-                    "text_mask": {0: "batch", 1: "tokens"}, "observed": frames,
-                    "observed_mask": frames, "x0": frames})
+    axes = {"x": frames, "timestep": {0: "batch"}, "text_embedding": {0: "batch", 1: "tokens"},
+            "text_mask": {0: "batch", 1: "tokens"}, "observed": frames, "observed_mask": frames, "x0": frames}
+    den, inputs = net.denoiser, DENOISER_INPUTS
+    if heading_input:
+        den, inputs = HeadingDenoiser(net.denoiser).eval(), HEADING_INPUTS
+        args = args[:4] + (torch.tensor([0.5, -1.0]),) + args[4:]
+        axes["first_heading_angle"] = {0: "batch"}
+    _atomic_export(den, args, os.path.join(out, "denoiser.onnx"), inputs, ["x0"], axes)
     pin_output_dims(os.path.join(out, "denoiser.onnx"), {"x0": ("batch", "frames", layout.D)})
 
 
@@ -97,16 +120,17 @@ def _io(graph_io) -> Dict[str, tuple]:
     return out
 
 
-def check_graphs(out: str, text_dim: int) -> None:
+def check_graphs(out: str, text_dim: int, heading_input: bool = False) -> None:
     """onnx.checker plus the contract's names, dtypes and dynamic axes."""
     f32, i64 = onnx.TensorProto.FLOAT, onnx.TensorProto.INT64
+    heading = {"first_heading_angle": (f32, ("batch",))} if heading_input else {}
     want = {
         "text_encoder.onnx": ({"tokens": (i64, ("batch", "tokens"))},
                               {"text_embedding": (f32, ("batch", "tokens", text_dim)),
                                "text_mask": (f32, ("batch", "tokens"))}),
         "denoiser.onnx": ({"x": (f32, ("batch", "frames", layout.D)), "timestep": (i64, ("batch",)),
                            "text_embedding": (f32, ("batch", "tokens", text_dim)),
-                           "text_mask": (f32, ("batch", "tokens")),
+                           "text_mask": (f32, ("batch", "tokens")), **heading,
                            "observed": (f32, ("batch", "frames", layout.D)),
                            "observed_mask": (f32, ("batch", "frames", layout.D))},
                           {"x0": (f32, ("batch", "frames", layout.D))}),
@@ -123,7 +147,8 @@ def check_graphs(out: str, text_dim: int) -> None:
 
 
 def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
-               classes: Sequence[str], version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES) -> dict:
+               classes: Sequence[str], version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
+               heading_input: bool = False) -> dict:
     """The bundle manifest (engine/model/bundle.go is the reference)."""
     return {
         "format": "motionstudio-model/1", "id": model_id, "version": version,
@@ -139,7 +164,8 @@ def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
         "text": {"tokenizer": {"type": "word", "vocab": "vocab.txt", "max_tokens": MAX_TOKENS,
                                "lowercase": True, "pad_id": PAD_ID, "unk_id": UNK_ID, "cls_id": CLS_ID},
                  "encoder": "text_encoder.onnx", "embedding_dim": cfg.text_dim, "pooled": False},
-        "denoiser": {"file": "denoiser.onnx", "inputs": list(DENOISER_INPUTS), "output": "x0"},
+        "denoiser": {"file": "denoiser.onnx", "inputs": list(HEADING_INPUTS if heading_input else DENOISER_INPUTS),
+                     "output": "x0"},
         "constraints": ["root2d", "fullbody", "end_effector", "prefix"],
         "vocabulary_classes": list(classes),
     }
@@ -167,18 +193,19 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 
 
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
-                 out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES) -> None:
+                 out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
+                 heading_input: bool = False) -> None:
     """Everything the host needs, checked before returning."""
     os.makedirs(out, exist_ok=True)
     net.eval()
     tok = Tokenizer(vocab)
     tok.save(os.path.join(out, "vocab.txt"))
-    export_graphs(net, out)
-    check_graphs(out, net.cfg.text_dim)
+    export_graphs(net, out, heading_input)
+    check_graphs(out, net.cfg.text_dim, heading_input)
     write_reference(net, tok, out)
     tmp = os.path.join(out, "model.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames), f, indent=1)
+        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames, heading_input), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
 
@@ -200,6 +227,9 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--weights", choices=["ema", "net"], default="ema")
     p.add_argument("--random", action="store_true", help="untrained tiny bundle for plumbing tests")
     p.add_argument("--data", default=None, help="with --random: take vocab, stats, classes from this dataset")
+    p.add_argument("--heading-input", action="store_true",
+                   help="with --random: a denoiser that takes first_heading_angle and adds it to the predicted "
+                        "root x (the host's tests)")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(2)
@@ -224,7 +254,10 @@ def main(argv: List[str] = None) -> int:
         # The longest window it was trained on: the host cuts longer takes into
         # windows of this length, stitched, rather than sample positions it never saw.
         max_frames = min(layout.MAX_FRAMES, int(state["args"].get("frames_max") or layout.MAX_FRAMES))
-    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames)
+    if a.heading_input and not a.random:
+        p.error("--heading-input makes a plumbing-test bundle: use it with --random")
+    write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
+                 a.heading_input)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0
