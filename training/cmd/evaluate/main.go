@@ -9,7 +9,8 @@
 //
 //   - constraints: root-path keys, effector targets and whole-pose
 //     keyframes taken from real held-out windows, generated without
-//     post-processing (the raw model) and with it, errors in metres.
+//     post-processing (the raw model) and with it, errors in metres; and
+//     joins, one class prompt after another, with the pop where they meet.
 //
 //     go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
 package main
@@ -29,6 +30,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	npyio "codeberg.org/sbinet/npyio/npy"
 	"github.com/go-gl/mathgl/mgl64"
@@ -104,6 +106,8 @@ func run() error {
 	windows := flag.Int("windows", 24, "held-out windows per constraint kind")
 	steps := flag.Int("steps", 50, "diffusion steps")
 	seed := flag.Int64("seed", 1, "seed")
+	only := flag.String("classes", "", "comma-separated classes to sample (default: all; a quick look while training)")
+	withCons := flag.Bool("constraints", true, "also score constraints and joins")
 	flag.Parse()
 
 	fsys, err := engine.Bundle(*bundle)
@@ -139,6 +143,9 @@ func run() error {
 	var feats [][]float32
 	var labels []string
 	for _, p := range prompts {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), p.class) {
+			continue
+		}
 		r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(false)})
 		r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: p.prompt, DurationFrames: frames}}
 		res, err := gen(r)
@@ -169,7 +176,11 @@ func run() error {
 	var cons []constraintRow
 	rng := rand.New(rand.NewPCG(uint64(*seed), 7))
 	real, _ := ds.windows("", *windows, uint64(*seed)+1)
-	for _, kind := range []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe} {
+	kinds := []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe}
+	if !*withCons {
+		kinds = nil
+	}
+	for _, kind := range kinds {
 		row := constraintRow{Kind: kind}
 		var raw, cleaned []float64
 		for _, w := range real {
@@ -201,6 +212,33 @@ func run() error {
 			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.RawPop, row.PostMean, 100*row.PostWithin, row.PostPop)
 	}
 
+	// Joins: one class prompt after another, each its own window; the pop
+	// where the second leaves the prefix it continues.
+	var joins *joinRow
+	if *withCons {
+		joins = &joinRow{}
+		for i := 0; i < *windows; i++ {
+			a, b := prompts[i%len(prompts)], prompts[(i+1)%len(prompts)]
+			for _, postOn := range []bool{false, true} {
+				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)})
+				r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: a.prompt, DurationFrames: 90},
+					{Type: request.SegmentText, Prompt: b.prompt, DurationFrames: 90}}
+				res, err := gen(r)
+				if err != nil {
+					return fmt.Errorf("join %s → %s: %w", a.class, b.class, err)
+				}
+				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))})
+				if postOn {
+					joins.PostPop += pop / float64(*windows)
+				} else {
+					joins.RawPop += pop / float64(*windows)
+				}
+			}
+			joins.Joins++
+		}
+		fmt.Printf("%-16s %4d joins: raw pop %.2f; post-processed pop %.2f\n", "joins", joins.Joins, joins.RawPop, joins.PostPop)
+	}
+
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -212,7 +250,15 @@ func run() error {
 	}
 	return writeJSON(filepath.Join(*out, "summary.json"), map[string]any{
 		"model": m.Manifest.ID, "version": m.Manifest.Version, "steps": *steps, "samples_per_class": *samples,
-		"seed": *seed, "classes": rows, "constraints": cons})
+		"seed": *seed, "classes": rows, "constraints": cons, "joins": joins})
+}
+
+// joinRow scores where one prompt's window follows another's: pop as for
+// constraints, at the first frame after the prefix.
+type joinRow struct {
+	Joins   int     `json:"joins"`
+	RawPop  float64 `json:"raw_pop"`
+	PostPop float64 `json:"post_pop"`
 }
 
 func ptr[T any](v T) *T { return &v }
