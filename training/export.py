@@ -148,15 +148,20 @@ def check_graphs(out: str, text_dim: int, heading_input: bool = False) -> None:
 
 def model_json(model_id: str, cfg: Config, mean: np.ndarray, std: np.ndarray,
                classes: Sequence[str], version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
-               heading_input: bool = False) -> dict:
+               heading_input: bool = False, output_smoothing: float = 0.0) -> dict:
     """The bundle manifest (engine/model/bundle.go is the reference)."""
+    features = layout.features_object()
+    if cfg.facing == "zero":
+        features["first_heading"] = "zero"
+    if output_smoothing:
+        features["output_smoothing_sigma_frames"] = output_smoothing
     return {
         "format": "motionstudio-model/1", "id": model_id, "version": version,
         "license": "Apache-2.0 (weights and code of Motion Studio); trained on CMU mocap, see data_credit",
         "data_credit": DATA_CREDIT,
         "fps": layout.FPS, "max_frames": max_frames, "frame_multiple": cfg.patch,
         "skeleton": "soma77", "predicted_joints": list(layout.PREDICTED_JOINTS), "unpredicted_fill": "rest",
-        "features": dict(layout.features_object(), **({"first_heading": "zero"} if cfg.facing == "zero" else {})),
+        "features": features,
         "normalization": {"mean": [float(v) for v in mean], "std": [float(v) for v in std], "eps": 1e-5},
         "diffusion": {"train_steps": TRAIN_STEPS, "schedule": "cosine", "prediction": "x0", "sampler": "ddim",
                       "eta": 0, "respacing": "kimodo", "default_steps": 50},
@@ -194,7 +199,7 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
                  out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
-                 heading_input: bool = False) -> None:
+                 heading_input: bool = False, output_smoothing: float = 0.0) -> None:
     """Everything the host needs, checked before returning."""
     os.makedirs(out, exist_ok=True)
     net.eval()
@@ -205,7 +210,8 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
     write_reference(net, tok, out)
     tmp = os.path.join(out, "model.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames, heading_input), f, indent=1)
+        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames, heading_input,
+                             output_smoothing), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
 
@@ -227,6 +233,9 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--weights", choices=["ema", "net"], default="ema")
     p.add_argument("--random", action="store_true", help="untrained tiny bundle for plumbing tests")
     p.add_argument("--data", default=None, help="with --random: take vocab, stats, classes from this dataset")
+    p.add_argument("--output-smoothing", type=float, default=0.0, metavar="SIGMA",
+                   help="model.json features.output_smoothing_sigma_frames: the host low-passes the sampled "
+                        "root height and rotations (frames; 0: none)")
     p.add_argument("--heading-input", action="store_true",
                    help="with --random: a denoiser that takes first_heading_angle and adds it to the predicted "
                         "root x (the host's tests)")
@@ -257,7 +266,7 @@ def main(argv: List[str] = None) -> int:
     if a.heading_input and not a.random:
         p.error("--heading-input makes a plumbing-test bundle: use it with --random")
     write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
-                 a.heading_input)
+                 a.heading_input, a.output_smoothing)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

@@ -174,6 +174,13 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 					known[t] = mask[s][t*D+oRoot] == 1
 				}
 			}
+			var stated []float32
+			if mask != nil {
+				stated = mask[s]
+			}
+			if err := lay.SmoothOutput(f, T, stated); err != nil {
+				return nil, err
+			}
 			win, err := decodeWindow(lay, f, T, known, places[s])
 			if err != nil {
 				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)

@@ -98,6 +98,11 @@ type Features struct {
 	// absent) by any angle, so frame 0 may face anywhere; "zero" so frame 0
 	// faces +Z, and the host turns constraints into that frame.
 	FirstHeading string `json:"first_heading,omitempty"`
+	// OutputSmoothingSigmaFrames is σ of a Gaussian over time the host
+	// applies to a sample's root height and joint rotations before decoding,
+	// for a model whose raw output jitters from frame to frame; known
+	// entries stay as given. 0 or absent: none.
+	OutputSmoothingSigmaFrames float64 `json:"output_smoothing_sigma_frames,omitempty"`
 }
 
 // Block is one named run of consecutive feature dimensions.

@@ -146,6 +146,7 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"contact height", func(m *Manifest) { m.Features.ContactHeightMax = -1 }, "features.contact_height_max", "positive"},
 		{"sigma", func(m *Manifest) { m.Features.RootSmoothingSigmaFrames = -2 }, "features.root_smoothing_sigma_frames", "non-negative"},
 		{"first heading", func(m *Manifest) { m.Features.FirstHeading = "north" }, "features.first_heading", "not supported"},
+		{"output smoothing", func(m *Manifest) { m.Features.OutputSmoothingSigmaFrames = -1 }, "features.output_smoothing_sigma_frames", "[0, 30]"},
 		{"mean length", func(m *Manifest) { m.Normalization.Mean = m.Normalization.Mean[:272] }, "normalization.mean", "272 values"},
 		{"std length", func(m *Manifest) { m.Normalization.Std = append(m.Normalization.Std, 1) }, "normalization.std", "274 values"},
 		{"std negative", func(m *Manifest) { m.Normalization.Std[100] = -0.5 }, "normalization.std[100]", "non-negative"},

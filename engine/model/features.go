@@ -417,3 +417,45 @@ func (l *Layout) Turn(f []float32, frames int, theta float64) error {
 	}
 	return nil
 }
+
+// SmoothOutput low-passes a sample's raw features (frames × Dim) over time
+// where the bundle asks for it (features.output_smoothing_sigma_frames):
+// the root height and every joint's 6D rotation, the channels Decode
+// drives the body with; the rest is left alone (the root path comes from
+// the integrated velocities, a low-pass of its own). Entries where known is
+// 1 (constraints, a stitching prefix; nil: none) keep their values and
+// still weigh in their neighbours' averages, so the motion leads into them.
+// Gaussian weights, the clip's first and last frames repeated at the ends.
+func (l *Layout) SmoothOutput(f []float32, frames int, known []float32) error {
+	D := l.dim
+	switch {
+	case frames < 0 || len(f) != frames*D:
+		return fmt.Errorf("%w: %d values for %d frames × %d features", ErrFeatures, len(f), frames, D)
+	case known != nil && len(known) != len(f):
+		return fmt.Errorf("%w: %d known flags for %d values", ErrFeatures, len(known), len(f))
+	case l.outKernel == nil || frames < 2:
+		return nil
+	}
+	dims := []int{l.oRoot + 1}
+	for d := l.oRot; d < l.oRot+6*len(l.joints); d++ {
+		dims = append(dims, d)
+	}
+	k, r := l.outKernel, len(l.outKernel)-1
+	col := make([]float64, frames)
+	for _, d := range dims {
+		for t := range col {
+			col[t] = float64(f[t*D+d])
+		}
+		for t := range col {
+			if known != nil && known[t*D+d] == 1 {
+				continue
+			}
+			acc := k[0] * col[t]
+			for j := 1; j <= r; j++ {
+				acc += k[j] * (col[max(t-j, 0)] + col[min(t+j, frames-1)])
+			}
+			f[t*D+d] = float32(acc)
+		}
+	}
+	return nil
+}

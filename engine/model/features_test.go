@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -680,6 +681,75 @@ func TestTurn(t *testing.T) {
 		}
 	}
 	if err := l.Turn(make([]float32, 5), 1, 1); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("short row: %v", err)
+	}
+}
+
+// SmoothOutput takes the frame-to-frame jitter out of the channels Decode
+// uses, where the bundle asks for it, and leaves known entries and every
+// other channel as they were.
+func TestSmoothOutput(t *testing.T) {
+	feats := DefaultFeatures(DefaultPredictedJoints())
+	cases := []struct {
+		sigma float64
+		known bool
+	}{{0, false}, {1.5, false}, {1.5, true}}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("sigma %g known %v", c.sigma, c.known), func(t *testing.T) {
+			f := feats
+			f.OutputSmoothingSigmaFrames = c.sigma
+			l, err := NewLayout(30, DefaultPredictedJoints(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const T = 60
+			D := l.Dim()
+			rng := rand.New(rand.NewPCG(1, 2))
+			x := make([]float32, T*D)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			var known []float32
+			if c.known {
+				known = make([]float32, T*D)
+				for d := 0; d < D; d++ {
+					known[30*D+d] = 1 // a keyed frame
+				}
+			}
+			y := slices.Clone(x)
+			if err := l.SmoothOutput(y, T, known); err != nil {
+				t.Fatal(err)
+			}
+			oRoot, _, _ := l.Block("smooth_root_pos")
+			oRot, nRot, _ := l.Block("global_rot_data")
+			smoothed := func(d int) bool { return d == oRoot+1 || d >= oRot && d < oRot+nRot }
+			for i := range x {
+				t0, d := i/D, i%D
+				same := x[i] == y[i]
+				switch {
+				case c.sigma == 0 || !smoothed(d) || (c.known && t0 == 30):
+					if !same {
+						t.Fatalf("frame %d feature %d changed", t0, d)
+					}
+				case same:
+					t.Fatalf("frame %d feature %d not smoothed", t0, d)
+				}
+			}
+			if c.sigma > 0 { // white noise: the second difference shrinks several times over
+				jerk := func(v []float32) (s float64) {
+					for t0 := 1; t0 < T-1; t0++ {
+						a := float64(v[(t0+1)*D+oRot] - 2*v[t0*D+oRot] + v[(t0-1)*D+oRot])
+						s += a * a
+					}
+					return s
+				}
+				if r := jerk(y) / jerk(x); r > 0.1 {
+					t.Fatalf("second difference kept %.2f of its energy", r)
+				}
+			}
+		})
+	}
+	if err := DefaultLayout().SmoothOutput(make([]float32, 10), 1, nil); !errors.Is(err, ErrFeatures) {
 		t.Fatalf("short row: %v", err)
 	}
 }

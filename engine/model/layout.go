@@ -88,6 +88,7 @@ type Layout struct {
 	speedMax  float64
 	heightMax float64
 	kernel    []float64 // Gaussian weights for offsets 0..radius; nil: no smoothing
+	outKernel []float64 // the same for the host's smoothing of sampled output (SmoothOutput)
 }
 
 // DefaultLayout returns the layout of the bundled model: the 22 joints of
@@ -171,6 +172,7 @@ func NewLayoutOn(skeleton string, fps float64, predicted []string, f Features) (
 		off += b.Size
 	}
 	l.kernel = gaussianKernel(f.RootSmoothingSigmaFrames)
+	l.outKernel = gaussianKernel(f.OutputSmoothingSigmaFrames)
 	return l, nil
 }
 

@@ -102,6 +102,8 @@ func (m *Manifest) validateFeatures() error {
 		return bundleErr("features.contact_height_max", "%g is not a positive number", f.ContactHeightMax)
 	case !(f.RootSmoothingSigmaFrames >= 0) || math.IsInf(f.RootSmoothingSigmaFrames, 0):
 		return bundleErr("features.root_smoothing_sigma_frames", "%g is not a non-negative number", f.RootSmoothingSigmaFrames)
+	case !(f.OutputSmoothingSigmaFrames >= 0) || f.OutputSmoothingSigmaFrames > 30:
+		return bundleErr("features.output_smoothing_sigma_frames", "%g is not a number in [0, 30]", f.OutputSmoothingSigmaFrames)
 	case f.FirstHeading != "" && f.FirstHeading != HeadingFree && f.FirstHeading != HeadingZero:
 		return bundleErr("features.first_heading", "%q is not supported (want %q or %q)", f.FirstHeading, HeadingFree, HeadingZero)
 	}

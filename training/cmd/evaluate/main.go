@@ -81,6 +81,10 @@ type stats struct {
 	// minus the rest pose's foot height; real clips are grounded to 0, a
 	// negative value is a body standing in the floor.
 	Floor float64 `json:"foot_floor_m"`
+	// Jitter is the mean size of a predicted joint's second difference of
+	// position (cm/frame²): motion that shakes from frame to frame scores
+	// far above real motion (walks 1, runs 2.5).
+	Jitter float64 `json:"jitter_cm_per_frame2"`
 	Gait
 }
 
@@ -303,8 +307,8 @@ func popRatio(m *motion.Motion, frames []int) float64 {
 }
 
 func (s stats) String() string {
-	return fmt.Sprintf("net %.2f m/s  forward %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m  floor %+.2f m  steps %.2f/s",
-		s.NetSpeed, s.ForwardSpeed, s.PathSpeed, s.Lift, s.SkateCM, s.Diversity, s.Floor, s.StepsPerS)
+	return fmt.Sprintf("net %.2f m/s  forward %.2f m/s  path %.2f m/s  lift %.2f m  skate %.2f cm/frame  diversity %.2f m  floor %+.2f m  steps %.2f/s  jitter %.2f cm/frame²",
+		s.NetSpeed, s.ForwardSpeed, s.PathSpeed, s.Lift, s.SkateCM, s.Diversity, s.Floor, s.StepsPerS, s.Jitter)
 }
 
 // measure averages the per-clip numbers; diversity is the mean distance
@@ -344,11 +348,12 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 			s.Floor += floor - rest
 		}
 		s.StepsPerS += gait(m, lay).StepsPerS
+		s.Jitter += jitter(m, lay)
 		canon = append(canon, facingPositions(m, lay))
 	}
 	k := float64(len(ms))
 	s.NetSpeed, s.PathSpeed, s.Lift, s.SkateCM = s.NetSpeed/k, s.PathSpeed/k, s.Lift/k, s.SkateCM/k
-	s.ForwardSpeed, s.StepsPerS, s.Floor = s.ForwardSpeed/k, s.StepsPerS/k, s.Floor/k
+	s.ForwardSpeed, s.StepsPerS, s.Floor, s.Jitter = s.ForwardSpeed/k, s.StepsPerS/k, s.Floor/k, s.Jitter/k
 	pairs := 0
 	for i := range canon {
 		for j := i + 1; j < len(canon); j++ {
@@ -367,6 +372,25 @@ func measure(ms []*motion.Motion, contacts [][][4]bool, lay *model.Layout) stats
 		s.Diversity /= float64(pairs)
 	}
 	return s
+}
+
+// jitter is the mean length of the second difference of the predicted
+// joints' world positions, in cm per frame².
+func jitter(m *motion.Motion, lay *model.Layout) float64 {
+	n, J := m.Frames(), m.Skel.Len()
+	if n < 3 {
+		return 0
+	}
+	ps := m.WorldPositions()
+	sum, cnt := 0.0, 0
+	for _, name := range lay.Joints() {
+		j, _ := m.Skel.Index(name)
+		for t := 1; t < n-1; t++ {
+			sum += ps[(t+1)*J+j].Sub(ps[t*J+j].Mul(2)).Add(ps[(t-1)*J+j]).Len()
+			cnt++
+		}
+	}
+	return 100 * sum / float64(cnt)
 }
 
 // LeadMargin is how far (m) one foot must get ahead of the other along the
