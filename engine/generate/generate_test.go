@@ -224,15 +224,18 @@ func TestRunResamplesAndCancels(t *testing.T) {
 func TestPlanWindows(t *testing.T) {
 	m := bundled(t)
 	o := request.Options{TransitionFrames: ptr(8)}
-	// 700 frames of one prompt at 30 fps: windows of at most 300 with an
-	// 8-frame prefix after the first.
+	// 700 frames of one prompt at 30 fps: windows of at most the bundle's
+	// max_frames (200) with an 8-frame prefix after the first.
 	r := newRequest(t, m, []request.Segment{text("a person dances", 700), text("a person walks", 50)}, nil, o)
 	p, err := makePlan(r, m, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []window{{0, 300, 0, "a person dances", false, 0}, {292, 300, 8, "", false, 0},
-		{584, 116, 8, "", false, 0}, {692, 58, 8, "a person walks", false, 0}}
+	if m.Manifest.MaxFrames != 200 {
+		t.Fatalf("bundle max_frames %d: this plan assumes 200", m.Manifest.MaxFrames)
+	}
+	want := []window{{0, 200, 0, "a person dances", false, 0}, {192, 200, 8, "", false, 0},
+		{384, 200, 8, "", false, 0}, {576, 124, 8, "", false, 0}, {692, 58, 8, "a person walks", false, 0}}
 	if len(p.Windows) != len(want) || p.Frames != 750 {
 		t.Fatalf("windows %+v, %d frames", p.Windows, p.Frames)
 	}
