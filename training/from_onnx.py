@@ -121,11 +121,11 @@ def recover_graph(module: torch.nn.Module, tagged: torch.nn.Module, tagged_path:
 
 
 def _config(bundle: str, base: Config) -> Config:
-    """The variant of base whose export has the bundle's graph (text_pool and skip
-    are the variants the recipe used; the sizes are base's)."""
+    """The variant of base whose export has the bundle's graph (text_pool, skip and
+    seam are the variants the recipe used; the sizes are base's)."""
     want = [op for op, _ in _uses(os.path.join(bundle, "denoiser.onnx"))[0]]
-    for pool, skip in itertools.product([False, True], repeat=2):
-        cfg = dataclasses.replace(base, text_pool=pool, skip=skip)
+    for pool, skip, seam in itertools.product([False, True], repeat=3):
+        cfg = dataclasses.replace(base, text_pool=pool, skip=skip, seam=seam)
         with tempfile.TemporaryDirectory() as tmp:
             export.export_graphs(_tagged(cfg), tmp)
             got = [op for op, _ in _uses(os.path.join(tmp, "denoiser.onnx"))[0]]

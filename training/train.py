@@ -77,6 +77,9 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--skip", action="store_true",
                    help="a timestep-dependent gain of the noisy input added to the output (a "
                         "zero-initialised path; see model.py)")
+    p.add_argument("--seam", action="store_true",
+                   help="each motion token's frames also read the neighbouring tokens (zero-initialised "
+                        "output projections; see model.py)")
     p.add_argument("--skip-lr-mult", type=float, default=1.0, help="learning-rate multiplier of the skip path")
     p.add_argument("--geo-gate", action="store_true",
                    help="weigh the fk, vel and foot terms of a sample by 1 - abar_t: near t = 0 they "
@@ -317,11 +320,13 @@ def main(argv: List[str] = None) -> int:
         cfg.text_pool = True
     if args.skip:
         cfg.skip = True
+    if args.seam:
+        cfg.seam = True
     net = Net(cfg)
     if init:
-        # A path the initial weights lack (--text-pool, --skip) starts from its own zero init.
+        # A path the initial weights lack (--text-pool, --skip, --seam) starts from its own zero init.
         missing, unexpected = net.load_state_dict(init["weights"], strict=False)
-        if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.")) for k in missing):
+        if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.", "denoiser.seam.")) for k in missing):
             raise SystemExit(f"--init {args.init}: weights do not fit (missing {missing}, unexpected {unexpected})")
         print(f"initialised from {args.init} (step {init['step']})", flush=True)
     ema = copy.deepcopy(net).requires_grad_(False)

@@ -149,6 +149,25 @@ class DenoiserTest(unittest.TestCase):
             self.assertTrue(torch.allclose(got[free], (base + 0.5 * a["x"])[free], atol=1e-5))
             self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
 
+    def test_seam_starts_as_the_net_without_it_and_reads_the_neighbouring_tokens(self):
+        torch.manual_seed(0)
+        plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
+        seam = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, seam=True)).eval()
+        missing, unexpected = seam.load_state_dict(plain.state_dict(), strict=False)
+        self.assertEqual(sorted(missing), ["denoiser.seam.0.bias", "denoiser.seam.0.weight",
+                                           "denoiser.seam.1.bias", "denoiser.seam.1.weight"])
+        self.assertEqual(unexpected, [])
+        a = inputs()
+        with torch.no_grad():
+            base = plain.denoiser(**a)
+            self.assertTrue(torch.allclose(seam.denoiser(**a), base, atol=1e-6))
+            torch.nn.init.normal_(seam.denoiser.seam[0].weight, std=0.5)  # as if trained: reads the previous token
+            got = seam.denoiser(**a)
+            P = seam.cfg.patch
+            self.assertGreater(float((got[:, P:] - base[:, P:]).abs().max()), 1e-3)
+            free = a["observed_mask"] == 0
+            self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
+
     def test_default_size(self):
         net = Net(Config(500))
         self.assertEqual(count_params(net.denoiser), 4_164_932)
