@@ -129,19 +129,26 @@ class DenoiserTest(unittest.TestCase):
             self.assertTrue(torch.allclose(pooled.denoiser(**a), pooled.denoiser(**b), atol=1e-5))
             self.assertGreater(float((pooled.denoiser(**a) - plain.denoiser(**a)).abs().max()), 1e-3)
 
-    def test_skip_starts_as_the_net_without_it_and_adds_a_gain_of_the_input(self):
+    def zero_init_variant(self, flag, params, a):
+        """A net with the path flag adds, its extra params (all missing from a net
+        without it) zero-initialised so it computes what that net computes on a."""
         torch.manual_seed(0)
         plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
-        skip = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, skip=True)).eval()
-        missing, unexpected = skip.load_state_dict(plain.state_dict(), strict=False)
-        self.assertEqual(sorted(missing), ["denoiser.skip.0.bias", "denoiser.skip.0.weight",
-                                           "denoiser.skip.2.bias", "denoiser.skip.2.weight"])
+        net = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, **{flag: True})).eval()
+        missing, unexpected = net.load_state_dict(plain.state_dict(), strict=False)
+        self.assertEqual(sorted(missing), params)
         self.assertEqual(unexpected, [])
-        a = inputs()
-        a["observed_mask"][0, :4] = 1
         with torch.no_grad():
             base = plain.denoiser(**a)
-            self.assertTrue(torch.allclose(skip.denoiser(**a), base, atol=1e-6))
+            self.assertTrue(torch.allclose(net.denoiser(**a), base, atol=1e-6))
+        return net, base
+
+    def test_skip_starts_as_the_net_without_it_and_adds_a_gain_of_the_input(self):
+        a = inputs()
+        a["observed_mask"][0, :4] = 1
+        skip, base = self.zero_init_variant("skip", ["denoiser.skip.0.bias", "denoiser.skip.0.weight",
+                                                     "denoiser.skip.2.bias", "denoiser.skip.2.weight"], a)
+        with torch.no_grad():
             torch.nn.init.zeros_(skip.denoiser.skip[2].weight)
             torch.nn.init.constant_(skip.denoiser.skip[2].bias, 0.5)  # as if trained: gain 0.5 at every t
             got = skip.denoiser(**a)
@@ -150,22 +157,23 @@ class DenoiserTest(unittest.TestCase):
             self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
 
     def test_seam_starts_as_the_net_without_it_and_reads_the_neighbouring_tokens(self):
-        torch.manual_seed(0)
-        plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
-        seam = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, seam=True)).eval()
-        missing, unexpected = seam.load_state_dict(plain.state_dict(), strict=False)
-        self.assertEqual(sorted(missing), ["denoiser.seam.0.bias", "denoiser.seam.0.weight",
-                                           "denoiser.seam.1.bias", "denoiser.seam.1.weight"])
-        self.assertEqual(unexpected, [])
         a = inputs()
+        seam, base = self.zero_init_variant("seam", ["denoiser.seam.0.bias", "denoiser.seam.0.weight",
+                                                     "denoiser.seam.1.bias", "denoiser.seam.1.weight"], a)
+        d = seam.denoiser
+        h = []
+        d.stack.register_forward_hook(lambda mod, inp, out: h.append(out))
         with torch.no_grad():
-            base = plain.denoiser(**a)
-            self.assertTrue(torch.allclose(seam.denoiser(**a), base, atol=1e-6))
-            torch.nn.init.normal_(seam.denoiser.seam[0].weight, std=0.5)  # as if trained: reads the previous token
-            got = seam.denoiser(**a)
-            P = seam.cfg.patch
-            self.assertGreater(float((got[:, P:] - base[:, P:]).abs().max()), 1e-3)
+            for lin in d.seam:  # as if trained
+                torch.nn.init.normal_(lin.weight, std=0.5)
+                torch.nn.init.normal_(lin.bias, std=0.5)
+            got = d(**a)
+            tok = h[-1][:, -(a["x"].shape[1] // d.patch):]  # the motion tokens
+            prev = torch.cat([tok[:, :1], tok[:, :-1]], 1)  # token k reads k-1 and k+1, the edges themselves
+            nxt = torch.cat([tok[:, 1:], tok[:, -1:]], 1)
+            want = base + (d.seam[0](prev) + d.seam[1](nxt)).reshape(base.shape)
             free = a["observed_mask"] == 0
+            self.assertTrue(torch.allclose(got[free], want[free], atol=1e-4))
             self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
 
     def test_default_size(self):
