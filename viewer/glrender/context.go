@@ -47,6 +47,10 @@ func NewContext(onMain MainThread) (*Context, error) {
 	c := &Context{onMain: onMain, work: make(chan func()), quit: make(chan struct{}), stopped: make(chan struct{})}
 	var err error
 	onMain(func() { c.win, err = createHidden() })
+	if err == nil && c.win == nil {
+		// A main thread that is shutting down may drop the call.
+		err = errNoWindow
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -59,6 +63,8 @@ func NewContext(onMain MainThread) (*Context, error) {
 	}
 	return c, nil
 }
+
+var errNoWindow = errors.New("no window was created (is the app shutting down?)")
 
 // createHidden makes an invisible 16×16 window with a 3.3 core context. The
 // window hints are global GLFW state shared with Fyne, so they are reset

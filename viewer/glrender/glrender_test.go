@@ -1,6 +1,7 @@
 package glrender
 
 import (
+	"errors"
 	"image"
 	"image/color"
 	"math"
@@ -274,5 +275,14 @@ func TestSoftware(t *testing.T) {
 		if got := Software(tc.renderer); got != tc.want {
 			t.Errorf("Software(%q) = %v", tc.renderer, got)
 		}
+	}
+}
+
+// A main thread that drops the call (an app shutting down) leaves no window:
+// NewContext says so instead of dereferencing it.
+func TestNewContextWithoutMainThread(t *testing.T) {
+	c, err := NewContext(func(func()) {})
+	if !errors.Is(err, ErrUnavailable) || c != nil {
+		t.Fatalf("context %v, error %v; want ErrUnavailable", c, err)
 	}
 }
