@@ -42,6 +42,10 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	app = fyneapp.NewWithID("dev.motionstudio.viewport-test")
+	// Fyne quits when its last window is destroyed, and the tests open and
+	// close theirs one after another: a window that is never shown keeps the
+	// app running between them.
+	_ = app.NewWindow("keeps the app running")
 	code := 0
 	go func() {
 		code = m.Run()

@@ -7,9 +7,11 @@ package glrender
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-gl/gl/v3.3-core/gl"
 	"github.com/go-gl/glfw/v3.3/glfw"
@@ -107,15 +109,52 @@ func (c *Context) loop(ready chan<- error) {
 		return
 	}
 	ready <- nil
-	defer glfw.DetachCurrentContext()
 	for {
 		select {
 		case f := <-c.work:
 			f()
 		case <-c.quit:
+			c.detach()
 			return
 		}
 	}
+}
+
+// detach makes no context current on the render thread while Fyne's main
+// goroutine is held in a call: the app terminates GLFW there when it quits,
+// and a GLFW call after that aborts the process (a C assertion, which no
+// recover catches). Once the app is shutting down, Fyne runs the call on
+// this goroutine instead, GLFW is gone, and nothing is detached.
+func (c *Context) detach() {
+	alive := make(chan bool, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go c.onMain(func() {
+		alive <- glfwAlive()
+		<-done
+	})
+	select {
+	case ok := <-alive:
+		if ok {
+			glfw.DetachCurrentContext()
+		}
+	case <-time.After(2 * time.Second):
+		// The main goroutine waits for this one (Close called there): leave
+		// the context current rather than deadlock.
+		slog.Warn("glrender: main thread busy; render context left current")
+	}
+}
+
+// glfwAlive reports whether GLFW is initialised: go-gl panics on a call
+// made after Terminate (GLFW_NOT_INITIALIZED).
+func glfwAlive() (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	glfw.GetTime()
+	return true
 }
 
 func (c *Context) bind() (err error) {
