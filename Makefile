@@ -113,7 +113,7 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
 # The bundled model, reproduced from the mocap: the Go dataset builder, then
 # PyTorch training (resumable: rerun to continue) and the ONNX export. The
 # shipped weights' first training ran on a GPU (training/gpu_train.sh), their
-# fine-tunes on a 2-core CPU; here the whole takes about 7.5 h, and float sums
+# fine-tunes on a 2-core CPU; here the whole takes about 8 h, and float sums
 # make the weights differ slightly. To fine-tune the shipped model instead of
 # replaying the recipe, read its weights back from the bundle:
 #   $(PYTHON) training/from_onnx.py --bundle assets/models/$(MODEL_ID) --out training/runs/shipped/weights
@@ -152,7 +152,10 @@ model: deps dataset
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-facing --steps 4000 --seed 21 \
 		--lr 3e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --facing zero --init $(MODEL_RUN)-cont/weights --weights-out $(MODEL_RUN)-facing/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-facing/weights --out assets/models/$(MODEL_ID) --version 1.7.0 \
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-seam --steps 2000 --seed 24 \
+		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --seam --init $(MODEL_RUN)-facing/weights --weights-out $(MODEL_RUN)-seam/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-seam/weights --out assets/models/$(MODEL_ID) --version 1.8.0 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
@@ -163,7 +166,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-facing/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-seam/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
