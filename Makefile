@@ -38,7 +38,7 @@ MODEL_RUN   := training/runs/$(MODEL_ID)
 
 FYNE_TOOLS := v1.7.4
 
-.PHONY: build run test bench lint package deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
+.PHONY: build run test bench lint package deps shared apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
 
 build: apt-deps
 	$(GO) build -o $(BIN) ./app
@@ -74,7 +74,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-deps: apt-deps ort node-tools mocap
+deps: shared apt-deps ort node-tools mocap
+
+# The project's shared folder (MMCP examples and schemas, the mocap) sits next
+# to the checkout; tests read it, so a clone elsewhere must say where it is.
+shared:
+	@test -d $(SHARED)/mmcp -a -d $(SHARED)/mocap || { echo "missing $(SHARED)/mmcp or $(SHARED)/mocap: the project's shared folder; clone next to it or set SHARED=/path/to/shared"; exit 1; }
 
 # Installs only the packages that are missing, so a second run is quick.
 apt-deps:

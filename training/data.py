@@ -31,6 +31,12 @@ COMBINE_P = 0.25  # chance that a constrained sample also gets a second, differe
 # turns constraints into that frame (engine/generate).
 FACINGS = ("free", "zero")
 
+# How far (m) one foot must get ahead of the other along the facing to count as
+# leading (training/cmd/evaluate's LeadMargin): a step moves it ±0.3 m and more.
+LEAD_MARGIN = 0.15
+# A phase-aligned window keeps at least this many real frames (CMU's runs are 1 s).
+ALIGNED_MIN_FRAMES = 24
+
 
 class DataError(ValueError):
     """The dataset files are missing or inconsistent."""
@@ -85,6 +91,7 @@ class Dataset:
             raise DataError("features.npy holds NaN or Inf")
         self.vocabulary_classes = list(meta.get("vocabulary_classes") or [])
         self.mean, self.std = stats if stats is not None else self.window_stats(facing=facing)
+        self._events: Dict[int, np.ndarray] = {}
         if self.mean.shape != (layout.D,) or self.std.shape != (layout.D,):
             raise DataError(f"mean/std must have {layout.D} values")
         self.scale = np.sqrt(self.std.astype(np.float64) ** 2 + EPS).astype(np.float32)
@@ -109,6 +116,12 @@ class Dataset:
         mean = total / n
         std = np.sqrt(np.maximum(sq / n - mean ** 2, 0.0))
         return mean.astype(np.float32), std.astype(np.float32)
+
+    def events(self, c: Clip) -> np.ndarray:
+        """Absolute rows where clip c's left foot passes the right going forward."""
+        if c.start not in self._events:
+            self._events[c.start] = c.start + gait_events(lead_signal(self.raw[c.start:c.start + c.frames]))
+        return self._events[c.start]
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
         return ((raw - self.mean) / self.scale).astype(np.float32)
@@ -142,6 +155,35 @@ def turn_angle(rng: np.random.Generator, first: np.ndarray, facing: str) -> floa
     if facing == "zero":
         return -float(np.arctan2(first[layout.HEADING[1]], first[layout.HEADING[0]]))
     raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
+
+
+def lead_signal(raw: np.ndarray) -> np.ndarray:
+    """[T] how far (m) the left foot is ahead of the right along each frame's facing
+    (heading θ faces (sin θ, 0, cos θ)), from raw features [T,D]."""
+    lo = layout.OFFSETS["local_joints_positions"][0]
+    left = lo + 3 * layout.PREDICTED_JOINTS.index("LeftFoot")
+    right = lo + 3 * layout.PREDICTED_JOINTS.index("RightFoot")
+    theta = np.arctan2(raw[:, layout.HEADING[1]], raw[:, layout.HEADING[0]]).astype(np.float64)
+    d = raw[:, left:left + 3].astype(np.float64) - raw[:, right:right + 3]
+    return d[:, 0] * np.sin(theta) + d[:, 2] * np.cos(theta)
+
+
+def gait_events(lead: np.ndarray, margin: float = LEAD_MARGIN) -> np.ndarray:
+    """Frames (relative) where the lead goes from the right foot (below −margin) to the
+    left (above +margin): the last upward zero crossing before it passes +margin —
+    the left foot swinging past the planted right one, one phase of every stride."""
+    events: List[int] = []
+    side, crossed = 0, -1
+    for t, v in enumerate(lead):
+        if t > 0 and lead[t - 1] <= 0 < v:
+            crossed = t
+        if v > margin and side != 1:
+            if side == -1 and crossed >= 0:
+                events.append(crossed)
+            side = 1
+        elif v < -margin:
+            side = -1
+    return np.array(events, dtype=np.int64)
 
 
 def canonicalize(raw: np.ndarray, angle: float) -> np.ndarray:
@@ -213,14 +255,18 @@ class Sampler:
 
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
                  word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16,
-                 pad_short: bool = False, engine_masks: bool = False, facing: str = "free") -> None:
+                 pad_short: bool = False, engine_masks: bool = False, facing: str = "free",
+                 phase_classes: Sequence[str] = ()) -> None:
         """pad_short: take clips shorter than the window, padded (else skip them);
         engine_masks: also the mask variants the engine states (see family_mask);
-        facing: how windows are turned (FACINGS)."""
+        facing: how windows are turned (FACINGS); phase_classes: clips of these
+        classes start at a gait event (gait_events) when nothing but the root is
+        stated, so an unconstrained walk begins at one phase of its stride."""
         if facing not in FACINGS:
             raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
         self.ds, self.tok, self.facing = ds, tok, facing
         self.pad_short, self.engine_masks = pad_short, engine_masks
+        self.phase_classes = frozenset(phase_classes)
         self.min_frames = min_frames  # shorter takes are dropped: too little motion to learn from
         self.clips = ds.split(split)
         if not self.clips:
@@ -258,10 +304,28 @@ class Sampler:
             drop = (ids > 2) & (rng.random(ids.shape) < self.word_dropout)
             tokens[b] = np.where(drop, UNK_ID, ids)
             mask[b, :n] = random_mask(rng, n, self.engine_masks)
+            if self.phase_classes.intersection(c.classes) and not mask[b, :, ROOT_ONLY:].any():
+                aligned = self.aligned_start(rng, c, t)
+                if aligned is not None:
+                    s, n = aligned, min(t, c.start + c.frames - aligned)
+                    x0[b, :n] = self.ds.normalize(
+                        canonicalize(self.ds.raw[s:s + n], turn_angle(rng, self.ds.raw[s], self.facing)))
+                    x0[b, n:] = x0[b, n - 1]
+                    valid[b], mask[b, n:] = 0, 0
+                    valid[b, :n] = 1
         # Pads are masked keys, so trimming to the longest caption changes no output
         # and saves attention and FF work on up to 23 pad tokens per sample.
         width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
         return {"x0": x0, "tokens": tokens[:, :width], "mask": mask, "valid": valid}
+
+    def aligned_start(self, rng: np.random.Generator, c: Clip, t: int) -> Optional[int]:
+        """A gait event of clip c that leaves min(t, ALIGNED_MIN_FRAMES) real frames
+        after it, drawn uniformly; None when there is none. A window from there runs to
+        t frames or the clip's end (padded, as a short clip)."""
+        end = c.start + c.frames
+        ev = self.ds.events(c)
+        ev = ev[end - ev >= min(t, ALIGNED_MIN_FRAMES)]
+        return int(ev[int(rng.integers(len(ev)))]) if len(ev) else None
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
                        text_dropout: float, high_t: float = 0.0, high_from: int = 800) -> Dict[str, np.ndarray]:
@@ -279,6 +343,10 @@ class Sampler:
             high = rng.random(size) < high_t
             b["t"] = np.where(high, rng.integers(high_from, train_steps, size), b["t"])
         return b
+
+
+# Mask dims from here on state the body; below it, only the root and heading.
+ROOT_ONLY = max(layout.ROOT_XZ + layout.ROOT_Y + layout.HEADING) + 1
 
 
 def _frames(rng: np.random.Generator, t: int, most: int) -> np.ndarray:

@@ -96,6 +96,10 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                    help="how windows are turned: free (a random angle; the default of a new run) or zero "
                         "(frame 0 faces +Z, the host turns constraints to match); default: --init's or the "
                         "checkpoint's")
+    p.add_argument("--phase-classes", default="",
+                   help="comma-separated classes (e.g. walk,run) whose windows start at a gait event when "
+                        "nothing but the root is stated: unconstrained gaits then begin at one phase of the "
+                        "stride instead of a random one, which the prediction at high noise can only average")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
@@ -338,7 +342,8 @@ def main(argv: List[str] = None) -> int:
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
     stop = min(args.steps, args.stop_at) if args.stop_at > 0 else args.steps
     sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power,
-                      pad_short=args.pad_short, engine_masks=args.engine_masks, facing=cfg.facing)
+                      pad_short=args.pad_short, engine_masks=args.engine_masks, facing=cfg.facing,
+                      phase_classes=[k for k in args.phase_classes.split(",") if k])
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)

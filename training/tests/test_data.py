@@ -9,8 +9,8 @@ import common
 import layout
 import dataclasses
 
-from data import (COMBINE_P, MASK_KINDS, Clip, DataError, Dataset, Sampler, canonicalize, class_weights,
-                  clip_draw_weight, family_mask, pick_frames, random_mask, yaw_matrix)
+from data import (COMBINE_P, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize, class_weights,
+                  clip_draw_weight, family_mask, gait_events, lead_signal, pick_frames, random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
 
@@ -121,6 +121,67 @@ class DatasetTest(unittest.TestCase):
         self.assertGreater(np.ptp(np.arctan2(raw[:, -1, 4], raw[:, -1, 3])), 0.1)  # later frames turn as they did
         with self.assertRaises(ValueError):
             Sampler(ds, tok, "train", 40, 80, facing="east")
+
+    def test_gait_events(self):
+        cases = [
+            ("a stride each way", [0, -0.2, -0.1, 0.05, 0.1, 0.2, 0.1, -0.05, -0.2, 0.01, 0.3], [3, 9]),
+            ("no right lead before: not an event", [0.0, 0.1, 0.2, 0.3, 0.1, -0.3], []),
+            ("a wobble inside the margin", [-0.2, 0.05, -0.05, 0.1, -0.1, 0.01, 0.2], [5]),
+            ("standing", [0.0] * 20, []),
+        ]
+        for name, lead, want in cases:
+            with self.subTest(name):
+                self.assertEqual(gait_events(np.array(lead)).tolist(), want)
+
+    def test_lead_signal_reads_the_facing(self):
+        lo = layout.OFFSETS["local_joints_positions"][0]
+        left = lo + 3 * layout.PREDICTED_JOINTS.index("LeftFoot")
+        right = lo + 3 * layout.PREDICTED_JOINTS.index("RightFoot")
+        raw = np.zeros((1, layout.D))
+        raw[0, left:left + 3] = [0.1, 0.0, 0.4]  # left foot 0.4 m ahead when facing +Z
+        raw[0, right:right + 3] = [-0.1, 0.0, 0.0]
+        raw[0, 3:5] = [1.0, 0.0]
+        self.assertAlmostEqual(float(lead_signal(raw)[0]), 0.4)
+        # the same window turned: the lead does not change
+        turned = canonicalize(raw, 1.1)
+        self.assertAlmostEqual(float(lead_signal(turned)[0]), 0.4)
+
+    def test_phase_classes_start_unconstrained_gaits_at_an_event(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        ds = Dataset(self.dir, facing="zero")
+        walks = [c for c in ds.split("train") if "walk" in c.classes]
+        for c in walks:  # known events: every 17th frame from the 5th
+            ds._events[c.start] = c.start + np.arange(5, c.frames, 17)
+        plain = Sampler(ds, tok, "train", 40, 80, facing="zero")
+        aligned = Sampler(ds, tok, "train", 40, 80, facing="zero", phase_classes=["walk"])
+        same = Sampler(ds, tok, "train", 40, 80, facing="zero", phase_classes=["climb"])
+        b0 = plain.batch(np.random.default_rng(5), 8)
+        b1 = same.batch(np.random.default_rng(5), 8)
+        for k in b0:  # a class the data lacks changes nothing, draws included
+            np.testing.assert_array_equal(b0[k], b1[k], err_msg=k)
+        rows = ds.raw[:, 1]
+        starts = {int(r) for c in walks for r in ds._events[c.start]}
+        walk_rows = {r for c in walks for r in range(c.start, c.start + c.frames)}
+        counts = {"aligned": 0, "stated body": 0, "stated body off an event": 0}
+        rng = np.random.default_rng(2)
+        for _ in range(40):
+            b = aligned.batch(rng, 8)
+            raw = b["x0"] * ds.scale + ds.mean
+            for i in range(8):
+                n = int(b["valid"][i].sum())
+                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                self.assertEqual(len(hit), 1)
+                if hit[0] not in walk_rows:
+                    continue
+                if b["mask"][i, :, ROOT_ONLY:].any():
+                    counts["stated body"] += 1
+                    counts["stated body off an event"] += hit[0] not in starts
+                else:
+                    counts["aligned"] += 1
+                    self.assertIn(hit[0], starts)
+                    self.assertEqual(float(b["mask"][i, n:].max(initial=0)), 0.0)
+        self.assertGreater(counts["aligned"], 10, counts)
+        self.assertGreater(counts["stated body off an event"], 0, counts)
 
     def test_training_batch_is_fixed_by_its_generator(self):
         tok = Tokenizer(build_vocab(self.ds.captions()))
