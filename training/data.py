@@ -158,14 +158,15 @@ def turn_angle(rng: np.random.Generator, first: np.ndarray, facing: str) -> floa
 
 
 def lead_signal(raw: np.ndarray) -> np.ndarray:
-    """[T] how far (m) the left foot is ahead of the right along each frame's facing
-    (heading θ faces (sin θ, 0, cos θ)), from raw features [T,D]."""
-    lo = layout.OFFSETS["local_joints_positions"][0]
-    left = lo + 3 * layout.PREDICTED_JOINTS.index("LeftFoot")
-    right = lo + 3 * layout.PREDICTED_JOINTS.index("RightFoot")
-    theta = np.arctan2(raw[:, layout.HEADING[1]], raw[:, layout.HEADING[0]]).astype(np.float64)
-    d = raw[:, left:left + 3].astype(np.float64) - raw[:, right:right + 3]
-    return d[:, 0] * np.sin(theta) + d[:, 2] * np.cos(theta)
+    """[..., T] metres the left ankle is ahead of the right along the body's facing
+    (perpendicular to the hip vector), from raw position features [..., T, D]."""
+    def pos(name: str) -> np.ndarray:
+        return np.asarray(raw[..., layout.joint_position_dims([name])], dtype=np.float64)
+    hip = pos("LeftLeg") - pos("RightLeg")
+    fwd = np.stack([-hip[..., 2], hip[..., 0]], -1)
+    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True) + 1e-9
+    d = pos("LeftFoot") - pos("RightFoot")
+    return d[..., 0] * fwd[..., 0] + d[..., 2] * fwd[..., 1]
 
 
 def gait_events(lead: np.ndarray, margin: float = LEAD_MARGIN) -> np.ndarray:

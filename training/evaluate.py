@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
-from data import Dataset, Sampler, canonicalize, family_mask, turn_angle  # noqa: E402
+from data import LEAD_MARGIN, Dataset, Sampler, canonicalize, family_mask, lead_signal, turn_angle  # noqa: E402
 from diffusion import alphas_cumprod, ddim_sample, q_sample  # noqa: E402
 from model import Config, Net  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
@@ -146,19 +146,6 @@ def motion_stats(raw: np.ndarray) -> Dict[str, float]:
             "steps_per_s": float(np.mean(steps_per_s(raw)))}
 
 
-LEAD_MARGIN = 0.15  # metres: as training/cmd/evaluate's LeadMargin
-
-
-def lead_signal(raw: np.ndarray) -> np.ndarray:
-    """[N,T] metres the left ankle is ahead of the right along the body's facing
-    (perpendicular to the hip vector), from the position features."""
-    def pos(name: str) -> np.ndarray:
-        return raw[..., layout.joint_position_dims([name])]
-    hip = pos("LeftLeg") - pos("RightLeg")
-    fwd = np.stack([-hip[..., 2], hip[..., 0]], -1)
-    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True) + 1e-9
-    d = pos("LeftFoot") - pos("RightFoot")
-    return d[..., 0] * fwd[..., 0] + d[..., 2] * fwd[..., 1]
 
 
 def lead_kept(pred: np.ndarray, real: np.ndarray) -> float:

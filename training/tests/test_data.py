@@ -134,12 +134,11 @@ class DatasetTest(unittest.TestCase):
                 self.assertEqual(gait_events(np.array(lead)).tolist(), want)
 
     def test_lead_signal_reads_the_facing(self):
-        lo = layout.OFFSETS["local_joints_positions"][0]
-        left = lo + 3 * layout.PREDICTED_JOINTS.index("LeftFoot")
-        right = lo + 3 * layout.PREDICTED_JOINTS.index("RightFoot")
         raw = np.zeros((1, layout.D))
-        raw[0, left:left + 3] = [0.1, 0.0, 0.4]  # left foot 0.4 m ahead when facing +Z
-        raw[0, right:right + 3] = [-0.1, 0.0, 0.0]
+        raw[0, layout.joint_position_dims(["LeftLeg"])] = [0.1, 0.9, 0.0]  # hips across X: facing +Z
+        raw[0, layout.joint_position_dims(["RightLeg"])] = [-0.1, 0.9, 0.0]
+        raw[0, layout.joint_position_dims(["LeftFoot"])] = [0.1, 0.1, 0.4]  # left foot 0.4 m ahead
+        raw[0, layout.joint_position_dims(["RightFoot"])] = [-0.1, 0.1, 0.0]
         raw[0, 3:5] = [1.0, 0.0]
         self.assertAlmostEqual(float(lead_signal(raw)[0]), 0.4)
         # the same window turned: the lead does not change
