@@ -160,7 +160,7 @@ model: deps dataset
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-seam --steps 2000 --seed 24 \
 		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --seam --init $(MODEL_RUN)-facing/weights --weights-out $(MODEL_RUN)-seam/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-seam/weights --out assets/models/$(MODEL_ID) --version 1.8.0 \
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-seam/weights --out assets/models/$(MODEL_ID) --version 1.8.1 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the

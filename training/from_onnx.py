@@ -168,21 +168,27 @@ def recover(bundle: str, base: Config = None) -> Tuple[Net, dict]:
     return net, manifest
 
 
+def recovered_state(bundle: str, base: Config = None) -> dict:
+    """A weights folder's content (checkpoint.save_weights) for the bundle's net."""
+    net, man = recover(bundle, base)
+    norm = man["normalization"]
+    vocab = Tokenizer.load(os.path.join(bundle, man["text"]["tokenizer"]["vocab"])).vocab
+    return {"step": 0, "config": dataclasses.asdict(net.cfg), "ema": net.state_dict(), "vocab": vocab,
+            "mean": np.asarray(norm["mean"], np.float32), "std": np.asarray(norm["std"], np.float32),
+            "classes": man.get("vocabulary_classes", []),
+            # frames_max as a training run's args hold it: export.py keeps the bundle's max_frames
+            "args": {"recovered_from": bundle, "version": man["version"], "frames_max": man["max_frames"]}}
+
+
 def main(argv: List[str] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bundle", required=True)
     p.add_argument("--out", required=True, help="weights folder to write")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
-    net, man = recover(a.bundle)
-    norm = man["normalization"]
-    vocab = Tokenizer.load(os.path.join(a.bundle, man["text"]["tokenizer"]["vocab"])).vocab
-    state = {"step": 0, "config": dataclasses.asdict(net.cfg), "ema": net.state_dict(), "vocab": vocab,
-             "mean": np.asarray(norm["mean"], np.float32), "std": np.asarray(norm["std"], np.float32),
-             "classes": man.get("vocabulary_classes", []),
-             "args": {"recovered_from": a.bundle, "version": man["version"]}}
-    print(json.dumps({"out": checkpoint.save_weights(a.out, state), "version": man["version"],
-                      "config": dataclasses.asdict(net.cfg)}))
+    state = recovered_state(a.bundle)
+    print(json.dumps({"out": checkpoint.save_weights(a.out, state), "version": state["args"]["version"],
+                      "config": state["config"]}))
     return 0
 
 

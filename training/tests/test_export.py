@@ -9,6 +9,7 @@ import onnx
 import torch
 
 import common
+import checkpoint
 import export
 import from_onnx
 import layout
@@ -45,6 +46,25 @@ class RandomBundleTest(unittest.TestCase):
         np.savez(os.path.join(bad, "reference.npz"), **ref)
         with self.assertRaises(from_onnx.RecoverError):
             from_onnx.recover(bad, want.cfg)
+
+    def test_recovered_weights_export_as_the_bundle(self):
+        # a re-export of recovered weights keeps the bundle's max_frames (the
+        # window length it was trained on), not the format's largest
+        src, w, out = (tempfile.mkdtemp(prefix=p) for p in ("mbundle-src-", "mweights-", "mbundle-again-"))
+        for d in (src, w, out):
+            self.addCleanup(shutil.rmtree, d)
+        for f in os.listdir(self.out):
+            shutil.copy(os.path.join(self.out, f), src)
+        with open(os.path.join(src, "model.json")) as f:
+            m = json.load(f)
+        m["max_frames"] = 200
+        with open(os.path.join(src, "model.json"), "w") as f:
+            json.dump(m, f)
+        want = export.random_net(len(Tokenizer.load(os.path.join(src, "vocab.txt"))), 1)
+        checkpoint.save_weights(os.path.join(w, "weights"), from_onnx.recovered_state(src, want.cfg))
+        self.assertEqual(export.main(["--checkpoint", os.path.join(w, "weights"), "--out", out]), 0)
+        with open(os.path.join(out, "model.json")) as f:
+            self.assertEqual(json.load(f)["max_frames"], 200)
 
     def test_files_and_size(self):
         files = sorted(os.listdir(self.out))
