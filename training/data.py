@@ -257,12 +257,13 @@ class Sampler:
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
                  word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16,
                  pad_short: bool = False, engine_masks: bool = False, facing: str = "free",
-                 phase_classes: Sequence[str] = ()) -> None:
+                 phase_classes: Sequence[str] = (), gait_classes: Sequence[str] = ()) -> None:
         """pad_short: take clips shorter than the window, padded (else skip them);
         engine_masks: also the mask variants the engine states (see family_mask);
         facing: how windows are turned (FACINGS); phase_classes: clips of these
         classes start at a gait event (gait_events) when nothing but the root is
-        stated, so an unconstrained walk begins at one phase of its stride."""
+        stated, so an unconstrained walk begins at one phase of its stride; gait_classes:
+        the clips training_batch's gait batches draw from."""
         if facing not in FACINGS:
             raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
         self.ds, self.tok, self.facing = ds, tok, facing
@@ -275,18 +276,23 @@ class Sampler:
         if not any(c.frames >= min_frames for c in self.clips):
             raise DataError(f"no clip in split {split!r} has {min_frames} frames")
         self.lo, self.hi, self.word_dropout = frames_lo, frames_hi, word_dropout
+        self.gait_clips = [c for c in self.clips if set(gait_classes).intersection(c.classes)]
+        if gait_classes and not self.gait_clips:
+            raise DataError(f"no clip of {sorted(gait_classes)} in split {split!r}")
         cw = class_weights(self.clips, class_power)
         # A clip of several classes takes their mean weight.
         self.clip_weight = {c.id: float(np.mean([cw[k] for k in c.classes or [""]])) for c in self.clips}
 
-    def batch(self, rng: np.random.Generator, size: int) -> Dict[str, np.ndarray]:
+    def batch(self, rng: np.random.Generator, size: int, clips: Optional[Sequence[Clip]] = None
+              ) -> Dict[str, np.ndarray]:
         """Windows of one length t. A clip shorter than t (CMU's runs are 1 s takes, its
         jumps 3 s) is taken whole and padded by repeating its last frame; "valid"
         [B,T] marks its real frames, which the denoiser's attention and the loss keep
-        to, and its constraint mask stays on them."""
-        t = pick_frames(rng, self.clips, self.lo, self.hi)
+        to, and its constraint mask stays on them. clips: draw from these (default all)."""
+        clips = self.clips if clips is None else clips
+        t = pick_frames(rng, clips, self.lo, self.hi)
         shortest = self.min_frames if self.pad_short else t
-        pool = [c for c in self.clips if c.frames >= shortest]
+        pool = [c for c in clips if c.frames >= shortest]
         weights = np.array([clip_draw_weight(c.frames, t, self.clip_weight[c.id], self.pad_short) for c in pool],
                            dtype=np.float64)
         idx = rng.choice(len(pool), size=size, p=weights / weights.sum())
@@ -329,15 +335,21 @@ class Sampler:
         return int(ev[int(rng.integers(len(ev)))]) if len(ev) else None
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
-                       text_dropout: float, high_t: float = 0.0, high_from: int = 800) -> Dict[str, np.ndarray]:
+                       text_dropout: float, high_t: float = 0.0, high_from: int = 800,
+                       gait_batches: float = 0.0) -> Dict[str, np.ndarray]:
         """batch() plus everything else random in a training step (diffusion step,
         noise, which rows keep their text), so one Generator seeded by (seed, step)
         fixes the step whatever process draws it. A share high_t of the rows draws its
         diffusion step from [high_from, train_steps) instead — where a sample's gait is
         decided (evaluate.py --gait); those draws come last, so high_t = 0 draws exactly
-        the batches it always did."""
-        b = self.batch(rng, size)
-        b["t"] = rng.integers(0, train_steps, size)
+        the batches it always did. With probability gait_batches the whole batch is drawn
+        from the gait classes' clips, every row at high noise: the regime where the net
+        must read a stride's phase out of the noise (a walk's phase is still recoverable
+        from x_t at t = 900: evaluate.ideal_probe), which uniform batches reach with
+        a few rows a step."""
+        gait = gait_batches > 0 and bool(self.gait_clips) and rng.random() < gait_batches
+        b = self.batch(rng, size, self.gait_clips if gait else None)
+        b["t"] = rng.integers(high_from if gait else 0, train_steps, size)
         b["noise"] = rng.standard_normal(b["x0"].shape, dtype=np.float32)
         b["keep"] = (rng.random(size) >= text_dropout).astype(np.float32)
         if high_t > 0:

@@ -241,6 +241,51 @@ def gait_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt:
 
 
 @torch.no_grad()
+def ideal_probe(net: Net, ds: Dataset, tok: Tokenizer, cls: str = "walk", prompt: str = "a person walks forward",
+                frames: int = 72, windows: int = 16, ts=(600, 800, 900, 950), seed: int = 0,
+                device: torch.device = None) -> Dict[str, float]:
+    """How much of a held-out stride is recoverable from x_t, against how much the net
+    keeps (lead_kept): the ideal is E[x0 | x_t] over a bank of the class's windows
+    (every 4 frames of the clips not held out; every third clip id is held out, with
+    its mirror), the posterior of a model that had learnt that bank exactly. Where the
+    ideal keeps the stride and the net does not, the phase is in the noise and the net
+    has not learnt to read it."""
+    net.eval()
+    device = device or torch.device("cpu")
+    clips = [c for c in ds.clips if cls in c.classes and c.frames >= frames]
+    ids = sorted({c.id for c in clips})
+    held = set(ids[::3])
+
+    def windows_of(keep, stride):
+        out = [canonicalize(ds.raw[s:s + frames], turn_angle(None, ds.raw[s], net.cfg.facing))
+               for c in clips if (c.id in held) == keep
+               for s in range(c.start, c.start + c.frames - frames + 1, stride)]
+        return np.stack(out) if out else np.zeros((0, frames, layout.D))
+
+    if net.cfg.facing == "free":
+        return {}  # a free-facing net's windows are turned at random: no bank to compare with
+    bank, test = windows_of(False, 4), windows_of(True, 12)
+    if not len(bank) or not len(test):
+        return {}
+    test = test[np.random.default_rng(seed).permutation(len(test))[:windows]]
+    nb = torch.tensor((bank - ds.mean) / ds.scale, dtype=torch.float32, device=device).reshape(len(bank), -1)
+    x0 = torch.tensor((test - ds.mean) / ds.scale, dtype=torch.float32, device=device)
+    acp = torch.tensor(alphas_cumprod(), dtype=torch.float32, device=device)
+    emb, tmask = net.text(torch.tensor([tok.encode(prompt)] * len(x0), device=device))
+    zero, g = torch.zeros_like(x0), torch.Generator().manual_seed(seed)
+    out: Dict[str, float] = {"frames": frames, "bank": len(bank), "held_out": len(x0)}
+    for t in ts:
+        tt = torch.full((len(x0),), t, dtype=torch.int64, device=device)
+        xt = q_sample(x0, tt, torch.randn(x0.shape, generator=g).to(device), acp)
+        a, flat = float(acp[t]), xt.reshape(len(xt), -1)
+        d2 = (flat * flat).sum(1, keepdim=True) - 2 * np.sqrt(a) * flat @ nb.T + a * (nb * nb).sum(1)
+        ideal = (torch.softmax(-d2 / (2 * (1 - a)), dim=1) @ nb).reshape(x0.shape)
+        out[f"ideal_kept_t{t}"] = lead_kept(denorm(ideal, ds), test)
+        out[f"net_kept_t{t}"] = lead_kept(denorm(net.denoiser(xt, tt, emb, tmask, zero, zero), ds), test)
+    return out
+
+
+@torch.no_grad()
 def probe(net: Net, ds: Dataset, tok: Tokenizer, samples: int = 16, frames: int = 120, steps: int = 50,
           seed: int = 0, guidance: str = "regular", weight: float = 2.0,
           device: torch.device = None) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -303,6 +348,7 @@ def main(argv: List[str] = None) -> int:
     if a.gait:
         res["gait"] = {c: gait_probe(net, ds, tok, c, p, steps=a.steps, device=device)
                        for c, p in (("walk", PROBE_PROMPTS["walk"]), ("run", PROBE_PROMPTS["run"]))}
+        res["gait"]["walk"]["ideal"] = ideal_probe(net, ds, tok, "walk", PROBE_PROMPTS["walk"], device=device)
     print(json.dumps(res, indent=1))
     return 0
 

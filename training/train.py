@@ -100,6 +100,10 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                    help="comma-separated classes (e.g. walk,run) whose windows start at a gait event when "
                         "nothing but the root is stated: unconstrained gaits then begin at one phase of the "
                         "stride instead of a random one, which the prediction at high noise can only average")
+    p.add_argument("--gait-batches", type=float, default=0.0,
+                   help="share of the steps whose batch comes only from --gait-classes clips, every row's "
+                        "diffusion step in [800, 1000): where a walk's phase must be read from the noise")
+    p.add_argument("--gait-classes", default="walk,run", help="comma-separated classes of --gait-batches")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
@@ -261,7 +265,8 @@ def _draw(step: int) -> Dict[str, np.ndarray]:
     """One training step's batch, from a Generator seeded by (seed, step) alone."""
     w = _WORKER
     rng = np.random.default_rng([w["seed"], step])
-    return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"], w["high_t"])
+    return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"], w["high_t"],
+                                       gait_batches=w["gait_batches"])
 
 
 class Batches:
@@ -272,7 +277,7 @@ class Batches:
 
     def __init__(self, sampler: Sampler, args: argparse.Namespace, start: int, stop: int) -> None:
         _WORKER.update(seed=args.seed, sampler=sampler, batch=args.batch, text_dropout=args.text_dropout,
-                       high_t=args.high_t)
+                       high_t=args.high_t, gait_batches=args.gait_batches)
         self.next, self.stop = start, stop
         self.pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 0 else None
         self.pending: collections.deque = collections.deque()
@@ -343,7 +348,8 @@ def main(argv: List[str] = None) -> int:
     stop = min(args.steps, args.stop_at) if args.stop_at > 0 else args.steps
     sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power,
                       pad_short=args.pad_short, engine_masks=args.engine_masks, facing=cfg.facing,
-                      phase_classes=[k for k in args.phase_classes.split(",") if k])
+                      phase_classes=[k for k in args.phase_classes.split(",") if k],
+                      gait_classes=[k for k in args.gait_classes.split(",") if k] if args.gait_batches > 0 else [])
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)

@@ -209,6 +209,31 @@ class DatasetTest(unittest.TestCase):
         self.assertTrue(np.all(half["t"][moved] >= 800))
         self.assertTrue(10 < np.count_nonzero(half["t"] >= 800) < 54)
 
+    def test_gait_batches_draw_gait_clips_at_high_noise(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        plain = Sampler(self.ds, tok, "train", 40, 80)
+        gait = Sampler(self.ds, tok, "train", 40, 80, gait_classes=["walk"])
+        a = plain.training_batch(np.random.default_rng([3, 17]), 8, 1000, 0.1)
+        b = gait.training_batch(np.random.default_rng([3, 17]), 8, 1000, 0.1, gait_batches=0.0)
+        for k in a:  # off, it draws what it always did
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        with self.assertRaises(DataError):
+            Sampler(self.ds, tok, "train", 40, 80, gait_classes=["no-such-class"])
+        rows = self.ds.raw[:, 1]
+        walk_rows = {r for c in gait.gait_clips for r in range(c.start, c.start + c.frames)}
+        high = 0
+        for step in range(30):
+            bt = gait.training_batch(np.random.default_rng([4, step]), 4, 1000, 0.1, gait_batches=0.5)
+            raw = bt["x0"] * self.ds.scale + self.ds.mean
+            starts = []
+            for i in range(4):
+                n = int(bt["valid"][i].sum())
+                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                starts.append(hit[0])
+            if np.all(bt["t"] >= 800) and all(r in walk_rows for r in starts):
+                high += 1
+        self.assertTrue(5 < high < 25, high)
+
     def test_class_weights_flatten_the_mix(self):
         clips = [Clip("a", "train", 0, 1800 * 4, [], ["dance"], False),
                  Clip("b", "train", 0, 1800, [], ["walk"], False),

@@ -36,6 +36,15 @@ class EvaluateTest(unittest.TestCase):
                                          "lead_kept_t900", "ddim1_from_t300", "ddim3_from_t300",
                                          "sampled_nocfg", "sampled_separated"})
             self.assertEqual(evaluate.gait_probe(net, ds, tok, cls="no such class"), {})
+            self.assertEqual(evaluate.ideal_probe(net, ds, tok, frames=40), {})  # free facing: no bank
+            zero = Net(Config(len(tok), 273, 16, 1, 2, 32, 32, 1, 2, 64, facing="zero"))
+            ideal = evaluate.ideal_probe(zero, Dataset(d, facing="zero"), tok, frames=40, ts=(10, 900))
+            self.assertEqual(set(ideal), {"frames", "bank", "held_out", "ideal_kept_t10", "ideal_kept_t900",
+                                          "net_kept_t10", "net_kept_t900"})
+            self.assertGreater(ideal["bank"], 0)
+            for k in ("ideal_kept_t10", "net_kept_t900"):
+                self.assertTrue(np.isfinite(ideal[k]), k)
+            self.assertEqual(evaluate.ideal_probe(zero, ds, tok, cls="no such class"), {})
         finally:
             shutil.rmtree(d)
 
