@@ -36,25 +36,36 @@ type GLTFReport struct {
 
 // ValidateGLTF runs the Khronos glTF validator (gltf_validate.js beside this
 // file) on a .glb or .gltf file and returns its report; it fails the test
-// only when the validator cannot run.
+// only when the validator cannot run. Call it on the test's goroutine; workers
+// take RunGLTFValidator.
 func ValidateGLTF(t testing.TB, path string) GLTFReport {
 	t.Helper()
-	argv := GLTFValidator(t)
-	cmd := exec.Command(argv[0], append(argv[1:], path)...)
-	cmd.Env = append(Env(), "NODE_PATH="+os.Getenv("MOTIONSTUDIO_NODE_PATH"))
-	var stderr []byte
-	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
-		stderr = ee.Stderr
-	}
+	r, err := RunGLTFValidator(GLTFValidator(t), path)
 	if err != nil {
-		t.Fatalf("validator on %s: %v\n%s", path, err, stderr)
-	}
-	var r GLTFReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("validator report for %s: %v\n%.2000s", path, err, out)
+		t.Fatal(err)
 	}
 	return r
+}
+
+// RunGLTFValidator runs the validator command argv (from GLTFValidator) on
+// path. It returns an error instead of failing a test, so goroutines other
+// than the test's may call it (t.Fatal there would end only the goroutine).
+func RunGLTFValidator(argv []string, path string) (GLTFReport, error) {
+	cmd := exec.Command(argv[0], append(argv[1:], path)...)
+	cmd.Env = append(Env(), "NODE_PATH="+os.Getenv("MOTIONSTUDIO_NODE_PATH"))
+	var r GLTFReport
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		return r, fmt.Errorf("validator on %s: %w\n%s", path, err, stderr)
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, fmt.Errorf("validator report for %s: %w\n%.2000s", path, err, out)
+	}
+	return r, nil
 }
 
 // Problems lists the report's errors and warnings, and its infos and hints
