@@ -11,7 +11,7 @@
 #   STEPS=9000 bash training/gpu_train.sh .gpu/dataset.xz   # the last chunk evaluates
 # Without STEPS it measures the step time and sizes the run to BUDGET seconds
 # (1.1.0's run came out at 3200 steps). FLAGS are train.py's recipe flags
-# (default: those of the 1.8.0 fine-tune); the finished run's EMA weights go
+# (default: those of the 1.9.0 fine-tune, gait batches included); the finished run's EMA weights go
 # to $OUT/w, evaluated on held-out constraints (nocfg and separated guidance)
 # with the per-class and gait probes.
 set -eo pipefail
@@ -20,7 +20,7 @@ PACKED=${1:?usage: gpu_train.sh DATASET.xz}
 OUT=${OUT:?set OUT to a folder for the results}
 BUDGET=${BUDGET:-420}; BATCH=${BATCH:-128}; SEED=${SEED:-1}; STOP_AT=${STOP_AT:-0}
 DEVICE=${DEVICE:-cuda}; WORKERS=${WORKERS:-12}; RUN=${RUN:-/tmp/run}; DATA=${DATA:-/tmp/data}
-FLAGS=${FLAGS:---w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip --skip-lr-mult 10 --geo-gate --facing zero --seam}
+FLAGS=${FLAGS:---w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip --skip-lr-mult 10 --geo-gate --facing zero --seam --gait-batches 0.3}
 if command -v nvidia-smi >/dev/null; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
