@@ -163,6 +163,9 @@ type ModelMetadata struct {
 type DeviceInfo struct {
 	Name string `json:"name"`           // empty until the model is loaded
 	Note string `json:"note,omitempty"` // why auto chose it
+	// Precision is the denoiser that ran: int8 (the bundle's quantized CPU
+	// copy) or float32; empty until the model is loaded.
+	Precision string `json:"precision,omitempty"`
 }
 
 // License is the body of GET /v1/license.

@@ -42,6 +42,7 @@ type generateOptions struct {
 	samples, steps int
 	guidance       string
 	device         string
+	precision      string
 	model          string
 	requestFile    string
 	out, format    string
@@ -59,6 +60,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.IntVar(&o.steps, "steps", 0, "diffusion steps, 1-500 (default: the model's)")
 	fs.StringVar(&o.guidance, "guidance", "", "nocfg, regular or separated (default: the model's, with its weights)")
 	fs.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&o.precision, "precision", "auto", "auto (the model's int8 denoiser on the CPU, when it has one) or float")
 	fs.StringVar(&o.model, "model", models.DefaultID, "a bundled model's id, or a bundle folder")
 	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
 	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
@@ -97,16 +99,19 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	if _, err := model.ParseDevice(o.device); err != nil {
 		return o, fmt.Errorf("%w: --device: %v", errUsage, err)
 	}
+	if _, err := model.ParsePrecision(o.precision); err != nil {
+		return o, fmt.Errorf("%w: --precision: %v", errUsage, err)
+	}
 	return o, nil
 }
 
 // openModel opens a bundled model by id, or a bundle folder.
-func openModel(name, device string) (*model.Model, error) {
+func openModel(name string, opts model.Options) (*model.Model, error) {
 	fsys, err := engine.Bundle(name)
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Open(fsys, model.Options{Device: device})
+	m, err := model.Open(fsys, opts)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", name, err)
 	}
@@ -166,7 +171,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	t0 := time.Now()
-	m, err := openModel(o.model, o.device)
+	m, err := openModel(o.model, model.Options{Device: o.device, Precision: o.precision})
 	if err != nil {
 		return err
 	}
@@ -191,10 +196,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	dev := m.Device
-	if m.DeviceNote != "" {
-		dev += " (" + m.DeviceNote + ")"
-	}
+	dev := res.DeviceLabel()
 	fmt.Fprintf(stdout, "%s: %d sample(s), %d frames at %g fps, seed %d, %d steps × %d window(s) on %s in %.2fs (model load %.2fs)\n",
 		strings.Join(names, ", "), len(res.Motions), res.Motions[0].Frames(), res.Motions[0].FPS, res.Seed, res.Steps,
 		res.Windows, dev, res.Timing.Total.Seconds(), load.Seconds())

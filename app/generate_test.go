@@ -117,6 +117,28 @@ func TestGenerateFromRequestFile(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// On the CPU the bundled model runs its int8 denoiser unless asked for the
+// float one, and says which ran.
+func TestGeneratePrecision(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for _, c := range []struct{ precision, want string }{{"auto", "on cpu, int8"}, {"float", "on cpu, float32"}} {
+		out := filepath.Join(dir, c.precision+".npz")
+		stdout, _, err := runGenerateArgs(t, "--prompt", "a person walks forward", "--frames", "60", "--steps", "8",
+			"--seed", "3", "--device", "cpu", "--precision", c.precision, "-o", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stdout, c.want) {
+			t.Fatalf("--precision %s: stdout %q, want %q", c.precision, stdout, c.want)
+		}
+		files[c.precision] = readFile(t, out)
+	}
+	if bytes.Equal(files["auto"], files["float"]) {
+		t.Fatal("the int8 and float denoisers wrote the same file")
+	}
+}
+
 func TestGenerateErrors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.npz")
@@ -133,6 +155,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"frames", []string{"--prompt", "walk", "--frames", "0", "-o", out}, true, "--frames"},
 		{"guidance", []string{"--prompt", "walk", "--guidance", "strong", "-o", out}, true, `--guidance "strong"`},
 		{"device", []string{"--prompt", "walk", "--device", "tpu", "-o", out}, true, "--device"},
+		{"precision", []string{"--prompt", "walk", "--precision", "fp16", "-o", out}, true, "--precision"},
 		{"seed", []string{"--prompt", "walk", "--seed", "x", "-o", out}, true, "--seed"},
 		{"stray argument", []string{"walk", "-o", out}, true, "unexpected argument"},
 		{"steps", []string{"--prompt", "walk", "--steps", "900", "-o", out}, false, "diffusion_steps"},

@@ -31,6 +31,7 @@ The model starts loading at once; /v1/health/ready turns 200 when it is in.
 
 type serveOptions struct {
 	addr, model, device, token string
+	precision                  string
 	cors                       []string
 	threads, queue             int
 	grace                      time.Duration
@@ -42,6 +43,7 @@ func parseServeArgs(args []string, stderr io.Writer, getenv func(string) string)
 	fs.StringVar(&o.addr, "addr", "", "listen address host:port (default "+api.DefaultAddr+", PORT overrides the port)")
 	fs.StringVar(&o.model, "model", models.DefaultID, `a bundled model's id, a bundle folder, or "null"`)
 	fs.StringVar(&o.device, "device", "auto", "auto, cpu, cuda or cuda:N")
+	fs.StringVar(&o.precision, "precision", "auto", "auto (the model's int8 denoiser on the CPU, when it has one) or float")
 	fs.StringVar(&o.token, "token", "", "require this bearer token (default $MOTIONSTUDIO_TOKEN)")
 	cors := fs.String("cors", "", "comma-separated browser origins allowed to call the API (default: none)")
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads for the model (default min(4, cores))")
@@ -86,7 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	eng, err := engine.New(engine.Options{Model: o.model, Device: o.device, Threads: o.threads,
-		Jobs: jobs.Options{QueueSize: o.queue, Logger: log}})
+		Precision: o.precision, Jobs: jobs.Options{QueueSize: o.queue, Logger: log}})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,10 @@ type Options struct {
 	Device  string // auto | cpu | cuda | cuda:N
 	Threads int    // CPU intra-op threads; 0: min(4, NumCPU)
 	Library string // libonnxruntime; empty: model.FindLibrary
-	Jobs    jobs.Options
+	// Precision is auto (the bundle's int8 denoiser on the CPU, when it
+	// has one) or float.
+	Precision string
+	Jobs      jobs.Options
 }
 
 // Backend is a loaded model as the scheduler goroutine owns it.
@@ -77,8 +80,12 @@ func New(opts Options) (*Engine, error) {
 	if _, err := model.ParseDevice(opts.Device); err != nil {
 		return nil, err
 	}
+	if _, err := model.ParsePrecision(opts.Precision); err != nil {
+		return nil, err
+	}
 	load := func(ctx context.Context) (Backend, error) {
-		m, err := model.Open(fsys, model.Options{Device: opts.Device, Threads: opts.Threads, Library: opts.Library})
+		m, err := model.Open(fsys, model.Options{Device: opts.Device, Threads: opts.Threads, Library: opts.Library,
+			Precision: opts.Precision})
 		if err != nil {
 			return nil, err
 		}

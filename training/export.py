@@ -1,6 +1,7 @@
 """Export a checkpoint to a model bundle the Go host loads.
 
-Bundle = model.json + text_encoder.onnx + denoiser.onnx + vocab.txt, plus
+Bundle = model.json + text_encoder.onnx + denoiser.onnx + vocab.txt, the
+denoiser's int8 copy for the CPU (denoiser.int8.onnx, quantize.py), plus
 reference.npz: fixed inputs and the PyTorch outputs for them, so the Go side
 can check that ONNX Runtime reproduces PyTorch (Python has no ONNX runtime
 here, and onnx 1.12 has no reference evaluator).
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import checkpoint  # noqa: E402
 import layout  # noqa: E402
+import quantize  # noqa: E402
 from diffusion import TRAIN_STEPS  # noqa: E402
 from model import Config, Net  # noqa: E402
 from tokenizer import CLS_ID, MAX_TOKENS, PAD_ID, UNK_ID, Tokenizer, build_vocab  # noqa: E402
@@ -199,8 +201,10 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
                  out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
-                 heading_input: bool = False, output_smoothing: float = 0.0) -> None:
-    """Everything the host needs, checked before returning."""
+                 heading_input: bool = False, output_smoothing: float = 0.0,
+                 quantize_nodes: str = quantize.DEFAULT_NODES, reduce_range: bool = True) -> None:
+    """Everything the host needs, checked before returning; quantize_nodes
+    None: no int8 CPU copy."""
     os.makedirs(out, exist_ok=True)
     net.eval()
     tok = Tokenizer(vocab)
@@ -214,6 +218,11 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
                              output_smoothing), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
+    cpu = os.path.join(out, quantize.CPU_FILE)
+    if quantize_nodes is not None:
+        quantize.quantize_bundle(out, quantize_nodes, reduce_range)
+    elif os.path.exists(cpu):  # a copy of other weights must not stay behind
+        os.remove(cpu)
 
 
 def random_net(vocab_size: int, seed: int) -> Net:
@@ -239,6 +248,9 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--heading-input", action="store_true",
                    help="with --random: a denoiser that takes first_heading_angle and adds it to the predicted "
                         "root x (the host's tests)")
+    p.add_argument("--no-quantize", action="store_true", help="no int8 copy of the denoiser for the CPU")
+    p.add_argument("--full-range", action="store_true",
+                   help="8-bit weights in the int8 copy (default 7-bit: exact on CPUs without VNNI too)")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(2)
@@ -266,7 +278,8 @@ def main(argv: List[str] = None) -> int:
     if a.heading_input and not a.random:
         p.error("--heading-input makes a plumbing-test bundle: use it with --random")
     write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
-                 a.heading_input, a.output_smoothing)
+                 a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
+                 not a.full_range)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

@@ -221,11 +221,7 @@ func (s *Studio) finish(j engine.Job) {
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
 		s.Viewport.Player().Seek(0)
 		s.Viewport.Player().Play()
-		if res.DeviceNote != "" {
-			s.deviceInfo.SetText("Model on " + res.Device + " (" + res.DeviceNote + ")")
-		} else {
-			s.deviceInfo.SetText("Model on " + res.Device)
-		}
+		s.deviceInfo.SetText("Model on " + res.DeviceLabel())
 		// The project keeps the exact request, so the take can be made
 		// again (a regenerated take is in it already).
 		if t, err := takeOf(s.jobReq, j.Finished); err == nil && !s.regen {

@@ -26,6 +26,7 @@ type metrics struct {
 	last  float64 // wall seconds of the latest generation
 	rateV float64 // its steps per second
 	dev   string  // where it ran
+	prec  string  // the denoiser that ran (int8 or float32)
 }
 
 func newMetrics(eng *engine.Engine) *metrics {
@@ -80,18 +81,19 @@ func (m *metrics) observe(res *generate.Result) {
 		m.rate.Set(steps / sec)
 	}
 	m.mu.Lock()
-	m.last, m.dev = sec, res.Device
+	m.last, m.dev, m.prec = sec, res.Device, res.Precision
 	if sec > 0 {
 		m.rateV = steps / sec
 	}
 	m.mu.Unlock()
 }
 
-// device is where the latest generation ran ("" before any).
-func (m *metrics) device() string {
+// device is where the latest generation ran and the denoiser's precision
+// ("" before any).
+func (m *metrics) device() (dev, precision string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.dev
+	return m.dev, m.prec
 }
 
 // stepRate is the latest generation's denoising steps per second.

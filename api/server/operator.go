@@ -42,7 +42,8 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	if m := s.eng.Manifest; m != nil {
 		md.Model.Version, md.Model.License = m.Version, m.License
 	}
-	md.Device = api.DeviceInfo{Name: s.metrics.device()}
+	dev, prec := s.metrics.device()
+	md.Device = api.DeviceInfo{Name: dev, Precision: prec}
 	if strings.HasPrefix(md.Device.Name, "cuda") {
 		md.Device.Note = gpuName()
 	}

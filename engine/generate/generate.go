@@ -51,8 +51,22 @@ type Result struct {
 	Boundaries []float64
 	Device     string
 	DeviceNote string        // why auto chose Device, when it chose
+	Precision  string        // the denoiser that ran: int8 or float32
 	Post       []post.Report // per sample, when post-processing ran
 	Timing     Timing
+}
+
+// DeviceLabel says where the result was made, for people: "cpu, int8",
+// with the reason auto chose the device when it did.
+func (r *Result) DeviceLabel() string {
+	s := r.Device
+	if r.Precision != "" {
+		s += ", " + r.Precision
+	}
+	if r.DeviceNote != "" {
+		s += " (" + r.DeviceNote + ")"
+	}
+	return s
 }
 
 // Timing splits the wall time: Sample is the sampler's share, ORT the part
@@ -81,7 +95,8 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		return nil, err
 	}
 	S, steps := *o.NumSamples, *o.DiffusionSteps
-	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device, DeviceNote: m.DeviceNote}
+	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device, DeviceNote: m.DeviceNote,
+		Precision: m.Precision}
 	lay := m.Layout
 	D := lay.Dim()
 	oRoot, _, _ := lay.Block("smooth_root_pos")

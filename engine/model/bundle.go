@@ -168,6 +168,20 @@ type Denoiser struct {
 	File   string   `json:"file"`
 	Inputs []string `json:"inputs"`
 	Output string   `json:"output"`
+	// CPUFile, when set, is a quantized copy of File (the same inputs and
+	// output) that the CPU provider runs instead: the denoiser is
+	// compute-bound there. CUDA always runs File.
+	CPUFile string `json:"cpu_file,omitempty"`
+	// CPUQuantization says how CPUFile was made (training/quantize.py).
+	CPUQuantization *Quantization `json:"cpu_quantization,omitempty"`
+}
+
+// Quantization describes a denoiser's quantized CPU copy.
+type Quantization struct {
+	Method      string `json:"method"`
+	WeightRange int    `json:"weight_range"` // 127 or 63 (7-bit, for CPUs without VNNI)
+	Nodes       string `json:"nodes"`        // a regular expression: the MatMul nodes quantized
+	Matrices    int    `json:"matrices"`     // how many were quantized
 }
 
 // Known values of the enumerated keys.
@@ -270,6 +284,9 @@ func LoadManifestFS(fsys fs.FS) (*Manifest, error) {
 // Files lists the bundle files the manifest names, keyed by their model.json key.
 func (m *Manifest) Files() map[string]string {
 	out := map[string]string{"denoiser.file": m.Denoiser.File}
+	if m.Denoiser.CPUFile != "" {
+		out["denoiser.cpu_file"] = m.Denoiser.CPUFile
+	}
 	if m.Text.Encoder != "" {
 		out["text.encoder"] = m.Text.Encoder
 	}
@@ -282,7 +299,7 @@ func (m *Manifest) Files() map[string]string {
 // CheckFiles checks that every file the manifest names is a regular file in fsys.
 func (m *Manifest) CheckFiles(fsys fs.FS) error {
 	files := m.Files()
-	for _, key := range []string{"denoiser.file", "text.encoder", "text.tokenizer.vocab"} {
+	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab"} {
 		name, ok := files[key]
 		if !ok {
 			continue

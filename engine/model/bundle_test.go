@@ -33,7 +33,8 @@ func validManifest() *Manifest {
 			Encoder:      "text_encoder.onnx",
 			EmbeddingDim: 128,
 		},
-		Denoiser:          Denoiser{File: "denoiser.onnx", Inputs: []string{"x", "timestep", "text_embedding", "text_mask", "observed", "observed_mask"}, Output: "x0"},
+		Denoiser: Denoiser{File: "denoiser.onnx", Inputs: []string{"x", "timestep", "text_embedding", "text_mask", "observed", "observed_mask"}, Output: "x0",
+			CPUFile: "denoiser.int8.onnx", CPUQuantization: &Quantization{Method: "dynamic int8", WeightRange: 63, Matrices: 16}},
 		Constraints:       []string{"root2d", "fullbody", "end_effector", "prefix"},
 		VocabularyClasses: []string{"walk", "run", "jump"},
 	}
@@ -49,6 +50,7 @@ func kimodoManifest() *Manifest {
 	m.Normalization.Mean, m.Normalization.Std = make([]float32, 369), make([]float32, 369)
 	m.Text = Text{Encoder: "", EmbeddingDim: 4096, Pooled: true, PadTokens: 50}
 	m.Denoiser.Inputs = []string{"x", "timestep", "text_embedding", "first_heading_angle", "observed", "observed_mask"}
+	m.Denoiser.CPUFile, m.Denoiser.CPUQuantization = "", nil
 	m.Diffusion.DefaultSteps = 100
 	return m
 }
@@ -175,6 +177,11 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"denoiser input twice", func(m *Manifest) { m.Denoiser.Inputs[3] = "x" }, "denoiser.inputs[3]", "twice"},
 		{"denoiser input missing", func(m *Manifest) { m.Denoiser.Inputs = m.Denoiser.Inputs[:5] }, "denoiser.inputs", `"observed_mask" is missing`},
 		{"denoiser output", func(m *Manifest) { m.Denoiser.Output = "eps" }, "denoiser.output", "not supported"},
+		{"cpu file path", func(m *Manifest) { m.Denoiser.CPUFile = "../int8.onnx" }, "denoiser.cpu_file", "plain relative path"},
+		{"cpu file is the file", func(m *Manifest) { m.Denoiser.CPUFile = "denoiser.onnx" }, "denoiser.cpu_file", "denoiser.file itself"},
+		{"quantization without cpu file", func(m *Manifest) { m.Denoiser.CPUFile = "" }, "denoiser.cpu_quantization", "cpu_file is not set"},
+		{"weight range", func(m *Manifest) { m.Denoiser.CPUQuantization.WeightRange = 255 }, "denoiser.cpu_quantization.weight_range", "not 63 or 127"},
+		{"no matrices", func(m *Manifest) { m.Denoiser.CPUQuantization.Matrices = 0 }, "denoiser.cpu_quantization.matrices", "at least one"},
 		{"constraint unknown", func(m *Manifest) { m.Constraints[1] = "path" }, "constraints[1]", "not a constraint"},
 		{"constraint twice", func(m *Manifest) { m.Constraints[1] = "root2d" }, "constraints[1]", "twice"},
 	}
@@ -226,7 +233,7 @@ func TestParseManifestJSON(t *testing.T) {
 func TestLoadManifest(t *testing.T) {
 	files := func(m *Manifest, skip string) fstest.MapFS {
 		fsys := fstest.MapFS{ManifestFile: {Data: marshal(t, m)}}
-		for _, name := range []string{"denoiser.onnx", "text_encoder.onnx", "vocab.txt"} {
+		for _, name := range []string{"denoiser.onnx", "denoiser.int8.onnx", "text_encoder.onnx", "vocab.txt"} {
 			if name != skip {
 				fsys[name] = &fstest.MapFile{Data: []byte("x")}
 			}
@@ -242,6 +249,7 @@ func TestLoadManifest(t *testing.T) {
 	}
 	for _, c := range []struct{ skip, key string }{
 		{"denoiser.onnx", "denoiser.file"},
+		{"denoiser.int8.onnx", "denoiser.cpu_file"},
 		{"text_encoder.onnx", "text.encoder"},
 		{"vocab.txt", "text.tokenizer.vocab"},
 		{ManifestFile, ""},

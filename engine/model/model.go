@@ -16,6 +16,28 @@ type Options struct {
 	Device  string // auto | cpu | cuda | cuda:N (empty: auto)
 	Threads int    // CPU intra-op threads; 0: min(4, NumCPU)
 	Library string // libonnxruntime path; empty: FindLibrary
+	// Precision is auto (empty: the bundle's quantized denoiser on the CPU
+	// when it has one) or float (always denoiser.file).
+	Precision string
+}
+
+// Precision values: what Options asks for, and what Model.Precision reports.
+const (
+	PrecisionAuto  = "auto"
+	PrecisionFloat = "float"
+	PrecisionInt8  = "int8"    // reported: the CPU runs denoiser.cpu_file
+	PrecisionFP32  = "float32" // reported: denoiser.file runs
+)
+
+// ParsePrecision checks an Options.Precision value.
+func ParsePrecision(s string) (string, error) {
+	switch s {
+	case "", PrecisionAuto:
+		return PrecisionAuto, nil
+	case PrecisionFloat:
+		return PrecisionFloat, nil
+	}
+	return "", fmt.Errorf("%w: precision %q (want auto or float)", ErrDevice, s)
 }
 
 // Model is an opened bundle: its manifest, feature layout, schedule and
@@ -30,6 +52,9 @@ type Model struct {
 	// says why, when auto chose the CPU or a fallback happened.
 	Device     string
 	DeviceNote string
+	// Precision is the denoiser that runs: int8 (the bundle's quantized CPU
+	// copy) or float32.
+	Precision string
 
 	text, den *ort.DynamicAdvancedSession
 	scale     []float64 // sqrt(std² + eps), per feature
@@ -75,14 +100,14 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, &BundleError{Key: "text.encoder", Msg: "cannot read " + man.Text.Encoder, Err: err}
 	}
-	denONNX, err := fs.ReadFile(fsys, man.Denoiser.File)
-	if err != nil {
-		return nil, &BundleError{Key: "denoiser.file", Msg: "cannot read " + man.Denoiser.File, Err: err}
-	}
 	if _, err := InitRuntime(opts.Library); err != nil {
 		return nil, err
 	}
 	dev, err := ParseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	prec, err := ParsePrecision(opts.Precision)
 	if err != nil {
 		return nil, err
 	}
@@ -102,9 +127,13 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 	}
 	var errs []error
 	for _, d := range try {
-		err := m.startSessions(d, threads, textONNX, denONNX, man)
+		den, err := denoiserFor(fsys, man, d, prec)
+		if err != nil {
+			return nil, err
+		}
+		err = m.startSessions(d, threads, textONNX, den, man)
 		if err == nil {
-			m.Device = d.String()
+			m.Device, m.Precision = d.String(), den.precision
 			if len(errs) > 0 {
 				m.DeviceNote = fmt.Sprintf("auto fell back to %s: %v", d, errors.Join(errs...))
 			}
@@ -134,7 +163,27 @@ func noGPU() string {
 	return ""
 }
 
-func (m *Model) startSessions(d DeviceChoice, threads int, textONNX, denONNX []byte, man *Manifest) error {
+// denGraph is the denoiser graph a device runs, and its model.json key.
+type denGraph struct {
+	key, file, precision string
+	data                 []byte
+}
+
+// denoiserFor reads the denoiser graph device d runs: the quantized copy on
+// the CPU when the bundle has one and precision allows, else denoiser.file.
+func denoiserFor(fsys fs.FS, man *Manifest, d DeviceChoice, precision string) (denGraph, error) {
+	g := denGraph{key: "denoiser.file", file: man.Denoiser.File, precision: PrecisionFP32}
+	if man.Denoiser.CPUFile != "" && d.Kind == DeviceCPU && precision == PrecisionAuto {
+		g = denGraph{key: "denoiser.cpu_file", file: man.Denoiser.CPUFile, precision: PrecisionInt8}
+	}
+	var err error
+	if g.data, err = fs.ReadFile(fsys, g.file); err != nil {
+		return g, &BundleError{Key: g.key, Msg: "cannot read " + g.file, Err: err}
+	}
+	return g, nil
+}
+
+func (m *Model) startSessions(d DeviceChoice, threads int, textONNX []byte, den denGraph, man *Manifest) error {
 	opts, err := sessionOptions(d, threads)
 	if err != nil {
 		return err
@@ -145,13 +194,13 @@ func (m *Model) startSessions(d DeviceChoice, threads int, textONNX, denONNX []b
 	if err != nil {
 		return graphErr(d, "text.encoder", man.Text.Encoder, err)
 	}
-	den, err := ort.NewDynamicAdvancedSessionWithONNXData(denONNX, man.Denoiser.Inputs,
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(den.data, man.Denoiser.Inputs,
 		[]string{man.Denoiser.Output}, opts)
 	if err != nil {
 		text.Destroy()
-		return graphErr(d, "denoiser.file", man.Denoiser.File, err)
+		return graphErr(d, den.key, den.file, err)
 	}
-	m.text, m.den = text, den
+	m.text, m.den = text, sess
 	return nil
 }
 

@@ -141,6 +141,24 @@ func maxAbsDiff(a, b []float32) (float64, float64) {
 	return diff, scale
 }
 
+// maxInt8Error bounds an int8 denoiser's rms error relative to the float
+// prediction's rms. The error itself is measured by training/cmd/evaluate
+// (classifier, constraints, jitter); this catches a broken rewrite.
+const maxInt8Error = 0.05
+
+// relRMS is rms(a − b) / rms(b).
+func relRMS(a, b []float32) float64 {
+	var d, n float64
+	for i := range b {
+		d += float64(a[i]-b[i]) * float64(a[i]-b[i])
+		n += float64(b[i]) * float64(b[i])
+	}
+	if n == 0 {
+		return math.Sqrt(d)
+	}
+	return math.Sqrt(d / n)
+}
+
 func TestBundlesMatchPyTorchThroughONNXRuntime(t *testing.T) {
 	initORT(t)
 	for _, dir := range bundleDirs(t) {
@@ -181,6 +199,16 @@ func TestBundlesMatchPyTorchThroughONNXRuntime(t *testing.T) {
 			}
 			out := run(t, filepath.Join(dir, m.Denoiser.File), m.Denoiser.Inputs, in, []string{m.Denoiser.Output})
 			check(m.Denoiser.Output, out[0], ref["x0"])
+			if f := m.Denoiser.CPUFile; f != "" {
+				// The int8 copy approximates the float graph: its error,
+				// relative to the spread of the prediction, stays small.
+				q := run(t, filepath.Join(dir, f), m.Denoiser.Inputs, in, []string{m.Denoiser.Output})
+				rel := relRMS(q[0], ref["x0"].f32)
+				t.Logf("%s: rms |int8 − PyTorch| / rms PyTorch = %.3g", f, rel)
+				if rel > maxInt8Error {
+					t.Errorf("%s: off by %.3g of the prediction's rms, want ≤ %g", f, rel, maxInt8Error)
+				}
+			}
 			for _, v := range in {
 				v.Destroy()
 			}
@@ -192,7 +220,9 @@ func TestBundlesMatchPyTorchThroughONNXRuntime(t *testing.T) {
 // generation: B = 3 (separated guidance), T = 120, 2 intra-op threads, with
 // every text slot filled (L24, the worst case) and with the 6 slots of a
 // short prompt (L6: EncodeText trims the pads, which do not change the
-// output). The bar is ≤ 8 ms on the 2-core machine.
+// output). Each graph of the bundle runs: float32 (denoiser.file, what CUDA
+// runs) and int8 (denoiser.cpu_file, what the CPU runs when there is one).
+// The bar is ≤ 8 ms on the 2-core machine.
 func BenchmarkDenoiserB3T120(b *testing.B) {
 	initORT(b)
 	for _, dir := range bundleDirs(b) {
@@ -200,16 +230,22 @@ func BenchmarkDenoiserB3T120(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, slots := range []int{m.Text.Tokenizer.MaxTokens, min(6, m.Text.Tokenizer.MaxTokens)} {
-			b.Run(fmt.Sprintf("%s/L%d", filepath.Base(dir), slots), func(b *testing.B) {
-				benchDenoiser(b, dir, m, int64(slots))
-			})
+		graphs := [][2]string{{PrecisionFP32, m.Denoiser.File}}
+		if m.Denoiser.CPUFile != "" {
+			graphs = append(graphs, [2]string{PrecisionInt8, m.Denoiser.CPUFile})
+		}
+		for _, g := range graphs {
+			for _, slots := range []int{m.Text.Tokenizer.MaxTokens, min(6, m.Text.Tokenizer.MaxTokens)} {
+				b.Run(fmt.Sprintf("%s/%s/L%d", filepath.Base(dir), g[0], slots), func(b *testing.B) {
+					benchDenoiser(b, filepath.Join(dir, g[1]), m, int64(slots))
+				})
+			}
 		}
 	}
 }
 
-// benchDenoiser times the bundle in dir's denoiser with L text slots.
-func benchDenoiser(b *testing.B, dir string, m *Manifest, L int64) {
+// benchDenoiser times the denoiser graph at path with L text slots.
+func benchDenoiser(b *testing.B, path string, m *Manifest, L int64) {
 	const B, T = 3, 120
 	E, D := int64(m.Text.EmbeddingDim), int64(m.Features.Dim)
 	mk := func(shape ...int64) *ort.Tensor[float32] {
@@ -240,7 +276,7 @@ func benchDenoiser(b *testing.B, dir string, m *Manifest, L int64) {
 	defer opts.Destroy()
 	opts.SetIntraOpNumThreads(2)
 	opts.SetInterOpNumThreads(1)
-	s, err := ort.NewDynamicAdvancedSession(filepath.Join(dir, m.Denoiser.File), m.Denoiser.Inputs, []string{m.Denoiser.Output}, opts)
+	s, err := ort.NewDynamicAdvancedSession(path, m.Denoiser.Inputs, []string{m.Denoiser.Output}, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -273,7 +309,7 @@ func TestBundleSizes(t *testing.T) {
 		}
 		limit := int64(30 << 20)
 		if filepath.Base(dir) == "random-tiny" {
-			limit = 1 << 20
+			limit = 3 << 19 // 1.5 MiB: both denoisers, float and int8
 		}
 		if total > limit {
 			t.Errorf("%s: %d bytes, over %d", dir, total, limit)

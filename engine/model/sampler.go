@@ -178,6 +178,15 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 		in[i] = inputs[name]
 	}
 	out := []ort.Value{yT}
+	calls := [][2][]ort.Value{{in, out}}
+	if m.Precision == PrecisionInt8 && S > 1 {
+		// The int8 graph scales its activations per call: one call per
+		// sample (its guidance branches), so more samples never change
+		// the earlier ones.
+		if calls, err = ts.split(in, out, nb); err != nil {
+			return nil, err
+		}
+	}
 
 	// Start noise per sample from (seed, sample), so more samples never change
 	// the earlier ones. x_t lives in the input tensor itself: every branch slot
@@ -204,11 +213,12 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 			td[b] = int64(st.T)
 		}
 		t0 := time.Now()
-		err := m.den.Run(in, out)
-		runTime += time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("%w: denoiser: %v", ErrRuntime, err)
+		for _, c := range calls {
+			if err := m.den.Run(c[0], c[1]); err != nil {
+				return nil, fmt.Errorf("%w: denoiser: %v", ErrRuntime, err)
+			}
 		}
+		runTime += time.Since(t0)
 		cg, cx, err := ddimCoefficients(st.AlphaBar, st.AlphaBarPrev)
 		if err != nil {
 			return nil, err
@@ -274,6 +284,60 @@ type tensors struct {
 	t                *ort.Tensor[int64]
 	all              []ort.Value
 	err              error
+	// calls: the inputs and outputs of split, by rows per call.
+	calls     [][2][]ort.Value
+	callsRows int
+}
+
+// split returns in and out (tensors of ts, batch first) cut into calls of
+// rows batch rows each: tensors over the same memory, made once per shape.
+func (ts *tensors) split(in, out []ort.Value, rows int) ([][2][]ort.Value, error) {
+	if ts.calls != nil && ts.callsRows == rows {
+		return ts.calls, nil
+	}
+	if ts.B%rows != 0 {
+		return nil, fmt.Errorf("%w: %d rows do not split into calls of %d", ErrRuntime, ts.B, rows)
+	}
+	n := ts.B / rows
+	calls := make([][2][]ort.Value, n)
+	for c := range calls {
+		calls[c] = [2][]ort.Value{make([]ort.Value, len(in)), make([]ort.Value, len(out))}
+		for side, vs := range [2][]ort.Value{in, out} {
+			for i, v := range vs {
+				calls[c][side][i] = rowsOf(ts, v, c*rows, rows)
+			}
+		}
+	}
+	if ts.err != nil {
+		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
+	}
+	ts.calls, ts.callsRows = calls, rows
+	return calls, nil
+}
+
+// rowsOf is a tensor over rows [from, from+n) of v's batch axis.
+func rowsOf(ts *tensors, v ort.Value, from, n int) ort.Value {
+	switch t := v.(type) {
+	case *ort.Tensor[float32]:
+		return subTensor(ts, t, from, n)
+	case *ort.Tensor[int64]:
+		return subTensor(ts, t, from, n)
+	}
+	ts.err = errors.Join(ts.err, fmt.Errorf("tensor of type %T", v))
+	return nil
+}
+
+func subTensor[T ort.TensorData](ts *tensors, t *ort.Tensor[T], from, n int) ort.Value {
+	shape := t.GetShape().Clone()
+	row := int(shape.FlattenedSize()) / int(shape[0])
+	shape[0] = int64(n)
+	sub, err := ort.NewTensor(shape, t.GetData()[from*row:(from+n)*row])
+	if err != nil {
+		ts.err = errors.Join(ts.err, err)
+		return nil
+	}
+	ts.all = append(ts.all, sub)
+	return sub
 }
 
 // tensorsFor returns the cached tensors when the shape matches, else makes

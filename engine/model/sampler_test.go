@@ -194,32 +194,49 @@ func TestOpenRejectsCorruptGraphs(t *testing.T) {
 	dir := filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny")
 	good := os.DirFS(dir)
 	files := fstest.MapFS{}
-	for _, name := range []string{"model.json", "vocab.txt", "text_encoder.onnx", "denoiser.onnx"} {
+	for _, name := range []string{"model.json", "vocab.txt", "text_encoder.onnx", "denoiser.onnx", "denoiser.int8.onnx"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files[name] = &fstest.MapFile{Data: data}
 	}
-	for _, name := range []string{"denoiser.onnx", "text_encoder.onnx"} {
-		t.Run(name, func(t *testing.T) {
+	// Each precision loads (and so checks) the graphs it runs on the CPU.
+	for _, c := range []struct{ name, precision, key string }{
+		{"denoiser.onnx", PrecisionFloat, "denoiser.file"},
+		{"denoiser.int8.onnx", PrecisionAuto, "denoiser.cpu_file"},
+		{"text_encoder.onnx", PrecisionAuto, "text.encoder"},
+		{"text_encoder.onnx", PrecisionFloat, "text.encoder"},
+	} {
+		t.Run(c.name+"/"+c.precision, func(t *testing.T) {
 			bad := fstest.MapFS{}
 			for k, v := range files {
 				bad[k] = v
 			}
-			bad[name] = &fstest.MapFile{Data: append([]byte("not a graph"), files[name].Data[:100]...)}
-			_, err := Open(bad, Options{Device: DeviceCPU, Library: lib})
+			bad[c.name] = &fstest.MapFile{Data: append([]byte("not a graph"), files[c.name].Data[:100]...)}
+			_, err := Open(bad, Options{Device: DeviceCPU, Library: lib, Precision: c.precision})
 			var be *BundleError
 			if !errors.As(err, &be) {
 				t.Fatalf("err %v, want a *BundleError", err)
 			}
-			if be.Key != map[string]string{"denoiser.onnx": "denoiser.file", "text_encoder.onnx": "text.encoder"}[name] {
-				t.Fatalf("error names %q: %v", be.Key, err)
+			if be.Key != c.key {
+				t.Fatalf("error names %q, want %q: %v", be.Key, c.key, err)
 			}
 		})
 	}
-	if _, err := Open(good, Options{Device: DeviceCPU, Library: lib}); err != nil {
-		t.Fatalf("the intact bundle: %v", err)
+	for _, p := range []string{"", PrecisionAuto, PrecisionFloat} {
+		m, err := Open(good, Options{Device: DeviceCPU, Library: lib, Precision: p})
+		if err != nil {
+			t.Fatalf("the intact bundle, precision %q: %v", p, err)
+		}
+		want := map[string]string{"": PrecisionInt8, PrecisionAuto: PrecisionInt8, PrecisionFloat: PrecisionFP32}[p]
+		if m.Precision != want {
+			t.Errorf("precision %q runs %q, want %q", p, m.Precision, want)
+		}
+		m.Close()
+	}
+	if _, err := Open(good, Options{Device: DeviceCPU, Library: lib, Precision: "fp16"}); !errors.Is(err, ErrDevice) {
+		t.Errorf("precision fp16: err %v, want ErrDevice", err)
 	}
 }
 

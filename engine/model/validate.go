@@ -250,6 +250,24 @@ func (m *Manifest) validateDenoiser() error {
 	if err := checkFileName("denoiser.file", d.File); err != nil {
 		return err
 	}
+	if d.CPUFile != "" {
+		if err := checkFileName("denoiser.cpu_file", d.CPUFile); err != nil {
+			return err
+		}
+		if d.CPUFile == d.File {
+			return bundleErr("denoiser.cpu_file", "names denoiser.file itself (leave it out when there is no quantized copy)")
+		}
+	}
+	if q := d.CPUQuantization; q != nil {
+		switch {
+		case d.CPUFile == "":
+			return bundleErr("denoiser.cpu_quantization", "describes a quantized copy but denoiser.cpu_file is not set")
+		case q.WeightRange != 63 && q.WeightRange != 127:
+			return bundleErr("denoiser.cpu_quantization.weight_range", "%d is not 63 or 127", q.WeightRange)
+		case q.Matrices < 1:
+			return bundleErr("denoiser.cpu_quantization.matrices", "%d: a quantized copy quantizes at least one matrix", q.Matrices)
+		}
+	}
 	seen := map[string]bool{}
 	for i, in := range d.Inputs {
 		key := fmt.Sprintf("denoiser.inputs[%d]", i)

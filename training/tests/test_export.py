@@ -68,9 +68,10 @@ class RandomBundleTest(unittest.TestCase):
 
     def test_files_and_size(self):
         files = sorted(os.listdir(self.out))
-        self.assertEqual(files, ["denoiser.onnx", "model.json", "reference.npz", "text_encoder.onnx", "vocab.txt"])
+        self.assertEqual(files, ["denoiser.int8.onnx", "denoiser.onnx", "model.json", "reference.npz",
+                                 "text_encoder.onnx", "vocab.txt"])
         total = sum(os.path.getsize(os.path.join(self.out, f)) for f in files)
-        self.assertLess(total, 1 << 20)
+        self.assertLess(total, 3 << 19)  # 1.5 MiB
 
     def test_model_json(self):
         with open(os.path.join(self.out, "model.json")) as f:

@@ -112,17 +112,19 @@ func run() error {
 	seed := flag.Int64("seed", 1, "seed")
 	only := flag.String("classes", "", "comma-separated classes to sample (default: all; a quick look while training)")
 	withCons := flag.Bool("constraints", true, "also score constraints and joins")
+	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
 	flag.Parse()
 
 	fsys, err := engine.Bundle(*bundle)
 	if err != nil {
 		return err
 	}
-	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2})
+	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2, Precision: *precision})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	fmt.Printf("%s %s on %s, %s denoiser\n", m.Manifest.ID, m.Manifest.Version, m.Device, m.Precision)
 	lay := m.Layout
 	ds, err := loadDataset(*data, lay)
 	if err != nil {
@@ -253,7 +255,7 @@ func run() error {
 		return err
 	}
 	return writeJSON(filepath.Join(*out, "summary.json"), map[string]any{
-		"model": m.Manifest.ID, "version": m.Manifest.Version, "steps": *steps, "samples_per_class": *samples,
+		"model": m.Manifest.ID, "version": m.Manifest.Version, "precision": m.Precision, "steps": *steps, "samples_per_class": *samples,
 		"seed": *seed, "classes": rows, "constraints": cons, "joins": joins})
 }
 
