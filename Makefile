@@ -116,7 +116,8 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
 	touch $@
 
 # The bundled model, reproduced from the mocap: the Go dataset builder, then
-# PyTorch training (resumable: rerun to continue) and the ONNX export. The
+# PyTorch training (resumable: rerun to continue) and the ONNX export (with the
+# denoiser's int8 copy that the CPU runs, training/quantize.py). The
 # shipped weights' first training ran on a GPU (training/gpu_train.sh), their
 # fine-tunes on a 2-core CPU; here the whole takes about 9 h, and float sums
 # make the weights differ slightly. To fine-tune the shipped model instead of
@@ -172,7 +173,7 @@ model: deps dataset
 		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --seam --gait-batches 0.3 \
 		--init $(MODEL_RUN)-gaithigh/weights --weights-out $(MODEL_RUN)-gaitmix/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-gaitmix/weights --out assets/models/$(MODEL_ID) --version 1.9.0 \
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-gaitmix/weights --out assets/models/$(MODEL_ID) --version 1.9.1 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime) on the

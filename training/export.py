@@ -202,7 +202,7 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
                  out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
                  heading_input: bool = False, output_smoothing: float = 0.0,
-                 quantize_nodes: str = quantize.DEFAULT_NODES, reduce_range: bool = True) -> None:
+                 quantize_nodes: str = quantize.DEFAULT_NODES, reduce_range: bool = False) -> None:
     """Everything the host needs, checked before returning; quantize_nodes
     None: no int8 CPU copy."""
     os.makedirs(out, exist_ok=True)
@@ -249,8 +249,8 @@ def main(argv: List[str] = None) -> int:
                    help="with --random: a denoiser that takes first_heading_angle and adds it to the predicted "
                         "root x (the host's tests)")
     p.add_argument("--no-quantize", action="store_true", help="no int8 copy of the denoiser for the CPU")
-    p.add_argument("--full-range", action="store_true",
-                   help="8-bit weights in the int8 copy (default 7-bit: exact on CPUs without VNNI too)")
+    p.add_argument("--reduce-range", action="store_true",
+                   help="7-bit weights in the int8 copy (exact on x86 CPUs without VNNI too, less precise)")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(2)
@@ -279,7 +279,7 @@ def main(argv: List[str] = None) -> int:
         p.error("--heading-input makes a plumbing-test bundle: use it with --random")
     write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
-                 not a.full_range)
+                 a.reduce_range)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

@@ -7,8 +7,10 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+	"golang.org/x/sys/cpu"
 )
 
 // Options choose where and how a model runs.
@@ -127,7 +129,7 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 	}
 	var errs []error
 	for _, d := range try {
-		den, err := denoiserFor(fsys, man, d, prec)
+		den, err := denoiserFor(fsys, man, d, prec, int8Saturates(man.Denoiser.CPUQuantization, runtime.GOARCH, hasVNNI()))
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +138,9 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 			m.Device, m.Precision = d.String(), den.precision
 			if len(errs) > 0 {
 				m.DeviceNote = fmt.Sprintf("auto fell back to %s: %v", d, errors.Join(errs...))
+			}
+			if den.note != "" {
+				m.DeviceNote = strings.TrimPrefix(m.DeviceNote+"; "+den.note, "; ")
 			}
 			return m, nil
 		}
@@ -166,15 +171,37 @@ func noGPU() string {
 // denGraph is the denoiser graph a device runs, and its model.json key.
 type denGraph struct {
 	key, file, precision string
+	note                 string // why the int8 copy does not run, when it does not
 	data                 []byte
 }
 
+// int8Saturates says why a quantized copy would not compute exactly on this
+// CPU, or "". ONNX Runtime multiplies uint8 activations by int8 weights; on
+// x86 without VNNI it uses an instruction that sums pairs of products in 16
+// bits, which full-range weights (±127: 2 × 255 × 127 > 32767) overflow.
+// 7-bit weights (±63) and other architectures are exact.
+func int8Saturates(q *Quantization, arch string, vnni bool) string {
+	if q == nil || q.WeightRange <= 63 || (arch != "amd64" && arch != "386") || vnni {
+		return ""
+	}
+	return fmt.Sprintf("this CPU has no VNNI, and the int8 copy's weights (±%d) would saturate without it", q.WeightRange)
+}
+
+// hasVNNI reports whether this x86 CPU has a VNNI instruction set, which
+// ONNX Runtime's int8 kernels use.
+func hasVNNI() bool { return cpu.X86.HasAVX512VNNI || cpu.X86.HasAVXVNNI }
+
 // denoiserFor reads the denoiser graph device d runs: the quantized copy on
-// the CPU when the bundle has one and precision allows, else denoiser.file.
-func denoiserFor(fsys fs.FS, man *Manifest, d DeviceChoice, precision string) (denGraph, error) {
+// the CPU when the bundle has one, precision allows and this CPU runs it
+// exactly (saturates: why not, or ""), else denoiser.file.
+func denoiserFor(fsys fs.FS, man *Manifest, d DeviceChoice, precision, saturates string) (denGraph, error) {
 	g := denGraph{key: "denoiser.file", file: man.Denoiser.File, precision: PrecisionFP32}
 	if man.Denoiser.CPUFile != "" && d.Kind == DeviceCPU && precision == PrecisionAuto {
-		g = denGraph{key: "denoiser.cpu_file", file: man.Denoiser.CPUFile, precision: PrecisionInt8}
+		if saturates == "" {
+			g = denGraph{key: "denoiser.cpu_file", file: man.Denoiser.CPUFile, precision: PrecisionInt8}
+		} else {
+			g.note = "float32 denoiser: " + saturates
+		}
 	}
 	var err error
 	if g.data, err = fs.ReadFile(fsys, g.file); err != nil {

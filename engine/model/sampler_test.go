@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -398,4 +400,47 @@ func TestSampleFeedsFirstHeading(t *testing.T) {
 	if _, err := m.Sample(context.Background(), sp); !errors.Is(err, ErrSpec) {
 		t.Fatalf("a NaN heading: %v", err)
 	}
+}
+
+func TestInt8Saturates(t *testing.T) {
+	full, seven := &Quantization{WeightRange: 127, Matrices: 1}, &Quantization{WeightRange: 63, Matrices: 1}
+	for _, c := range []struct {
+		name string
+		q    *Quantization
+		arch string
+		vnni bool
+		want bool
+	}{
+		{"full range, x86 without VNNI", full, "amd64", false, true},
+		{"full range, x86 with VNNI", full, "amd64", true, false},
+		{"full range, arm64", full, "arm64", false, false},
+		{"7-bit, x86 without VNNI", seven, "amd64", false, false},
+		{"not described", nil, "amd64", false, false},
+	} {
+		if got := int8Saturates(c.q, c.arch, c.vnni) != ""; got != c.want {
+			t.Errorf("%s: saturates %v, want %v", c.name, got, c.want)
+		}
+	}
+	// A CPU that would saturate runs the float graph and says why.
+	dir := os.DirFS(filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
+	man, err := LoadManifestFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := DeviceChoice{Kind: DeviceCPU}
+	g, err := denoiserFor(dir, man, cpu, PrecisionAuto, "no VNNI")
+	if err != nil || g.file != man.Denoiser.File || g.precision != PrecisionFP32 || !strings.Contains(g.note, "no VNNI") {
+		t.Fatalf("saturating CPU: %+v, %v", g.denGraph(), err)
+	}
+	if g, err = denoiserFor(dir, man, cpu, PrecisionAuto, ""); err != nil || g.file != man.Denoiser.CPUFile || g.note != "" {
+		t.Fatalf("exact CPU: %+v, %v", g.denGraph(), err)
+	}
+	if g, err = denoiserFor(dir, man, DeviceChoice{Kind: DeviceCUDA}, PrecisionAuto, ""); err != nil || g.file != man.Denoiser.File {
+		t.Fatalf("cuda: %+v, %v", g.denGraph(), err)
+	}
+}
+
+// denGraph prints a graph choice without its bytes.
+func (g denGraph) denGraph() string {
+	return fmt.Sprintf("%s %s %s %q", g.key, g.file, g.precision, g.note)
 }

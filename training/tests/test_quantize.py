@@ -102,6 +102,9 @@ class QuantizeBundleTest(unittest.TestCase):
     def test_export_writes_the_copy_and_no_quantize_removes_it(self):
         self.assertEqual(export.main(["--random", "--out", self.out]), 0)
         self.assertEqual(self.manifest()["denoiser"]["cpu_file"], quantize.CPU_FILE)
+        self.assertEqual(self.manifest()["denoiser"]["cpu_quantization"]["weight_range"], 127)
+        self.assertEqual(export.main(["--random", "--out", self.out, "--reduce-range"]), 0)
+        self.assertEqual(self.manifest()["denoiser"]["cpu_quantization"]["weight_range"], 63)
         self.assertTrue(os.path.exists(os.path.join(self.out, quantize.CPU_FILE)))
         self.assertEqual(export.main(["--random", "--out", self.out, "--no-quantize"]), 0)
         self.assertNotIn("cpu_file", self.manifest()["denoiser"])
