@@ -129,7 +129,7 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 	}
 	var errs []error
 	for _, d := range try {
-		den, err := denoiserFor(fsys, man, d, prec, int8Saturates(man.Denoiser.CPUQuantization, runtime.GOARCH, hasVNNI()))
+		den, err := denoiserFor(fsys, man, d, prec, Int8Saturates(man.Denoiser.CPUQuantization))
 		if err != nil {
 			return nil, err
 		}
@@ -186,6 +186,10 @@ func int8Saturates(q *Quantization, arch string, vnni bool) string {
 	}
 	return fmt.Sprintf("this CPU has no VNNI, and the int8 copy's weights (±%d) would saturate without it", q.WeightRange)
 }
+
+// Int8Saturates says why a bundle's quantized copy (described by q) would
+// not compute exactly on this machine's CPU, or "": then Open runs it there.
+func Int8Saturates(q *Quantization) string { return int8Saturates(q, runtime.GOARCH, hasVNNI()) }
 
 // hasVNNI reports whether this x86 CPU has a VNNI instruction set, which
 // ONNX Runtime's int8 kernels use.

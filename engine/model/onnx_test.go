@@ -199,7 +199,9 @@ func TestBundlesMatchPyTorchThroughONNXRuntime(t *testing.T) {
 			}
 			out := run(t, filepath.Join(dir, m.Denoiser.File), m.Denoiser.Inputs, in, []string{m.Denoiser.Output})
 			check(m.Denoiser.Output, out[0], ref["x0"])
-			if f := m.Denoiser.CPUFile; f != "" {
+			if why := Int8Saturates(m.Denoiser.CPUQuantization); why != "" {
+				t.Logf("%s not compared: the engine runs the float graph on this CPU (%s)", m.Denoiser.CPUFile, why)
+			} else if f := m.Denoiser.CPUFile; f != "" {
 				// The int8 copy approximates the float graph: its error,
 				// relative to the spread of the prediction, stays small.
 				q := run(t, filepath.Join(dir, f), m.Denoiser.Inputs, in, []string{m.Denoiser.Output})

@@ -308,8 +308,9 @@ func (ts *tensors) split(in, out []ort.Value, rows int) ([][2][]ort.Value, error
 			}
 		}
 	}
-	if ts.err != nil {
-		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, ts.err)
+	if err := ts.err; err != nil {
+		ts.err = nil // the tensors made so far are in ts.all, destroyed with it
+		return nil, fmt.Errorf("%w: cannot allocate tensors: %v", ErrRuntime, err)
 	}
 	ts.calls, ts.callsRows = calls, rows
 	return calls, nil
