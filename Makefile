@@ -176,8 +176,9 @@ model: deps dataset
 	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-gaitmix/weights --out assets/models/$(MODEL_ID) --version 1.9.1 \
 		--output-smoothing 1.5
 
-# The shipped bundle through the engine (Go sampler, ONNX Runtime) on the
-# held-out takes, then the action classifier on its samples.
+# The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
+# denoiser on this CPU; add -precision float to the evaluate line for the
+# float one) on the held-out takes, then the action classifier on its samples.
 model-eval: deps dataset
 	$(TEST_ENV) $(GO) run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
 	$(PYTHON) training/classify.py --data training/data --generated training/runs/eval-go --json training/runs/eval-go/classify.json

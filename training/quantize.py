@@ -9,7 +9,7 @@ form,
     DynamicQuantizeLinear(x) -> MatMulInteger(xq, Wq, x_zp, 0) -> Cast -> Mul(x_scale * w_scale)
 
 which ONNX Runtime's CPU provider fuses into one DynamicQuantizeMatMul kernel
-(about 1.6× faster here; a scale per token, built from elementwise ops, cost
+(about 1.5× faster here; a scale per token, built from elementwise ops, cost
 as much as it saved). W is quantized per output column, symmetric, to ±127.
 x86 CPUs without VNNI multiply u8 × s8 with an instruction that sums pairs
 in 16 bits, which saturates at 2 × 255 × 127: there the engine runs the float
@@ -167,7 +167,7 @@ def main(argv: List[str] = None) -> int:
     a = ap.parse_args(argv)
     try:
         done = quantize_bundle(a.bundle, a.nodes, a.reduce_range)
-    except (QuantizeError, OSError, KeyError, json.JSONDecodeError) as e:
+    except (QuantizeError, OSError, KeyError, json.JSONDecodeError, re.error) as e:
         print(f"quantize: {e}", file=sys.stderr)
         return 1
     print(f"quantize: {len(done)} matrices to int8 in {os.path.join(a.bundle, CPU_FILE)}")

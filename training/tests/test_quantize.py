@@ -98,6 +98,7 @@ class QuantizeBundleTest(unittest.TestCase):
         self.assertEqual(self.manifest(), before)
         self.assertFalse(os.path.exists(os.path.join(self.out, quantize.CPU_FILE)))
         self.assertEqual(quantize.main(["--bundle", self.out, "--nodes", "^/no-such-node/"]), 1)
+        self.assertEqual(quantize.main(["--bundle", self.out, "--nodes", "(unclosed"]), 1)
 
     def test_export_writes_the_copy_and_no_quantize_removes_it(self):
         self.assertEqual(export.main(["--random", "--out", self.out]), 0)
