@@ -732,3 +732,16 @@ func TestDownloadZip(t *testing.T) {
 		}
 	}
 }
+
+// /v1/metadata's device says which denoiser ran; the metrics keep it.
+func TestMetricsKeepThePrecision(t *testing.T) {
+	m := newMetrics(nil) // its gauges read the engine only when scraped
+	if dev, prec := m.device(); dev != "" || prec != "" {
+		t.Fatalf("before any generation: %q, %q", dev, prec)
+	}
+	m.observe(&generate.Result{Device: "cpu", Precision: "int8", Steps: 50, Windows: 1,
+		Timing: generate.Timing{Total: 300 * time.Millisecond}})
+	if dev, prec := m.device(); dev != "cpu" || prec != "int8" {
+		t.Fatalf("after a generation: %q, %q; want cpu, int8", dev, prec)
+	}
+}
