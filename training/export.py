@@ -218,11 +218,10 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
                              output_smoothing), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
-    cpu = os.path.join(out, quantize.CPU_FILE)
     if quantize_nodes is not None:
         quantize.quantize_bundle(out, quantize_nodes, reduce_range)
-    elif os.path.exists(cpu):  # a copy of other weights must not stay behind
-        os.remove(cpu)
+    elif os.path.exists(os.path.join(out, quantize.CPU_FILE)):  # a copy of other weights must not stay behind
+        os.remove(os.path.join(out, quantize.CPU_FILE))
 
 
 def random_net(vocab_size: int, seed: int) -> Net:

@@ -69,10 +69,6 @@ def quantize_model(model: onnx.ModelProto, nodes: str, reduce_range: bool) -> Tu
     pick = re.compile(nodes)
     g = model.graph
     inits: Dict[str, onnx.TensorProto] = {t.name: t for t in g.initializer}
-    consumers: Dict[str, int] = {}
-    for n in g.node:
-        for i in n.input:
-            consumers[i] = consumers.get(i, 0) + 1
     out, new_inits, done = [], [], []
     dql: Dict[str, Tuple[str, str, str]] = {}  # activation -> its quantized triple, shared by its MatMuls
     for n in g.node:
@@ -97,12 +93,11 @@ def quantize_model(model: onnx.ModelProto, nodes: str, reduce_range: bool) -> Tu
             helper.make_node("Mul", [xs, base + "_scale"], [y + "_s"], name=tag + "_scale"),
             helper.make_node("Mul", [y + "_f32", y + "_s"], [y], name=tag + "_rescale"),
         ]
-        consumers[w.name] -= 1
         done.append(w.name)
     if not done:
         raise QuantizeError(f"no MatMul named like {nodes!r} with a constant float matrix")
-    keep = [t for t in g.initializer if consumers.get(t.name, 0) > 0]
-    keep, casts = _half_weights(keep, out)
+    read = {i for n in out for i in n.input}  # the float weights quantized are read no more
+    keep, casts = _half_weights([t for t in g.initializer if t.name in read], out)
     del g.node[:]
     g.node.extend(casts + out)
     del g.initializer[:]
@@ -113,7 +108,8 @@ def quantize_model(model: onnx.ModelProto, nodes: str, reduce_range: bool) -> Tu
 def _half_weights(inits: List[onnx.TensorProto], nodes: List[onnx.NodeProto],
                   min_size: int = HALF_MIN_SIZE) -> Tuple[List[onnx.TensorProto], List[onnx.NodeProto]]:
     """Stores every float matrix of ≥ min_size entries that only MatMuls read
-    as float16, behind a Cast back to float32 (rewiring its readers)."""
+    (as their weights) as float16, behind a Cast back to float32 that keeps
+    the matrix's name, so its readers stay as they are."""
     readers: Dict[str, List[Tuple[onnx.NodeProto, int]]] = {}
     for n in nodes:
         for i, name in enumerate(n.input):

@@ -128,11 +128,16 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 		}
 	}
 	var errs []error
+	saturates := Int8Saturates(man.Denoiser.CPUQuantization)
+	var last denGraph // read for the device before: a fallback to the same file reads it once
 	for _, d := range try {
-		den, err := denoiserFor(fsys, man, d, prec, Int8Saturates(man.Denoiser.CPUQuantization))
-		if err != nil {
-			return nil, err
+		den := denoiserFor(man, d, prec, saturates)
+		if den.file == last.file {
+			den.data = last.data
+		} else if den.data, err = fs.ReadFile(fsys, den.file); err != nil {
+			return nil, &BundleError{Key: den.key, Msg: "cannot read " + den.file, Err: err}
 		}
+		last = den
 		err = m.startSessions(d, threads, textONNX, den, man)
 		if err == nil {
 			m.Device, m.Precision = d.String(), den.precision
@@ -195,10 +200,11 @@ func Int8Saturates(q *Quantization) string { return int8Saturates(q, runtime.GOA
 // ONNX Runtime's int8 kernels use.
 func hasVNNI() bool { return cpu.X86.HasAVX512VNNI || cpu.X86.HasAVXVNNI }
 
-// denoiserFor reads the denoiser graph device d runs: the quantized copy on
-// the CPU when the bundle has one, precision allows and this CPU runs it
-// exactly (saturates: why not, or ""), else denoiser.file.
-func denoiserFor(fsys fs.FS, man *Manifest, d DeviceChoice, precision, saturates string) (denGraph, error) {
+// denoiserFor chooses the denoiser graph device d runs (its data left to
+// read): the quantized copy on the CPU when the bundle has one, precision
+// allows and this CPU runs it exactly (saturates: why not, or ""), else
+// denoiser.file.
+func denoiserFor(man *Manifest, d DeviceChoice, precision, saturates string) denGraph {
 	g := denGraph{key: "denoiser.file", file: man.Denoiser.File, precision: PrecisionFP32}
 	if man.Denoiser.CPUFile != "" && d.Kind == DeviceCPU && precision == PrecisionAuto {
 		if saturates == "" {
@@ -207,11 +213,7 @@ func denoiserFor(fsys fs.FS, man *Manifest, d DeviceChoice, precision, saturates
 			g.note = "float32 denoiser: " + saturates
 		}
 	}
-	var err error
-	if g.data, err = fs.ReadFile(fsys, g.file); err != nil {
-		return g, &BundleError{Key: g.key, Msg: "cannot read " + g.file, Err: err}
-	}
-	return g, nil
+	return g
 }
 
 func (m *Model) startSessions(d DeviceChoice, threads int, textONNX []byte, den denGraph, man *Manifest) error {
