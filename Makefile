@@ -119,7 +119,7 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
 # PyTorch training (resumable: rerun to continue) and the ONNX export (with the
 # denoiser's int8 copy that the CPU runs, training/quantize.py). The
 # shipped weights' first training ran on a GPU (training/gpu_train.sh), their
-# fine-tunes on a 2-core CPU; here the whole takes about 9 h, and float sums
+# fine-tunes on a 2-core CPU; here the whole takes about 10 h, and float sums
 # make the weights differ slightly. To fine-tune the shipped model instead of
 # replaying the recipe, read its weights back from the bundle:
 #   $(PYTHON) training/from_onnx.py --bundle assets/models/$(MODEL_ID) --out training/runs/shipped/weights
@@ -173,7 +173,15 @@ model: deps dataset
 		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --seam --gait-batches 0.3 \
 		--init $(MODEL_RUN)-gaithigh/weights --weights-out $(MODEL_RUN)-gaitmix/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-gaitmix/weights --out assets/models/$(MODEL_ID) --version 1.9.1 \
+	# 1.10.0: the high-noise expert (rank-16 terms on the stack's matrices, gated in over
+	# t = 600-750), trained alone on rows at t >= 600, half of the batches walks and runs;
+	# every other weight stays 1.9.0's bit for bit.
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-expert --steps 3000 --seed 41 \
+		--lr 1e-3 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --seam --expert-rank 16 --expert-steps 600,750 --expert-only \
+		--high-t 1.0 --high-from 600 --gait-batches 0.5 --ema 0.995 \
+		--init $(MODEL_RUN)-gaitmix/weights --weights-out $(MODEL_RUN)-expert/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-expert/weights --out assets/models/$(MODEL_ID) --version 1.10.0 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -185,7 +193,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-gaitmix/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-expert/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps

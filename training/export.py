@@ -12,10 +12,11 @@ here, and onnx 1.12 has no reference evaluator).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import onnx
@@ -31,6 +32,8 @@ from model import Config, Net  # noqa: E402
 from tokenizer import CLS_ID, MAX_TOKENS, PAD_ID, UNK_ID, Tokenizer, build_vocab  # noqa: E402
 
 OPSET = 17
+# metadata_props key of denoiser.onnx holding the net's Config as JSON
+CONFIG_KEY = "motionstudio.config"
 DENOISER_INPUTS = ["x", "timestep", "text_embedding", "text_mask", "observed", "observed_mask"]
 HEADING_INPUTS = DENOISER_INPUTS[:4] + ["first_heading_angle"] + DENOISER_INPUTS[4:]
 DATA_CREDIT = ("The data used in this project was obtained from mocap.cs.cmu.edu. "
@@ -68,10 +71,13 @@ def _atomic_export(module: torch.nn.Module, args: tuple, path: str, inputs: List
     os.replace(tmp, path)
 
 
-def pin_output_dims(path: str, dims: Dict[str, Sequence]) -> None:
+def pin_output_dims(path: str, dims: Dict[str, Sequence], metadata: Optional[Dict[str, str]] = None) -> None:
     """Write the static sizes the exporter's shape inference lost (e.g. E of
-    text_embedding) into the graph outputs, so hosts can read them from the file."""
+    text_embedding) into the graph outputs, so hosts can read them from the file,
+    and metadata into the model's metadata_props."""
     m = onnx.load(path)
+    for k, v in (metadata or {}).items():
+        onnx.helper.set_model_props(m, {**{p.key: p.value for p in m.metadata_props}, k: v})
     for v in m.graph.output:
         for d, want in zip(v.type.tensor_type.shape.dim, dims[v.name]):
             if isinstance(want, int):
@@ -110,7 +116,11 @@ def export_graphs(net: Net, out: str, heading_input: bool = False) -> None:
         args = args[:4] + (torch.tensor([0.5, -1.0]),) + args[4:]
         axes["first_heading_angle"] = {0: "batch"}
     _atomic_export(den, args, os.path.join(out, "denoiser.onnx"), inputs, ["x0"], axes)
-    pin_output_dims(os.path.join(out, "denoiser.onnx"), {"x0": ("batch", "frames", layout.D)})
+    # The net's configuration travels in the file (hosts ignore it): from_onnx.py
+    # rebuilds the net from it, including what the graph alone does not say, like
+    # the timesteps of the high-noise expert's gate.
+    pin_output_dims(os.path.join(out, "denoiser.onnx"), {"x0": ("batch", "frames", layout.D)},
+                    {CONFIG_KEY: json.dumps(dataclasses.asdict(net.cfg), sort_keys=True)})
 
 
 def _io(graph_io) -> Dict[str, tuple]:

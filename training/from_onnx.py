@@ -121,9 +121,18 @@ def recover_graph(module: torch.nn.Module, tagged: torch.nn.Module, tagged_path:
 
 
 def _config(bundle: str, base: Config) -> Config:
-    """The variant of base whose export has the bundle's graph (text_pool, skip and
-    seam are the variants the recipe used; the sizes are base's)."""
-    want = [op for op, _ in _uses(os.path.join(bundle, "denoiser.onnx"))[0]]
+    """The net's Config as the exporter wrote it into denoiser.onnx (bundles since
+    1.10.0); for older bundles the variant of base whose export has the bundle's
+    graph (text_pool, skip and seam are the variants their recipes used; the sizes
+    are base's)."""
+    path = os.path.join(bundle, "denoiser.onnx")
+    props = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    if export.CONFIG_KEY in props:
+        try:
+            return Config(**json.loads(props[export.CONFIG_KEY]))
+        except (TypeError, ValueError) as e:
+            raise RecoverError(f"{path}: {export.CONFIG_KEY}: {e}") from e
+    want = [op for op, _ in _uses(path)[0]]
     for pool, skip, seam in itertools.product([False, True], repeat=3):
         cfg = dataclasses.replace(base, text_pool=pool, skip=skip, seam=seam)
         with tempfile.TemporaryDirectory() as tmp:

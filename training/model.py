@@ -31,21 +31,47 @@ def positions(x: Tensor) -> Tensor:
     return sinusoid(idx, x.shape[-1])
 
 
+class LowRank(nn.Module):
+    """x @ down @ up, rank r, starting at zero (up is zero-initialised), so a
+    fine-tune that adds it starts from the same function."""
+
+    def __init__(self, dim_in: int, dim_out: int, rank: int) -> None:
+        super().__init__()
+        self.down = nn.Linear(dim_in, rank, bias=False)
+        self.up = nn.Linear(rank, dim_out, bias=False)
+        nn.init.zeros_(self.up.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.up(self.down(x))
+
+
+def gated(base: nn.Linear, extra: Optional[LowRank], x: Tensor, gate: Optional[Tensor]) -> Tensor:
+    """base(x), plus gate * extra(x) where the layer has a high-noise expert."""
+    y = base(x)
+    if extra is not None and gate is not None:
+        y = y + gate * extra(x)
+    return y
+
+
 class Attention(nn.Module):
     """Multi-head self-attention with an additive key bias [B,1,1,S]."""
 
-    def __init__(self, dim: int, heads: int) -> None:
+    def __init__(self, dim: int, heads: int, expert_rank: int = 0) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"dim {dim} not divisible by heads {heads}")
         self.heads, self.head_dim = heads, dim // heads
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
+        self.qkv_hi = LowRank(dim, 3 * dim, expert_rank) if expert_rank else None
+        self.out_hi = LowRank(dim, dim, expert_rank) if expert_rank else None
 
-    def forward(self, x: Tensor, bias: Tensor, q_from: int = 0) -> Tensor:
-        """Every token attends to all; with q_from only tokens q_from.. ask (and are returned)."""
+    def forward(self, x: Tensor, bias: Tensor, q_from: int = 0, gate: Optional[Tensor] = None) -> Tensor:
+        """Every token attends to all; with q_from only tokens q_from.. ask (and are returned);
+        gate [B,1,1] weighs the high-noise expert's low-rank terms."""
         b, _, d = x.shape
-        q, k, v = self.qkv(x).chunk(3, dim=-1)  # one Split: cheaper in ONNX than indexing a permuted qkv
+        # one Split: cheaper in ONNX than indexing a permuted qkv
+        q, k, v = gated(self.qkv, self.qkv_hi, x, gate).chunk(3, dim=-1)
         if q_from:
             q = q[:, q_from:]
 
@@ -54,41 +80,47 @@ class Attention(nn.Module):
 
         att = torch.matmul(heads(q), heads(k).transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + bias
         y = torch.matmul(torch.softmax(att, dim=-1), heads(v))
-        return self.out(y.transpose(1, 2).reshape(b, -1, d))
+        return gated(self.out, self.out_hi, y.transpose(1, 2).reshape(b, -1, d), gate)
 
 
 class Layer(nn.Module):
     """Pre-LayerNorm encoder layer: pre-LN trains stably without long warmups,
     which matters for short CPU runs."""
 
-    def __init__(self, dim: int, heads: int, ff: int) -> None:
+    def __init__(self, dim: int, heads: int, ff: int, expert_rank: int = 0) -> None:
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.att = Attention(dim, heads)
+        self.att = Attention(dim, heads, expert_rank)
         self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Linear(ff, dim))
+        self.ff_hi = nn.ModuleList([LowRank(dim, ff, expert_rank), LowRank(ff, dim, expert_rank)]) \
+            if expert_rank else None
 
-    def forward(self, x: Tensor, bias: Tensor, q_from: int = 0) -> Tensor:
+    def forward(self, x: Tensor, bias: Tensor, q_from: int = 0, gate: Optional[Tensor] = None) -> Tensor:
         """q_from > 0: only tokens q_from.. come out (the rest still serve as keys)."""
-        a = self.att(self.ln1(x), bias, q_from)
+        a = self.att(self.ln1(x), bias, q_from, gate)
         x = (x[:, q_from:] if q_from else x) + a
-        return x + self.ff(self.ln2(x))
+        if self.ff_hi is None or gate is None:
+            return x + self.ff(self.ln2(x))
+        h = self.ln2(x)
+        h = self.ff[1](gated(self.ff[0], self.ff_hi[0], h, gate))
+        return x + gated(self.ff[2], self.ff_hi[1], h, gate)
 
 
 class Stack(nn.Module):
     """Layers plus the final LayerNorm a pre-LN stack needs."""
 
-    def __init__(self, dim: int, heads: int, ff: int, layers: int) -> None:
+    def __init__(self, dim: int, heads: int, ff: int, layers: int, expert_rank: int = 0) -> None:
         super().__init__()
-        self.layers = nn.ModuleList([Layer(dim, heads, ff) for _ in range(layers)])
+        self.layers = nn.ModuleList([Layer(dim, heads, ff, expert_rank) for _ in range(layers)])
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: Tensor, key_mask: Tensor, keep_from: int = 0) -> Tensor:
+    def forward(self, x: Tensor, key_mask: Tensor, keep_from: int = 0, gate: Optional[Tensor] = None) -> Tensor:
         """keep_from > 0: only tokens keep_from.. are returned, so the last layer
         skips the others' queries, output projection and feed-forward."""
         bias = ((1.0 - key_mask) * NEG)[:, None, None, :]
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            x = layer(x, bias, keep_from if i == last else 0)
+            x = layer(x, bias, keep_from if i == last else 0, gate)
         if keep_from and not self.layers:
             x = x[:, keep_from:]
         return self.norm(x)
@@ -127,9 +159,17 @@ class Denoiser(nn.Module):
 
     def __init__(self, features: int, text_dim: int = 128, dim: int = 256, layers: int = 4,
                  heads: int = 4, ff: int = 1024, patch: int = 4, text_pool: bool = False,
-                 skip: bool = False, seam: bool = False) -> None:
+                 skip: bool = False, seam: bool = False, expert_rank: int = 0,
+                 expert_steps: Tuple[int, int] = (600, 750)) -> None:
         super().__init__()
         self.features, self.dim, self.patch = features, dim, patch
+        # expert_rank: a high-noise expert inside the one graph. Every matrix of the
+        # stack gets a rank-r term weighed by a gate of the timestep, 0 below
+        # expert_steps[0], rising to 1 at expert_steps[1]: there a walk's phase must be
+        # read out of the noise, which the shared weights learn slowly ("Where the steps
+        # are lost", training/README), and the expert can be trained there alone without
+        # changing a single output below expert_steps[0].
+        self.expert_rank, self.expert_steps = expert_rank, expert_steps
         # text_pool: the mean of the text tokens also added to every motion token,
         # through a projection that starts at zero (a fine-tune starts from the
         # same function): a direct path for the prompt besides attention.
@@ -152,7 +192,7 @@ class Denoiser(nn.Module):
         self.time = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.kind = nn.Parameter(torch.zeros(3, dim))
         nn.init.normal_(self.kind, std=0.02)
-        self.stack = Stack(dim, heads, ff, layers)
+        self.stack = Stack(dim, heads, ff, layers, expert_rank)
         self.outp = nn.Linear(dim, features * patch)
         # seam: each token's frames also read the tokens either side (two more
         # output projections, zero-initialised so a fine-tune starts from the same
@@ -186,7 +226,11 @@ class Denoiser(nn.Module):
             tokens = frame_valid.reshape(b, -1, self.patch).amax(dim=-1)
             ones = torch.cat([ones[:, :1], tokens.to(ones.dtype)], dim=1)
         key_mask = torch.cat([text_mask, ones], dim=1)
-        h = self.stack(seq, key_mask, keep_from=txt.shape[1] + 1)  # the motion tokens
+        gate = None
+        if self.expert_rank:
+            lo, hi = self.expert_steps
+            gate = ((timestep.to(torch.float32) - lo) / float(hi - lo)).clamp(0.0, 1.0).view(b, 1, 1)
+        h = self.stack(seq, key_mask, keep_from=txt.shape[1] + 1, gate=gate)  # the motion tokens
         out = self.outp(h)
         if self.seam is not None:  # the edge tokens stand in for their missing neighbours
             prev = torch.cat([h[:, :1], h[:, :-1]], dim=1)
@@ -223,6 +267,11 @@ class Config:
     text_pool: bool = False
     skip: bool = False
     seam: bool = False
+    # The high-noise expert (Denoiser): its rank (0: none) and the timesteps its gate
+    # rises over, from 0 at the first to 1 at the second.
+    expert_rank: int = 0
+    expert_from: int = 600
+    expert_full: int = 750
     # Not a layer: how the training windows were turned (data.FACINGS), which the
     # host must know to feed the net (model.json features.first_heading).
     facing: str = "free"
@@ -236,4 +285,5 @@ class Net(nn.Module):
         self.cfg = cfg
         self.text = TextEncoder(cfg.vocab_size, cfg.text_dim, cfg.text_layers, cfg.text_heads, cfg.text_ff)
         self.denoiser = Denoiser(cfg.features, cfg.text_dim, cfg.d_model, cfg.layers, cfg.heads,
-                                 cfg.ff, cfg.patch, cfg.text_pool, cfg.skip, cfg.seam)
+                                 cfg.ff, cfg.patch, cfg.text_pool, cfg.skip, cfg.seam,
+                                 cfg.expert_rank, (cfg.expert_from, cfg.expert_full))

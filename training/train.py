@@ -54,8 +54,10 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--frames-max", type=int, default=200, help="longest window (multiple of 4)")
     p.add_argument("--text-dropout", type=float, default=0.1)
     p.add_argument("--high-t", type=float, default=0.0,
-                   help="share of each batch whose diffusion step is drawn from [800, 1000): the "
+                   help="share of each batch whose diffusion step is drawn from [--high-from, 1000): the "
                         "high-noise steps where a sample's gait is decided (evaluate.py --gait)")
+    p.add_argument("--high-from", type=int, default=800,
+                   help="first diffusion step of --high-t rows and --gait-batches")
     p.add_argument("--word-dropout", type=float, default=0.05, help="words replaced by <unk>")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--ckpt-every", type=int, default=250)
@@ -80,6 +82,14 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--seam", action="store_true",
                    help="each motion token's frames also read the neighbouring tokens (zero-initialised "
                         "output projections; see model.py)")
+    p.add_argument("--expert-rank", type=int, default=0,
+                   help="add a high-noise expert of this rank: low-rank terms on every matrix of the "
+                        "denoiser's stack, weighed by a gate of the timestep (zero-initialised; see model.py)")
+    p.add_argument("--expert-steps", default="600,750",
+                   help="the timesteps over which the expert's gate rises from 0 to 1")
+    p.add_argument("--expert-only", action="store_true",
+                   help="train the expert's terms alone, every other weight frozen: outputs below the "
+                        "gate's first timestep stay exactly --init's")
     p.add_argument("--skip-lr-mult", type=float, default=1.0, help="learning-rate multiplier of the skip path")
     p.add_argument("--geo-gate", action="store_true",
                    help="weigh the fk, vel and foot terms of a sample by 1 - abar_t: near t = 0 they "
@@ -109,6 +119,11 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
     p.add_argument("--small", action="store_true", help="tiny net (tests only)")
     return p.parse_args(argv)
+
+
+def is_expert(name: str) -> bool:
+    """Whether a parameter belongs to the high-noise expert (model.LowRank terms)."""
+    return name.startswith("denoiser.stack.") and any(f".{k}." in name for k in ("qkv_hi", "out_hi", "ff_hi"))
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -266,7 +281,7 @@ def _draw(step: int) -> Dict[str, np.ndarray]:
     w = _WORKER
     rng = np.random.default_rng([w["seed"], step])
     return w["sampler"].training_batch(rng, w["batch"], TRAIN_STEPS, w["text_dropout"], w["high_t"],
-                                       gait_batches=w["gait_batches"])
+                                       w["high_from"], gait_batches=w["gait_batches"])
 
 
 class Batches:
@@ -277,7 +292,7 @@ class Batches:
 
     def __init__(self, sampler: Sampler, args: argparse.Namespace, start: int, stop: int) -> None:
         _WORKER.update(seed=args.seed, sampler=sampler, batch=args.batch, text_dropout=args.text_dropout,
-                       high_t=args.high_t, gait_batches=args.gait_batches)
+                       high_t=args.high_t, high_from=args.high_from, gait_batches=args.gait_batches)
         self.next, self.stop = start, stop
         self.pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 0 else None
         self.pending: collections.deque = collections.deque()
@@ -331,11 +346,23 @@ def main(argv: List[str] = None) -> int:
         cfg.skip = True
     if args.seam:
         cfg.seam = True
+    if args.expert_rank:
+        lo, hi = (int(v) for v in args.expert_steps.split(","))
+        if not 0 <= lo < hi <= TRAIN_STEPS:
+            raise SystemExit(f"--expert-steps {args.expert_steps}: want lo,hi with 0 <= lo < hi <= {TRAIN_STEPS}")
+        if state is None and cfg.expert_rank and (cfg.expert_rank, cfg.expert_from, cfg.expert_full) != (args.expert_rank, lo, hi):
+            raise SystemExit(f"--init {args.init} has an expert of rank {cfg.expert_rank} over "
+                             f"{cfg.expert_from},{cfg.expert_full}; this run asks for another")
+        cfg.expert_rank, cfg.expert_from, cfg.expert_full = args.expert_rank, lo, hi
+    if args.expert_only and not cfg.expert_rank:
+        raise SystemExit("--expert-only needs --expert-rank (or an --init with an expert)")
     net = Net(cfg)
     if init:
-        # A path the initial weights lack (--text-pool, --skip, --seam) starts from its own zero init.
+        # A path the initial weights lack (--text-pool, --skip, --seam, --expert-rank) starts
+        # from its own zero init.
         missing, unexpected = net.load_state_dict(init["weights"], strict=False)
-        if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.", "denoiser.seam.")) for k in missing):
+        if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.", "denoiser.seam."))
+                             and not is_expert(k) for k in missing):
             raise SystemExit(f"--init {args.init}: weights do not fit (missing {missing}, unexpected {unexpected})")
         print(f"initialised from {args.init} (step {init['step']})", flush=True)
     ema = copy.deepcopy(net).requires_grad_(False)
@@ -355,8 +382,11 @@ def main(argv: List[str] = None) -> int:
     ema.to(device)
     # The skip gain is a few parameters that must travel from 0 to about 1 while the
     # network unlearns the shrunken copy it made so far; --skip-lr-mult lets it move faster.
-    skip = [p for n, p in net.named_parameters() if n.startswith("denoiser.skip.")]
-    rest = [p for n, p in net.named_parameters() if not n.startswith("denoiser.skip.")]
+    if args.expert_only:
+        for n, p in net.named_parameters():
+            p.requires_grad_(is_expert(n))
+    skip = [p for n, p in net.named_parameters() if n.startswith("denoiser.skip.") and p.requires_grad]
+    rest = [p for n, p in net.named_parameters() if not n.startswith("denoiser.skip.") and p.requires_grad]
     groups = [{"params": rest, "mult": 1.0}] + ([{"params": skip, "mult": args.skip_lr_mult}] if skip else [])
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     if state:
@@ -394,7 +424,9 @@ def main(argv: List[str] = None) -> int:
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))  # warm EMA: usable even for short runs
         with torch.no_grad():
-            ema_params, net_params = list(ema.parameters()), list(net.parameters())
+            # Frozen weights (--expert-only) stay bit for bit: d*w + (1-d)*w is not always w in floats.
+            pairs = [(e, p) for e, p in zip(ema.parameters(), net.parameters()) if p.requires_grad]
+            ema_params, net_params = [e for e, _ in pairs], [p for _, p in pairs]
             torch._foreach_mul_(ema_params, decay)
             torch._foreach_add_(ema_params, net_params, alpha=1 - decay)
         run_loss, run_n = run_loss + loss.detach(), run_n + 1

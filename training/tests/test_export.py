@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import shutil
@@ -46,6 +47,24 @@ class RandomBundleTest(unittest.TestCase):
         np.savez(os.path.join(bad, "reference.npz"), **ref)
         with self.assertRaises(from_onnx.RecoverError):
             from_onnx.recover(bad, want.cfg)
+
+    def test_expert_config_travels_in_the_graph(self):
+        vocab = Tokenizer.load(os.path.join(self.out, "vocab.txt")).vocab
+        plain = export.random_net(len(vocab), 1)
+        net = Net(dataclasses.replace(plain.cfg, expert_rank=2, expert_from=500, expert_full=650)).eval()
+        net.load_state_dict(plain.state_dict(), strict=False)
+        with torch.no_grad():
+            for n, p in net.named_parameters():
+                if ".up." in n:  # as if trained
+                    torch.nn.init.normal_(p, std=0.5)
+        out = tempfile.mkdtemp(prefix="mbundle-expert-")
+        self.addCleanup(shutil.rmtree, out)
+        export.write_bundle(net, vocab, np.zeros(layout.D, np.float32), np.ones(layout.D, np.float32), ["walk"],
+                            out, "expert-v1", "1.0.0", 200, False, 0.0, export.quantize.DEFAULT_NODES, False)
+        got, _ = from_onnx.recover(out)  # no sizes given: the graph's metadata has them
+        self.assertEqual((got.cfg.expert_rank, got.cfg.expert_from, got.cfg.expert_full), (2, 500, 650))
+        for k, v in net.state_dict().items():
+            np.testing.assert_array_equal(got.state_dict()[k].numpy(), v.numpy(), err_msg=k)
 
     def test_recovered_weights_export_as_the_bundle(self):
         # a re-export of recovered weights keeps the bundle's max_frames (the

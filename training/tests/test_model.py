@@ -176,6 +176,30 @@ class DenoiserTest(unittest.TestCase):
             self.assertTrue(torch.allclose(got[free], want[free], atol=1e-4))
             self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
 
+    def test_expert_starts_as_the_net_without_it_and_acts_only_at_high_noise(self):
+        torch.manual_seed(0)
+        plain = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64)).eval()
+        net = Net(Config(20, layout.D, 16, 1, 2, 32, 32, 2, 2, 64, expert_rank=3, expert_from=600,
+                         expert_full=750)).eval()
+        missing, unexpected = net.load_state_dict(plain.state_dict(), strict=False)
+        self.assertEqual(unexpected, [])
+        self.assertEqual(len(missing), 2 * 2 * 4)  # 2 layers x 4 matrices x (down, up)
+        self.assertTrue(all(any(f".{k}." in m for k in ("qkv_hi", "out_hi", "ff_hi")) for m in missing), missing)
+        a = inputs(b=4)
+        a["timestep"] = torch.tensor([0, 599, 700, 999])
+        with torch.no_grad():
+            base = plain.denoiser(**a)
+            self.assertTrue(torch.allclose(net.denoiser(**a), base, atol=1e-6))
+            for n, p in net.named_parameters():  # as if trained
+                if ".up." in n:
+                    torch.nn.init.normal_(p, std=0.5)
+            got = net.denoiser(**a)
+        free = a["observed_mask"] == 0
+        self.assertTrue(torch.equal(got[:2], base[:2]), "below expert_from the output is the base net's, exactly")
+        for row in (2, 3):
+            self.assertGreater(float((got[row] - base[row])[free[row]].abs().max()), 1e-3)
+        self.assertTrue(torch.equal(got[~free], a["observed"][~free]))  # known entries stay exact
+
     def test_default_size(self):
         net = Net(Config(500))
         self.assertEqual(count_params(net.denoiser), 4_164_932)

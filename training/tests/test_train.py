@@ -92,6 +92,25 @@ class TrainTest(unittest.TestCase):
             "--skip-lr-mult", "10", "--geo-gate")
         self.assertEqual(torch.load(os.path.join(skip, train.CHECKPOINT))["step"], 4)
 
+    def test_expert_only_trains_the_expert_alone(self):
+        first = os.path.join(self.tmp, "first-x")
+        run(self.data, first, "--steps", "4", "--weights-out", os.path.join(first, "w"))
+        out = os.path.join(self.tmp, "expert")
+        # enough EMA steps that d*w + (1-d)*w would have moved a frozen weight by an ulp
+        run(self.data, out, "--steps", "30", "--ema", "0.99", "--init", os.path.join(first, "w"), "--expert-rank",
+            "2", "--expert-steps", "500,700", "--expert-only", "--high-t", "1", "--high-from", "500")
+        a, b = checkpoint.load(os.path.join(first, "w")), torch.load(os.path.join(out, train.CHECKPOINT))
+        self.assertEqual((b["config"]["expert_rank"], b["config"]["expert_from"], b["config"]["expert_full"]),
+                         (2, 500, 700))
+        for k, v in a["weights"].items():  # every weight but the expert's is frozen, in the EMA too
+            self.assertTrue(torch.equal(v, b["net"][k]), k)
+            self.assertTrue(torch.equal(v, b["ema"][k]), k)
+        ups = [k for k in b["net"] if train.is_expert(k) and ".up." in k]
+        self.assertEqual(len(ups), 4)
+        self.assertTrue(all(float(b["net"][k].abs().max()) > 0 for k in ups), "the expert learnt")
+        with self.assertRaises(SystemExit):  # --expert-only without an expert
+            run(self.data, os.path.join(self.tmp, "noexpert"), "--steps", "1", "--expert-only")
+
     def test_geometric_losses(self):
         """FK terms are zero for the truth, grow with a wrong rotation, and the known
         term counts only the joints the mask states."""
