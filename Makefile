@@ -174,14 +174,19 @@ model: deps dataset
 		--skip-lr-mult 10 --geo-gate --seam --gait-batches 0.3 \
 		--init $(MODEL_RUN)-gaithigh/weights --weights-out $(MODEL_RUN)-gaitmix/weights
 	# 1.10.0: the high-noise expert (rank-16 terms on the stack's matrices, gated in over
-	# t = 600-750), trained alone on rows at t >= 600, half of the batches walks and runs;
-	# every other weight stays 1.9.0's bit for bit.
+	# t = 600-750), trained alone on rows at t >= 600 (then >= 650), half of the batches
+	# walks and runs; every other weight stays 1.9.0's bit for bit.
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-expert --steps 3000 --seed 41 \
 		--lr 1e-3 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --seam --expert-rank 16 --expert-steps 600,750 --expert-only \
 		--high-t 1.0 --high-from 600 --gait-batches 0.5 --ema 0.995 \
 		--init $(MODEL_RUN)-gaitmix/weights --weights-out $(MODEL_RUN)-expert/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-expert/weights --out assets/models/$(MODEL_ID) --version 1.10.0 \
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-expert2 --steps 2500 --seed 43 \
+		--lr 5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --seam --expert-rank 16 --expert-steps 600,750 --expert-only \
+		--high-t 1.0 --high-from 650 --gait-batches 0.5 --ema 0.995 \
+		--init $(MODEL_RUN)-expert/weights --weights-out $(MODEL_RUN)-expert2/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-expert2/weights --out assets/models/$(MODEL_ID) --version 1.10.0 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -193,7 +198,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-expert/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-expert2/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps

@@ -32,7 +32,7 @@ def positions(x: Tensor) -> Tensor:
 
 
 class LowRank(nn.Module):
-    """x @ down @ up, rank r, starting at zero (up is zero-initialised), so a
+    """The factors of x @ down @ up, rank r, starting at zero (up is zero-initialised), so a
     fine-tune that adds it starts from the same function."""
 
     def __init__(self, dim_in: int, dim_out: int, rank: int) -> None:
@@ -41,15 +41,13 @@ class LowRank(nn.Module):
         self.up = nn.Linear(rank, dim_out, bias=False)
         nn.init.zeros_(self.up.weight)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.up(self.down(x))
-
 
 def gated(base: nn.Linear, extra: Optional[LowRank], x: Tensor, gate: Optional[Tensor]) -> Tensor:
-    """base(x), plus gate * extra(x) where the layer has a high-noise expert."""
+    """base(x), plus gate * extra(x) where the layer has a high-noise expert (the gate
+    applied between its two factors, where the tensor is r wide)."""
     y = base(x)
     if extra is not None and gate is not None:
-        y = y + gate * extra(x)
+        y = y + extra.up(gate * extra.down(x))
     return y
 
 
