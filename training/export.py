@@ -76,8 +76,8 @@ def pin_output_dims(path: str, dims: Dict[str, Sequence], metadata: Optional[Dic
     text_embedding) into the graph outputs, so hosts can read them from the file,
     and metadata into the model's metadata_props."""
     m = onnx.load(path)
-    for k, v in (metadata or {}).items():
-        onnx.helper.set_model_props(m, {**{p.key: p.value for p in m.metadata_props}, k: v})
+    if metadata:
+        onnx.helper.set_model_props(m, {**{p.key: p.value for p in m.metadata_props}, **metadata})
     for v in m.graph.output:
         for d, want in zip(v.type.tensor_type.shape.dim, dims[v.name]):
             if isinstance(want, int):

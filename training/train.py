@@ -112,7 +112,7 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                         "stride instead of a random one, which the prediction at high noise can only average")
     p.add_argument("--gait-batches", type=float, default=0.0,
                    help="share of the steps whose batch comes only from --gait-classes clips, every row's "
-                        "diffusion step in [800, 1000): where a walk's phase must be read from the noise")
+                        "diffusion step in [--high-from, 1000): where a walk's phase must be read from the noise")
     p.add_argument("--gait-classes", default="walk,run", help="comma-separated classes of --gait-batches")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
