@@ -407,6 +407,10 @@ def main(argv: List[str] = None) -> int:
                 "ema": {k: v.cpu() for k, v in ema.state_dict().items()}, "opt": opt.state_dict(),
                 "vocab": vocab, "mean": ds.mean, "std": ds.std, "classes": ds.classes(), "args": vars(args)}
 
+    # The EMA follows the trained weights only: frozen ones (--expert-only) stay bit for
+    # bit, since d*w + (1-d)*w is not always w in floats.
+    pairs = [(e, p) for e, p in zip(ema.parameters(), net.parameters()) if p.requires_grad]
+    ema_params, net_params = [e for e, _ in pairs], [p for _, p in pairs]
     batches_in = iter(stream)
     wait = 0.0
     for step in range(start, stop):
@@ -424,9 +428,6 @@ def main(argv: List[str] = None) -> int:
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))  # warm EMA: usable even for short runs
         with torch.no_grad():
-            # Frozen weights (--expert-only) stay bit for bit: d*w + (1-d)*w is not always w in floats.
-            pairs = [(e, p) for e, p in zip(ema.parameters(), net.parameters()) if p.requires_grad]
-            ema_params, net_params = [e for e, _ in pairs], [p for _, p in pairs]
             torch._foreach_mul_(ema_params, decay)
             torch._foreach_add_(ema_params, net_params, alpha=1 - decay)
         run_loss, run_n = run_loss + loss.detach(), run_n + 1
