@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Set, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -240,6 +240,13 @@ class Denoiser(nn.Module):
         # Known entries are returned as given: a 256-wide token cannot pass 4x273
         # values through exactly, and constraints and stitching prefixes must hold.
         return out * (1.0 - observed_mask) + observed * observed_mask
+
+
+def expert_params(net: nn.Module) -> Set[str]:
+    """Names of the parameters that belong to the high-noise expert: those inside a
+    LowRank module, so no list of the expert's layer names has to be kept in step."""
+    return {f"{m}.{p}" if m else p for m, mod in net.named_modules() if isinstance(mod, LowRank)
+            for p, _ in mod.named_parameters()}
 
 
 def count_params(module: nn.Module) -> int:

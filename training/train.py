@@ -33,7 +33,7 @@ import fk  # noqa: E402
 import layout  # noqa: E402
 from data import Dataset, Sampler  # noqa: E402
 from diffusion import TRAIN_STEPS, alphas_cumprod, q_sample  # noqa: E402
-from model import Config, Net, count_params  # noqa: E402
+from model import Config, Net, count_params, expert_params  # noqa: E402
 from tokenizer import Tokenizer, build_vocab  # noqa: E402
 
 CHECKPOINT = "checkpoint.pt"
@@ -119,11 +119,6 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
     p.add_argument("--small", action="store_true", help="tiny net (tests only)")
     return p.parse_args(argv)
-
-
-def is_expert(name: str) -> bool:
-    """Whether a parameter belongs to the high-noise expert (model.LowRank terms)."""
-    return name.startswith("denoiser.stack.") and any(f".{k}." in name for k in ("qkv_hi", "out_hi", "ff_hi"))
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -357,12 +352,13 @@ def main(argv: List[str] = None) -> int:
     if args.expert_only and not cfg.expert_rank:
         raise SystemExit("--expert-only needs --expert-rank (or an --init with an expert)")
     net = Net(cfg)
+    expert = expert_params(net)
     if init:
         # A path the initial weights lack (--text-pool, --skip, --seam, --expert-rank) starts
         # from its own zero init.
         missing, unexpected = net.load_state_dict(init["weights"], strict=False)
         if unexpected or any(not k.startswith(("denoiser.text_pool.", "denoiser.skip.", "denoiser.seam."))
-                             and not is_expert(k) for k in missing):
+                             and k not in expert for k in missing):
             raise SystemExit(f"--init {args.init}: weights do not fit (missing {missing}, unexpected {unexpected})")
         print(f"initialised from {args.init} (step {init['step']})", flush=True)
     ema = copy.deepcopy(net).requires_grad_(False)
@@ -384,7 +380,7 @@ def main(argv: List[str] = None) -> int:
     # network unlearns the shrunken copy it made so far; --skip-lr-mult lets it move faster.
     if args.expert_only:
         for n, p in net.named_parameters():
-            p.requires_grad_(is_expert(n))
+            p.requires_grad_(n in expert)
     skip = [p for n, p in net.named_parameters() if n.startswith("denoiser.skip.") and p.requires_grad]
     rest = [p for n, p in net.named_parameters() if not n.startswith("denoiser.skip.") and p.requires_grad]
     groups = [{"params": rest, "mult": 1.0}] + ([{"params": skip, "mult": args.skip_lr_mult}] if skip else [])

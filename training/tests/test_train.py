@@ -12,6 +12,7 @@ import common
 import layout
 import train
 from data import Dataset
+from model import Config, Net, expert_params
 
 ARGS = ["--small", "--batch", "8", "--frames-min", "40", "--frames-max", "80", "--lr", "2e-3", "--warmup", "5",
         "--log-every", "5", "--val-every", "10", "--ckpt-every", "1000", "--threads", "1", "--seed", "3"]
@@ -105,7 +106,7 @@ class TrainTest(unittest.TestCase):
         for k, v in a["weights"].items():  # every weight but the expert's is frozen, in the EMA too
             self.assertTrue(torch.equal(v, b["net"][k]), k)
             self.assertTrue(torch.equal(v, b["ema"][k]), k)
-        ups = [k for k in b["net"] if train.is_expert(k) and ".up." in k]
+        ups = [k for k in expert_params(Net(Config(**b["config"]))) if ".up." in k]
         self.assertEqual(len(ups), 4)
         self.assertTrue(all(float(b["net"][k].abs().max()) > 0 for k in ups), "the expert learnt")
         with self.assertRaises(SystemExit):  # --expert-only without an expert
