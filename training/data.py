@@ -36,6 +36,13 @@ FACINGS = ("free", "zero")
 LEAD_MARGIN = 0.15
 # A phase-aligned window keeps at least this many real frames (CMU's runs are 1 s).
 ALIGNED_MIN_FRAMES = 24
+# A jump is a flight (no foot contact) of at least JUMP_MIN_AIR frames whose root rises
+# JUMP_MIN_LIFT m above its height over the second before; a jump-aligned window starts
+# JUMP_LEAD frames (drawn from the range) before the take-off and keeps the landing.
+JUMP_MIN_AIR = 3
+JUMP_MIN_LIFT = 0.15
+JUMP_LEAD = (8, 20)
+JUMP_ALIGNED_MIN_FRAMES = 48
 
 
 class DataError(ValueError):
@@ -92,6 +99,7 @@ class Dataset:
         self.vocabulary_classes = list(meta.get("vocabulary_classes") or [])
         self.mean, self.std = stats if stats is not None else self.window_stats(facing=facing)
         self._events: Dict[int, np.ndarray] = {}
+        self._takeoffs: Dict[int, np.ndarray] = {}
         if self.mean.shape != (layout.D,) or self.std.shape != (layout.D,):
             raise DataError(f"mean/std must have {layout.D} values")
         self.scale = np.sqrt(self.std.astype(np.float64) ** 2 + EPS).astype(np.float32)
@@ -122,6 +130,14 @@ class Dataset:
         if c.start not in self._events:
             self._events[c.start] = c.start + gait_events(lead_signal(self.raw[c.start:c.start + c.frames]))
         return self._events[c.start]
+
+    def takeoffs(self, c: Clip) -> np.ndarray:
+        """Absolute rows where clip c leaves the ground for a jump (jump_takeoffs)."""
+        if c.start not in self._takeoffs:
+            lo, hi = layout.OFFSETS["foot_contacts"]
+            r = self.raw[c.start:c.start + c.frames]
+            self._takeoffs[c.start] = c.start + jump_takeoffs(r[:, layout.ROOT_Y[0]], r[:, lo:hi])
+        return self._takeoffs[c.start]
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
         return ((raw - self.mean) / self.scale).astype(np.float32)
@@ -185,6 +201,28 @@ def gait_events(lead: np.ndarray, margin: float = LEAD_MARGIN) -> np.ndarray:
         elif v < -margin:
             side = -1
     return np.array(events, dtype=np.int64)
+
+
+def jump_takeoffs(root_y: np.ndarray, contacts: np.ndarray, min_air: int = JUMP_MIN_AIR,
+                  min_lift: float = JUMP_MIN_LIFT) -> np.ndarray:
+    """Frames (relative) where a jump leaves the ground: the first frame of a run of at
+    least min_air frames with every foot contact off, during which the root rises
+    min_lift m above its median over the 30 frames before. A dancer's small hop or a
+    contact flicker is not a jump; CMU's forward jumps lift 0.3-0.9 m, its jetes 0.3-0.45."""
+    air = np.asarray(contacts).max(axis=-1) < 0.5
+    y = np.asarray(root_y, dtype=np.float64)
+    out: List[int] = []
+    t = 1
+    while t < len(air):
+        if air[t] and not air[t - 1]:
+            e = t
+            while e < len(air) and air[e]:
+                e += 1
+            if e - t >= min_air and y[t:e].max() - np.median(y[max(0, t - 30):t]) >= min_lift:
+                out.append(t)
+            t = e
+        t += 1
+    return np.array(out, dtype=np.int64)
 
 
 def canonicalize(raw: np.ndarray, angle: float) -> np.ndarray:
@@ -262,7 +300,8 @@ class Sampler:
         engine_masks: also the mask variants the engine states (see family_mask);
         facing: how windows are turned (FACINGS); phase_classes: clips of these
         classes start at a gait event (gait_events) when nothing but the root is
-        stated, so an unconstrained walk begins at one phase of its stride; gait_classes:
+        stated, so an unconstrained walk begins at one phase of its stride (a "jump"
+        clip a little before a take-off, jump_takeoffs); gait_classes:
         the clips training_batch's gait batches draw from."""
         if facing not in FACINGS:
             raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
@@ -328,10 +367,18 @@ class Sampler:
     def aligned_start(self, rng: np.random.Generator, c: Clip, t: int) -> Optional[int]:
         """A gait event of clip c that leaves min(t, ALIGNED_MIN_FRAMES) real frames
         after it, drawn uniformly; None when there is none. A window from there runs to
-        t frames or the clip's end (padded, as a short clip)."""
+        t frames or the clip's end (padded, as a short clip). For a jump clip (when
+        "jump" is a phase class) JUMP_LEAD frames before a take-off instead, keeping
+        min(t, JUMP_ALIGNED_MIN_FRAMES): the noise-level prediction then has one jump,
+        at one time, to commit to, not the average of jumps at every time."""
         end = c.start + c.frames
-        ev = self.ds.events(c)
-        ev = ev[end - ev >= min(t, ALIGNED_MIN_FRAMES)]
+        if "jump" in c.classes and "jump" in self.phase_classes:
+            ev = self.ds.takeoffs(c)
+            ev = ev - rng.integers(JUMP_LEAD[0], JUMP_LEAD[1] + 1, len(ev))
+            ev = ev[(ev >= c.start) & (end - ev >= min(t, JUMP_ALIGNED_MIN_FRAMES))]
+        else:
+            ev = self.ds.events(c)
+            ev = ev[end - ev >= min(t, ALIGNED_MIN_FRAMES)]
         return int(ev[int(rng.integers(len(ev)))]) if len(ev) else None
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,

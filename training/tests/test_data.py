@@ -10,7 +10,9 @@ import layout
 import dataclasses
 
 from data import (COMBINE_P, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize, class_weights,
-                  clip_draw_weight, family_mask, gait_events, lead_signal, pick_frames, random_mask, yaw_matrix)
+                  clip_draw_weight, family_mask, gait_events, jump_takeoffs, lead_signal, pick_frames, random_mask,
+                  yaw_matrix)
+import data
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
 
@@ -133,6 +135,28 @@ class DatasetTest(unittest.TestCase):
             with self.subTest(name):
                 self.assertEqual(gait_events(np.array(lead)).tolist(), want)
 
+    def test_jump_takeoffs(self):
+        def clip(air, lift, stand=40):
+            """stand frames on the ground at 0.95 m, air frames off it rising lift m, then 20 down."""
+            y = np.r_[np.full(stand, 0.95), 0.95 + lift * np.sin(np.linspace(0, np.pi, air)), np.full(20, 0.95)]
+            c = np.ones((len(y), 4))
+            c[stand:stand + air] = 0
+            return y, c
+        cases = [
+            ("a jump", clip(20, 0.3), [40]),
+            ("too low: a hop", clip(20, 0.1), []),
+            ("too short: a contact flicker", clip(2, 0.3), []),
+            ("from the first frames", clip(15, 0.4, stand=1), [1]),
+            ("standing", (np.full(50, 0.95), np.ones((50, 4))), []),
+        ]
+        for name, (y, c), want in cases:
+            with self.subTest(name):
+                self.assertEqual(jump_takeoffs(y, c).tolist(), want)
+        y, c = clip(20, 0.3)
+        y2, c2 = np.r_[y, y], np.r_[c, c]
+        c2[10, :2] = 0  # one foot off while standing: still on the ground
+        self.assertEqual(jump_takeoffs(y2, c2).tolist(), [40, len(y) + 40])
+
     def test_lead_signal_reads_the_facing(self):
         raw = np.zeros((1, layout.D))
         raw[0, layout.joint_position_dims(["LeftLeg"])] = [0.1, 0.9, 0.0]  # hips across X: facing +Z
@@ -181,6 +205,31 @@ class DatasetTest(unittest.TestCase):
                     self.assertEqual(float(b["mask"][i, n:].max(initial=0)), 0.0)
         self.assertGreater(counts["aligned"], 10, counts)
         self.assertGreater(counts["stated body off an event"], 0, counts)
+
+    def test_phase_class_jump_starts_before_a_takeoff(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        ds = Dataset(self.dir, facing="zero")
+        jumps = [c for c in ds.split("train") if "jump" in c.classes]
+        self.assertTrue(jumps)
+        for c in jumps:  # one known take-off per clip, late enough for every lead
+            ds._takeoffs[c.start] = np.array([c.start + 30])
+        aligned = Sampler(ds, tok, "train", 40, 40, facing="zero", phase_classes=["jump"])
+        rows = ds.raw[:, 1]
+        seen = set()
+        rng = np.random.default_rng(3)
+        for _ in range(30):
+            b = aligned.batch(rng, 8, jumps)
+            raw = b["x0"] * ds.scale + ds.mean
+            for i in range(8):
+                if b["mask"][i, :, ROOT_ONLY:].any():
+                    continue
+                n = int(b["valid"][i].sum())
+                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                self.assertEqual(len(hit), 1)
+                lead = min(c.start + 30 - hit[0] for c in jumps if c.start <= hit[0] < c.start + c.frames)
+                self.assertTrue(data.JUMP_LEAD[0] <= lead <= data.JUMP_LEAD[1], lead)
+                seen.add(lead)
+        self.assertGreater(len(seen), 3, seen)  # the lead is drawn, not fixed
 
     def test_training_batch_is_fixed_by_its_generator(self):
         tok = Tokenizer(build_vocab(self.ds.captions()))
