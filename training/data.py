@@ -208,7 +208,7 @@ def jump_takeoffs(root_y: np.ndarray, contacts: np.ndarray, min_air: int = JUMP_
     """Frames (relative) where a jump leaves the ground: the first frame of a run of at
     least min_air frames with every foot contact off, during which the root rises
     min_lift m above its median over the 30 frames before. A dancer's small hop or a
-    contact flicker is not a jump; CMU's forward jumps lift 0.3-0.9 m, its jetes 0.3-0.45."""
+    contact flicker is not a jump; CMU's forward jumps lift 0.3-0.9 m, its jetes up to 0.45."""
     air = np.asarray(contacts).max(axis=-1) < 0.5
     y = np.asarray(root_y, dtype=np.float64)
     out: List[int] = []
