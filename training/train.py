@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
-from data import Dataset, Sampler  # noqa: E402
+from data import JUMP_LEAD, Dataset, Sampler  # noqa: E402
 from diffusion import TRAIN_STEPS, alphas_cumprod, q_sample  # noqa: E402
 from model import Config, Net, count_params, expert_params  # noqa: E402
 from tokenizer import Tokenizer, build_vocab  # noqa: E402
@@ -110,7 +110,7 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                    help="comma-separated classes (e.g. walk,run) whose windows start at a gait event when "
                         "nothing but the root is stated: unconstrained gaits then begin at one phase of the "
                         "stride instead of a random one, which the prediction at high noise can only average; "
-                        "jump clips start 8-20 frames before a take-off")
+                        f"jump clips start {JUMP_LEAD[0]}-{JUMP_LEAD[1]} frames before a take-off")
     p.add_argument("--gait-batches", type=float, default=0.0,
                    help="share of the steps whose batch comes only from --gait-classes clips, every row's "
                         "diffusion step in [--high-from, 1000): where a walk's phase must be read from the noise")

@@ -9,12 +9,17 @@ import common
 import layout
 import dataclasses
 
-from data import (COMBINE_P, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize, class_weights,
-                  clip_draw_weight, family_mask, gait_events, jump_takeoffs, lead_signal, pick_frames, random_mask,
-                  yaw_matrix)
-import data
+from data import (COMBINE_P, JUMP_LEAD, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize,
+                  class_weights, clip_draw_weight, family_mask, gait_events, jump_takeoffs, lead_signal, pick_frames,
+                  random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
+
+
+def source_rows(rows: np.ndarray, heights: np.ndarray) -> list:
+    """The dataset rows whose root heights (rows: [N]) a window's (heights: [n]) starts at."""
+    n = len(heights)
+    return [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], heights, atol=1e-4)]
 
 
 class LayoutTest(unittest.TestCase):
@@ -192,7 +197,7 @@ class DatasetTest(unittest.TestCase):
             raw = b["x0"] * ds.scale + ds.mean
             for i in range(8):
                 n = int(b["valid"][i].sum())
-                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                hit = source_rows(rows, raw[i, :n, 1])
                 self.assertEqual(len(hit), 1)
                 if hit[0] not in walk_rows:
                     continue
@@ -224,10 +229,10 @@ class DatasetTest(unittest.TestCase):
                 if b["mask"][i, :, ROOT_ONLY:].any():
                     continue
                 n = int(b["valid"][i].sum())
-                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                hit = source_rows(rows, raw[i, :n, 1])
                 self.assertEqual(len(hit), 1)
                 lead = min(c.start + 30 - hit[0] for c in jumps if c.start <= hit[0] < c.start + c.frames)
-                self.assertTrue(data.JUMP_LEAD[0] <= lead <= data.JUMP_LEAD[1], lead)
+                self.assertTrue(JUMP_LEAD[0] <= lead <= JUMP_LEAD[1], lead)
                 seen.add(lead)
         self.assertGreater(len(seen), 3, seen)  # the lead is drawn, not fixed
 
@@ -277,7 +282,7 @@ class DatasetTest(unittest.TestCase):
             starts = []
             for i in range(4):
                 n = int(bt["valid"][i].sum())
-                hit = [r for r in range(len(rows) - n + 1) if np.allclose(rows[r:r + n], raw[i, :n, 1], atol=1e-4)]
+                hit = source_rows(rows, raw[i, :n, 1])
                 starts.append(hit[0])
             if np.all(bt["t"] >= 800) and all(r in walk_rows for r in starts):
                 high += 1
