@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Screenshot captures the X window titled name, as the X server shows it,
@@ -20,9 +21,21 @@ func Screenshot(t testing.TB, name string) image.Image {
 	if err != nil {
 		Unavailable(t, "xwd not on PATH (Debian package x11-apps)")
 	}
-	out, err := exec.Command(xwd, "-silent", "-name", name).Output()
-	if err != nil {
-		t.Fatalf("xwd -name %q: %v", name, err)
+	// A title just set reaches the X server from the window's thread a moment
+	// later (on a loaded machine, seconds), so a miss is tried again for a while.
+	var out []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out, err = exec.Command(xwd, "-silent", "-name", name).Output()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("xwd -name %q: %v %s", name, err, stderr)
+		}
 	}
 	img, err := DecodeXWD(out)
 	if err != nil {
