@@ -383,7 +383,7 @@ class Sampler:
 
     def training_batch(self, rng: np.random.Generator, size: int, train_steps: int,
                        text_dropout: float, high_t: float = 0.0, high_from: int = 800,
-                       gait_batches: float = 0.0) -> Dict[str, np.ndarray]:
+                       gait_batches: float = 0.0, gait_keep_text: bool = False) -> Dict[str, np.ndarray]:
         """batch() plus everything else random in a training step (diffusion step,
         noise, which rows keep their text), so one Generator seeded by (seed, step)
         fixes the step whatever process draws it. A share high_t of the rows draws its
@@ -393,12 +393,14 @@ class Sampler:
         from the gait classes' clips, every row at high noise: the regime where the net
         must read a stride's phase out of the noise (a walk's phase is still recoverable
         from x_t at t = 900: evaluate.ideal_probe), which uniform batches reach with
-        a few rows a step."""
+        a few rows a step. gait_keep_text: every row of a gait batch keeps its text."""
         gait = gait_batches > 0 and bool(self.gait_clips) and rng.random() < gait_batches
         b = self.batch(rng, size, self.gait_clips if gait else None)
         b["t"] = rng.integers(high_from if gait else 0, train_steps, size)
         b["noise"] = rng.standard_normal(b["x0"].shape, dtype=np.float32)
         b["keep"] = (rng.random(size) >= text_dropout).astype(np.float32)
+        if gait and gait_keep_text:  # drawn all the same, so every other draw stays as it was
+            b["keep"][:] = 1.0
         if high_t > 0:
             high = rng.random(size) < high_t
             b["t"] = np.where(high, rng.integers(high_from, train_steps, size), b["t"])

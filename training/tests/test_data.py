@@ -288,6 +288,25 @@ class DatasetTest(unittest.TestCase):
                 high += 1
         self.assertTrue(5 < high < 25, high)
 
+    def test_gait_keep_text_keeps_every_gait_row_and_draws_the_rest_alike(self):
+        tok = Tokenizer(build_vocab(self.ds.captions()))
+        gait = Sampler(self.ds, tok, "train", 40, 80, gait_classes=["walk"])
+        seen = {True: 0, False: 0}
+        for step in range(20):
+            a = gait.training_batch(np.random.default_rng([5, step]), 16, 1000, 0.5, gait_batches=0.5)
+            b = gait.training_batch(np.random.default_rng([5, step]), 16, 1000, 0.5, gait_batches=0.5,
+                                    gait_keep_text=True)
+            for k in ("x0", "tokens", "mask", "valid", "t", "noise"):
+                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            is_gait = bool(np.all(a["t"] >= 800))
+            seen[is_gait] += 1
+            if is_gait:
+                self.assertTrue(np.all(b["keep"] == 1.0))
+                self.assertLess(a["keep"].sum(), 16)  # half the rows dropped: 16 kept has odds 2**-16
+            else:
+                np.testing.assert_array_equal(a["keep"], b["keep"])
+        self.assertTrue(seen[True] and seen[False], seen)
+
     def test_class_weights_flatten_the_mix(self):
         clips = [Clip("a", "train", 0, 1800 * 4, [], ["dance"], False),
                  Clip("b", "train", 0, 1800, [], ["walk"], False),

@@ -11,6 +11,7 @@ import checkpoint
 import common
 import layout
 import train
+from diffusion import alphas_cumprod
 from data import Dataset
 from model import Config, Net, expert_params
 
@@ -192,6 +193,35 @@ class TrainTest(unittest.TestCase):
             self.assertGreater(float(second[k]), 0.0, k)
             self.assertAlmostEqual(float(first[k]) + float(second[k]), float(full[k]), delta=1e-4 * float(full[k]))
             self.assertAlmostEqual(float(half[k]), 0.5 * float(full[k]), delta=1e-5 * float(full[k]))
+
+
+class GeoWeightTest(unittest.TestCase):
+    def test_weights(self):
+        """--geo-gate and --geo-fade-from: 1 - abar_t, faded by abar_t / abar_T above T."""
+        acp = torch.tensor(alphas_cumprod(), dtype=torch.float32)
+        t = torch.tensor([0, 500, 800, 900, 999])
+        a = acp[t]
+        cases = [
+            ("off", False, 0, None),
+            ("gate", True, 0, 1 - a),
+            ("fade", False, 800, torch.tensor([1.0, 1.0, 1.0, float(a[3] / a[2]), float(a[4] / a[2])])),
+            ("both", True, 800, (1 - a) * torch.tensor([1.0, 1.0, 1.0, float(a[3] / a[2]), float(a[4] / a[2])])),
+        ]
+        for name, gate, fade, want in cases:
+            with self.subTest(name):
+                got = train.geo_weight(acp, t, gate, fade)
+                if want is None:
+                    self.assertIsNone(got)
+                    continue
+                torch.testing.assert_close(got, want)
+        w = train.geo_weight(acp, torch.arange(800, 1000), True, 800)
+        self.assertTrue(bool((w[1:] < w[:-1]).all()), "fades monotonically to pure noise")
+        self.assertLess(float(w[-1]), 1e-6)
+
+    def test_fade_step_is_checked(self):
+        for bad in ("-1", "1000"):
+            with self.subTest(bad), self.assertRaises(SystemExit):
+                train.main(["--geo-fade-from", bad, "--small", "--data", "/nonexistent", "--out", "/nonexistent"])
 
 
 class ScheduleTest(unittest.TestCase):
