@@ -201,11 +201,12 @@ class GeoWeightTest(unittest.TestCase):
         acp = torch.tensor(alphas_cumprod(), dtype=torch.float32)
         t = torch.tensor([0, 500, 800, 900, 999])
         a = acp[t]
+        fade = torch.tensor([1.0, 1.0, 1.0, float(a[3] / a[2]), float(a[4] / a[2])])  # abar_t / abar_800 above 800
         cases = [
             ("off", False, 0, None),
             ("gate", True, 0, 1 - a),
-            ("fade", False, 800, torch.tensor([1.0, 1.0, 1.0, float(a[3] / a[2]), float(a[4] / a[2])])),
-            ("both", True, 800, (1 - a) * torch.tensor([1.0, 1.0, 1.0, float(a[3] / a[2]), float(a[4] / a[2])])),
+            ("fade", False, 800, fade),
+            ("both", True, 800, (1 - a) * fade),
         ]
         for name, gate, fade, want in cases:
             with self.subTest(name):
