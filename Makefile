@@ -199,7 +199,13 @@ model: deps dataset
 		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
 		--high-t 0.3 --gait-batches 0.3 --gait-classes jump --phase-classes jump --gait-keep-text --ema 0.995 \
 		--init $(MODEL_RUN)-fade/weights --weights-out $(MODEL_RUN)-jump/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-jump/weights --out assets/models/$(MODEL_ID) --version 1.11.0 \
+	# 1.11.1: the same with punches and kicks in the keep-text gait batches.
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-punch --steps 1200 --seed 64 \
+		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
+		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text --ema 0.995 \
+		--init $(MODEL_RUN)-jump/weights --weights-out $(MODEL_RUN)-punch/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-punch/weights --out assets/models/$(MODEL_ID) --version 1.11.1 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -211,7 +217,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-expert2/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-punch/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
