@@ -43,6 +43,10 @@ JUMP_MIN_AIR = 3
 JUMP_MIN_LIFT = 0.15
 JUMP_LEAD = (8, 20)
 JUMP_ALIGNED_MIN_FRAMES = 48
+# A kick is a run of frames with a foot above KICK_MIN_HEIGHT m (CMU's kicks reach
+# 1.2-1.6 m, a walking foot 0.3); a kick-aligned window starts JUMP_LEAD frames before
+# its highest frame and keeps as many as a jump's, so the kick comes at one time.
+KICK_MIN_HEIGHT = 0.9
 
 
 class DataError(ValueError):
@@ -100,6 +104,7 @@ class Dataset:
         self.mean, self.std = stats if stats is not None else self.window_stats(facing=facing)
         self._events: Dict[int, np.ndarray] = {}
         self._takeoffs: Dict[int, np.ndarray] = {}
+        self._kicks: Dict[int, np.ndarray] = {}
         if self.mean.shape != (layout.D,) or self.std.shape != (layout.D,):
             raise DataError(f"mean/std must have {layout.D} values")
         self.scale = np.sqrt(self.std.astype(np.float64) ** 2 + EPS).astype(np.float32)
@@ -130,6 +135,13 @@ class Dataset:
         if c.start not in self._events:
             self._events[c.start] = c.start + gait_events(lead_signal(self.raw[c.start:c.start + c.frames]))
         return self._events[c.start]
+
+    def kicks(self, c: Clip) -> np.ndarray:
+        """Absolute rows where clip c kicks highest (kick_peaks)."""
+        if c.start not in self._kicks:
+            feet = [layout.joint_position_dims([n])[1] for n in ("LeftFoot", "RightFoot")]
+            self._kicks[c.start] = c.start + kick_peaks(self.raw[c.start:c.start + c.frames][:, feet])
+        return self._kicks[c.start]
 
     def takeoffs(self, c: Clip) -> np.ndarray:
         """Absolute rows where clip c leaves the ground for a jump (jump_takeoffs)."""
@@ -223,6 +235,15 @@ def jump_takeoffs(root_y: np.ndarray, contacts: np.ndarray, min_air: int = JUMP_
             t = e
         t += 1
     return np.array(out, dtype=np.int64)
+
+
+def kick_peaks(foot_y: np.ndarray, min_height: float = KICK_MIN_HEIGHT) -> np.ndarray:
+    """Frames (relative) of kicks from the feet's heights [T, feet]: in every run of
+    frames where a foot is above min_height m, the frame where one is highest."""
+    top = np.asarray(foot_y, dtype=np.float64).max(axis=-1)
+    edges = np.diff(np.r_[0, (top > min_height).astype(np.int8), 0])
+    runs = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+    return np.array([s + int(np.argmax(top[s:e])) for s, e in runs], dtype=np.int64)
 
 
 def canonicalize(raw: np.ndarray, angle: float) -> np.ndarray:
@@ -370,10 +391,13 @@ class Sampler:
         t frames or the clip's end (padded, as a short clip). For a jump clip (when
         "jump" is a phase class) JUMP_LEAD frames before a take-off instead, keeping
         min(t, JUMP_ALIGNED_MIN_FRAMES): the noise-level prediction then has one jump,
-        at one time, to commit to, not the average of jumps at every time."""
+        at one time, to commit to, not the average of jumps at every time. A "kick" clip
+        (when "kick" is a phase class) likewise, before its highest kicks (kick_peaks)."""
         end = c.start + c.frames
-        if "jump" in c.classes and "jump" in self.phase_classes:
-            ev = self.ds.takeoffs(c)
+        moment = next((find for k, find in (("jump", self.ds.takeoffs), ("kick", self.ds.kicks))
+                       if k in c.classes and k in self.phase_classes), None)
+        if moment is not None:
+            ev = moment(c)
             ev = ev - rng.integers(JUMP_LEAD[0], JUMP_LEAD[1] + 1, len(ev))
             ev = ev[(ev >= c.start) & (end - ev >= min(t, JUMP_ALIGNED_MIN_FRAMES))]
         else:

@@ -114,7 +114,8 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                    help="comma-separated classes (e.g. walk,run) whose windows start at a gait event when "
                         "nothing but the root is stated: unconstrained gaits then begin at one phase of the "
                         "stride instead of a random one, which the prediction at high noise can only average; "
-                        f"jump clips start {JUMP_LEAD[0]}-{JUMP_LEAD[1]} frames before a take-off")
+                        f"jump clips start {JUMP_LEAD[0]}-{JUMP_LEAD[1]} frames before a take-off, kick clips as long "
+                        "before a kick's highest frame")
     p.add_argument("--gait-batches", type=float, default=0.0,
                    help="share of the steps whose batch comes only from --gait-classes clips, every row's "
                         "diffusion step in [--high-from, 1000): where a walk's phase must be read from the noise")

@@ -10,7 +10,8 @@ import layout
 import dataclasses
 
 from data import (COMBINE_P, JUMP_LEAD, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize,
-                  class_weights, clip_draw_weight, family_mask, gait_events, jump_takeoffs, lead_signal, pick_frames,
+                  class_weights, clip_draw_weight, family_mask, gait_events, jump_takeoffs, kick_peaks, lead_signal,
+                  pick_frames,
                   random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
@@ -162,6 +163,20 @@ class DatasetTest(unittest.TestCase):
         c2[10, :2] = 0  # one foot off while standing: still on the ground
         self.assertEqual(jump_takeoffs(y2, c2).tolist(), [40, len(y) + 40])
 
+    def test_kick_peaks(self):
+        def feet(left, right):
+            return np.stack([np.array(left, float), np.array(right, float)], -1)
+        cases = [
+            ("a kick with the left foot", feet([0.1, 0.5, 1.0, 1.3, 1.1, 0.4, 0.1], [0.1] * 7), [3]),
+            ("either foot, two kicks", feet([0.1, 1.2, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 1.0, 1.4]), [1, 4]),
+            ("a high dance step under the line", feet([0.1, 0.8, 0.1], [0.1, 0.2, 0.1]), []),
+            ("up from the first frame", feet([1.5, 1.2, 0.2], [0.1, 0.1, 0.1]), [0]),
+            ("standing", feet([0.1] * 5, [0.1] * 5), []),
+        ]
+        for name, y, want in cases:
+            with self.subTest(name):
+                self.assertEqual(kick_peaks(y).tolist(), want)
+
     def test_lead_signal_reads_the_facing(self):
         raw = np.zeros((1, layout.D))
         raw[0, layout.joint_position_dims(["LeftLeg"])] = [0.1, 0.9, 0.0]  # hips across X: facing +Z
@@ -211,30 +226,34 @@ class DatasetTest(unittest.TestCase):
         self.assertGreater(counts["aligned"], 10, counts)
         self.assertGreater(counts["stated body off an event"], 0, counts)
 
-    def test_phase_class_jump_starts_before_a_takeoff(self):
+    def test_phase_class_jump_or_kick_starts_before_its_moment(self):
         tok = Tokenizer(build_vocab(self.ds.captions()))
-        ds = Dataset(self.dir, facing="zero")
-        jumps = [c for c in ds.split("train") if "jump" in c.classes]
-        self.assertTrue(jumps)
-        for c in jumps:  # one known take-off per clip, late enough for every lead
-            ds._takeoffs[c.start] = np.array([c.start + 30])
-        aligned = Sampler(ds, tok, "train", 40, 40, facing="zero", phase_classes=["jump"])
-        rows = ds.raw[:, 1]
-        seen = set()
-        rng = np.random.default_rng(3)
-        for _ in range(30):
-            b = aligned.batch(rng, 8, jumps)
-            raw = b["x0"] * ds.scale + ds.mean
-            for i in range(8):
-                if b["mask"][i, :, ROOT_ONLY:].any():
-                    continue
-                n = int(b["valid"][i].sum())
-                hit = source_rows(rows, raw[i, :n, 1])
-                self.assertEqual(len(hit), 1)
-                lead = min(c.start + 30 - hit[0] for c in jumps if c.start <= hit[0] < c.start + c.frames)
-                self.assertTrue(JUMP_LEAD[0] <= lead <= JUMP_LEAD[1], lead)
-                seen.add(lead)
-        self.assertGreater(len(seen), 3, seen)  # the lead is drawn, not fixed
+        for cls, moments in (("jump", "_takeoffs"), ("kick", "_kicks")):
+            with self.subTest(cls):
+                ds = Dataset(self.dir, facing="zero")
+                # The synthetic data has no kicks: its jump clips stand in for them.
+                ds.clips = [dataclasses.replace(c, classes=[cls]) if "jump" in c.classes else c for c in ds.clips]
+                clips = [c for c in ds.split("train") if cls in c.classes]
+                self.assertTrue(clips)
+                for c in clips:  # one known moment per clip, late enough for every lead
+                    getattr(ds, moments)[c.start] = np.array([c.start + 30])
+                aligned = Sampler(ds, tok, "train", 40, 40, facing="zero", phase_classes=[cls])
+                rows = ds.raw[:, 1]
+                seen = set()
+                rng = np.random.default_rng(3)
+                for _ in range(30):
+                    b = aligned.batch(rng, 8, clips)
+                    raw = b["x0"] * ds.scale + ds.mean
+                    for i in range(8):
+                        if b["mask"][i, :, ROOT_ONLY:].any():
+                            continue
+                        n = int(b["valid"][i].sum())
+                        hit = source_rows(rows, raw[i, :n, 1])
+                        self.assertEqual(len(hit), 1)
+                        lead = min(c.start + 30 - hit[0] for c in clips if c.start <= hit[0] < c.start + c.frames)
+                        self.assertTrue(JUMP_LEAD[0] <= lead <= JUMP_LEAD[1], lead)
+                        seen.add(lead)
+                self.assertGreater(len(seen), 3, seen)  # the lead is drawn, not fixed
 
     def test_training_batch_is_fixed_by_its_generator(self):
         tok = Tokenizer(build_vocab(self.ds.captions()))
