@@ -205,7 +205,25 @@ model: deps dataset
 		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
 		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text --ema 0.995 \
 		--init $(MODEL_RUN)-jump/weights --weights-out $(MODEL_RUN)-punch/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-punch/weights --out assets/models/$(MODEL_ID) --version 1.11.1 \
+	# 1.12.0: keep-text gait batches of every gaited class (walks and runs from a step, jumps before
+	# a take-off), then of walks, runs and jumps, then of jumps, punches and kicks (kicks before
+	# their highest frame).
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait --steps 1500 --seed 65 \
+		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
+		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick --phase-classes walk,run,jump --gait-keep-text --ema 0.995 \
+		--init $(MODEL_RUN)-punch/weights --weights-out $(MODEL_RUN)-gait/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait2 --steps 1200 --seed 66 \
+		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
+		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text --ema 0.995 \
+		--init $(MODEL_RUN)-gait/weights --weights-out $(MODEL_RUN)-gait2/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-kick --steps 1200 --seed 67 \
+		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
+		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
+		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text --ema 0.995 \
+		--init $(MODEL_RUN)-gait2/weights --weights-out $(MODEL_RUN)-kick/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-kick/weights --out assets/models/$(MODEL_ID) --version 1.12.0 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -217,7 +235,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-punch/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-kick/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
