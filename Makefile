@@ -205,9 +205,9 @@ model: deps dataset
 		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
 		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text --ema 0.995 \
 		--init $(MODEL_RUN)-jump/weights --weights-out $(MODEL_RUN)-punch/weights
-	# 1.12.0: keep-text gait batches of every gaited class (walks and runs from a step, jumps before
-	# a take-off), then of walks, runs and jumps, then of jumps, punches and kicks (kicks before
-	# their highest frame).
+	# 1.12.0: keep-text gait batches of walks, runs, jumps, punches and kicks (walks and runs
+	# from a step, jumps before a take-off), then of walks, runs and jumps, then of jumps,
+	# punches and kicks (kicks before their highest frame).
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait --steps 1500 --seed 65 \
 		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
 		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \

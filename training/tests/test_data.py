@@ -11,8 +11,7 @@ import dataclasses
 
 from data import (COMBINE_P, JUMP_LEAD, MASK_KINDS, ROOT_ONLY, Clip, DataError, Dataset, Sampler, canonicalize,
                   class_weights, clip_draw_weight, family_mask, gait_events, jump_takeoffs, kick_peaks, lead_signal,
-                  pick_frames,
-                  random_mask, yaw_matrix)
+                  pick_frames, random_mask, yaw_matrix)
 import fk
 from tokenizer import CLS_ID, Tokenizer, build_vocab
 
