@@ -130,26 +130,25 @@ class Dataset:
         std = np.sqrt(np.maximum(sq / n - mean ** 2, 0.0))
         return mean.astype(np.float32), std.astype(np.float32)
 
+    def _moments(self, cache: Dict[int, np.ndarray], c: Clip, find) -> np.ndarray:
+        """Absolute rows of find(clip c's raw rows), computed once per clip into cache."""
+        if c.start not in cache:
+            cache[c.start] = c.start + find(self.raw[c.start:c.start + c.frames])
+        return cache[c.start]
+
     def events(self, c: Clip) -> np.ndarray:
         """Absolute rows where clip c's left foot passes the right going forward."""
-        if c.start not in self._events:
-            self._events[c.start] = c.start + gait_events(lead_signal(self.raw[c.start:c.start + c.frames]))
-        return self._events[c.start]
+        return self._moments(self._events, c, lambda r: gait_events(lead_signal(r)))
 
     def kicks(self, c: Clip) -> np.ndarray:
         """Absolute rows where clip c kicks highest (kick_peaks)."""
-        if c.start not in self._kicks:
-            feet = [layout.joint_position_dims([n])[1] for n in ("LeftFoot", "RightFoot")]
-            self._kicks[c.start] = c.start + kick_peaks(self.raw[c.start:c.start + c.frames][:, feet])
-        return self._kicks[c.start]
+        feet = [layout.joint_position_dims([n])[1] for n in ("LeftFoot", "RightFoot")]
+        return self._moments(self._kicks, c, lambda r: kick_peaks(r[:, feet]))
 
     def takeoffs(self, c: Clip) -> np.ndarray:
         """Absolute rows where clip c leaves the ground for a jump (jump_takeoffs)."""
-        if c.start not in self._takeoffs:
-            lo, hi = layout.OFFSETS["foot_contacts"]
-            r = self.raw[c.start:c.start + c.frames]
-            self._takeoffs[c.start] = c.start + jump_takeoffs(r[:, layout.ROOT_Y[0]], r[:, lo:hi])
-        return self._takeoffs[c.start]
+        lo, hi = layout.OFFSETS["foot_contacts"]
+        return self._moments(self._takeoffs, c, lambda r: jump_takeoffs(r[:, layout.ROOT_Y[0]], r[:, lo:hi]))
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
         return ((raw - self.mean) / self.scale).astype(np.float32)
