@@ -35,6 +35,11 @@ TEST_ENV := MOTIONSTUDIO_REQUIRE_CLIENTS=1 MOTIONSTUDIO_PYTHON=$(PYTHON) \
 MODEL_ID    := cmu-small-v1
 MODEL_STEPS ?= 3200
 MODEL_RUN   := training/runs/$(MODEL_ID)
+# What every fine-tune from 1.11.0 on shares: 1.10.0's flags with the geometric terms faded
+# out above t = 800.
+MODEL_FADE_FLAGS := --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
+	--skip --skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
+	--ema 0.995
 
 FYNE_TOOLS := v1.7.4
 
@@ -190,38 +195,32 @@ model: deps dataset
 	# 40 % of the batches walks, runs and jumps at high noise, each started at a step or a
 	# little before a take-off, then 30 % jumps alone with their text always kept.
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-fade --steps 2400 --seed 61 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --ema 0.995 \
+		--lr 2e-4 $(MODEL_FADE_FLAGS) \
+		--gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump \
 		--init $(MODEL_RUN)-expert2/weights --weights-out $(MODEL_RUN)-fade/weights
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-jump --steps 1800 --seed 63 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump --phase-classes jump --gait-keep-text --ema 0.995 \
+		--lr 2e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.3 --gait-classes jump --phase-classes jump --gait-keep-text \
 		--init $(MODEL_RUN)-fade/weights --weights-out $(MODEL_RUN)-jump/weights
 	# 1.11.1: the same with punches and kicks in the keep-text gait batches.
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-punch --steps 1200 --seed 64 \
-		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text --ema 0.995 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text \
 		--init $(MODEL_RUN)-jump/weights --weights-out $(MODEL_RUN)-punch/weights
 	# 1.12.0: keep-text gait batches of walks, runs, jumps, punches and kicks (walks and runs
 	# from a step, jumps before a take-off), then of walks, runs and jumps, then of jumps,
 	# punches and kicks (kicks before their highest frame).
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait --steps 1500 --seed 65 \
-		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick --phase-classes walk,run,jump --gait-keep-text --ema 0.995 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick --phase-classes walk,run,jump --gait-keep-text \
 		--init $(MODEL_RUN)-punch/weights --weights-out $(MODEL_RUN)-gait/weights
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait2 --steps 1200 --seed 66 \
-		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text --ema 0.995 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text \
 		--init $(MODEL_RUN)-gait/weights --weights-out $(MODEL_RUN)-gait2/weights
 	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-kick --steps 1200 --seed 67 \
-		--lr 1.5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text --ema 0.995 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
 		--init $(MODEL_RUN)-gait2/weights --weights-out $(MODEL_RUN)-kick/weights
 	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-kick/weights --out assets/models/$(MODEL_ID) --version 1.12.0 \
 		--output-smoothing 1.5
