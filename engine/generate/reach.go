@@ -106,14 +106,27 @@ func (r *reach) follow(x0, obs, mask []float32, pl place) {
 			m.Root[0] = m.Root[0].Add(mgl64.Vec3{dx, 0, dz})
 			placed[t.Frame] = true
 		}
-		// Out of the limb's reach (an arm already straight): slide the body
-		// along when nothing fixes the root, then reach again.
+		// Out of the limb's reach (an arm already straight): move the body
+		// along as far as no other constraint fixes the root, then reach
+		// again. Up too: a hand raised above the model's pose (a target from
+		// a reach or a jump) lifts the hips, and the next steps make the
+		// rest of the body stand up or leave the floor to agree.
 		miss, err := t.Limb.Reach(m, 0, target)
-		for try := 0; err == nil && miss > 1e-4 && !fixed && try < 3; try++ {
+		for try := 0; err == nil && miss > 1e-4 && try < 3; try++ {
 			d := target.Sub(m.WorldPositions()[t.Joint])
+			if fixed {
+				d[0], d[2] = 0, 0
+			}
+			if st.Y {
+				d[1] = 0
+			}
+			if d.Len() < 1e-9 {
+				break
+			}
 			row[r.oRoot] += float32(d[0])
+			row[r.oRoot+1] += float32(d[1])
 			row[r.oRoot+2] += float32(d[2])
-			m.Root[0] = m.Root[0].Add(mgl64.Vec3{d[0], 0, d[2]})
+			m.Root[0] = m.Root[0].Add(d)
 			miss, err = t.Limb.Reach(m, 0, target)
 		}
 		if err != nil {

@@ -29,12 +29,16 @@ func TestReachFollow(t *testing.T) {
 	hand, _ := skel.Index("RightHand")
 	rest := m.WorldPositions()[at*skel.Len()+hand]
 	cases := []struct {
-		name       string
-		target     mgl64.Vec3 // in the window
-		rootStated bool
+		name         string
+		target       mgl64.Vec3 // in the window
+		rootStated   bool
+		heightStated bool // another constraint fixes the root's height
+		reached      bool
 	}{
-		{"reachable, root placed", mgl64.Vec3{2, 1.3, 0.5}, false},
-		{"root fixed elsewhere", mgl64.Vec3{0.3 + rest[0], 1.2, 0.1 + rest[2]}, true},
+		{"reachable, root placed", mgl64.Vec3{2, 1.3, 0.5}, false, false, true},
+		{"root fixed elsewhere", mgl64.Vec3{0.3 + rest[0], 1.2, 0.1 + rest[2]}, true, false, true},
+		{"above the standing reach: lifted", mgl64.Vec3{2, 2.6, 0.5}, false, false, true},
+		{"above the reach, height fixed", mgl64.Vec3{2, 2.6, 0.5}, false, true, false},
 	}
 	places := []place{
 		{X: 1, Z: 2},            // a model that faces any way: the window is only moved
@@ -52,12 +56,15 @@ func TestReachFollow(t *testing.T) {
 					obs[at*D], obs[at*D+2] = x0[at*D]+0.05, x0[at*D+2]-0.05
 					mask[at*D], mask[at*D+2] = 1, 1
 				}
+				if c.heightStated {
+					obs[at*D+1], mask[at*D+1] = x0[at*D+1], 1
+				}
 				r, err := newReach(lay, []effector{{Frame: 7 + at, Joint: "RightHand", Pos: world}},
 					window{Start: 7, Frames: frames}, mask)
 				if err != nil {
 					t.Fatal(err)
 				}
-				keyX, keyZ := obs[at*D], obs[at*D+2]
+				keyX, keyY, keyZ := obs[at*D], obs[at*D+1], obs[at*D+2]
 				r.follow(x0, obs, mask, pl)
 				row := make([]float32, D)
 				for i := range row {
@@ -70,11 +77,18 @@ func TestReachFollow(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d := got.WorldPositions()[hand].Sub(c.target).Len(); d > 1e-3 {
+				d := got.WorldPositions()[hand].Sub(c.target).Len()
+				switch {
+				case c.reached && d > 1e-3:
 					t.Fatalf("hand %.4f m from the target", d)
+				case !c.reached && d < 0.1:
+					t.Fatalf("hand %.4f m from a target it cannot reach", d)
 				}
 				if c.rootStated && (obs[at*D] != keyX || obs[at*D+2] != keyZ) {
 					t.Fatal("a root fixed by another constraint moved")
+				}
+				if c.heightStated && obs[at*D+1] != keyY {
+					t.Fatal("a root height fixed by another constraint moved")
 				}
 				for _, name := range []string{"Hips", "Spine1", "Chest", "RightShoulder", "RightArm", "RightForeArm", "RightHand"} {
 					i, _ := lay.JointIndex(name)

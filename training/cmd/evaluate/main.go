@@ -100,6 +100,37 @@ type constraintRow struct {
 	// is met smoothly, well above when the body pops onto it.
 	RawPop  float64 `json:"raw_pop"`
 	PostPop float64 `json:"post_pop"`
+	// Every constrained point further than 10 cm from its target, so a
+	// miss can be traced to its window, joint and frame.
+	Misses []miss `json:"misses,omitempty"`
+}
+
+type miss struct {
+	Window int     `json:"window"`
+	Post   bool    `json:"post_processed"`
+	Joint  string  `json:"joint,omitempty"`
+	Frame  int     `json:"frame"`
+	ErrM   float64 `json:"error_m"`
+}
+
+// missesOf names the points of errs (as a check returns them) over 10 cm:
+// one per constrained frame, or for a pose keyframe one per predicted joint.
+func missesOf(c request.Constraint, errs []float64, window int, post bool) []miss {
+	var ms []miss
+	frames := constrainedFrames(c)
+	for i, e := range errs {
+		if e <= 0.10 {
+			continue
+		}
+		m := miss{Window: window, Post: post, Joint: c.Joint, ErrM: e}
+		if c.Type == request.ConstraintPoseKeyframe {
+			m.Frame, m.Joint = c.Frame, model.DefaultPredictedJoints()[i]
+		} else {
+			m.Frame = frames[i]
+		}
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 func run() error {
@@ -189,7 +220,7 @@ func run() error {
 	for _, kind := range kinds {
 		row := constraintRow{Kind: kind}
 		var raw, cleaned []float64
-		for _, w := range real {
+		for wi, w := range real {
 			c, check := constraintFrom(kind, w, rng)
 			for _, postOn := range []bool{false, true} {
 				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)})
@@ -200,6 +231,7 @@ func run() error {
 					return fmt.Errorf("%s: %w", kind, err)
 				}
 				errs := check(res.Motions[0])
+				row.Misses = append(row.Misses, missesOf(c, errs, wi, postOn)...)
 				pop := popRatio(res.Motions[0], constrainedFrames(c))
 				if postOn {
 					cleaned = append(cleaned, errs...)
