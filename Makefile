@@ -222,7 +222,12 @@ model: deps dataset
 		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
 		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
 		--init $(MODEL_RUN)-gait2/weights --weights-out $(MODEL_RUN)-kick/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-kick/weights --out assets/models/$(MODEL_ID) --version 1.12.0 \
+	# 1.12.1: keep-text gait batches of jumps and runs (runs from a step, jumps before a take-off).
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-jumprun --steps 1000 --seed 70 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --gait-batches 0.4 --gait-classes jump,run --phase-classes jump,run --gait-keep-text \
+		--init $(MODEL_RUN)-kick/weights --weights-out $(MODEL_RUN)-jumprun/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-jumprun/weights --out assets/models/$(MODEL_ID) --version 1.12.1 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -234,7 +239,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-kick/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-jumprun/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
