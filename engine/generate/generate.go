@@ -289,7 +289,11 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 // keepKeyframes puts the sampled pose back at every pose keyframe — the
 // joints it states and the root — where the model returned the keyed
 // rotations exactly and the foot cleanup's IK would bend them, easing back
-// to the cleaned motion over keyframeBlend frames on each side.
+// to the cleaned motion over keyframeBlend frames on each side. The model
+// snaps onto a keyed pose at its one frame rather than moving into it, so
+// the stated joints and the root are then eased into the pose and out
+// (motion.EaseInto), and each keyed pose put back exactly once more (a
+// neighbouring key's easing may have touched it).
 func keepKeyframes(cleaned, sampled *motion.Motion, keys []poseFrame) {
 	const keyframeBlend = 6
 	for _, k := range keys {
@@ -299,6 +303,14 @@ func keepKeyframes(cleaned, sampled *motion.Motion, keys []poseFrame) {
 				cleaned.MixFrame(sampled, t, x*x*(3-2*x), k.Joints) // smoothstep
 			}
 		}
+	}
+	for _, k := range keys {
+		if err := cleaned.EaseInto(k.Frame, keyframeBlend, k.Joints); err != nil {
+			return // a clip too short to ease: the keys stand as put back
+		}
+	}
+	for _, k := range keys {
+		cleaned.MixFrame(sampled, k.Frame, 1, k.Joints)
 	}
 }
 

@@ -343,6 +343,89 @@ func TestResampleRefusesAbsurdLengths(t *testing.T) {
 // A clip that jumps at a join (a new piece of motion after the frames it
 // continues) moves as smoothly through it as elsewhere once inertialized;
 // frames outside the fade are untouched.
+func TestEaseInto(t *testing.T) {
+	const n = 6
+	steps := func(m *Motion, from, to int, only []bool) (root, rot float64) {
+		J := m.Skel.Len()
+		for f := max(from, 0); f < min(to, m.Frames()-1); f++ {
+			root = max(root, m.Root[f+1].Sub(m.Root[f]).Len())
+			for j := 0; j < J; j++ {
+				if only != nil && !only[j] {
+					continue
+				}
+				d := m.Rot[f*J+j].Conjugate().Mul(m.Rot[(f+1)*J+j])
+				rot = max(rot, 2*math.Atan2(d.V.Len(), math.Abs(d.W)))
+			}
+		}
+		return root, rot
+	}
+	arms := make([]bool, SOMA77().Len())
+	for j := range arms {
+		arms[j] = j%3 == 0
+	}
+	cases := []struct {
+		name string
+		at   int
+		root mgl64.Vec3
+		turn float64 // radians about X added to the keyed joints at frame at
+		only []bool
+	}{
+		{"mid-clip, root and joints", 30, mgl64.Vec3{0.1, 0.2, -0.05}, 0.8, nil},
+		{"some joints", 30, mgl64.Vec3{}, -0.7, arms},
+		{"first frame", 0, mgl64.Vec3{0, 0.15, 0}, 0.5, nil},
+		{"last frame", 59, mgl64.Vec3{0.1, 0, 0}, 0.5, nil},
+		{"no snap", 30, mgl64.Vec3{}, 0, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			smooth := wavy(60, 30)
+			baseRoot, baseRot := steps(smooth, 0, 59, c.only)
+			m := smooth.Clone()
+			J := m.Skel.Len()
+			q := mgl64.QuatRotate(c.turn, mgl64.Vec3{1, 0, 0})
+			m.Root[c.at] = m.Root[c.at].Add(c.root)
+			for j := 0; j < J; j++ {
+				if c.only == nil || c.only[j] {
+					m.Rot[c.at*J+j] = q.Mul(m.Rot[c.at*J+j])
+				}
+			}
+			before := m.Clone()
+			if err := m.EaseInto(c.at, n, c.only); err != nil {
+				t.Fatal(err)
+			}
+			// The snap is spread over n frames a side: each step grows by
+			// about 1.5/n of it (smoothstep), plus the path's curvature.
+			root, rot := steps(m, c.at-n-1, c.at+n+1, c.only)
+			if root > baseRoot+1.6*c.root.Len()/n+2e-3 || rot > baseRot+1.6*math.Abs(c.turn)/n+2e-2 {
+				t.Fatalf("steps into the pose: root %.3f m (elsewhere ≤ %.3f), rotation %.3f rad (≤ %.3f)", root, baseRoot, rot, baseRot)
+			}
+			for f := range m.Root {
+				far := f < c.at-n || f > c.at+n
+				if (far || f == c.at) && (m.Root[f] != before.Root[f] || !slices.Equal(m.Rot[f*J:(f+1)*J], before.Rot[f*J:(f+1)*J])) {
+					t.Fatalf("frame %d changed", f)
+				}
+				for j := 0; j < J && c.only != nil; j++ {
+					if !c.only[j] && m.Rot[f*J+j] != before.Rot[f*J+j] {
+						t.Fatalf("frame %d: joint %d is not eased but changed", f, j)
+					}
+				}
+			}
+		})
+	}
+	m := wavy(10, 30)
+	for _, bad := range []struct {
+		at, n int
+		only  []bool
+	}{{-1, 4, nil}, {10, 4, nil}, {5, 0, nil}, {5, 4, make([]bool, 3)}} {
+		if err := m.EaseInto(bad.at, bad.n, bad.only); !errors.Is(err, ErrInvalidMotion) {
+			t.Fatalf("at %d over %d: %v", bad.at, bad.n, err)
+		}
+	}
+	if err := wavy(2, 30).EaseInto(0, 4, nil); !errors.Is(err, ErrInvalidMotion) {
+		t.Fatalf("two frames: %v", err)
+	}
+}
+
 func TestInertialize(t *testing.T) {
 	const at, n = 40, 8
 	maxStep := func(m *Motion, from, to int) (root, rot float64) {

@@ -188,6 +188,74 @@ func (m *Motion) MixFrame(src *Motion, t int, w float64, only []bool) {
 	}
 }
 
+// EaseInto leads the motion into the pose at frame at and out of it again,
+// for a pose that was set at that one frame (a keyframe the model snapped
+// onto): the pose's offset from where the motion would pass (the mean of
+// the frames either side; at a clip's end the next two extended) is added
+// to the n frames on each side, fading out with distance (smoothstep), so
+// the body moves into the pose instead of jumping. Frame at keeps its pose;
+// joints where only[j] is false (all are eased when only is nil) and joint
+// translations are left as they are.
+func (m *Motion) EaseInto(at, n int, only []bool) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	N, J := m.Frames(), m.Skel.Len()
+	if at < 0 || at >= N || n < 1 || N < 3 || (only != nil && len(only) != J) {
+		return fmt.Errorf("%w: ease into frame %d over %d frames of %d", ErrInvalidMotion, at, n, N)
+	}
+	// Where the path passes at frame at, from two other frames a and b:
+	// their mean, or b extended past a at an end.
+	a, b, extend := at-1, at+1, false
+	switch at {
+	case 0:
+		a, b, extend = 1, 2, true
+	case N - 1:
+		a, b, extend = N-2, N-3, true
+	}
+	path := func(x, y mgl64.Vec3) mgl64.Vec3 {
+		if extend {
+			return x.Mul(2).Sub(y)
+		}
+		return x.Add(y).Mul(0.5)
+	}
+	dRoot := m.Root[at].Sub(path(m.Root[a], m.Root[b]))
+	dRot := make([]mgl64.Quat, J)
+	for j := range dRot {
+		if only != nil && !only[j] {
+			continue
+		}
+		qa, qb := m.Rot[a*J+j], m.Rot[b*J+j]
+		var p mgl64.Quat
+		if extend {
+			p = qa.Mul(qb.Conjugate().Mul(qa)).Normalize()
+		} else {
+			p = slerp(qa, qb, 0.5).Normalize()
+		}
+		d := m.Rot[at*J+j].Mul(p.Conjugate()).Normalize()
+		if d.W < 0 { // the shorter way round
+			d = d.Scale(-1)
+		}
+		dRot[j] = d
+	}
+	for k := 1; k <= n; k++ {
+		x := 1 - float64(k)/float64(n+1)
+		w := x * x * (3 - 2*x)
+		for _, t := range []int{at - k, at + k} {
+			if t < 0 || t >= N {
+				continue
+			}
+			m.Root[t] = m.Root[t].Add(dRoot.Mul(w))
+			for j := 0; j < J; j++ {
+				if only == nil || only[j] {
+					m.Rot[t*J+j] = slerp(mgl64.QuatIdent(), dRot[j], w).Mul(m.Rot[t*J+j]).Normalize()
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Inertialize removes the jump a clip makes at frame at, where one piece
 // of motion ends and another begins (a sampled window after the frames it
 // was conditioned on): frame at is moved to where frame at−1 was heading

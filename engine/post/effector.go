@@ -87,9 +87,12 @@ func resolveTargets(m *motion.Motion, limbs limbSet, in []EffectorTarget) ([]tar
 
 // reachTargets moves each targeted limb of m in place so that its joints
 // hit their targets. At a target's frame the miss is corrected in full; on
-// the blend frames either side the same offset is eased out (see blender),
+// the blend frames either side the offset from where the joint's own path
+// passes (the mean of the frames either side) is eased out (see blender),
 // so the hand or foot drifts onto the target and away with its own motion
-// rather than snapping.
+// rather than snapping. Measured from the path, not from the frame itself:
+// a raw sample whose sampler put the hand on the target at that one frame
+// alone (the model not leading into it) is eased like one that missed.
 func reachTargets(m *motion.Motion, targets []target, blend int) {
 	n := m.Frames()
 	var limbs []*Limb
@@ -106,9 +109,8 @@ func reachTargets(m *motion.Motion, targets []target, blend int) {
 		var frames []int
 		for _, tg := range targets {
 			if tg.limb == l {
-				o := tg.pos.Sub(worldPos(m, tg.frame, tg.joint))
-				offs, frames = append(offs, o), append(frames, tg.frame)
-				b.own(tg.frame, o)
+				b.own(tg.frame, tg.pos.Sub(worldPos(m, tg.frame, tg.joint)))
+				offs, frames = append(offs, tg.pos.Sub(pathAt(m, tg.frame, tg.joint))), append(frames, tg.frame)
 			}
 		}
 		for i, f := range frames {
@@ -138,6 +140,26 @@ func targetErrors(m *motion.Motion, targets []target) (float64, int) {
 		}
 	}
 	return worst, missed
+}
+
+// pathAt is where joint j's path passes at frame t, judged from the frames
+// either side (their mean; at a clip's end, the next two extended, or the
+// one neighbour; in a one-frame clip the frame itself): a one-frame spike
+// does not count.
+func pathAt(m *motion.Motion, t, j int) mgl64.Vec3 {
+	n := m.Frames()
+	at := func(f int) mgl64.Vec3 { return worldPos(m, f, j) }
+	switch {
+	case n == 1:
+		return at(t)
+	case n == 2:
+		return at(1 - t)
+	case t == 0:
+		return at(1).Mul(2).Sub(at(2))
+	case t == n-1:
+		return at(n - 2).Mul(2).Sub(at(n - 3))
+	}
+	return at(t - 1).Add(at(t + 1)).Mul(0.5)
 }
 
 // worldPos is joint j's world position at frame t.

@@ -83,6 +83,51 @@ func TestReachTargets(t *testing.T) {
 	}
 }
 
+// TestReachTargetsSpike: a clip whose hand is already on the target at one
+// frame only (a raw sample the sampler placed there without the model
+// leading in) gets the approach eased in like a miss, not left as a snap.
+func TestReachTargetsSpike(t *testing.T) {
+	src := realClip(t, "cmu_16_11_walk_veer_left.bvh")
+	clip, err := src.Resample(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const blend = 9
+	cases := []struct {
+		name  string
+		frame int
+	}{{"mid-clip", 30}, {"first frame", 0}, {"last frame", clip.Frames() - 1}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := FindLimb(clip.Skel, "RightHand")
+			if err != nil {
+				t.Fatal(err)
+			}
+			hand := jointIndex(t, clip.Skel, "RightHand")
+			spiked := clip.Clone()
+			target := worldPos(clip, tc.frame, hand).Add(mgl64.Vec3{0.1, 0.4, 0.2})
+			if miss, err := l.Reach(spiked, tc.frame, target); err != nil || miss > 1e-6 {
+				t.Fatalf("spike: %v, %g m short", err, miss)
+			}
+			out, err := ReachTargets(spiked, []EffectorTarget{{Frame: tc.frame, Joint: "RightHand", Pos: target}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := worldPos(out, tc.frame, hand).Sub(target).Len(); d > 0.01 {
+				t.Fatalf("%.4f m from the target", d)
+			}
+			off := target.Sub(worldPos(clip, tc.frame, hand)).Len()
+			pb, pa := tracks(clip, hand), tracks(out, hand)
+			for f := 1; f < clip.Frames(); f++ {
+				sb, sa := pb[f][0].Sub(pb[f-1][0]).Len(), pa[f][0].Sub(pa[f-1][0]).Len()
+				if sa > sb+1.6*off/blend+0.011 {
+					t.Errorf("frame %d: step %.4f m, %.4f in the clip before the spike (offset %.3f)", f, sa, sb, off)
+				}
+			}
+		})
+	}
+}
+
 func slicesEqual[T comparable](a, b []T) bool {
 	if len(a) != len(b) {
 		return false

@@ -100,6 +100,11 @@ type constraintRow struct {
 	// is met smoothly, well above when the body pops onto it.
 	RawPop  float64 `json:"raw_pop"`
 	PostPop float64 `json:"post_pop"`
+	// The same over the steps within spreadFrames of a constrained frame,
+	// where post-processing spreads a snap out: a pop eased over a few
+	// frames scores low above but not here.
+	RawSpread  float64 `json:"raw_pop_spread"`
+	PostSpread float64 `json:"post_pop_spread"`
 	// Every constrained point further than 10 cm from its target, so a
 	// miss can be traced to its window, joint and frame.
 	Misses []miss `json:"misses,omitempty"`
@@ -232,13 +237,16 @@ func run() error {
 				}
 				errs := check(res.Motions[0])
 				row.Misses = append(row.Misses, missesOf(c, errs, wi, postOn)...)
-				pop := popRatio(res.Motions[0], constrainedFrames(c))
+				pop := popRatio(res.Motions[0], constrainedFrames(c), 1)
+				spread := popRatio(res.Motions[0], constrainedFrames(c), spreadFrames)
 				if postOn {
 					cleaned = append(cleaned, errs...)
 					row.PostPop += pop / float64(len(real))
+					row.PostSpread += spread / float64(len(real))
 				} else {
 					raw = append(raw, errs...)
 					row.RawPop += pop / float64(len(real))
+					row.RawSpread += spread / float64(len(real))
 				}
 			}
 		}
@@ -246,8 +254,8 @@ func run() error {
 		row.RawMean, row.RawWithin10 = meanWithin(raw)
 		row.PostMean, row.PostWithin = meanWithin(cleaned)
 		cons = append(cons, row)
-		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm, pop %.2f; post-processed mean %.3f m, %4.0f%% within 10 cm, pop %.2f\n",
-			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.RawPop, row.PostMean, 100*row.PostWithin, row.PostPop)
+		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm, pop %.2f (spread %.2f); post-processed mean %.3f m, %4.0f%% within 10 cm, pop %.2f (spread %.2f)\n",
+			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.RawPop, row.RawSpread, row.PostMean, 100*row.PostWithin, row.PostPop, row.PostSpread)
 	}
 
 	// Joins: one class prompt after another, each its own window; the pop
@@ -265,7 +273,7 @@ func run() error {
 				if err != nil {
 					return fmt.Errorf("join %s → %s: %w", a.class, b.class, err)
 				}
-				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))})
+				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))}, 1)
 				if postOn {
 					joins.PostPop += pop / float64(*windows)
 				} else {
@@ -308,10 +316,15 @@ func constrainedFrames(c request.Constraint) []int {
 	return c.Frames
 }
 
-// popRatio is the largest per-frame joint step on the steps into and out
-// of the given frames over the 95th percentile of the clip's steps (each
-// step: the farthest any joint moves between two frames).
-func popRatio(m *motion.Motion, frames []int) float64 {
+// spreadFrames is how far from a constrained frame the spread pop looks:
+// past post-processing's blends (0.3 s for targets, 6 frames for poses).
+const spreadFrames = 10
+
+// popRatio is the largest per-frame joint step on the steps within reach
+// frames of the given frames (1: the steps into and out of them) over the
+// 95th percentile of the clip's steps (each step: the farthest any joint
+// moves between two frames).
+func popRatio(m *motion.Motion, frames []int, reach int) float64 {
 	n, J := m.Frames(), m.Skel.Len()
 	if n < 3 {
 		return 0
@@ -325,10 +338,8 @@ func popRatio(m *motion.Motion, frames []int) float64 {
 	}
 	near := 0.0
 	for _, f := range frames {
-		for _, t := range []int{f - 1, f} {
-			if t >= 0 && t < len(step) {
-				near = max(near, step[t])
-			}
+		for t := max(f-reach, 0); t < min(f+reach, len(step)); t++ {
+			near = max(near, step[t])
 		}
 	}
 	sorted := slices.Clone(step)

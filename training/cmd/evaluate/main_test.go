@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
+)
 
 func TestSwaps(t *testing.T) {
 	for _, tc := range []struct {
@@ -17,6 +23,52 @@ func TestSwaps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := swaps(tc.x, 0.15); got != tc.want {
 				t.Errorf("swaps = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPopRatio: a one-frame snap scores high on the steps next to it; the
+// same offset eased in over frames scores below 1 there and higher over the
+// spread (its steps are the clip's largest, so near its 95th percentile).
+func TestPopRatio(t *testing.T) {
+	const n, at = 200, 100
+	clip := func(offset func(d int) float64) *motion.Motion {
+		m := motion.New(motion.SOMA77(), 30, n)
+		for f := range m.Root {
+			d := f - at
+			if d < 0 {
+				d = -d
+			}
+			m.Root[f] = mgl64.Vec3{0, 1 + offset(d), 0.04 * float64(f)} // 4 cm a frame
+		}
+		return m
+	}
+	snap := clip(func(d int) float64 {
+		if d == 0 {
+			return 0.3
+		}
+		return 0
+	})
+	eased := clip(func(d int) float64 { // 0.3 m at the frame, smoothstep over 8 a side
+		x := max(0, 1-float64(d)/9)
+		return 0.3 * x * x * (3 - 2*x)
+	})
+	for _, tc := range []struct {
+		name     string
+		m        *motion.Motion
+		reach    int
+		min, max float64
+	}{
+		{"snap, next steps", snap, 1, 7, 8},
+		{"snap, spread", snap, spreadFrames, 7, 8},
+		{"eased, next steps", eased, 1, 0.6, 0.9},
+		{"eased, spread", eased, spreadFrames, 1.05, 1.3},
+		{"smooth", clip(func(int) float64 { return 0 }), spreadFrames, 0.99, 1.01},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := popRatio(tc.m, []int{at}, tc.reach); got < tc.min || got > tc.max {
+				t.Errorf("pop %.2f, want %.2f–%.2f", got, tc.min, tc.max)
 			}
 		})
 	}
