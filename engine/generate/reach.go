@@ -76,7 +76,7 @@ func newReach(lay *model.Layout, effs []effector, w window, mask []float32) (*re
 // prediction x0; pl is where the window sits in the world.
 func (r *reach) follow(x0, obs, mask []float32, pl place) {
 	D := r.D
-	placed := map[int]bool{} // frames whose root this call has set
+	placed := map[int]bool{} // frames where this call has placed a target
 	row := make([]float32, D)
 	set := func(i int, v float32) { obs[i], mask[i] = v, 1 }
 	for _, t := range r.targets {
@@ -84,14 +84,25 @@ func (r *reach) follow(x0, obs, mask []float32, pl place) {
 		target := pl.point(t.Pos)
 		st := r.stated[t.Frame]
 		copy(row, x0[f:f+D])
-		fixed := st.XZ || placed[t.Frame]
-		if fixed {
+		// Another target already placed the body at this frame in this call:
+		// start from the pose it left (root, heading, its chain), and move
+		// the body no further, or that target would be left behind.
+		earlier := placed[t.Frame]
+		if earlier {
+			for i := range row {
+				if mask[f+i] == 1 {
+					row[i] = obs[f+i]
+				}
+			}
+		}
+		fixed := st.XZ || earlier
+		if st.XZ {
 			row[r.oRoot], row[r.oRoot+2] = obs[f+r.oRoot], obs[f+r.oRoot+2]
 		}
 		if st.Y {
 			row[r.oRoot+1] = obs[f+r.oRoot+1]
 		}
-		if st.Heading || placed[t.Frame] {
+		if st.Heading {
 			row[r.oHead], row[r.oHead+1] = obs[f+r.oHead], obs[f+r.oHead+1]
 		}
 		m, err := r.lay.Decode(row, 1)
@@ -104,7 +115,6 @@ func (r *reach) follow(x0, obs, mask []float32, pl place) {
 			row[r.oRoot] += float32(dx)
 			row[r.oRoot+2] += float32(dz)
 			m.Root[0] = m.Root[0].Add(mgl64.Vec3{dx, 0, dz})
-			placed[t.Frame] = true
 		}
 		// Out of the limb's reach (an arm already straight): move the body
 		// along as far as no other constraint fixes the root, then reach
@@ -117,7 +127,7 @@ func (r *reach) follow(x0, obs, mask []float32, pl place) {
 			if fixed {
 				d[0], d[2] = 0, 0
 			}
-			if st.Y {
+			if st.Y || earlier {
 				d[1] = 0
 			}
 			if d.Len() < 1e-9 {
@@ -159,5 +169,6 @@ func (r *reach) follow(x0, obs, mask []float32, pl place) {
 		}
 		set(f+r.oHead, c)
 		set(f+r.oHead+1, s)
+		placed[t.Frame] = true
 	}
 }

@@ -144,3 +144,43 @@ func TestEaseTargetRoots(t *testing.T) {
 		t.Fatal("frames beyond the blend moved")
 	}
 }
+
+// TestReachFollowSameFrame: a second target at a frame where a first one
+// placed the body starts from that pose and does not move the body again
+// (a hand far overhead would lift it and leave the first hand behind).
+func TestReachFollowSameFrame(t *testing.T) {
+	lay := model.DefaultLayout()
+	D := lay.Dim()
+	skel := lay.Skeleton()
+	const frames, at = 8, 5
+	m := motion.New(skel, lay.FPS(), frames)
+	x0, err := lay.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, _ := skel.Index("LeftHand")
+	first := m.WorldPositions()[at*skel.Len()+left].Add(mgl64.Vec3{0.6, 0.1, 0.4})
+	r, err := newReach(lay, []effector{
+		{Frame: at, Joint: "LeftHand", Pos: first},
+		{Frame: at, Joint: "RightHand", Pos: mgl64.Vec3{0.6, 2.8, 0.4}},
+	}, window{Frames: frames}, make([]float32, frames*D))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, mask := make([]float32, frames*D), make([]float32, frames*D)
+	r.follow(x0, obs, mask, place{})
+	row := make([]float32, D)
+	for i := range row {
+		row[i] = x0[at*D+i]
+		if mask[at*D+i] == 1 {
+			row[i] = obs[at*D+i]
+		}
+	}
+	got, err := lay.Decode(row, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.WorldPositions()[left].Sub(first).Len(); d > 1e-3 {
+		t.Fatalf("the first hand is %.4f m from its target after the second", d)
+	}
+}
