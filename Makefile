@@ -227,7 +227,22 @@ model: deps dataset
 		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
 		--high-t 0.3 --gait-batches 0.4 --gait-classes jump,run --phase-classes jump,run --gait-keep-text \
 		--init $(MODEL_RUN)-kick/weights --weights-out $(MODEL_RUN)-jumprun/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-jumprun/weights --out assets/models/$(MODEL_ID) --version 1.12.1 \
+	# 1.13.0: the gait batches' rows from t = 900 up (--high-from 900), where a stride's phase
+	# is still lost: walks, runs and jumps; then runs, dances and jumps; then jumps, punches
+	# and kicks (kicks before their highest frame).
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-high900 --steps 1000 --seed 71 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text \
+		--init $(MODEL_RUN)-jumprun/weights --weights-out $(MODEL_RUN)-high900/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-dance900 --steps 800 --seed 72 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes run,dance,jump --phase-classes run,jump --gait-keep-text \
+		--init $(MODEL_RUN)-high900/weights --weights-out $(MODEL_RUN)-dance900/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-kick900 --steps 800 --seed 73 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
+		--init $(MODEL_RUN)-dance900/weights --weights-out $(MODEL_RUN)-kick900/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-kick900/weights --out assets/models/$(MODEL_ID) --version 1.13.0 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -239,7 +254,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-jumprun/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-kick900/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
