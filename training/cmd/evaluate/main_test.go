@@ -1,11 +1,14 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
 
+	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/request"
 )
 
 func TestSwaps(t *testing.T) {
@@ -69,6 +72,32 @@ func TestPopRatio(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := popRatio(tc.m, []int{at}, tc.reach); got < tc.min || got > tc.max {
 				t.Errorf("pop %.2f, want %.2f–%.2f", got, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+// TestMissesOf: only points over 10 cm are listed, named by their frame
+// (and joint) — for a pose keyframe by the predicted joint they belong to.
+func TestMissesOf(t *testing.T) {
+	joints := model.DefaultPredictedJoints()
+	for _, tc := range []struct {
+		name string
+		c    request.Constraint
+		errs []float64
+		want []miss
+	}{
+		{"effector target", request.Constraint{Type: request.ConstraintEffectorTarget, Joint: "RightHand", Frames: []int{12, 70}},
+			[]float64{0.05, 0.18}, []miss{{Window: 4, Joint: "RightHand", Frame: 70, ErrM: 0.18}}},
+		{"root path, all met", request.Constraint{Type: request.ConstraintRootPath, Frames: []int{1, 2, 3}},
+			[]float64{0.01, 0.1, 0}, nil},
+		{"pose keyframe", request.Constraint{Type: request.ConstraintPoseKeyframe, Frame: 9},
+			append(make([]float64, 2), 0.3), []miss{{Window: 4, Joint: joints[2], Frame: 9, ErrM: 0.3}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := missesOf(tc.c, tc.errs, 4, false)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("misses %+v, want %+v", got, tc.want)
 			}
 		})
 	}
