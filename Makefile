@@ -242,7 +242,17 @@ model: deps dataset
 		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
 		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
 		--init $(MODEL_RUN)-dance900/weights --weights-out $(MODEL_RUN)-kick900/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-kick900/weights --out assets/models/$(MODEL_ID) --version 1.13.0 \
+	# 1.13.1: every class's gait rows from t = 900, then jumps, punches and runs.
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-all900 --steps 800 --seed 74 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick,dance \
+		--phase-classes walk,run,jump,kick --gait-keep-text \
+		--init $(MODEL_RUN)-kick900/weights --weights-out $(MODEL_RUN)-all900/weights
+	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-punch900 --steps 800 --seed 75 \
+		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
+		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,run --phase-classes jump,run --gait-keep-text \
+		--init $(MODEL_RUN)-all900/weights --weights-out $(MODEL_RUN)-punch900/weights
+	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-punch900/weights --out assets/models/$(MODEL_ID) --version 1.13.1 \
 		--output-smoothing 1.5
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
@@ -254,7 +264,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-kick900/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-punch900/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps
