@@ -68,17 +68,7 @@ func TestReachFollow(t *testing.T) {
 				}
 				keyX, keyY, keyZ := obs[at*D], obs[at*D+1], obs[at*D+2]
 				r.follow(x0, obs, mask, pl)
-				row := make([]float32, D)
-				for i := range row {
-					row[i] = x0[at*D+i]
-					if mask[at*D+i] == 1 {
-						row[i] = obs[at*D+i]
-					}
-				}
-				got, err := lay.Decode(row, 1)
-				if err != nil {
-					t.Fatal(err)
-				}
+				got := decodeStated(t, lay, x0, obs, mask, at)
 				d := got.WorldPositions()[hand].Sub(c.target).Len()
 				switch {
 				case c.reached && d > 1e-3:
@@ -145,6 +135,25 @@ func TestEaseTargetRoots(t *testing.T) {
 	}
 }
 
+// decodeStated decodes frame at of prediction x0 with the stated values
+// (obs where mask is 1) in place: what the next step is conditioned on.
+func decodeStated(t *testing.T, lay *model.Layout, x0, obs, mask []float32, at int) *motion.Motion {
+	t.Helper()
+	D := lay.Dim()
+	row := make([]float32, D)
+	for i := range row {
+		row[i] = x0[at*D+i]
+		if mask[at*D+i] == 1 {
+			row[i] = obs[at*D+i]
+		}
+	}
+	got, err := lay.Decode(row, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestReachFollowSameFrame: a second target at a frame where a first one
 // placed the body starts from that pose and does not move the body again
 // (a hand far overhead would lift it and leave the first hand behind).
@@ -169,18 +178,7 @@ func TestReachFollowSameFrame(t *testing.T) {
 	}
 	obs, mask := make([]float32, frames*D), make([]float32, frames*D)
 	r.follow(x0, obs, mask, place{})
-	row := make([]float32, D)
-	for i := range row {
-		row[i] = x0[at*D+i]
-		if mask[at*D+i] == 1 {
-			row[i] = obs[at*D+i]
-		}
-	}
-	got, err := lay.Decode(row, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := got.WorldPositions()[left].Sub(first).Len(); d > 1e-3 {
+	if d := decodeStated(t, lay, x0, obs, mask, at).WorldPositions()[left].Sub(first).Len(); d > 1e-3 {
 		t.Fatalf("the first hand is %.4f m from its target after the second", d)
 	}
 }
