@@ -253,7 +253,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			for _, e := range p.Effectors {
 				in.Effectors = append(in.Effectors, post.EffectorTarget{Frame: e.Frame, Joint: e.Joint, Pos: e.Pos})
 			}
-			cleaned, rep, err := post.Apply(easeTargetRoots(out, p.Effectors), in)
+			cleaned, rep, err := post.Apply(out, in)
 			if err != nil {
 				return nil, fmt.Errorf("sample %d: post-processing: %w", s, err)
 			}
@@ -285,29 +285,6 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	res.Timing.Total = time.Since(start)
 	return res, nil
 }
-
-// easeTargetRoots returns m with the root eased into its place at every
-// effector target's frame (a copy; m itself when there is none): the
-// sampler moves the body there when the limb alone cannot reach, up too,
-// and the model does not follow at the frames around it. Post-processing
-// then eases the limb (post.Apply).
-func easeTargetRoots(m *motion.Motion, effs []effector) *motion.Motion {
-	if len(effs) == 0 {
-		return m
-	}
-	out := m.Clone()
-	rootOnly := make([]bool, m.Skel.Len())
-	blend := max(1, int(math.Round(targetBlendSeconds*m.FPS)))
-	for _, e := range effs {
-		if err := out.EaseInto(e.Frame, blend, rootOnly); err != nil {
-			return m // a clip too short to ease
-		}
-	}
-	return out
-}
-
-// targetBlendSeconds matches post-processing's default easing onto a target.
-const targetBlendSeconds = 0.3
 
 // keepKeyframes puts the sampled pose back at every pose keyframe — the
 // joints it states and the root — where the model returned the keyed

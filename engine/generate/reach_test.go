@@ -2,8 +2,6 @@ package generate
 
 import (
 	"fmt"
-	"math"
-	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -101,37 +99,6 @@ func TestReachFollow(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// TestEaseTargetRoots: where the sampler lifted the body for a target at
-// one frame, the root is eased into that place over the frames around it;
-// the frame itself, every joint rotation and the input stay as they were.
-func TestEaseTargetRoots(t *testing.T) {
-	lay := model.DefaultLayout()
-	m := motion.New(lay.Skeleton(), 30, 60)
-	for f := range m.Root {
-		m.Root[f] = mgl64.Vec3{0, 1, 0.04 * float64(f)}
-	}
-	m.Root[30][1] += 0.25 // lifted at the target's frame only
-	in := m.Clone()
-	if got := easeTargetRoots(m, nil); got != m {
-		t.Fatal("no target: want the clip itself")
-	}
-	out := easeTargetRoots(m, []effector{{Frame: 30, Joint: "RightHand"}})
-	if !slices.Equal(m.Root, in.Root) || !slices.Equal(m.Rot, in.Rot) {
-		t.Fatal("input changed")
-	}
-	if out.Root[30] != m.Root[30] || !slices.Equal(out.Rot, m.Rot) {
-		t.Fatal("the target's frame or a rotation changed")
-	}
-	for f := 1; f < out.Frames(); f++ {
-		if dy := math.Abs(out.Root[f][1] - out.Root[f-1][1]); dy > 0.25*1.6/9 {
-			t.Fatalf("frame %d: the root rises %.3f m in one frame", f, dy)
-		}
-	}
-	if out.Root[20][1] != 1 || out.Root[40][1] != 1 {
-		t.Fatal("frames beyond the blend moved")
 	}
 }
 

@@ -188,6 +188,30 @@ func (m *Motion) MixFrame(src *Motion, t int, w float64, only []bool) {
 	}
 }
 
+// PathAround names the two frames from which the path through frame at of
+// an n-frame clip (n ≥ 3) is judged without frame at itself: the frames
+// either side, or at an end the next two, b extended past a (extend). A
+// pose set at frame at alone (a snap) is then told from the motion's own
+// path; OnPath gives where that path passes.
+func PathAround(at, n int) (a, b int, extend bool) {
+	switch at {
+	case 0:
+		return 1, 2, true
+	case n - 1:
+		return n - 2, n - 3, true
+	}
+	return at - 1, at + 1, false
+}
+
+// OnPath is where a path passes, from its positions pa and pb at the frames
+// PathAround names: their mean, or pb extended past pa.
+func OnPath(pa, pb mgl64.Vec3, extend bool) mgl64.Vec3 {
+	if extend {
+		return pa.Mul(2).Sub(pb)
+	}
+	return pa.Add(pb).Mul(0.5)
+}
+
 // EaseInto leads the motion into the pose at frame at and out of it again,
 // for a pose that was set at that one frame (a keyframe the model snapped
 // onto): the pose's offset from where the motion would pass (the mean of
@@ -204,22 +228,8 @@ func (m *Motion) EaseInto(at, n int, only []bool) error {
 	if at < 0 || at >= N || n < 1 || N < 3 || (only != nil && len(only) != J) {
 		return fmt.Errorf("%w: ease into frame %d over %d frames of %d", ErrInvalidMotion, at, n, N)
 	}
-	// Where the path passes at frame at, from two other frames a and b:
-	// their mean, or b extended past a at an end.
-	a, b, extend := at-1, at+1, false
-	switch at {
-	case 0:
-		a, b, extend = 1, 2, true
-	case N - 1:
-		a, b, extend = N-2, N-3, true
-	}
-	path := func(x, y mgl64.Vec3) mgl64.Vec3 {
-		if extend {
-			return x.Mul(2).Sub(y)
-		}
-		return x.Add(y).Mul(0.5)
-	}
-	dRoot := m.Root[at].Sub(path(m.Root[a], m.Root[b]))
+	a, b, extend := PathAround(at, N)
+	dRoot := m.Root[at].Sub(OnPath(m.Root[a], m.Root[b], extend))
 	dRot := make([]mgl64.Quat, J)
 	for j := range dRot {
 		if only != nil && !only[j] {

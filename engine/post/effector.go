@@ -127,6 +127,20 @@ func reachTargets(m *motion.Motion, targets []target, blend int) {
 	}
 }
 
+// easeTargetRoots eases the root into its place at each target's frame and
+// out (motion.EaseInto, the root alone): a sampler that moves the body at
+// that one frame to put the hand on the target (engine/generate's reach,
+// up too when the arm alone cannot reach) leaves the root there off the
+// path the frames around it follow. The limbs are eased by reachTargets.
+func easeTargetRoots(m *motion.Motion, targets []target, blend int) {
+	rootOnly := make([]bool, m.Skel.Len())
+	for _, tg := range targets {
+		if m.EaseInto(tg.frame, blend, rootOnly) != nil {
+			return // a clip too short to ease
+		}
+	}
+}
+
 // targetErrors returns the largest miss of the targets and how many miss
 // by more than 1 cm.
 func targetErrors(m *motion.Motion, targets []target) (float64, int) {
@@ -148,18 +162,14 @@ func targetErrors(m *motion.Motion, targets []target) (float64, int) {
 // does not count.
 func pathAt(m *motion.Motion, t, j int) mgl64.Vec3 {
 	n := m.Frames()
-	at := func(f int) mgl64.Vec3 { return worldPos(m, f, j) }
-	switch {
-	case n == 1:
-		return at(t)
-	case n == 2:
-		return at(1 - t)
-	case t == 0:
-		return at(1).Mul(2).Sub(at(2))
-	case t == n-1:
-		return at(n - 2).Mul(2).Sub(at(n - 3))
+	switch n {
+	case 1:
+		return worldPos(m, t, j)
+	case 2:
+		return worldPos(m, 1-t, j)
 	}
-	return at(t - 1).Add(at(t + 1)).Mul(0.5)
+	a, b, extend := motion.PathAround(t, n)
+	return motion.OnPath(worldPos(m, a, j), worldPos(m, b, j), extend)
 }
 
 // worldPos is joint j's world position at frame t.

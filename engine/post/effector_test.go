@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
 )
 
 func TestReachTargets(t *testing.T) {
@@ -158,5 +160,29 @@ func TestReachTargetsOutOfReach(t *testing.T) {
 	dir := far.Sub(arm).Normalize()
 	if fore.Sub(arm).Normalize().Dot(dir) < 1-1e-9 || worldPos(out, 30, hand).Sub(arm).Normalize().Dot(dir) < 1-1e-9 {
 		t.Error("arm is not straight toward the far target")
+	}
+}
+
+// TestEaseTargetRoots: where the sampler lifted the body for a target at
+// one frame, the root is eased into that place over the frames around it;
+// the frame itself and every joint rotation stay as they were.
+func TestEaseTargetRoots(t *testing.T) {
+	m := motion.New(motion.SOMA77(), 30, 60)
+	for f := range m.Root {
+		m.Root[f] = mgl64.Vec3{0, 1, 0.04 * float64(f)}
+	}
+	m.Root[30][1] += 0.25 // lifted at the target's frame only
+	out := m.Clone()
+	easeTargetRoots(out, []target{{frame: 30}}, 9)
+	if out.Root[30] != m.Root[30] || !slicesEqual(out.Rot, m.Rot) {
+		t.Fatal("the target's frame or a rotation changed")
+	}
+	for f := 1; f < out.Frames(); f++ {
+		if dy := math.Abs(out.Root[f][1] - out.Root[f-1][1]); dy > 0.25*1.6/9 {
+			t.Fatalf("frame %d: the root rises %.3f m in one frame", f, dy)
+		}
+	}
+	if out.Root[20][1] != 1 || out.Root[40][1] != 1 {
+		t.Fatal("frames beyond the blend moved")
 	}
 }

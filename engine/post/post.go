@@ -188,6 +188,7 @@ func Apply(m *motion.Motion, in Input) (*motion.Motion, Report, error) {
 	rep.SkateBefore = footSkate(m, contacts)
 
 	out := m.Clone()
+	easeTargetRoots(out, targets, opt.TargetBlend)
 	hitRootKeys(out, keys)
 	if !in.KeepFingers {
 		relaxFingers(out)
