@@ -237,8 +237,8 @@ func run() error {
 				}
 				errs := check(res.Motions[0])
 				row.Misses = append(row.Misses, missesOf(c, errs, wi, postOn)...)
-				pop := popRatio(res.Motions[0], constrainedFrames(c), 1)
-				spread := popRatio(res.Motions[0], constrainedFrames(c), spreadFrames)
+				pops := popRatio(res.Motions[0], constrainedFrames(c), 1, spreadFrames)
+				pop, spread := pops[0], pops[1]
 				if postOn {
 					cleaned = append(cleaned, errs...)
 					row.PostPop += pop / float64(len(real))
@@ -273,7 +273,7 @@ func run() error {
 				if err != nil {
 					return fmt.Errorf("join %s → %s: %w", a.class, b.class, err)
 				}
-				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))}, 1)
+				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))}, 1)[0]
 				if postOn {
 					joins.PostPop += pop / float64(*windows)
 				} else {
@@ -320,14 +320,16 @@ func constrainedFrames(c request.Constraint) []int {
 // past post-processing's blends (0.3 s for targets, 6 frames for poses).
 const spreadFrames = 10
 
-// popRatio is the largest per-frame joint step on the steps within reach
-// frames of the given frames (1: the steps into and out of them) over the
-// 95th percentile of the clip's steps (each step: the farthest any joint
-// moves between two frames).
-func popRatio(m *motion.Motion, frames []int, reach int) float64 {
+// popRatio is, for each reach, the largest per-frame joint step on the
+// steps within reach frames of the given frames (1: the steps into and out
+// of them) over the 95th percentile of the clip's steps (each step: the
+// farthest any joint moves between two frames); zeros for a clip under 3
+// frames or one that does not move.
+func popRatio(m *motion.Motion, frames []int, reaches ...int) []float64 {
+	out := make([]float64, len(reaches))
 	n, J := m.Frames(), m.Skel.Len()
 	if n < 3 {
-		return 0
+		return out
 	}
 	ps := m.WorldPositions()
 	step := make([]float64, n-1)
@@ -336,19 +338,22 @@ func popRatio(m *motion.Motion, frames []int, reach int) float64 {
 			step[t] = max(step[t], ps[(t+1)*J+j].Sub(ps[t*J+j]).Len())
 		}
 	}
-	near := 0.0
-	for _, f := range frames {
-		for t := max(f-reach, 0); t < min(f+reach, len(step)); t++ {
-			near = max(near, step[t])
-		}
-	}
 	sorted := slices.Clone(step)
 	slices.Sort(sorted)
 	p95 := sorted[len(sorted)*95/100]
 	if p95 <= 0 {
-		return 0
+		return out
 	}
-	return near / p95
+	for i, reach := range reaches {
+		near := 0.0
+		for _, f := range frames {
+			for t := max(f-reach, 0); t < min(f+reach, len(step)); t++ {
+				near = max(near, step[t])
+			}
+		}
+		out[i] = near / p95
+	}
+	return out
 }
 
 func (s stats) String() string {

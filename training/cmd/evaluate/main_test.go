@@ -70,7 +70,7 @@ func TestPopRatio(t *testing.T) {
 		{"smooth", clip(func(int) float64 { return 0 }), spreadFrames, 0.99, 1.01},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := popRatio(tc.m, []int{at}, tc.reach); got < tc.min || got > tc.max {
+			if got := popRatio(tc.m, []int{at}, tc.reach)[0]; got < tc.min || got > tc.max {
 				t.Errorf("pop %.2f, want %.2f–%.2f", got, tc.min, tc.max)
 			}
 		})
