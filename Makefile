@@ -110,14 +110,15 @@ $(NODE_DIR)/node_modules/gltf-validator/package.json:
 	mkdir -p $(NODE_DIR)
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NODE_DIR) gltf-validator@$(GLTF_VALIDATOR_VERSION)
 
-# The CMU clips in ../shared/mocap, unpacked once for the tests that convert
-# every one of them.
+# The CMU clips in ../shared/mocap (and its cmu_fbx/ takes), unpacked once
+# for the tests that convert every one of them and for the dataset.
 mocap: $(MOCAP_DIR)/.unpacked
-$(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz)
+$(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_fbx/*.tar.xz)
 	@test -d $(SHARED)/mocap || { echo "missing $(SHARED)/mocap (set SHARED=...)"; exit 1; }
 	rm -rf $(MOCAP_DIR) && mkdir -p $(MOCAP_DIR)
-	for a in $(SHARED)/mocap/*.tar.xz; do tar -xJf $$a -C $(MOCAP_DIR); done
+	for a in $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_fbx/*.tar.xz; do tar -xJf $$a -C $(MOCAP_DIR); done
 	cp $(SHARED)/mocap/clips.csv $(MOCAP_DIR)/data/
+	if [ -f $(SHARED)/mocap/cmu_fbx/clips.csv ]; then cp $(SHARED)/mocap/cmu_fbx/clips.csv $(MOCAP_DIR)/data/cmu_fbx/; fi
 	touch $@
 
 # The bundled model, reproduced from the mocap: the Go dataset builder, then

@@ -111,9 +111,9 @@ func TestRetargetMocap(t *testing.T) {
 // Every clip of the mocap data is one of the known rigs, and each
 // retargets; a sample of frames keeps the arms and the head right.
 func TestDetectAllMocap(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(testtools.MocapDir(t), "*", "*.bvh"))
-	if err != nil || len(files) < 160 {
-		t.Fatalf("found %d BVH files (%v), want the 166 of the mocap data", len(files), err)
+	files := testtools.MocapBVH(t)
+	if len(files) < 160 {
+		t.Fatalf("found %d BVH files, want the 166 of the mocap data", len(files))
 	}
 	counts := map[string]int{}
 	for _, f := range files {

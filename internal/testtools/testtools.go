@@ -100,6 +100,30 @@ func MocapDir(t testing.TB) string {
 	return d
 }
 
+// ExtraTakesDir is the mocap folder's subfolder of further takes (the 1,830
+// of ../shared/mocap/cmu_fbx, all on the DAZ rig that the folders beside it
+// already cover). The dataset builder reads them; the per-file tests
+// (every rig detected, every clip converted and opened in Blender) keep to
+// the four rigs' folders, or one make test would convert 2,000 files.
+const ExtraTakesDir = "cmu_fbx"
+
+// MocapBVH lists the BVH files of the mocap folder's rig folders, without
+// the ExtraTakesDir takes.
+func MocapBVH(t testing.TB) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(MocapDir(t), "*", "*.bvh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range all {
+		if filepath.Base(filepath.Dir(f)) != ExtraTakesDir {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Env returns the environment for a child process with MOTIONSTUDIO_* and
 // PATH passed through.
 func Env() []string {

@@ -80,13 +80,9 @@ type clip struct {
 }
 
 func mocapClips(t *testing.T) []clip {
-	root := testtools.MocapDir(t)
-	srcs, err := filepath.Glob(filepath.Join(root, "*", "*.bvh"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srcs := testtools.MocapBVH(t)
 	if len(srcs) < 160 {
-		t.Fatalf("found %d BVH files under %s, want the 165 of ../shared/mocap", len(srcs), root)
+		t.Fatalf("found %d BVH files, want the 165 of ../shared/mocap", len(srcs))
 	}
 	sort.Strings(srcs)
 	out := t.TempDir()

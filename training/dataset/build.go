@@ -143,7 +143,7 @@ func Build(cfg Config) (*Summary, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	rows, err := ReadIndex(filepath.Join(cfg.MocapDir, "clips.csv"))
+	rows, err := ReadIndexes(cfg.MocapDir)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +165,13 @@ func Build(cfg Config) (*Summary, error) {
 		sum.Skipped = append(sum.Skipped, Skip{d.File, "duplicate conversion of take " + d.ID})
 	}
 	jobs := planJobs(kept, cfg.TestFraction)
+	jobs = slices.DeleteFunc(jobs, func(j job) bool {
+		if len(j.captions) > 0 {
+			return false
+		}
+		sum.Skipped = append(sum.Skipped, Skip{j.row.File, "no description and no subject category: nothing to caption it with"})
+		return true
+	})
 
 	results := make([]result, len(jobs))
 	var wg sync.WaitGroup

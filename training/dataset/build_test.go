@@ -32,6 +32,7 @@ func testMocap(t testing.TB) string {
 		"przestr_cgspeed_daz/02_01.bvh":              "daz_02_01_walk.bvh",
 		"dragonforged_iclone/002_01.bvh":             "iclone_01_01_jump.bvh",
 		"aclstm_cgspeed_daz_dance/misc_standard.bvh": "cmu31_16_01_jump.bvh",
+		"cmu_fbx/113_01.bvh":                         "fbx_113_01_walk_backwards.bvh",
 	}
 	for dst, from := range files {
 		data, err := os.ReadFile(filepath.Join(src, from))
@@ -58,6 +59,15 @@ dragonforged_iclone/002_01.bvh,02_01,100,60,0.016667,120,walk,walk,1
 aclstm_cgspeed_daz_dance/misc_standard.bvh,tpose_template,31,90,0.03333,,,,1
 `
 	if err := os.WriteFile(filepath.Join(dir, "clips.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The further takes' own index (cmu_fbx/clips.csv): a 24 fps take, and
+	// one with neither description nor category.
+	fbx := `file,cmu_id,joints,frames,header_frame_time,cmu_source_fps,description,subject_category,bytes
+cmu_fbx/113_01.bvh,113_01,43,96,0.0416667,120,Walk backwards,,1
+cmu_fbx/63_13.bvh,63_13,43,96,0.0416667,120,,,1
+`
+	if err := os.WriteFile(filepath.Join(dir, "cmu_fbx", "clips.csv"), []byte(fbx), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -123,10 +133,11 @@ func TestBuild(t *testing.T) {
 	layout := model.DefaultLayout()
 	D := layout.Dim()
 
-	// Kept: four takes, each with its mirror; the salsa row at its true
+	// Kept: five takes, each with its mirror; the salsa row at its true
 	// 60 fps has twice the frames of the same file read at 120.
 	// 02_01: 1 s at 120 fps is 31 frames at 30 fps, less its leading T-pose and blend frames.
-	wantFrames := map[string]int{"16_11": 60, "16_01": 90, "60_01": 120, "02_01": 29}
+	// 113_01: 96 frames at 24 fps (4 s) less its T-pose and first blend frame.
+	wantFrames := map[string]int{"16_11": 60, "16_01": 90, "60_01": 120, "02_01": 29, "113_01": 118}
 	var idx Index
 	data, err := os.ReadFile(sum.ClipsIndexPath)
 	if err != nil {
@@ -139,8 +150,8 @@ func TestBuild(t *testing.T) {
 		idx.Layout.Dim != D || !slices.Equal(idx.Layout.PredictedJoints, layout.Joints()) {
 		t.Fatalf("clips.json header: fps %g dim %d layout %+v, %d means", idx.FPS, idx.Dim, idx.Layout, len(idx.Mean))
 	}
-	if len(idx.Clips) != 8 {
-		t.Fatalf("%d clips, want 4 takes × 2", len(idx.Clips))
+	if len(idx.Clips) != 10 {
+		t.Fatalf("%d clips, want 5 takes × 2", len(idx.Clips))
 	}
 	skipped := map[string]string{}
 	for _, s := range sum.Skipped {
@@ -150,6 +161,7 @@ func TestBuild(t *testing.T) {
 		"dragonforged_iclone/002_01.bvh":             "duplicate",
 		"przestr_cgspeed_daz/02_02.bvh":              "fewer than 28",
 		"aclstm_cgspeed_daz_dance/misc_standard.bvh": "not a CMU take",
+		"cmu_fbx/63_13.bvh":                          "no description",
 	} {
 		if !strings.Contains(skipped[f], why) {
 			t.Errorf("%s skipped for %q, want %q", f, skipped[f], why)
@@ -187,6 +199,9 @@ func TestBuild(t *testing.T) {
 	}
 	if !slices.Equal(byKey["60_01"].Classes, []string{"dance"}) {
 		t.Errorf("salsa classes %v", byKey["60_01"].Classes)
+	}
+	if !slices.Equal(byKey["113_01"].Classes, []string{"walk_backward"}) {
+		t.Errorf("113_01 classes %v", byKey["113_01"].Classes)
 	}
 
 	// Rows are exactly the layout's encoding of the loaded clip.

@@ -9,27 +9,50 @@ import (
 )
 
 // ClassNames are the action classes the builder detects, in the order the
-// classes field lists them.
-var ClassNames = []string{"walk", "run", "jump", "kick", "punch", "dance", "climb", "wave", "turn", "sit", "stand", "box"}
+// classes field lists them (issue 28's list: what animators ask for).
+var ClassNames = []string{"walk", "run", "jump", "sit", "stand_up", "fall", "get_up", "crouch", "pick_up",
+	"kick", "punch", "push", "climb", "wave", "turn", "walk_backward", "dance", "sports", "gesture"}
 
-// classWords: a class is detected when any of its words (whole words of the
-// cleaned description) occurs. The subject category only counts when the
-// description is empty or the category names a dance: categories such as
-// "run, jump, walk" or "Martial Arts Walks" describe the subject's session,
-// not the trial.
-var classWords = map[string][]string{
-	"walk":  {"walk", "walks", "walking", "stride", "strides", "stroll", "veer", "march"},
-	"run":   {"run", "runs", "running", "jog", "jogs", "jogging", "sprint"},
-	"jump":  {"jump", "jumps", "jumping", "hop", "hops", "leap", "leaps", "jete", "jetes"},
-	"kick":  {"kick", "kicks", "kicking"},
-	"punch": {"punch", "punches", "punching", "strike"},
-	"dance": {"dance", "dances", "dancing", "salsa", "ballet", "pirouette", "pirouettes", "arabesque"},
-	"climb": {"climb", "climbs", "climbing"},
-	"wave":  {"wave", "waves", "waving"},
-	"turn":  {"turn", "turns", "turning", "tourant", "pirouette", "pirouettes", "spin", "spins"},
-	"sit":   {"sit", "sits", "sitting", "seated"},
-	"stand": {"stand", "stands", "standing", "rise", "balance"},
-	"box":   {"box", "boxing", "boxer", "shadowbox"},
+// classPatterns: a class is detected where its pattern (a regular
+// expression over the cleaned description's words, each word boundary
+// explicit) matches; the match's position orders the classes by first
+// mention. The subject category only counts when the description is empty
+// or the category names a dance: categories such as "run, jump, walk" or
+// "Martial Arts Walks" describe the subject's session, not the trial.
+// "get up" is stand_up from a seat and get_up from the floor; "box" alone
+// is a cardboard box, not boxing.
+var classPatterns = map[string]*regexp.Regexp{
+	"walk": classRE(`walk|walks|walking|walked|stride|strides|stroll|strolls|strolling|veer|march|marches|marching|` +
+		`sneak|sneaking|tiptoe|tiptoes|limp|limping|stagger|staggering|creeping|sidestep|sidesteps|step|steps|stepping`),
+	"run":  classRE(`run|runs|running|jog|jogs|jogging|sprint|sprints|sprinting`),
+	"jump": classRE(`jump|jumps|jumping|hop|hops|hopping|leap|leaps|leaping|jete|jetes|skip|skipping`),
+	"sit":  classRE(`sit|sits|sitting|seated|take a seat|sit down|sits down`),
+	"stand_up": classRE(`stand up|stands up|standing up|rise|rises|` +
+		`(get|gets|getting) up from (a |the )?(chair|stool|seat|bench)|(sit|sits|sitting) (in chair |on stool )?(down )?and (get|gets) up`),
+	"fall": classRE(`fall|falls|falling|fell|collapse|collapses|faint|faints|trip|trips|tumble|tumbles|` +
+		`(lay|lays|laying|lie|lies|lying) down|(laying|lying) on`),
+	"get_up": classRE(`(get|gets|getting) up (from (the )?(floor|ground)|laying|lying|face down)|` +
+		`(laying|lying|lay) down,? (on back, )?(and )?(get|gets|getting) up|(get|gets|getting) up from laying`),
+	"crouch":  classRE(`crouch|crouches|crouched|crouching|squat|squats|squatting|kneel|kneels|kneeling|duck (under|underneath|to)`),
+	"pick_up": classRE(`(pick|picks|picking) (\w+ )?up|scoop up|bend, lift`),
+	"kick":    classRE(`kick|kicks|kicking|kicked`),
+	"punch":   classRE(`punch|punches|punching|jab|jabs|strike|boxing|boxer|shadowbox|shadowboxing`),
+	"push":    classRE(`push|pushes|pushing|shove|shoves`),
+	"climb":   classRE(`climb|climbs|climbing|ladder|(up|down) (and down )?stairs|stepping up`),
+	"wave":    classRE(`wave|waves|waving|direct traffic`),
+	"turn":    classRE(`turn|turns|turning|tourant|pirouette|pirouettes|spin|spins|spinning|pivot|twirl`),
+	"walk_backward": classRE(`(walk|walks|walking|step|steps|stepping|run|jog) (\w+ ){0,2}(backward|backwards)|` +
+		`backward walk|backwards walk|walk forward, backward`),
+	"dance": classRE(`dance|dances|dancing|salsa|ballet|pirouette|pirouettes|arabesque|charleston|breakdance|` +
+		`jete|jetes|glissade|tango|waltz|twist`),
+	"sports": classRE(`basketball|soccer|football|golf|baseball|tennis|volleyball|dribble|dribbles|dribbling|` +
+		`shoot|shoots|putt|putts|pitch|bunt|bowling|frisbee|swim|swimming|racquet|hockey|jumping jacks|throw and catch|catch and throw|stroke|cartwheel|cartwheels|flip|backflip|handstand|handstands|lunges`),
+	"gesture": classRE(`gesture|gestures|signal|signals|signaling|point|points|pointing|clap|claps|clapping|` +
+		`shrug|shrugs|nod|nods|bow|bows|salute|salutes|beckon|conversation|explain|explains|argue|arguing|shake hands|hand shake|high five|curtsey|peek a boo|peekaboo|talk|talking`),
+}
+
+func classRE(alternatives string) *regexp.Regexp {
+	return regexp.MustCompile(`\b(` + alternatives + `)\b`)
 }
 
 // gloss translates the karate terms CMU uses for subject 135 into English
@@ -46,23 +69,63 @@ var gloss = map[string]string{
 }
 
 var (
-	spaces  = regexp.MustCompile(`\s+`)
-	dashSep = regexp.MustCompile(`\s+-\s+`)
-	words   = regexp.MustCompile(`[a-z']+`)
+	spaces   = regexp.MustCompile(`\s+`)
+	dashSep  = regexp.MustCompile(`\s+-\s+`)
+	words    = regexp.MustCompile(`[a-z']+`)
+	subjects = regexp.MustCompile(`\((2 )?subjects? - subject [ab]\)`) // two-person takes' note
+	numbered = regexp.MustCompile(`([a-z])_?[0-9]+\b`)                 // "front_kicking001"
 )
+
+// gluedStems are the action words CMU's file-like descriptions glue to
+// others ("acheywalk", "jumpforward", "kickflipstumble").
+var gluedStems = []string{"walk", "jump", "turn", "kick", "punch", "jog", "flip", "stumble", "forward", "through"}
+
+// inflection is what may follow a stem inside one word without gluing.
+var inflection = map[string]bool{"": true, "s": true, "es": true, "ed": true, "ing": true, "er": true, "ers": true,
+	"ning": true, "ped": true, "ping": true, "ling": true, "d": true, "ger": true, "ging": true, "ged": true}
+
+// unglue splits a word at the action stems glued into it; a stem followed
+// only by an inflection ("walking", "kicks") is one word.
+func unglue(w string) string {
+	for _, st := range gluedStems {
+		i := strings.Index(w, st)
+		if i < 0 || len(w) == len(st) {
+			continue
+		}
+		before, after := w[:i], w[i+len(st):]
+		if before == "" && inflection[after] {
+			continue
+		}
+		parts := []string{}
+		if before != "" {
+			parts = append(parts, unglue(before))
+		}
+		parts = append(parts, st)
+		if after != "" && !inflection[after] {
+			parts = append(parts, unglue(after))
+		} else {
+			parts[len(parts)-1] += after
+		}
+		return strings.Join(parts, " ")
+	}
+	return w
+}
 
 // CleanDescription normalises a CMU description into a caption: lower case,
 // "a/b" → "a or b", "topic - detail" → "topic, detail", karate terms in
 // English, single spaces, no trailing punctuation ("walk, veer left" stays).
 func CleanDescription(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
+	s = subjects.ReplaceAllString(s, "")
+	s = numbered.ReplaceAllString(s, "$1")
+	s = strings.ReplaceAll(s, "_", " ")
 	s = dashSep.ReplaceAllString(s, ", ")
 	s = strings.ReplaceAll(s, "/", " or ")
 	s = words.ReplaceAllStringFunc(s, func(w string) string {
 		if g, ok := gloss[w]; ok {
 			return g
 		}
-		return w
+		return unglue(w)
 	})
 	s = spaces.ReplaceAllString(s, " ")
 	return strings.Trim(s, " ,.;:-")
@@ -81,18 +144,17 @@ func classText(description, category string) string {
 	return d
 }
 
-// detect returns the classes found in text, ordered by first mention.
+// detect returns the classes found in text, ordered by first mention. A
+// backward walk is not also a walk unless the text walks forward too.
 func detect(text string) []string {
-	ws := words.FindAllString(text, -1)
 	first := map[string]int{}
-	for i := len(ws) - 1; i >= 0; i-- {
-		for c, kws := range classWords {
-			for _, k := range kws {
-				if ws[i] == k {
-					first[c] = i
-				}
-			}
+	for c, re := range classPatterns {
+		if loc := re.FindStringIndex(text); loc != nil {
+			first[c] = loc[0]
 		}
+	}
+	if _, back := first["walk_backward"]; back && !forward.MatchString(text) {
+		delete(first, "walk")
 	}
 	out := make([]string, 0, len(first))
 	for c := range first {
@@ -106,6 +168,8 @@ func detect(text string) []string {
 	})
 	return out
 }
+
+var forward = regexp.MustCompile(`\b(walk|walks|walking) forward\b|\bforward,`)
 
 func classIndex(c string) int {
 	for i, n := range ClassNames {
@@ -131,43 +195,98 @@ type modifier struct {
 }
 
 var modifiers = []modifier{
-	{"slow", "slowly", []string{"walk", "run"}},
+	{"slow", "slowly", []string{"walk", "run", "walk_backward", "sit", "fall"}},
+	{"slowly", "slowly", []string{"walk", "run", "walk_backward", "sit"}},
+	{"fast", "fast", []string{"walk", "run", "walk_backward"}},
+	{"quick", "quickly", []string{"walk", "run", "walk_backward"}},
 	{"brisk", "briskly", []string{"walk"}},
+	{"careful", "carefully", []string{"walk", "run", "sit", "get_up"}},
 	{"exaggerated stride", "with exaggerated strides", []string{"walk"}},
-	{"uneven terrain", "over uneven terrain", []string{"walk"}},
+	{"uneven terrain", "over uneven terrain", []string{"walk", "run"}},
 	{"veer left", "and veers left", []string{"walk"}},
 	{"veer right", "and veers right", []string{"walk"}},
-	{"backward", "backward", []string{"walk", "run"}},
-	{"sideways", "sideways", []string{"walk", "run"}},
+	{"sideways", "sideways", []string{"walk", "run", "jump"}},
+	{"on toes", "on tiptoes", []string{"walk", "walk_backward"}},
+	{"crouched", "crouched", []string{"walk", "walk_backward"}},
+	{"in a circle", "in a circle", []string{"walk", "run"}},
+	{"in circle", "in a circle", []string{"walk", "run"}},
+	{"limp", "with a limp", []string{"walk"}},
+	{"limping", "with a limp", []string{"walk"}},
+	{"drunk", "like a drunk", []string{"walk", "pick_up"}},
+	{"old man", "like an old man", []string{"walk", "pick_up", "sit"}},
+	{"angry", "angrily", []string{"walk", "punch"}},
+	{"anger", "angrily", []string{"walk"}},
+	{"sad", "sadly", []string{"walk"}},
+	{"happy", "happily", []string{"walk", "jump"}},
+	{"sneaking", "sneakily", []string{"walk"}},
+	{"march", "like a soldier", []string{"walk"}},
+	{"marching", "like a soldier", []string{"walk"}},
 	{"forward jump", "forward", []string{"jump"}},
 	{"forward jumps", "forward", []string{"jump"}},
+	{"jump forward", "forward", []string{"jump"}},
 	{"jump down", "down", []string{"jump"}},
 	{"jump up to grab", "up to grab something", []string{"jump"}},
+	{"one foot", "on one foot", []string{"jump"}},
 	{"left turns", "left", []string{"turn"}},
 	{"right turns", "right", []string{"turn"}},
+	{"turn left", "left", []string{"turn"}},
+	{"turn right", "right", []string{"turn"}},
 	{"turn around", "around", []string{"turn"}},
+	{"in place", "in place", []string{"turn", "jump", "run"}},
 	{"playground", "on playground equipment", []string{"climb"}},
+	{"ladder", "up a ladder", []string{"climb"}},
+	{"stairs", "up the stairs", []string{"climb"}},
+	{"stool", "on a stool", []string{"sit", "stand_up"}},
+	{"chair", "on a chair", []string{"sit"}},
+	{"from chair", "from a chair", []string{"stand_up"}},
+	{"face", "on his face", []string{"fall"}},
+	{"on back", "on his back", []string{"fall"}},
+	{"from floor", "from the floor", []string{"get_up"}},
+	{"from ground", "from the ground", []string{"get_up"}},
+	{"box", "a box", []string{"pick_up", "push"}},
+	{"ball", "a ball", []string{"pick_up"}},
+	{"heavy", "something heavy", []string{"push"}},
+	{"broom", "a broom", []string{"push"}},
+	{"swing", "a swing", []string{"push"}},
 	{"hello", "hello", []string{"wave"}},
 	{"direct traffic", "while directing traffic", []string{"wave"}},
 	{"salsa", "salsa", []string{"dance"}},
 	{"indian dance", "in an indian style", []string{"dance"}},
+	{"with hand gestures", "with his hands", []string{"gesture"}},
 }
 
-// kinds names what a kick, punch or dance is, for "a person does a {kind}".
+// kinds names what a kick, punch, dance or sport is, for "a person does a {kind}".
 var kinds = []struct{ pattern, kind, class string }{
 	{"roundhouse kick", "roundhouse kick", "kick"},
 	{"side kick", "side kick", "kick"},
 	{"front kick", "front kick", "kick"},
+	{"spin kick", "spin kick", "kick"},
+	{"jump kick", "jump kick", "kick"},
 	{"lunge punch", "lunge punch", "punch"},
+	{"boxing", "series of boxing punches", "punch"},
 	{"salsa", "salsa dance", "dance"},
 	{"indian dance", "indian dance", "dance"},
 	{"modern dance", "modern dance", "dance"},
+	{"ballet", "ballet dance", "dance"},
+	{"charleston", "charleston dance", "dance"},
+	{"breakdance", "breakdance", "dance"},
+	{"chicken dance", "chicken dance", "dance"},
+	{"basketball", "basketball move", "sports"},
+	{"dribble", "basketball dribble", "sports"},
+	{"soccer", "soccer kick", "sports"},
+	{"golf", "golf swing", "sports"},
+	{"putt", "golf putt", "sports"},
+	{"baseball", "baseball swing", "sports"},
+	{"pitch", "baseball pitch", "sports"},
+	{"football", "football throw", "sports"},
+	{"jumping jacks", "set of jumping jacks", "sports"},
 }
 
 // template is a caption pattern: {adv} becomes the clip's manner phrase
-// (with a leading space, or nothing) and {kind} its kind of kick, punch or
-// dance. plain templates are used only when the clip has no manner phrase
-// (they make claims, like "forward", that a phrase could contradict).
+// (with a leading space, or nothing) and {kind} its kind of kick, punch,
+// dance or sport. plain templates are used only when the clip has no
+// manner phrase (they make claims, like "forward", that a phrase could
+// contradict).
 type template struct {
 	text  string
 	plain bool
@@ -180,32 +299,47 @@ var templates = map[string][]template{
 		{"a person runs forward", true}, {"someone jogs ahead", true}},
 	"jump": {{"a person jumps{adv}", false}, {"someone jumps{adv}", false}, {"a man leaps{adv}", false},
 		{"someone jumps up", true}, {"a person jumps in place", true}},
+	"sit": {{"a person sits down{adv}", false}, {"someone sits{adv}", false}, {"a man takes a seat", true},
+		{"a person sits down on a chair", true}},
+	"stand_up": {{"a person stands up{adv}", false}, {"someone gets up{adv}", false}, {"a man rises to his feet", true},
+		{"a person stands up from a chair", true}},
+	"fall": {{"a person falls down{adv}", false}, {"someone falls to the ground", true}, {"a man lies down on the floor", true},
+		{"a person collapses", true}},
+	"get_up": {{"a person gets up{adv}", false}, {"someone gets up from the floor", true}, {"a man rises from the ground", true},
+		{"a person lying down gets back up", true}},
+	"crouch": {{"a person crouches down", false}, {"someone squats", false}, {"a man kneels down", false},
+		{"a person ducks down low", false}},
+	"pick_up": {{"a person picks up{adv}", false}, {"someone bends down and picks something up", true},
+		{"a man picks an object up from the floor", true}, {"a person lifts something from the ground", true}},
 	"kick": {{"a person does a {kind}", false}, {"someone performs a {kind}", false}, {"a man kicks with one leg", false},
 		{"a person kicks", false}},
 	"punch": {{"a person throws a {kind}", false}, {"someone punches forward", false}, {"a man punches with his fist", false},
 		{"a person strikes with a punch", false}},
-	"dance": {{"a person performs a {kind}", false}, {"someone dances{adv}", false}, {"a man is dancing{adv}", false},
-		{"a person does a {kind}", false}},
+	"push":  {{"a person pushes{adv}", false}, {"someone pushes something away", true}, {"a man pushes with both hands", true}},
 	"climb": {{"a person climbs{adv}", false}, {"someone is climbing{adv}", false}, {"a man climbs up", true}},
 	"wave": {{"a person waves{adv}", false}, {"someone waves with one hand{adv}", false}, {"a man waves his arm", true},
 		{"someone waves hello", true}},
 	"turn": {{"a person turns{adv}", false}, {"someone turns{adv}", false}, {"a man turns around", true},
 		{"a person spins around", true}},
-	"sit": {{"a person sits down", false}, {"someone sits{adv}", false}, {"a man takes a seat", false}},
-	"stand": {{"a person stands{adv}", false}, {"someone is standing{adv}", false}, {"a man stands up", true},
-		{"a person keeps balance while standing", true}},
-	"box": {{"a person boxes", false}, {"someone is boxing", false}, {"a man throws punches like a boxer", false},
-		{"a person shadowboxes", false}},
+	"walk_backward": {{"a person walks backwards{adv}", false}, {"someone steps backward{adv}", false},
+		{"a man walks backward", true}, {"a person backs up", true}},
+	"dance": {{"a person performs a {kind}", false}, {"someone dances{adv}", false}, {"a man is dancing{adv}", false},
+		{"a person does a {kind}", false}},
+	"sports": {{"a person makes a {kind}", false}, {"someone plays sports", false}, {"an athlete does a {kind}", false}},
+	"gesture": {{"a person gestures{adv}", false}, {"someone talks with hand gestures", true}, {"a man makes a gesture", true},
+		{"a person signals with his arms", true}},
 }
 
 // verbs are the classes' third-person phrases for "a person X and then Y".
 var verbs = map[string]string{
-	"walk": "walks", "run": "runs", "jump": "jumps", "kick": "kicks", "punch": "punches", "dance": "dances",
-	"climb": "climbs", "wave": "waves", "turn": "turns", "sit": "sits down", "stand": "stands", "box": "boxes",
+	"walk": "walks", "run": "runs", "jump": "jumps", "sit": "sits down", "stand_up": "stands up", "fall": "falls down",
+	"get_up": "gets up", "crouch": "crouches", "pick_up": "picks something up", "kick": "kicks", "punch": "punches",
+	"push": "pushes", "climb": "climbs", "wave": "waves", "turn": "turns", "walk_backward": "walks backwards",
+	"dance": "dances", "sports": "plays sports", "gesture": "gestures",
 }
 
 // defaultKinds is the {kind} of a class whose description names none.
-var defaultKinds = map[string]string{"kick": "kick", "punch": "punch", "dance": "dance"}
+var defaultKinds = map[string]string{"kick": "kick", "punch": "punch", "dance": "dance", "sports": "sports move"}
 
 // hasPhrase reports whether the words of phrase occur consecutively in ws.
 func hasPhrase(ws []string, phrase string) bool {

@@ -1,5 +1,6 @@
 // Package dataset builds the training data of the bundled text-to-motion
-// model from the CMU mocap folder (../shared/mocap, unpacked): every take
+// model from the CMU mocap folder (../shared/mocap with its cmu_fbx/ takes,
+// unpacked: about 8 h of motion): every take
 // read with the project's BVH reader, put on SOMA77 at 30 fps, mirrored,
 // captioned, split by take and encoded with model.DefaultLayout(). Run it
 // with `go run ./training/cmd/dataset -mocap DIR -out training/data`.
@@ -17,9 +18,12 @@
 //
 // # Rules, in pipeline order
 //
-// Rows. clips.csv lists one BVH file per row; rows whose cmu_id is not a
-// CMU trial (subject_trial) are skipped: the T-pose template
-// misc_standard.bvh.
+// Rows. clips.csv lists one BVH file per row, and cmu_fbx/clips.csv (read
+// when present: ExtraIndexes) the 1,830 takes of ../shared/mocap/cmu_fbx,
+// with paths relative to the mocap folder; rows whose cmu_id is not a CMU
+// trial (subject_trial) are skipped: the T-pose template misc_standard.bvh.
+// So are takes with neither a description nor a subject category (63_13,
+// 84_04): nothing to caption them with.
 //
 // Frame rate (TrueFPS). A conversion can only lower the capture rate, so
 // the true rate is min(header rate, cmu_source_fps). ../shared/mocap's
@@ -72,28 +76,45 @@
 // units with none in test gets its lowest-hash unit moved to test. Mirrored
 // copies and pieces share their take's split.
 //
-// Classes (Classes). Whole words of the cleaned description, per class:
+// Classes (Classes). Patterns over the cleaned description (classPatterns
+// in captions.go), per class; the ids are what clips.json's "classes" hold:
 //
-//	walk   walk walks walking stride strides stroll veer march
-//	run    run runs running jog jogs jogging sprint
-//	jump   jump jumps jumping hop hops leap leaps jete jetes
-//	kick   kick kicks kicking
-//	punch  punch punches punching strike
-//	dance  dance dances dancing salsa ballet pirouette(s) arabesque
-//	climb  climb climbs climbing
-//	wave   wave waves waving
-//	turn   turn turns turning tourant pirouette(s) spin spins
-//	sit    sit sits sitting seated
-//	stand  stand stands standing rise balance
-//	box    box boxing boxer shadowbox
+//	walk           walk(s/ing), stride, stroll, march, sneak, tiptoe, limp, stagger, sidestep, step(s)
+//	run            run(s/ning), jog, sprint
+//	jump           jump, hop, leap, jete, skip
+//	sit            sit(s/ting), seated, take a seat
+//	stand_up       stand up, rise, get up from a chair/stool, sit … and get up
+//	fall           fall, fell, collapse, faint, trip, tumble, lay/lie down, lying on
+//	get_up         get up from the floor/ground, get up laying, lay down and get up
+//	crouch         crouch, squat, kneel, duck under/to
+//	pick_up        pick (…) up, scoop up
+//	kick           kick(s/ing)
+//	punch          punch, jab, strike, boxing, shadowbox ("box" alone is a box)
+//	push           push, shove
+//	climb          climb, ladder, up/down stairs, stepping up
+//	wave           wave, direct traffic
+//	turn           turn, spin, pivot, twirl, pirouette, tourant
+//	walk_backward  walk/step/run … backward(s); not also a walk unless it walks forward too
+//	dance          dance, salsa, ballet, arabesque, charleston, breakdance, jete, glissade
+//	sports         basketball, soccer, golf, baseball, dribble, shoot, putt, swim strokes, cartwheels, flips
+//	gesture        gesture, signal, point, clap, shrug, nod, bow, salute, conversation, explain, argue
 //
-// The subject category counts only when the description is empty (the
-// Indian dance files) or the category names a dance ("salsa", "modern
-// dance"): "run, jump, walk" or "Martial Arts Walks" describe a session.
-// The karate terms of subject 135 are put in English first (Mawashigeri →
-// roundhouse kick, Yokogeri → side kick, Oiduki → lunge punch, Gedanbarai
-// → downward block, Syutouuke → knife hand block, Heiansyodan / Empi →
-// kata).
+// About 700 takes (animal imitations, chores, swimming, nursery rhymes) have
+// none and train under their own description alone. The subject category
+// counts only when the description is empty (the Indian dance files, the
+// "walking with obstacles" sessions) or the category names a dance ("salsa",
+// "modern dance"): "run, jump, walk" or "Martial Arts Walks" describe a
+// session. Before matching, CleanDescription drops the two-person note
+// "(2 subjects - subject a)", file-style underscores and numbers
+// ("front_kicking001" → "front kicking") and splits action words glued to
+// others ("acheywalk" → "achey walk"). The karate terms of subject 135 are
+// put in English first (Mawashigeri → roundhouse kick, Yokogeri → side
+// kick, Oiduki → lunge punch, Gedanbarai → downward block, Syutouuke →
+// knife hand block, Heiansyodan / Empi → kata).
+//
+// Balance. The builder records every clip's classes; training draws windows
+// weighted by class minutes**-power (train.py --class-power), so walks (300
+// of the 980 minutes) do not drown waves (1.5).
 //
 // Captions (Captions). First the cleaned description (lower case, "a/b" →
 // "a or b", "topic - detail" → "topic, detail"; "walk, veer left" stays),

@@ -1,17 +1,16 @@
 package dataset
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// mocapRows reads the real clips.csv of the shared mocap folder.
+// mocapRows reads the real clips.csv files of the shared mocap folder.
 func mocapRows(t *testing.T) (string, []Row) {
 	t.Helper()
 	dir := testtools.MocapDir(t)
-	rows, err := ReadIndex(filepath.Join(dir, "clips.csv"))
+	rows, err := ReadIndexes(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +67,32 @@ func ReadIndex(path string) ([]Row, error) {
 	rows, err := ParseIndex(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// ExtraIndexes are the mocap folder's further takes, each listed by a
+// clips.csv of its own whose file paths are relative to the mocap folder
+// (cmu_fbx: the 1,830 takes of ../shared/mocap/cmu_fbx). Read when present.
+var ExtraIndexes = []string{"cmu_fbx/clips.csv"}
+
+// ReadIndexes reads the mocap folder's clips.csv and every ExtraIndexes
+// file it has.
+func ReadIndexes(mocapDir string) ([]Row, error) {
+	rows, err := ReadIndex(filepath.Join(mocapDir, "clips.csv"))
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range ExtraIndexes {
+		p := filepath.Join(mocapDir, x)
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		more, err := ReadIndex(p)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
 	}
 	return rows, nil
 }

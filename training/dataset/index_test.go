@@ -25,6 +25,8 @@ func TestTrueFPSOnMocap(t *testing.T) {
 		{"przestr_cgspeed_daz/16_01.bvh", 30, 120, 30}, // honest downsample
 		{"przestr_cgspeed_daz/02_01.bvh", 120, 120, 120},
 		{"cmu_hahne/13_26.bvh", 120, 120, 120},
+		{"cmu_fbx/17_01.bvh", 24, 120, 24}, // every fifth frame of a 120 fps capture
+		{"cmu_fbx/93_07.bvh", 12, 120, 12}, // a 60 fps capture that CMU lists at 120
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
@@ -67,5 +69,19 @@ func TestParseIndexErrors(t *testing.T) {
 	rows, err := ParseIndex(strings.NewReader(head + `a/b.bvh,16_11,31,534,0.008333,120,"walk, veer left",x,1` + "\n"))
 	if err != nil || len(rows) != 1 || rows[0].Description != "walk, veer left" || rows[0].Frames != 534 || !rows[0].IsTake() {
 		t.Fatalf("rows = %+v, %v", rows, err)
+	}
+}
+
+// Both indexes are read: the 166 rows of clips.csv and cmu_fbx's 1,830.
+func TestReadIndexesBoth(t *testing.T) {
+	_, rows := mocapRows(t)
+	fbx := 0
+	for _, r := range rows {
+		if strings.HasPrefix(r.File, "cmu_fbx/") {
+			fbx++
+		}
+	}
+	if fbx != 1830 || len(rows)-fbx < 160 {
+		t.Fatalf("%d cmu_fbx rows and %d others, want 1830 and the 160-odd of clips.csv", fbx, len(rows)-fbx)
 	}
 }

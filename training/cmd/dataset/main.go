@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -72,22 +73,37 @@ func printSummary(w io.Writer, s *dataset.Summary) {
 	fmt.Fprintf(w, "total: %d frames, %.1f min at %g fps\n", s.Rows, s.Minutes(), s.FPS)
 	fmt.Fprintln(w, "classes (takes, minutes with mirrors):")
 	for _, c := range dataset.ClassNames {
-		fmt.Fprintf(w, "  %-6s %3d  %5.1f\n", c, s.ClassTakes[c], float64(s.ClassFrames[c])/s.FPS/60)
+		fmt.Fprintf(w, "  %-13s %4d  %5.1f\n", c, s.ClassTakes[c], float64(s.ClassFrames[c])/s.FPS/60)
 	}
 	if len(s.Skipped) > 0 {
-		reasons := map[string]int{}
-		for _, k := range s.Skipped {
-			reasons[strings.SplitN(k.Reason, " of take", 2)[0]]++
-		}
-		keys := make([]string, 0, len(reasons))
-		for r := range reasons {
-			keys = append(keys, r)
-		}
-		sort.Strings(keys)
 		fmt.Fprintf(w, "skipped %d files:\n", len(s.Skipped))
-		for _, r := range keys {
-			fmt.Fprintf(w, "  %3d  %s\n", reasons[r], r)
-		}
+		printSkips(w, s.Skipped)
 	}
 	fmt.Fprintf(w, "took %s\n", s.Elapsed.Round(1e7))
+}
+
+// number is any figure in a skip reason: reasons that differ only in their
+// figures are one kind.
+var number = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
+
+// printSkips prints each kind of reason once, with its count and files.
+func printSkips(w io.Writer, skips []dataset.Skip) {
+	files := map[string][]string{}
+	for _, k := range skips {
+		kind := number.ReplaceAllString(strings.SplitN(k.Reason, " of take", 2)[0], "#")
+		files[kind] = append(files[kind], k.File)
+	}
+	kinds := make([]string, 0, len(files))
+	for k := range files {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fs := files[k]
+		list := strings.Join(fs[:min(len(fs), 8)], " ")
+		if len(fs) > 8 {
+			list += " …"
+		}
+		fmt.Fprintf(w, "  %3d  %s: %s\n", len(fs), k, list)
+	}
 }
