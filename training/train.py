@@ -126,9 +126,35 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                         "from the gait classes, which guidance would subtract from every prompt")
     p.add_argument("--init", default="", help="start from these weights (a weights folder or checkpoint.pt) "
                                               "instead of random ones; the optimiser starts fresh")
+    p.add_argument("--grow-vocab", action="store_true",
+                   help="with --init: append the words of this data's captions that --init's vocabulary "
+                        "lacks (new embedding rows; the known words keep their ids and weights)")
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
     p.add_argument("--small", action="store_true", help="tiny net (tests only)")
     return p.parse_args(argv)
+
+
+def grown_vocab(vocab: List[str], captions: List[str]) -> List[str]:
+    """vocab, then the captions' words it lacks in build_vocab's order: every old id keeps
+    its word, so a net trained on vocab reads old prompts as before."""
+    have = set(vocab)
+    return list(vocab) + [w for w in build_vocab(captions) if w not in have]
+
+
+EMBED = "text.embed.weight"
+
+
+def grown_embeddings(weights: Dict[str, torch.Tensor], rows: int, seed: int) -> Dict[str, torch.Tensor]:
+    """weights with the text embedding grown to rows: the new rows drawn like
+    nn.Embedding's own init (N(0, 1)) from seed, scaled to the old rows' spread."""
+    old = weights[EMBED]
+    if rows < old.shape[0]:
+        raise SystemExit(f"--grow-vocab: {rows} words is fewer than --init's {old.shape[0]}")
+    g = torch.Generator().manual_seed(seed)
+    new = torch.randn(rows - old.shape[0], old.shape[1], generator=g) * old.std()
+    out = dict(weights)
+    out[EMBED] = torch.cat([old, new.to(old.dtype)])
+    return out
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -359,6 +385,10 @@ def main(argv: List[str] = None) -> int:
     facing = args.facing or (cfg.facing if cfg else "free")
     ds = Dataset(args.data, stats=(src["mean"], src["std"]) if src else None, facing=facing)
     vocab = src["vocab"] if src else build_vocab(ds.captions("train"))
+    if init and args.grow_vocab:
+        vocab = grown_vocab(vocab, ds.captions("train"))
+        cfg.vocab_size = len(vocab)
+        init["weights"] = grown_embeddings(init["weights"], len(vocab), args.seed)
     tok = Tokenizer(vocab)
     if cfg is None:
         cfg = Config(len(vocab), layout.D, 32, 1, 2, 64, 32, 1, 2, 64) if args.small else Config(len(vocab))

@@ -94,6 +94,28 @@ class TrainTest(unittest.TestCase):
             "--skip-lr-mult", "10", "--geo-gate")
         self.assertEqual(torch.load(os.path.join(skip, train.CHECKPOINT))["step"], 4)
 
+    def test_grow_vocab_keeps_the_known_words(self):
+        first = os.path.join(self.tmp, "gfirst")
+        run(self.data, first, "--steps", "2", "--weights-out", os.path.join(first, "w"))
+        a = checkpoint.load(os.path.join(first, "w"))
+        # The weights of a smaller vocabulary: its last three words are unknown to them.
+        small = dict(a["weights"])
+        small[train.EMBED] = small[train.EMBED][:-3]
+        vocab = train.grown_vocab(a["vocab"][:-3], Dataset(self.data).captions("train"))
+        self.assertEqual(vocab[:-3], a["vocab"][:-3])
+        self.assertEqual(sorted(vocab[-3:]), sorted(a["vocab"][-3:]))
+        grown = train.grown_embeddings(small, len(vocab), seed=1)
+        self.assertEqual(tuple(grown[train.EMBED].shape), tuple(a["weights"][train.EMBED].shape))
+        self.assertTrue(torch.equal(grown[train.EMBED][:-3], small[train.EMBED]))
+        self.assertFalse(torch.equal(grown[train.EMBED][-3:], a["weights"][train.EMBED][-3:]))
+        with self.assertRaises(SystemExit):
+            train.grown_embeddings(a["weights"], 2, seed=1)
+        # Through main: --grow-vocab with weights that already know every word changes nothing.
+        tuned = os.path.join(self.tmp, "gtuned")
+        run(self.data, tuned, "--steps", "1", "--lr", "0", "--warmup", "1", "--init", os.path.join(first, "w"),
+            "--grow-vocab")
+        self.assertEqual(torch.load(os.path.join(tuned, train.CHECKPOINT))["vocab"], a["vocab"])
+
     def test_expert_only_trains_the_expert_alone(self):
         first = os.path.join(self.tmp, "first-x")
         run(self.data, first, "--steps", "4", "--weights-out", os.path.join(first, "w"))
