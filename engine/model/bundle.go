@@ -150,6 +150,10 @@ type Text struct {
 	// then places it in slot 0 of PadTokens zero slots.
 	Pooled    bool `json:"pooled"`
 	PadTokens int  `json:"pad_tokens,omitempty"`
+	// WordMap, optional, is a file of the bundle that maps words the
+	// vocabulary lacks onto words it has (ParseWordMap; made by
+	// training/cmd/wordmap from WordNet). Needs Tokenizer.
+	WordMap string `json:"word_map,omitempty"`
 }
 
 // Tokenizer describes the word-level tokenizer.
@@ -293,13 +297,16 @@ func (m *Manifest) Files() map[string]string {
 	if m.Text.Tokenizer != nil {
 		out["text.tokenizer.vocab"] = m.Text.Tokenizer.Vocab
 	}
+	if m.Text.WordMap != "" {
+		out["text.word_map"] = m.Text.WordMap
+	}
 	return out
 }
 
 // CheckFiles checks that every file the manifest names is a regular file in fsys.
 func (m *Manifest) CheckFiles(fsys fs.FS) error {
 	files := m.Files()
-	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab"} {
+	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab", "text.word_map"} {
 		name, ok := files[key]
 		if !ok {
 			continue

@@ -172,6 +172,8 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"token ids", func(m *Manifest) { m.Text.Tokenizer.ClsID = 1 }, "text.tokenizer", "must differ"},
 		{"vocab path", func(m *Manifest) { m.Text.Tokenizer.Vocab = "../vocab.txt" }, "text.tokenizer.vocab", "plain relative path"},
 		{"encoder path", func(m *Manifest) { m.Text.Encoder = "/abs/text.onnx" }, "text.encoder", "plain relative path"},
+		{"word map without tokenizer", func(m *Manifest) { m.Text.WordMap, m.Text.Encoder, m.Text.Tokenizer = "words.tsv", "", nil }, "text.word_map", "needs text.tokenizer"},
+		{"word map path", func(m *Manifest) { m.Text.WordMap = "maps/../../words.tsv" }, "text.word_map", "plain relative path"},
 		{"denoiser file", func(m *Manifest) { m.Denoiser.File = "" }, "denoiser.file", "empty"},
 		{"denoiser input unknown", func(m *Manifest) { m.Denoiser.Inputs[3] = "mask" }, "denoiser.inputs[3]", "not an input"},
 		{"denoiser input twice", func(m *Manifest) { m.Denoiser.Inputs[3] = "x" }, "denoiser.inputs[3]", "twice"},
@@ -265,6 +267,18 @@ func TestLoadManifest(t *testing.T) {
 				t.Fatalf("err = %v, want a BundleError for %q wrapping fs.ErrNotExist", err, c.key)
 			}
 		})
+	}
+	// The optional word map, when named, must be there too.
+	wm := validManifest()
+	wm.Text.WordMap = "words.tsv"
+	var be *BundleError
+	if _, err := LoadManifestFS(files(wm, "")); !errors.As(err, &be) || be.Key != "text.word_map" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing word map: err = %v", err)
+	}
+	withMap := files(wm, "")
+	withMap["words.tsv"] = &fstest.MapFile{Data: []byte("sprint\trun\trelative\n")}
+	if _, err := LoadManifestFS(withMap); err != nil {
+		t.Errorf("with its word map: %v", err)
 	}
 	// A folder named where a file should be.
 	fsys := files(validManifest(), "vocab.txt")

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -338,6 +339,15 @@ func TestEmbeddedBundle(t *testing.T) {
 	}
 	if u := tok.Unknown("a person walks forward"); len(u) != 0 {
 		t.Errorf("the bundled vocabulary lacks %v", u)
+	}
+	// Its word map reads the words people type as words it knows.
+	if !tok.HasWordMap() {
+		t.Fatal("the bundled model has no word map")
+	}
+	r := tok.Read("A man sprints, then strolls and hops")
+	want := []WordMapping{{"sprints", "runs", HowRelative}, {"strolls", "walks", HowRelative}, {"hops", "jumps", HowRelative}}
+	if !slices.Equal(r.Mapped, want) || r.Text != "a man runs then walks and jumps" {
+		t.Errorf("Read = %+v, want mapped %v", r, want)
 	}
 	if _, err := models.Bundle("no-such-model"); err == nil {
 		t.Error("an unknown id loaded")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io/fs"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -11,14 +12,22 @@ import (
 // WordTokenizer is the bundle's word-level tokenizer (`text.tokenizer`): the
 // same rule as training/tokenizer.py, so prompts map to the ids the text
 // encoder was trained on.
+//
+// Words the vocabulary lacks are read as the bundle's word map
+// (`text.word_map`) and a regular-inflection stripper say (Read); Encode
+// encodes what Read returns. A tokenizer is read-only once loaded, so safe
+// for concurrent use.
 type WordTokenizer struct {
 	vocab               []string
 	ids                 map[string]int64
 	maxTokens           int
 	padID, unkID, clsID int64
+	words               map[string]WordMapping // the word map, by From
+	maxPhrase           int                    // words in its longest phrase
 }
 
-// LoadTokenizer reads the vocabulary the manifest names from the bundle.
+// LoadTokenizer reads the vocabulary the manifest names from the bundle,
+// and its word map when it has one.
 func LoadTokenizer(bundle fs.FS, m *Manifest) (*WordTokenizer, error) {
 	spec := m.Text.Tokenizer
 	if spec == nil {
@@ -50,6 +59,24 @@ func LoadTokenizer(bundle fs.FS, m *Manifest) (*WordTokenizer, error) {
 			return nil, bundleErr("text.tokenizer", "special id %d outside the %d-token vocabulary", id, len(t.vocab))
 		}
 	}
+	if name := m.Text.WordMap; name != "" {
+		data, err := fs.ReadFile(bundle, name)
+		if err != nil {
+			return nil, &BundleError{Key: "text.word_map", Msg: "cannot read the word map", Err: err}
+		}
+		rows, err := ParseWordMap(bytes.NewReader(data))
+		if err != nil {
+			return nil, &BundleError{Key: "text.word_map", Msg: "unreadable " + name, Err: err}
+		}
+		if err := checkWordMap(rows, t.ids, []int64{t.padID, t.unkID, t.clsID}); err != nil {
+			return nil, err
+		}
+		t.words = make(map[string]WordMapping, len(rows))
+		for _, r := range rows {
+			t.words[r.From] = r
+			t.maxPhrase = max(t.maxPhrase, strings.Count(r.From, " ")+1)
+		}
+	}
 	return t, nil
 }
 
@@ -61,13 +88,25 @@ func Words(text string) []string {
 	})
 }
 
-// Encode returns max_tokens ids: <cls>, the words (unknown ones as <unk>,
-// extra ones cut), then <pad>.
+// Encode returns max_tokens ids: <cls>, the words as Read reads them
+// (a mapped word or phrase as its vocabulary word, an ignored one as
+// <unk>, extra ones cut), then <pad>.
 func (t *WordTokenizer) Encode(text string) []int64 {
+	return t.encodeWords(t.Read(text).tokens)
+}
+
+// EncodeExact encodes text by the training rule alone (training/
+// tokenizer.py): every word the vocabulary lacks is <unk>, nothing is
+// mapped.
+func (t *WordTokenizer) EncodeExact(text string) []int64 {
+	return t.encodeWords(Words(text))
+}
+
+func (t *WordTokenizer) encodeWords(words []string) []int64 {
 	out := make([]int64, t.maxTokens)
 	out[0] = t.clsID
 	n := 1
-	for _, w := range Words(text) {
+	for _, w := range words {
 		if n == t.maxTokens {
 			break
 		}
@@ -84,17 +123,143 @@ func (t *WordTokenizer) Encode(text string) []int64 {
 	return out
 }
 
-// Unknown lists the prompt's words the model never saw, for the UI to warn
-// about.
-func (t *WordTokenizer) Unknown(text string) []string {
-	var out []string
-	for _, w := range Words(text) {
-		if _, ok := t.ids[w]; !ok {
-			out = append(out, w)
+// Reading is a prompt as the model reads it. Each list holds a word (or a
+// mapped phrase) once, in the order it first appears.
+type Reading struct {
+	// Understood are the prompt's words in the vocabulary.
+	Understood []string `json:"understood"`
+	// Mapped are the words (or phrases) the vocabulary lacks that are read
+	// as one of its words.
+	Mapped []WordMapping `json:"mapped"`
+	// Ignored are the words neither in the vocabulary nor mappable: the
+	// model reads them as <unk>.
+	Ignored []string `json:"ignored"`
+	// Text is what is encoded: the prompt's words, lowercase, with the
+	// mapped ones replaced by their vocabulary word.
+	Text string `json:"text"`
+
+	tokens []string // Text's words
+}
+
+// Read reads a prompt as Encode encodes it. For a word the vocabulary
+// lacks it tries, in order: a phrase of the word map starting there (its
+// first word may be regularly inflected); the word map; a regular
+// inflection (-s, -es, -ies, -ing, -ed, a doubled consonant, a dropped e,
+// 's) whose base is in the vocabulary or the word map. A mapped word keeps
+// its inflection when the vocabulary has the target so inflected
+// ("sprints" → "runs"). Function words (FunctionWord) are never mapped.
+func (t *WordTokenizer) Read(prompt string) Reading {
+	r := Reading{Understood: []string{}, Mapped: []WordMapping{}, Ignored: []string{}}
+	words := Words(prompt)
+	for i := 0; i < len(words); {
+		if m, n := t.phraseAt(words[i:]); n > 0 {
+			if !slices.Contains(r.Mapped, m) {
+				r.Mapped = append(r.Mapped, m)
+			}
+			r.tokens = append(r.tokens, m.To)
+			i += n
+			continue
+		}
+		w := words[i]
+		i++
+		if _, ok := t.ids[w]; ok {
+			if !slices.Contains(r.Understood, w) {
+				r.Understood = append(r.Understood, w)
+			}
+			r.tokens = append(r.tokens, w)
+			continue
+		}
+		if m, ok := t.mapWord(w); ok {
+			if !slices.Contains(r.Mapped, m) {
+				r.Mapped = append(r.Mapped, m)
+			}
+			r.tokens = append(r.tokens, m.To)
+			continue
+		}
+		if !slices.Contains(r.Ignored, w) {
+			r.Ignored = append(r.Ignored, w)
+		}
+		r.tokens = append(r.tokens, w)
+	}
+	r.Text = strings.Join(r.tokens, " ")
+	return r
+}
+
+// phraseAt matches the word map's longest phrase at the start of words
+// that has a word outside the vocabulary; n is how many words it took.
+func (t *WordTokenizer) phraseAt(words []string) (WordMapping, int) {
+	for n := min(t.maxPhrase, len(words)); n >= 2; n-- {
+		span := words[:n]
+		if !slices.ContainsFunc(span, func(w string) bool { _, ok := t.ids[w]; return !ok }) {
+			continue
+		}
+		rest := " " + strings.Join(span[1:], " ")
+		if m, ok := t.words[span[0]+rest]; ok {
+			return WordMapping{From: strings.Join(span, " "), To: m.To, How: m.How}, n
+		}
+		if FunctionWord(span[0]) {
+			continue
+		}
+		for _, b := range StripInflection(span[0]) {
+			if m, ok := t.words[b.Base+rest]; ok {
+				return WordMapping{From: strings.Join(span, " "), To: t.reinflect(m.To, b.Suffix), How: m.How}, n
+			}
 		}
 	}
-	return out
+	return WordMapping{}, 0
 }
+
+// mapWord finds the vocabulary word that w, outside it, is read as.
+func (t *WordTokenizer) mapWord(w string) (WordMapping, bool) {
+	if FunctionWord(w) {
+		return WordMapping{}, false
+	}
+	if m, ok := t.words[w]; ok {
+		return m, true
+	}
+	bases := StripInflection(w)
+	for _, b := range bases {
+		if _, ok := t.ids[b.Base]; ok {
+			return WordMapping{From: w, To: b.Base, How: HowInflection}, true
+		}
+	}
+	for _, b := range bases { // another inflection of the base: "spinning" → "spins"
+		for _, suffix := range []string{"s", "ing", "ed"} {
+			if f := t.reinflect(b.Base, suffix); f != b.Base && f != w {
+				return WordMapping{From: w, To: f, How: HowInflection}, true
+			}
+		}
+	}
+	for _, b := range bases {
+		if m, ok := t.words[b.Base]; ok {
+			return WordMapping{From: w, To: t.reinflect(m.To, b.Suffix), How: m.How}, true
+		}
+	}
+	return WordMapping{}, false
+}
+
+// reinflect gives to the inflection suffix when the vocabulary has that
+// form ("run" + "s" → "runs"), else to itself.
+func (t *WordTokenizer) reinflect(to, suffix string) string {
+	for _, f := range Inflect(to, suffix) {
+		if _, ok := t.ids[f]; ok {
+			return f
+		}
+	}
+	return to
+}
+
+// Unknown lists the prompt's words the model reads as <unk>: those
+// neither in the vocabulary nor mapped (Reading.Ignored).
+func (t *WordTokenizer) Unknown(text string) []string {
+	if ig := t.Read(text).Ignored; len(ig) > 0 {
+		return ig
+	}
+	return nil
+}
+
+// HasWordMap reports whether the bundle carries a word map.
+func (t *WordTokenizer) HasWordMap() bool { return t.words != nil }
 
 // Len is the vocabulary size.
 func (t *WordTokenizer) Len() int { return len(t.vocab) }

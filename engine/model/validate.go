@@ -242,6 +242,30 @@ func (m *Manifest) validateText() error {
 			return err
 		}
 	}
+	if t.WordMap != "" {
+		if t.Tokenizer == nil {
+			return bundleErr("text.word_map", "needs text.tokenizer (it maps words onto the tokenizer's vocabulary)")
+		}
+		if err := checkFileName("text.word_map", t.WordMap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWordMap checks a word map against the vocabulary it maps onto:
+// every target is a word of it (not a special token), and no single word
+// it maps is already in it (a table made for another vocabulary).
+func checkWordMap(rows []WordMapping, ids map[string]int64, special []int64) error {
+	for _, r := range rows {
+		id, ok := ids[r.To]
+		if !ok || slices.Contains(special, id) {
+			return bundleErr("text.word_map", "%q maps onto %q, which is not a word of the vocabulary (was the table made for another one?)", r.From, r.To)
+		}
+		if _, in := ids[r.From]; in {
+			return bundleErr("text.word_map", "%q is a word of the vocabulary, so it is not mapped (was the table made for another one?)", r.From)
+		}
+	}
 	return nil
 }
 
