@@ -53,10 +53,36 @@ type Engine struct {
 
 	Manifest *model.Manifest // nil for the null model
 	Files    fs.FS           // the bundle's files; nil for the null model
-	caps     request.ModelCaps
+	// Tokenizer reads prompts as the model does (nil for the null model):
+	// it loads with the manifest, so Read answers before the model runs.
+	Tokenizer *model.WordTokenizer
+	caps      request.ModelCaps
 }
 
-// New checks the bundle (manifest, files, layout: fast, no ONNX Runtime)
+// Reading is how the model reads one text segment's prompt.
+type Reading struct {
+	Segment int // its index in the request's segments
+	model.Reading
+}
+
+// Read says how the model reads the request's text segments, in order:
+// the words it understands, maps onto words it knows, and ignores. Nil
+// for a model without a tokenizer. Safe for concurrent use.
+func (e *Engine) Read(req *request.Request) []Reading {
+	if e.Tokenizer == nil {
+		return nil
+	}
+	var out []Reading
+	for i, s := range req.Segments {
+		if s.Type == request.SegmentText {
+			out = append(out, Reading{Segment: i, Reading: e.Tokenizer.Read(s.Prompt)})
+		}
+	}
+	return out
+}
+
+// New checks the bundle (manifest, files, layout, tokenizer: fast, no ONNX
+// Runtime)
 // and starts the scheduler; the model itself loads with the first job.
 func New(opts Options) (*Engine, error) {
 	if opts.Model == nullmodel.ID {
@@ -77,6 +103,12 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tok *model.WordTokenizer
+	if man.Text.Tokenizer != nil {
+		if tok, err = model.LoadTokenizer(fsys, man); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := model.ParseDevice(opts.Device); err != nil {
 		return nil, err
 	}
@@ -92,7 +124,7 @@ func New(opts Options) (*Engine, error) {
 		return onnxModel{m}, nil
 	}
 	return &Engine{Scheduler: jobs.New[Backend, *generate.Result](load, opts.Jobs), Manifest: man, Files: fsys,
-		caps: generate.CapsFor(man, lay)}, nil
+		Tokenizer: tok, caps: generate.CapsFor(man, lay)}, nil
 }
 
 // NewWith serves a model of one's own: caps describe it, load builds it

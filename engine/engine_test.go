@@ -163,3 +163,40 @@ func TestNullModel(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The engine reads a request's text segments as the bundled model will,
+// before any model runs (and without ONNX Runtime).
+func TestEngineRead(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	r := walkRequest(t, e, 3)
+	r.Segments = []request.Segment{
+		{Type: request.SegmentText, Prompt: "A man sprints forward", DurationFrames: 30},
+		{Type: request.SegmentUnconditioned, DurationFrames: 30},
+		{Type: request.SegmentText, Prompt: "then strolls, xyzzy", DurationFrames: 30},
+	}
+	got := e.Read(r)
+	if len(got) != 2 || got[0].Segment != 0 || got[1].Segment != 2 {
+		t.Fatalf("readings %+v, want segments 0 and 2", got)
+	}
+	if m := got[0].Mapped; len(m) != 1 || m[0].From != "sprints" || m[0].To != "runs" || got[0].Text != "a man runs forward" {
+		t.Errorf("segment 0: %+v", got[0].Reading)
+	}
+	if g := got[1]; len(g.Mapped) != 1 || g.Mapped[0].To != "walks" || len(g.Ignored) != 1 || g.Ignored[0] != "xyzzy" {
+		t.Errorf("segment 2: %+v", g.Reading)
+	}
+	if e.Stats().Model.Loaded {
+		t.Error("reading loaded the model")
+	}
+	null, err := New(Options{Model: "null"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close(context.Background())
+	if got := null.Read(r); got != nil {
+		t.Errorf("the null model reads %+v", got)
+	}
+}
