@@ -186,6 +186,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if o.requestFile == "" && o.steps == 0 {
 		r.Options.DiffusionSteps = &m.Manifest.Diffusion.DefaultSteps // not MMCP's 100: the model's own
 	}
+	for _, line := range readingLines(r, m.Tokenizer) {
+		fmt.Fprintf(stderr, "motionstudio: %s\n", line)
+	}
 	bar := newProgressBar(stderr)
 	res, err := generate.Run(ctx, m, r, generate.Options{Progress: bar.update})
 	bar.done()
@@ -200,18 +203,44 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "%s: %d sample(s), %d frames at %g fps, seed %d, %d steps × %d window(s) on %s in %.2fs (model load %.2fs)\n",
 		strings.Join(names, ", "), len(res.Motions), res.Motions[0].Frames(), res.Motions[0].FPS, res.Seed, res.Steps,
 		res.Windows, dev, res.Timing.Total.Seconds(), load.Seconds())
-	if words := unknownWords(m, r); len(words) > 0 {
-		fmt.Fprintf(stderr, "motionstudio: note: the model does not know %s\n", strings.Join(words, ", "))
-	}
 	return nil
 }
 
-func unknownWords(m *model.Model, r *request.Request) []string {
+// readingLines say, one line per text segment, how the model reads its
+// prompt: the words it understands, those it maps onto words it knows, and
+// those it ignores.
+func readingLines(r *request.Request, tok *model.WordTokenizer) []string {
 	var out []string
-	for _, s := range r.Segments {
-		out = append(out, m.Tokenizer.Unknown(s.Prompt)...)
+	for i, s := range r.Segments {
+		if s.Type != request.SegmentText {
+			continue
+		}
+		out = append(out, fmt.Sprintf("segment %d words: %s", i+1, describeReading(tok.Read(s.Prompt))))
 	}
 	return out
+}
+
+// describeReading is a reading in words: "understood a, man; mapped
+// sprints → runs (relative); ignored xyzzy".
+func describeReading(rd model.Reading) string {
+	var parts []string
+	if len(rd.Understood) > 0 {
+		parts = append(parts, "understood "+strings.Join(rd.Understood, ", "))
+	}
+	if len(rd.Mapped) > 0 {
+		ms := make([]string, len(rd.Mapped))
+		for i, m := range rd.Mapped {
+			ms[i] = fmt.Sprintf("%s → %s (%s)", m.From, m.To, m.How)
+		}
+		parts = append(parts, "mapped "+strings.Join(ms, ", "))
+	}
+	if len(rd.Ignored) > 0 {
+		parts = append(parts, "ignored "+strings.Join(rd.Ignored, ", "))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // progressBar draws "step k/N" on a terminal's stderr, and nothing

@@ -31,9 +31,12 @@ func TestGenerateWritesReproducibleFiles(t *testing.T) {
 		t.Helper()
 		args := append([]string{"--prompt", "a person walks forward", "--prompt", "a person jumps", "--frames", "60",
 			"--steps", "8", "-o", out(file)}, extra...)
-		stdout, _, err := runGenerateArgs(t, args...)
+		stdout, stderr, err := runGenerateArgs(t, args...)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !strings.Contains(stderr, "segment 2 words: understood a, person, jumps\n") {
+			t.Errorf("stderr %q does not say how the prompts were read", stderr)
 		}
 		want := "120 frames at 30 fps"
 		if strings.HasSuffix(file, ".glb") { // --fps 60: --frames count at 60 too
@@ -196,5 +199,41 @@ func TestGenerateErrors(t *testing.T) {
 				t.Fatalf("exit %d, want %d", got, code)
 			}
 		})
+	}
+}
+
+// The command line names, per text segment, the words the model
+// understands, maps and ignores.
+func TestReadingLines(t *testing.T) {
+	fsys, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := model.LoadManifestFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := model.LoadTokenizer(fsys, man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		segments []request.Segment
+		want     []string
+	}{
+		{[]request.Segment{{Type: request.SegmentText, Prompt: "a person walks forward"}},
+			[]string{"segment 1 words: understood a, person, walks, forward"}},
+		{[]request.Segment{{Type: request.SegmentText, Prompt: "A man sprints, xyzzy"}, {Type: request.SegmentUnconditioned},
+			{Type: request.SegmentText, Prompt: "she strolls"}},
+			[]string{"segment 1 words: understood a, man; mapped sprints → runs (relative); ignored xyzzy",
+				"segment 3 words: mapped strolls → walks (relative); ignored she"}},
+		{[]request.Segment{{Type: request.SegmentText, Prompt: "  "}}, []string{"segment 1 words: none"}},
+		{[]request.Segment{{Type: request.SegmentUnconditioned}}, nil},
+	}
+	for _, c := range cases {
+		got := readingLines(&request.Request{Segments: c.segments}, tok)
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%+v:\n got %q\nwant %q", c.segments, got, c.want)
+		}
 	}
 }
