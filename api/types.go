@@ -108,6 +108,33 @@ type MotionExtension struct {
 	FPS                float64           `json:"fps"`
 	CanonicalToRequest map[string]string `json:"canonical_to_request,omitempty"`
 	Samples            []MotionSample    `json:"samples"`
+	// Words says how the model read each text segment's prompt (an
+	// additive field of ours; absent for a model without a vocabulary).
+	Words []Words `json:"words,omitempty"`
+}
+
+// HeaderWords carries the []Words of a generation's answer as compact
+// JSON (ASCII): on every successful POST /generate, poll and
+// POST /generate_bvh answer of a model with a vocabulary. An MMCP answer
+// leaves it out when it would exceed 8 KiB; MMCP_motion.words has it all.
+const HeaderWords = "X-Motionstudio-Words"
+
+// Words says how the model read one text segment's prompt: the words it
+// understood, the ones it mapped onto words it knows, and the ones it
+// ignored (read as an unknown token). Each word is listed once.
+type Words struct {
+	Segment    int          `json:"segment"` // index into the request's segments
+	Understood []string     `json:"understood"`
+	Mapped     []MappedWord `json:"mapped"`
+	Ignored    []string     `json:"ignored"`
+}
+
+// MappedWord is a word (or phrase) the vocabulary lacks and the word the
+// model read instead.
+type MappedWord struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	How  string `json:"how"` // inflection, synonym or relative
 }
 
 // MotionSample describes animations[i].

@@ -20,7 +20,7 @@ import (
 // writeZip answers ?download=zip: every sample as BVH, NPZ and GLB (with
 // the body mesh, for viewers), the MMCP response document, and the
 // request as sent, in one archive.
-func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.Result, req *request.Request, body []byte) {
+func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.Result, req *request.Request, body []byte, words []api.Words) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	now := time.Now()
@@ -37,7 +37,7 @@ func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.
 	err := add("request.json", func(f io.Writer) error { _, err := f.Write(body); return err })
 	if err == nil {
 		var doc []byte
-		if doc, err = s.encodeGLTF(res, req.FPS(s.spec.FPS), false); err == nil {
+		if doc, err = s.encodeGLTF(res, req.FPS(s.spec.FPS), words, false); err == nil {
 			err = add("response.gltf", func(f io.Writer) error { _, err := f.Write(doc); return err })
 		}
 	}
@@ -63,6 +63,7 @@ func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.
 		writeError(w, r, 0, request.NewError(request.CodeInternalError, "building the download: "+err.Error(), nil))
 		return
 	}
+	setWordsHeader(w, words, maxWordsHeader)
 	w.Header().Set("Content-Type", api.MediaZip)
 	w.Header().Set("Content-Disposition", `attachment; filename="motion.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))

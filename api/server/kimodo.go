@@ -81,6 +81,7 @@ func (s *Server) generateKimodo(w http.ResponseWriter, r *http.Request, body []b
 		writeError(w, r, 0, err)
 		return
 	}
+	words := s.words(w, req)
 	res, err := s.run(r.Context(), "kimodo-api: "+req.Summary(), req)
 	if err != nil {
 		writeError(w, r, 0, err)
@@ -98,6 +99,7 @@ func (s *Server) generateKimodo(w http.ResponseWriter, r *http.Request, body []b
 		writeError(w, r, 0, request.NewError(request.CodeInternalError, fmt.Sprintf("encoding %s: %v", format, err), nil))
 		return
 	}
+	setWordsHeader(w, words, 0) // one prompt of at most max_prompt_length: bounded
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)

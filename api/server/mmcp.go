@@ -56,16 +56,17 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			s.submitAsync(w, r, req)
 			return
 		}
+		words := s.words(w, req)
 		res, err := s.run(r.Context(), "API: "+req.Summary(), req)
 		if err != nil {
 			writeError(w, r, 0, err)
 			return
 		}
 		if r.URL.Query().Get("download") == "zip" {
-			s.writeZip(w, r, res, req, body)
+			s.writeZip(w, r, res, req, body, words)
 			return
 		}
-		s.writeGLTF(w, r, res, req.FPS(s.spec.FPS), acceptsGLB(r))
+		s.writeGLTF(w, r, res, req.FPS(s.spec.FPS), words, acceptsGLB(r))
 	}
 }
 
@@ -159,11 +160,13 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 	defer cancel()
 	ids := make([]string, len(items))
 	fails := make([]error, len(items))
+	words := make([][]api.Words, len(items))
 	for i, it := range items {
 		if it.Err != nil {
 			fails[i] = it.Err
 			continue
 		}
+		words[i] = s.words(w, it.Request)
 		j, err := s.eng.Submit(ctx, fmt.Sprintf("API batch %d/%d: %s", i+1, len(items), it.Request.Summary()), it.Request, false)
 		if err != nil {
 			fails[i] = s.submitError(err)
@@ -177,7 +180,7 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 			res, err := s.wait(ctx, ids[i])
 			if err == nil {
 				var doc []byte
-				if doc, err = s.encodeGLTF(res, items[i].Request.FPS(s.spec.FPS), false); err == nil {
+				if doc, err = s.encodeGLTF(res, items[i].Request.FPS(s.spec.FPS), words[i], false); err == nil {
 					out.Results[i].GLTF = json.RawMessage(doc)
 					continue
 				}
@@ -205,6 +208,7 @@ func preferAsync(r *http.Request) bool {
 // submitAsync queues the request detached from the connection and answers
 // 202 with where to poll.
 func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request) {
+	words := s.words(w, req)
 	j, err := s.eng.Submit(context.WithoutCancel(r.Context()), "API: "+req.Summary(), req, false)
 	if err != nil {
 		writeError(w, r, 0, s.submitError(err))
@@ -212,7 +216,7 @@ func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *reques
 	}
 	s.mu.Lock()
 	s.pruneAsyncLocked()
-	s.async[j.ID] = asyncJob{fps: req.FPS(s.spec.FPS), created: j.Created}
+	s.async[j.ID] = asyncJob{fps: req.FPS(s.spec.FPS), created: j.Created, words: words}
 	s.mu.Unlock()
 	w.Header().Set("Location", "/generate/jobs/"+j.ID)
 	retryAfter(w, s.queueWait())
@@ -254,7 +258,7 @@ func (s *Server) pollJob(w http.ResponseWriter, r *http.Request) {
 	}
 	switch j.State {
 	case jobs.Succeeded:
-		s.writeGLTF(w, r, j.Result, a.fps, acceptsGLB(r))
+		s.writeGLTF(w, r, j.Result, a.fps, a.words, acceptsGLB(r))
 	case jobs.Failed:
 		writeError(w, r, 0, s.jobError(j.Err))
 	case jobs.Cancelled:
@@ -308,9 +312,10 @@ func acceptsGLB(r *http.Request) bool {
 	return best[api.MediaGLB] > 0 && best[api.MediaGLB] > json
 }
 
-// encodeGLTF writes the MMCP response document of a result.
-func (s *Server) encodeGLTF(res *generate.Result, fps float64, binary bool) ([]byte, error) {
-	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps}
+// encodeGLTF writes the MMCP response document of a result; words (how
+// the prompts were read) go into MMCP_motion.words.
+func (s *Server) encodeGLTF(res *generate.Result, fps float64, words []api.Words, binary bool) ([]byte, error) {
+	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps, Words: words}
 	for i, m := range res.Motions {
 		sm := api.MotionSample{Name: fmt.Sprintf("sample_%d", i), NumFrames: m.Frames(),
 			ChunkBoundaries: chunkBoundaries(res, fps)}
@@ -346,8 +351,8 @@ func chunkBoundaries(res *generate.Result, fps float64) []int {
 	return out
 }
 
-func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate.Result, fps float64, binary bool) {
-	doc, err := s.encodeGLTF(res, fps, binary)
+func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate.Result, fps float64, words []api.Words, binary bool) {
+	doc, err := s.encodeGLTF(res, fps, words, binary)
 	if err != nil {
 		writeError(w, r, 0, request.NewError(request.CodeInternalError, "encoding the result: "+err.Error(), nil))
 		return
@@ -356,6 +361,7 @@ func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate
 	if binary {
 		ct = api.MediaGLB
 	}
+	setWordsHeader(w, words, maxWordsHeader)
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusOK)

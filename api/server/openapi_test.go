@@ -390,6 +390,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"License", api.License{}, true},
 		{"MotionExtension", api.MotionExtension{}, true},
 		{"MotionSample", api.MotionSample{}, true},
+		{"Words", api.Words{}, true},
+		{"MappedWord", api.MappedWord{}, true},
 	} {
 		t.Run(c.schema, func(t *testing.T) {
 			s := openAPIObject(t, doc, "components", "schemas", c.schema)

@@ -72,6 +72,7 @@ type Server struct {
 type asyncJob struct {
 	fps     float64
 	created time.Time
+	words   []api.Words // how its prompts were read
 }
 
 // New builds a server for eng.
@@ -237,7 +238,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-ID")
+		h.Set("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-ID, "+api.HeaderWords)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, X-Request-ID")
