@@ -41,7 +41,10 @@ func (s *Studio) enginePickers() (model, device *widget.Select) {
 	if s.opt.Model != "" && s.opt.Model != models.DefaultID {
 		ids = append(ids, s.opt.Model)
 	}
-	model = widget.NewSelect(ids, func(string) { s.engineChanged() })
+	model = widget.NewSelect(ids, func(string) {
+		s.engineChanged()
+		s.modelChanged()
+	})
 	model.SetSelected(s.prefs().StringWithFallback(prefModel, ids[len(ids)-1]))
 	if s.opt.Model != "" {
 		model.SetSelected(s.opt.Model)

@@ -148,6 +148,13 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 			})
 			kind.SetSelected(seg.Kind)
 			prompt := in.field(seg.Prompt, func(t string) error { return ed.SetPrompt(id, t) })
+			// How the model reads the prompt, as it is typed.
+			words := s.wordsLabel(seg.Prompt)
+			prompt.OnChanged = func(t string) { s.setWords(words, t) }
+			if seg.Kind != project.KindText {
+				words.Hide()
+				prompt.OnChanged = nil
+			}
 			frames := in.field(strconv.Itoa(seg.Frames), func(t string) error {
 				n, err := atoi(t, "frames")
 				if err != nil {
@@ -159,7 +166,7 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 			return form(
 				widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
 				widget.NewFormItem("Kind", kind),
-				widget.NewFormItem("Prompt", prompt),
+				widget.NewFormItem("Prompt", container.NewVBox(prompt, words)),
 				widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
 					widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
 			)

@@ -83,6 +83,7 @@ type Studio struct {
 	apiLabel   *widget.Label
 	deviceInfo *widget.Label
 
+	words       words  // how the chosen model reads prompts
 	history     []Take // newest first
 	historyList *widget.List
 	api         *apiServer // nil while the API is off
@@ -140,6 +141,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.pick.SetSelected("All samples")
 	s.pick.Disable()
 	s.model, s.device = s.enginePickers()
+	s.Timeline.SetPromptWords(s.promptNote)
 	s.progress = widget.NewProgressBar()
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")

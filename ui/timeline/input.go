@@ -234,6 +234,7 @@ func (t *Timeline) focus() {
 // MouseDown implements desktop.Mouseable: a click acts on the press (the
 // Tapped that follows comes late, as the timeline takes double clicks).
 func (t *Timeline) MouseDown(ev *desktop.MouseEvent) {
+	t.showTip("", fyne.Position{}) // a press starts a click or a drag: the tip would be in the way
 	if ev.Button != desktop.MouseButtonPrimary {
 		return
 	}
@@ -436,17 +437,37 @@ func (t *Timeline) modifiers() fyne.KeyModifier {
 func (t *Timeline) MouseIn(ev *desktop.MouseEvent) { t.MouseMoved(ev) }
 
 // MouseMoved implements desktop.Hoverable: note a segment edge under the
-// mouse, for the resize cursor.
+// mouse, for the resize cursor, and show the words note of the block under
+// it as a tip.
 func (t *Timeline) MouseMoved(ev *desktop.MouseEvent) {
-	on := false
+	on, tip := false, ""
 	if t.rowAt(ev.Position.Y) == rowPrompt {
-		_, _, on = t.segmentHit(ev.Position.X)
+		var i int
+		_, i, on = t.segmentHit(ev.Position.X)
+		if spans := t.view(); i >= 0 && !on && spans[i].kind == project.KindText && t.editID != spans[i].id {
+			tip = t.PromptNote(spans[i].prompt).Text
+		}
 	}
 	t.hovered = on
+	t.showTip(tip, ev.Position)
 }
 
 // MouseOut implements desktop.Hoverable.
-func (t *Timeline) MouseOut() { t.hovered = false }
+func (t *Timeline) MouseOut() {
+	t.hovered = false
+	t.showTip("", fyne.Position{})
+}
+
+// showTip shows (or, with "", hides) the hover tip at the mouse.
+func (t *Timeline) showTip(tip string, at fyne.Position) {
+	if tip == t.tip && (tip == "" || at == t.tipAt) {
+		return
+	}
+	t.tip, t.tipAt = tip, at
+	if t.r != nil {
+		t.r.placeTip(t.Size())
+	}
+}
 
 // Cursor implements desktop.Cursorable: the resize cursor on a segment's
 // edge.

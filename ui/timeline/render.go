@@ -41,6 +41,9 @@ var (
 	colGhost     = color.NRGBA{0x4c, 0x8e, 0xea, 0x70}
 	colInsert    = color.NRGBA{0xff, 0xd0, 0x40, 0xff}
 	colFocus     = color.NRGBA{0x4c, 0x8e, 0xea, 0xff}
+	colIgnored   = color.NRGBA{0xff, 0xb3, 0x30, 0xff} // a prompt with words the model ignores
+	colMapped    = color.NRGBA{0x5c, 0xd6, 0xc0, 0xff} // … with words it reads as others
+	colTipBG     = color.NRGBA{0x0e, 0x0f, 0x12, 0xf0}
 )
 
 // Text sizes.
@@ -109,6 +112,7 @@ func (p *pool[T]) end() {
 type block struct {
 	rect, edge *canvas.Rectangle
 	text, sub  *fitText
+	mark       *canvas.Circle // its prompt has mapped or ignored words
 }
 
 func (b *block) Show()         { b.rect.Show() }
@@ -118,6 +122,7 @@ func (b *block) Hide() {
 	b.edge.Hide()
 	b.text.Hide()
 	b.sub.Hide()
+	b.mark.Hide()
 }
 
 // fitText is a text cut with an ellipsis to a width.
@@ -214,6 +219,8 @@ type renderer struct {
 	labelSep  *canvas.Rectangle
 	names     [rowCount]*fitText
 	focus     *canvas.Rectangle
+	tipBG     *canvas.Rectangle
+	tipText   *canvas.Text
 
 	groups []effGroup // scratch
 
@@ -236,7 +243,8 @@ func newRenderer(t *Timeline) *renderer {
 	r.ticks = pool[*canvas.Rectangle]{mk: func() *canvas.Rectangle { return rect(colTick) }, grew: &r.grew}
 	r.tickTexts = pool[*fitText]{mk: func() *fitText { return newFitText(rulerSize) }, grew: &r.grew}
 	r.blocks = pool[*block]{mk: func() *block {
-		b := &block{rect: rect(colText), edge: rect(colEdge), text: newFitText(blockSize), sub: newFitText(subSize)}
+		b := &block{rect: rect(colText), edge: rect(colEdge), text: newFitText(blockSize), sub: newFitText(subSize),
+			mark: canvas.NewCircle(colIgnored)}
 		b.rect.CornerRadius = 3
 		return b
 	}, grew: &r.grew}
@@ -260,7 +268,12 @@ func newRenderer(t *Timeline) *renderer {
 	}
 	r.focus = rect(color.Transparent)
 	r.focus.StrokeColor, r.focus.StrokeWidth = colFocus, 1
-	for _, o := range []fyne.CanvasObject{r.ghost, r.insert, r.focus, r.playLine, r.playBox, r.playText} {
+	r.tipBG = rect(colTipBG)
+	r.tipBG.CornerRadius = 3
+	r.tipBG.StrokeColor, r.tipBG.StrokeWidth = colTick, 1
+	r.tipText = canvas.NewText("", colWhite)
+	r.tipText.TextSize = subSize + 1
+	for _, o := range []fyne.CanvasObject{r.ghost, r.insert, r.focus, r.playLine, r.playBox, r.playText, r.tipBG, r.tipText} {
 		o.Hide()
 	}
 	r.nameH = fyne.MeasureText("Mg", nameSize, fyne.TextStyle{}).Height
@@ -289,7 +302,7 @@ func (r *renderer) rebuild() {
 		o = append(o, it.Text)
 	}
 	for _, b := range r.blocks.items {
-		o = append(o, b.rect, b.edge, b.text.Text, b.sub.Text)
+		o = append(o, b.rect, b.edge, b.text.Text, b.sub.Text, b.mark)
 	}
 	for _, it := range r.roots.items {
 		o = append(o, it)
@@ -307,7 +320,7 @@ func (r *renderer) rebuild() {
 	for _, n := range r.names {
 		o = append(o, n.Text)
 	}
-	o = append(o, r.focus, r.t.entry)
+	o = append(o, r.focus, r.t.entry, r.tipBG, r.tipText)
 	r.objects = o
 	r.grew = false
 }
@@ -383,6 +396,7 @@ func (r *renderer) update(size fyne.Size) {
 
 	r.placePlayhead()
 	r.layoutEntry(w, bs[rowPrompt])
+	r.placeTip(size)
 	if r.grew {
 		r.rebuild()
 	}
@@ -507,9 +521,28 @@ func (r *renderer) layoutSegments(w float32, b band) {
 			bk.rect.Refresh()
 		}
 
-		// The prompt, kept in view when the block is scrolled partly out.
+		// The prompt, kept in view when the block is scrolled partly out;
+		// a marker when the model maps or ignores some of its words.
 		tx := left + 6
 		avail := right - tx - 4
+		var note WordsNote
+		if s.kind == project.KindText {
+			note = t.PromptNote(s.prompt)
+		}
+		markOn := note.Text != "" && avail >= 30
+		show(bk.mark, markOn)
+		if markOn {
+			mc := colMapped
+			if note.Ignored {
+				mc = colIgnored
+			}
+			if bk.mark.FillColor != mc {
+				bk.mark.FillColor = mc
+				bk.mark.Refresh()
+			}
+			place(bk.mark, right-12, b.y+8, 7, 7)
+			avail -= 12
+		}
 		text, c, style := s.prompt, colWhite, fyne.TextStyle{}
 		switch {
 		case s.kind == project.KindUnconditioned:
@@ -527,6 +560,9 @@ func (r *renderer) layoutSegments(w float32, b band) {
 		show(bk.sub.Text, showSub)
 		if showSub {
 			sub := strconv.Itoa(s.frames) + " f · " + strconv.FormatFloat(float64(s.frames)/fps, 'f', 1, 64) + " s"
+			if note.Text != "" {
+				sub += " · " + note.Text
+			}
 			bk.sub.set(sub, avail, colSubText, fyne.TextStyle{})
 			place(bk.sub.Text, tx, subY, avail, r.subH)
 		}
@@ -723,4 +759,30 @@ func (r *renderer) layoutEntry(w float32, b band) {
 	}
 	place(e, x0, y, ew, eh)
 	show(e, true)
+}
+
+// placeTip draws the hover tip: the note of the block under the mouse,
+// below and right of it, kept inside the widget.
+func (r *renderer) placeTip(size fyne.Size) {
+	t := r.t
+	on := t.tip != ""
+	show(r.tipBG, on)
+	show(r.tipText, on)
+	if !on {
+		return
+	}
+	if r.tipText.Text != t.tip {
+		r.tipText.Text = t.tip
+		r.tipText.Refresh()
+	}
+	ts := fyne.MeasureText(t.tip, r.tipText.TextSize, r.tipText.TextStyle)
+	w, h := ts.Width+12, ts.Height+8
+	x := min(t.tipAt.X+12, size.Width-w-2)
+	x = max(x, 2)
+	y := t.tipAt.Y + 18
+	if y+h > size.Height {
+		y = max(t.tipAt.Y-h-6, 0)
+	}
+	place(r.tipBG, x, y, w, h)
+	place(r.tipText, x+6, y+4, ts.Width, ts.Height)
 }

@@ -81,6 +81,11 @@ type Timeline struct {
 	// user); the project is unchanged. Unset, errors are logged.
 	OnError func(err error)
 
+	words func(prompt string) WordsNote // SetPromptWords
+	notes map[string]WordsNote          // words' answers, by prompt
+	tip   string                        // the note of the block under the mouse
+	tipAt fyne.Position                 // where the mouse is
+
 	ed     *project.Editor
 	player *playback.Player
 
@@ -165,6 +170,45 @@ func (t *Timeline) SetEditor(ed *project.Editor) {
 	t.selected = ""
 	t.Refresh()
 }
+
+// WordsNote says how the model reads a segment's prompt, for its block:
+// Text (one line) when some words are mapped or ignored, "" when every
+// word is understood; Ignored when some are read as nothing.
+type WordsNote struct {
+	Text    string
+	Ignored bool
+}
+
+// SetPromptWords sets how the timeline learns what the model makes of a
+// prompt (nil: it does not say). A block whose prompt has mapped or
+// ignored words carries a marker (amber when some are ignored, teal when
+// all are mapped), the note in its second line, and the note as a tip
+// while the mouse is over it.
+func (t *Timeline) SetPromptWords(f func(prompt string) WordsNote) {
+	t.words = f
+	t.notes = nil
+	t.Refresh()
+}
+
+// PromptNote is what the timeline shows about a prompt's words (what
+// SetPromptWords's function says, asked once per prompt).
+func (t *Timeline) PromptNote(prompt string) WordsNote {
+	if t.words == nil || strings.TrimSpace(prompt) == "" {
+		return WordsNote{}
+	}
+	if n, ok := t.notes[prompt]; ok {
+		return n
+	}
+	if t.notes == nil || len(t.notes) > 256 {
+		t.notes = map[string]WordsNote{}
+	}
+	n := t.words(prompt)
+	t.notes[prompt] = n
+	return n
+}
+
+// Tip is the hover tip shown, "" for none.
+func (t *Timeline) Tip() string { return t.tip }
 
 // Editor is the editor the timeline edits through.
 func (t *Timeline) Editor() *project.Editor { return t.ed }

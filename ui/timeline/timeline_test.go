@@ -713,3 +713,68 @@ func TestCaptureShowsBlocksAndPlayhead(t *testing.T) {
 		t.Errorf("%d major ticks, want 7", major)
 	}
 }
+
+// A block whose prompt the model reads with mapped or ignored words says
+// so: a marker (amber when a word is ignored, teal when all are mapped),
+// the note in its second line, and a tip while the mouse is over it.
+func TestPromptWords(t *testing.T) {
+	f := newFixture(t, sampleProject())
+	tl := f.tl
+	asked := map[string]int{}
+	tl.SetPromptWords(func(prompt string) WordsNote {
+		asked[prompt]++
+		switch prompt {
+		case "a person walks forward":
+			return WordsNote{Text: "sprints → runs"}
+		case "a person jumps":
+			return WordsNote{Text: "ignored: xyzzy", Ignored: true}
+		}
+		return WordsNote{}
+	})
+	r := tl.r
+	b1, b3 := r.blocks.items[0], r.blocks.items[2]
+	if !b1.mark.Visible() || b1.mark.FillColor != colMapped || !b3.mark.Visible() || b3.mark.FillColor != colIgnored {
+		t.Errorf("markers: s1 %v %v, s3 %v %v", b1.mark.Visible(), b1.mark.FillColor, b3.mark.Visible(), b3.mark.FillColor)
+	}
+	if r.blocks.items[1].mark.Visible() {
+		t.Error("the unconditioned segment has a marker")
+	}
+	if !strings.HasSuffix(b3.sub.src, " · ignored: xyzzy") {
+		t.Errorf("s3's second line %q", b3.sub.src)
+	}
+	img := f.w.Canvas().Capture()
+	mp := b3.mark.Position().Add(fyne.NewPos(3.5, 3.5))
+	if got := pixel(img, f.w.Canvas(), mp.X, mp.Y); !similar(got, colIgnored) {
+		t.Errorf("s3's marker is drawn %v", got)
+	}
+
+	// Hovering s3 shows its note; leaving hides it; s2 has none.
+	hover := func(p fyne.Position) { tl.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: p}}) }
+	hover(f.segMid(2))
+	if tl.Tip() != "ignored: xyzzy" || !r.tipText.Visible() || r.tipText.Text != "ignored: xyzzy" {
+		t.Errorf("tip over s3: %q (shown %v)", tl.Tip(), r.tipText.Visible())
+	}
+	if p, s := r.tipBG.Position(), r.tipBG.Size(); p.X < 0 || p.Y < 0 || p.X+s.Width > tl.Size().Width || p.Y+s.Height > tl.Size().Height {
+		t.Errorf("the tip at %v %v leaves the widget", p, s)
+	}
+	hover(f.segMid(1))
+	if tl.Tip() != "" || r.tipText.Visible() {
+		t.Errorf("tip over the unconditioned segment: %q", tl.Tip())
+	}
+	hover(f.segMid(0))
+	tl.MouseOut()
+	if tl.Tip() != "" || r.tipBG.Visible() {
+		t.Error("the tip stays after the mouse left")
+	}
+	// Each prompt is asked about once; a new function asks again.
+	for i := 0; i < 3; i++ {
+		tl.Refresh()
+	}
+	if asked["a person jumps"] != 1 {
+		t.Errorf("asked %v", asked)
+	}
+	tl.SetPromptWords(nil)
+	if b3.mark.Visible() || strings.Contains(b3.sub.src, "xyzzy") {
+		t.Error("the marker stays without a words function")
+	}
+}

@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/ui/timeline"
+)
+
+// words reads prompts as the chosen model does: which words it
+// understands, maps onto words it knows, and ignores. The model's
+// tokenizer loads on first use (the manifest, vocabulary and word map
+// only: no ONNX Runtime) and again when the model picker changes. On
+// Fyne's goroutine.
+type words struct {
+	name   string               // the model the tokenizer is of
+	loaded bool                 // it was loaded (or failed to) for name
+	tok    *model.WordTokenizer // nil when that model has none, or failed to load
+}
+
+// tokenizer is the chosen model's tokenizer, nil when it has none.
+func (s *Studio) tokenizer() *model.WordTokenizer {
+	name := s.opt.Model
+	if s.model != nil {
+		name = s.model.Selected
+	}
+	if s.words.loaded && s.words.name == name {
+		return s.words.tok
+	}
+	s.words = words{name: name, loaded: true}
+	if s.eng != nil && s.engFor[0] == name && s.eng.Tokenizer != nil {
+		s.words.tok = s.eng.Tokenizer
+		return s.words.tok
+	}
+	tok, err := loadTokenizer(name)
+	if err != nil {
+		slog.Warn("studio: cannot read prompts as the model does", "model", name, "err", err)
+	}
+	s.words.tok = tok
+	return tok
+}
+
+func loadTokenizer(name string) (*model.WordTokenizer, error) {
+	fsys, err := engine.Bundle(name)
+	if err != nil {
+		return nil, err
+	}
+	man, err := model.LoadManifestFS(fsys)
+	if err != nil || man.Text.Tokenizer == nil {
+		return nil, err
+	}
+	return model.LoadTokenizer(fsys, man)
+}
+
+// reading is how the chosen model reads a prompt; false when it cannot say.
+func (s *Studio) reading(prompt string) (model.Reading, bool) {
+	tok := s.tokenizer()
+	if tok == nil {
+		return model.Reading{}, false
+	}
+	return tok.Read(prompt), true
+}
+
+// promptNote is the timeline's note for a prompt's block.
+func (s *Studio) promptNote(prompt string) timeline.WordsNote {
+	r, ok := s.reading(prompt)
+	if !ok {
+		return timeline.WordsNote{}
+	}
+	var parts []string
+	if len(r.Mapped) > 0 {
+		parts = append(parts, mappedList(r.Mapped))
+	}
+	if len(r.Ignored) > 0 {
+		parts = append(parts, "ignored: "+strings.Join(r.Ignored, ", "))
+	}
+	return timeline.WordsNote{Text: strings.Join(parts, " · "), Ignored: len(r.Ignored) > 0}
+}
+
+func mappedList(ms []model.WordMapping) string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.From + " → " + m.To
+	}
+	return strings.Join(out, ", ")
+}
+
+// describeReading is the inspector's text under a prompt: a line each for
+// the understood, mapped (and why) and ignored words.
+func describeReading(r model.Reading) string {
+	var lines []string
+	if len(r.Understood) > 0 {
+		lines = append(lines, "Understood: "+strings.Join(r.Understood, ", "))
+	}
+	if len(r.Mapped) > 0 {
+		ms := make([]string, len(r.Mapped))
+		for i, m := range r.Mapped {
+			ms[i] = fmt.Sprintf("%s → %s (%s)", m.From, m.To, m.How)
+		}
+		lines = append(lines, "Read as: "+strings.Join(ms, ", "))
+	}
+	if len(r.Ignored) > 0 {
+		lines = append(lines, "Ignored (not in the model's vocabulary): "+strings.Join(r.Ignored, ", "))
+	}
+	if len(lines) == 0 {
+		return "No words."
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wordsLabel is the label under the inspector's prompt field; it follows
+// the field as the user types.
+func (s *Studio) wordsLabel(prompt string) *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	s.setWords(l, prompt)
+	return l
+}
+
+func (s *Studio) setWords(l *widget.Label, prompt string) {
+	r, ok := s.reading(prompt)
+	if !ok {
+		l.SetText("")
+		l.Hide()
+		return
+	}
+	l.Importance = widget.LowImportance
+	if len(r.Ignored) > 0 {
+		l.Importance = widget.WarningImportance
+	}
+	l.SetText(describeReading(r))
+	l.Show()
+}
+
+// modelChanged makes the timeline and the inspector say how the newly
+// chosen model reads the prompts.
+func (s *Studio) modelChanged() {
+	if s.Timeline == nil || s.inspector == nil {
+		return // still building the window
+	}
+	s.Timeline.SetPromptWords(s.promptNote)
+	s.inspector.shown = ""
+	s.inspector.refresh()
+}
