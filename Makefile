@@ -20,10 +20,12 @@ MOCAP_DIR   := $(CACHE)/mocap
 # Debian packages: cgo for Fyne/GLFW/GTK, a headless X server for GUI and GL
 # tests (xwd from x11-apps captures its windows), the real clients our files
 # are checked against, and PyTorch (with
-# OpenBLAS: the reference BLAS is ~20x slower) and ONNX for training/.
+# OpenBLAS: the reference BLAS is ~20x slower) and ONNX for training/, and
+# WordNet 3.0 for a bundle's word map (training/cmd/wordmap; the studio does
+# not need it).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-dev \
             xvfb xauth x11-apps libgl1-mesa-dri blender python3-numpy python3-requests \
-            python3-torch python3-onnx libopenblas0-pthread
+            python3-torch python3-onnx libopenblas0-pthread wordnet-base
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -254,7 +256,8 @@ model: deps dataset
 		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,run --phase-classes jump,run --gait-keep-text \
 		--init $(MODEL_RUN)-all900/weights --weights-out $(MODEL_RUN)-punch900/weights
 	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-punch900/weights --out assets/models/$(MODEL_ID) --version 1.13.1 \
-		--output-smoothing 1.5
+		--output-smoothing 1.5 --word-map
+	$(GO) run ./training/cmd/wordmap -vocab assets/models/$(MODEL_ID)/vocab.txt -out assets/models/$(MODEL_ID)/words.tsv
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
 # denoiser on this CPU; add -precision float to the evaluate line for the

@@ -209,12 +209,26 @@ def write_reference(net: Net, tok: Tokenizer, out: str, seed: int = 7) -> None:
     os.replace(tmp, os.path.join(out, "reference.npz"))
 
 
+WORD_MAP = "words.tsv"  # text.word_map: made from vocab.txt by go run ./training/cmd/wordmap
+
+
+def name_word_map(manifest: dict, out: str, word_map: bool = False) -> dict:
+    """Name the bundle's word map in the manifest when asked to (the
+    Makefile writes it right after the export, from the new vocab.txt) or
+    when the folder already has one."""
+    if word_map or os.path.exists(os.path.join(out, WORD_MAP)):
+        manifest["text"]["word_map"] = WORD_MAP
+    return manifest
+
+
 def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, classes: Sequence[str],
                  out: str, model_id: str, version: str = "1.0.0", max_frames: int = layout.MAX_FRAMES,
                  heading_input: bool = False, output_smoothing: float = 0.0,
-                 quantize_nodes: str = quantize.DEFAULT_NODES, reduce_range: bool = False) -> None:
+                 quantize_nodes: str = quantize.DEFAULT_NODES, reduce_range: bool = False,
+                 word_map: bool = False) -> None:
     """Everything the host needs, checked before returning; quantize_nodes
-    None: no int8 CPU copy."""
+    None: no int8 CPU copy; word_map: name words.tsv in model.json (see
+    name_word_map)."""
     os.makedirs(out, exist_ok=True)
     net.eval()
     tok = Tokenizer(vocab)
@@ -224,8 +238,8 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
     write_reference(net, tok, out)
     tmp = os.path.join(out, "model.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(model_json(model_id, net.cfg, mean, std, classes, version, max_frames, heading_input,
-                             output_smoothing), f, indent=1)
+        json.dump(name_word_map(model_json(model_id, net.cfg, mean, std, classes, version, max_frames,
+                                           heading_input, output_smoothing), out, word_map), f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(out, "model.json"))
     if quantize_nodes is not None:
@@ -261,6 +275,9 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--reduce-range", action="store_true",
                    help="7-bit weights in the int8 copy (exact on x86 CPUs without VNNI too, less precise)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--word-map", action="store_true",
+                   help=f"name {WORD_MAP} in model.json (text.word_map) even before it is there: make model writes "
+                        "it next with go run ./training/cmd/wordmap (a bundle that has one keeps it named anyway)")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     if a.random:
@@ -288,7 +305,7 @@ def main(argv: List[str] = None) -> int:
         p.error("--heading-input makes a plumbing-test bundle: use it with --random")
     write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
-                 a.reduce_range)
+                 a.reduce_range, a.word_map)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

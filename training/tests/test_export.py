@@ -119,6 +119,15 @@ class RandomBundleTest(unittest.TestCase):
         self.assertEqual(m["constraints"], ["root2d", "fullbody", "end_effector", "prefix"])
         self.assertIn("mocap.cs.cmu.edu", m["data_credit"])
 
+    def test_word_map(self):
+        with open(os.path.join(self.out, "model.json")) as f:
+            self.assertNotIn("word_map", json.load(f)["text"])  # the random bundle has none
+        with tempfile.TemporaryDirectory() as d:
+            self.assertNotIn("word_map", export.name_word_map({"text": {}}, d)["text"])
+            self.assertEqual(export.name_word_map({"text": {}}, d, word_map=True)["text"], {"word_map": "words.tsv"})
+            open(os.path.join(d, "words.tsv"), "w").close()  # a bundle that has one keeps it named
+            self.assertEqual(export.name_word_map({"text": {}}, d)["text"], {"word_map": "words.tsv"})
+
     def test_graph_interface(self):
         export.check_graphs(self.out, 128)  # raises on a wrong name, dtype or axis
         m = onnx.load(os.path.join(self.out, "denoiser.onnx"))
