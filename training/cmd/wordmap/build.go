@@ -20,6 +20,13 @@ var motionFiles = []int{4, 8, 29, 33, 35, 38}
 // the vocabulary means otherwise ("easement" → "right", "gneiss" → "rock").
 var relativeFiles = append([]int{0, 2, 18}, motionFiles...)
 
+// relativeOK reports whether a relative in lexicographer file to may
+// stand for a sense in file from: one of relativeFiles, or noun.Tops (03)
+// above a person ("woman" → adult → "person").
+func relativeOK(from, to int) bool {
+	return slices.Contains(relativeFiles, to) || (to == 3 && from == 18)
+}
+
 // genericTargets are too general to stand for a word as its relative
 // (hypernyms like "move" or "change" say nothing about the motion); they
 // may still be a synonym or a base form.
@@ -214,7 +221,7 @@ func (b *builder) relative(s sense) (string, bool, error) {
 			if err != nil {
 				return "", false, err
 			}
-			if !slices.Contains(relativeFiles, syn.LexFile) {
+			if !relativeOK(s.syn.LexFile, syn.LexFile) {
 				continue
 			}
 			if t, ok := b.pick(syn, p.Target, s.lemma, false); ok {
