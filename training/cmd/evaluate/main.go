@@ -4,8 +4,10 @@
 //
 //   - per action class: samples of a class prompt, with root speed, root
 //     lift, foot skate and diversity next to the same numbers for real
-//     held-out windows of the class; their features go to DIR/features.npy
-//     and DIR/labels.json for the action classifier (training/classify.py);
+//     held-out windows of the class, and the share of each that passes the
+//     class's physical check (training/checks); their features go to
+//     DIR/features.npy and DIR/labels.json for the action classifier
+//     (training/classify.py);
 //
 //   - constraints: root-path keys, effector targets and whole-pose
 //     keyframes taken from real held-out windows, generated without
@@ -68,6 +70,9 @@ type classRow struct {
 	Real      *stats `json:"real,omitempty"` // real windows of the class: held-out ones when there are
 	RealN     int    `json:"real_windows"`
 	RealSplit string `json:"real_split,omitempty"`
+	// Physical: the class's physical check (training/checks) passed by the
+	// generated samples and by the same real windows.
+	Physical *physicalRow `json:"physical,omitempty"`
 }
 
 type stats struct {
@@ -203,14 +208,21 @@ func run() error {
 			labels = append(labels, p.class)
 		}
 		row := classRow{Class: p.class, Generated: measure(res.Motions, res.Contacts, lay)}
-		if real, split := ds.windows(p.class, *samples, uint64(*seed)); len(real) > 0 {
+		real, split := ds.windows(p.class, *samples, uint64(*seed))
+		if len(real) > 0 {
 			s := measure(real, nil, lay)
 			row.Real, row.RealN, row.RealSplit = &s, len(real), split
+		}
+		if row.Physical, err = physicalOf(p.class, res.Motions, real); err != nil {
+			return err
 		}
 		rows = append(rows, row)
 		fmt.Printf("%-6s generated %s\n", p.class, row.Generated)
 		if row.Real != nil {
 			fmt.Printf("%-6s %-5s(%2d) %s\n", "", row.RealSplit, row.RealN, *row.Real)
+		}
+		if row.Physical != nil {
+			fmt.Printf("%-6s %s\n", "", *row.Physical)
 		}
 	}
 

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/training/checks"
+)
+
+// still is 4 s of SOMA77's rest pose, standing; jumping the same with a
+// 0.5 s jump 0.31 m high from 1.5 s (the whole body moves with the root).
+func still() *motion.Motion { return motion.New(motion.SOMA77(), 30, frames) }
+
+func jumping() *motion.Motion {
+	m := still()
+	for f := range m.Root {
+		if u := float64(f)/30 - 1.5; u > 0 && u < 0.5 {
+			m.Root[f] = m.Root[f].Add(mgl64.Vec3{0, 2.45*u - 4.9*u*u, 0})
+		}
+	}
+	return m
+}
+
+func TestPhysicalOf(t *testing.T) {
+	half, one := 0.5, 1.0
+	for _, tc := range []struct {
+		name       string
+		class      string
+		gen, real  []*motion.Motion
+		want       *physicalRow
+		wantMisses int
+	}{
+		{"half the samples jump, the real window does", "jump", []*motion.Motion{jumping(), still()}, []*motion.Motion{jumping()},
+			&physicalRow{Generated: 0.5, GeneratedN: 2, Real: &one, RealN: 1}, 1},
+		{"no real windows", "jump", []*motion.Motion{jumping()}, nil, &physicalRow{Generated: 1, GeneratedN: 1}, 0},
+		{"standing does not walk", "walk", []*motion.Motion{still(), still()}, []*motion.Motion{still(), jumping()},
+			&physicalRow{Generated: 0, GeneratedN: 2, Real: new(float64), RealN: 2}, 2},
+		{"jumps in place are no climb", "climb", []*motion.Motion{jumping()}, []*motion.Motion{still(), jumping()},
+			&physicalRow{Generated: 0, GeneratedN: 1, Real: new(float64), RealN: 2}, 1},
+		{"a class with no check", "box", []*motion.Motion{still()}, nil, nil, 0},
+		{"the real half", "jump", nil, []*motion.Motion{jumping(), still()}, &physicalRow{Real: &half, RealN: 2}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := physicalOf(tc.class, tc.gen, tc.real)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == nil) != (tc.want == nil) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			if got == nil {
+				return
+			}
+			if got.Generated != tc.want.Generated || got.GeneratedN != tc.want.GeneratedN || got.RealN != tc.want.RealN ||
+				(got.Real == nil) != (tc.want.Real == nil) || got.Real != nil && *got.Real != *tc.want.Real {
+				t.Errorf("got %s (%d real), want %s (%d real)", *got, got.RealN, *tc.want, tc.want.RealN)
+			}
+			if len(got.Misses) != tc.wantMisses {
+				t.Errorf("misses %+v, want %d", got.Misses, tc.wantMisses)
+			}
+			for _, m := range got.Misses {
+				if m.Reason == "" || m.Sample < 0 || m.Sample >= len(tc.gen) {
+					t.Errorf("miss %+v", m)
+				}
+			}
+		})
+	}
+}
+
+// TestPhysicalOfErrors: a motion the checks cannot read is an error naming
+// the side it came from, not a silent zero.
+func TestPhysicalOfErrors(t *testing.T) {
+	broken := &motion.Motion{Skel: motion.SOMA77()}
+	for _, tc := range []struct {
+		name      string
+		gen, real []*motion.Motion
+		side      string
+	}{
+		{"generated", []*motion.Motion{still(), broken}, nil, "jump generated"},
+		{"real", []*motion.Motion{still()}, []*motion.Motion{broken}, "jump real"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := physicalOf("jump", tc.gen, tc.real)
+			if !errors.Is(err, checks.ErrMotion) || !strings.Contains(err.Error(), tc.side) {
+				t.Errorf("err %v, want checks.ErrMotion from %q", err, tc.side)
+			}
+		})
+	}
+}
+
+// TestPhysicalOutput: the printed line and the summary.json fields.
+func TestPhysicalOutput(t *testing.T) {
+	r := 0.875
+	for _, tc := range []struct {
+		name      string
+		row       physicalRow
+		line      string
+		jsonParts []string
+	}{
+		{"with the reference", physicalRow{Generated: 0.5625, GeneratedN: 16, Real: &r, RealN: 16},
+			"physical check: generated  56 % (16), real  88 % (16)",
+			[]string{`"generated_pass":0.5625`, `"generated_n":16`, `"real_pass":0.875`, `"real_n":16`}},
+		{"no real windows", physicalRow{Generated: 1, GeneratedN: 4, Misses: []physicalMiss{{Sample: 2, Reason: "x"}}},
+			"physical check: generated 100 % (4)",
+			[]string{`"generated_pass":1`, `"misses":[{"sample":2,"reason":"x"}]`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.row.String(); got != tc.line {
+				t.Errorf("line %q, want %q", got, tc.line)
+			}
+			data, err := json.Marshal(classRow{Class: "jump", Physical: &tc.row})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, part := range tc.jsonParts {
+				if !strings.Contains(string(data), part) {
+					t.Errorf("%s lacks %s", data, part)
+				}
+			}
+			if tc.row.Real == nil && strings.Contains(string(data), "real_pass") {
+				t.Errorf("%s has real_pass", data)
+			}
+		})
+	}
+	if data, _ := json.Marshal(classRow{Class: "box"}); strings.Contains(string(data), "physical") {
+		t.Errorf("a class with no check writes %s", data)
+	}
+}
