@@ -35,6 +35,9 @@ type Progress struct {
 type Options struct {
 	Preview  bool
 	Progress func(Progress)
+	// NoRetrieval samples every window from pure noise even when the model
+	// has a retrieval bank.
+	NoRetrieval bool
 }
 
 // Result is a finished generation.
@@ -50,10 +53,13 @@ type Result struct {
 	// after the one before: MMCP's chunk_boundaries.
 	Boundaries []float64
 	Device     string
-	DeviceNote string        // why auto chose Device, when it chose
-	Precision  string        // the denoiser that ran: int8 or float32
-	Post       []post.Report // per sample, when post-processing ran
-	Timing     Timing
+	DeviceNote string // why auto chose Device, when it chose
+	Precision  string // the denoiser that ran: int8 or float32
+	// Starts says, per window and sample, which bank clip sampling began
+	// from ("CMU 13_26 (\"wave hello\")"); "" where it began from noise.
+	Starts [][]string
+	Post   []post.Report // per sample, when post-processing ran
+	Timing Timing
 }
 
 // DeviceLabel says where the result was made, for people: "cpu, int8",
@@ -151,10 +157,21 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		for s := range headings {
 			headings[s] = places[s].Heading
 		}
+		var begin [][]float32
+		var picked []int
+		if !opts.NoRetrieval {
+			if begin, picked, err = starts(m, p, w, S, promptWords(m, w.Prompt)); err != nil {
+				return nil, err
+			}
+		}
+		res.Starts = append(res.Starts, describeStarts(m, picked, S))
 		done := wi * steps
 		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
 			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
-			Preview: opts.Preview, FirstHeading: headings}
+			Preview: opts.Preview, FirstHeading: headings, Start: begin}
+		if begin != nil {
+			sp.StartStep = m.Manifest.Retrieval.StartStep
+		}
 		if effs := p.effectorsIn(w); len(effs) > 0 {
 			r, err := newReach(lay, effs, w, mask[0])
 			if err != nil {
@@ -193,8 +210,13 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			if mask != nil {
 				stated = mask[s]
 			}
-			if err := lay.SmoothOutput(f, T, stated); err != nil {
-				return nil, err
+			// A window begun from a bank clip keeps the clip's detail: the
+			// low-pass is for the jitter of a sample drawn from noise, and it
+			// would halve a punch's speed.
+			if begin == nil {
+				if err := lay.SmoothOutput(f, T, stated); err != nil {
+					return nil, err
+				}
 			}
 			win, err := decodeWindow(lay, f, T, known, places[s])
 			if err != nil {

@@ -83,6 +83,8 @@ type Manifest struct {
 	Denoiser          Denoiser      `json:"denoiser"`
 	Constraints       []string      `json:"constraints"`
 	VocabularyClasses []string      `json:"vocabulary_classes,omitempty"`
+	// Retrieval, optional, is a bank of real clips sampling may start from.
+	Retrieval *Retrieval `json:"retrieval,omitempty"`
 }
 
 // Features describes the per-frame feature vector.
@@ -300,13 +302,16 @@ func (m *Manifest) Files() map[string]string {
 	if m.Text.WordMap != "" {
 		out["text.word_map"] = m.Text.WordMap
 	}
+	if r := m.Retrieval; r != nil {
+		out["retrieval.bank"], out["retrieval.index"] = r.Bank, r.Index
+	}
 	return out
 }
 
 // CheckFiles checks that every file the manifest names is a regular file in fsys.
 func (m *Manifest) CheckFiles(fsys fs.FS) error {
 	files := m.Files()
-	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab", "text.word_map"} {
+	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab", "text.word_map", "retrieval.bank", "retrieval.index"} {
 		name, ok := files[key]
 		if !ok {
 			continue

@@ -50,6 +50,8 @@ type Model struct {
 	Layout    *Layout
 	Schedule  *Schedule
 	Tokenizer *WordTokenizer
+	// Bank is the bundle's retrieval bank; nil when it has none.
+	Bank *Bank
 	// Device is where the sessions run ("cpu", "cuda" or "cuda:N"); DeviceNote
 	// says why, when auto chose the CPU or a fallback happened.
 	Device     string
@@ -117,7 +119,11 @@ func Open(fsys fs.FS, opts Options) (*Model, error) {
 	if threads <= 0 {
 		threads = min(4, runtime.NumCPU())
 	}
-	m := &Model{Manifest: man, Layout: lay, Schedule: sched, Tokenizer: tok, scale: scale}
+	bank, err := LoadBank(fsys, man, lay)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Manifest: man, Layout: lay, Schedule: sched, Tokenizer: tok, Bank: bank, scale: scale}
 	try := []DeviceChoice{dev}
 	if dev.Kind == DeviceAuto {
 		if why := noGPU(); why != "" {

@@ -37,6 +37,13 @@ type Spec struct {
 
 	Seed uint64 // sample i draws its start noise from (Seed, i)
 
+	// Start, when set, holds one raw feature row set per sample (Frames×D,
+	// in the window's model space): sampling then begins from it noised to
+	// diffusion step StartStep, skipping the DDIM steps above (a retrieved
+	// real clip as the starting point). Nil: from pure noise.
+	Start     [][]float32
+	StartStep int
+
 	// FirstHeading is each sample's first-frame heading (radians, 0 facing
 	// +Z), fed to a denoiser that takes first_heading_angle; one value for
 	// every sample or one per sample; nil is 0.
@@ -192,11 +199,18 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	// the earlier ones. x_t lives in the input tensor itself: every branch slot
 	// of a sample holds the same x_t, written by update (no copy pass).
 	xd, td := xT.GetData(), tT.GetData()
+	first := len(steps) - 1
+	if sp.Start != nil {
+		first = startIndex(steps, sp.StartStep)
+	}
 	for s := 0; s < S; s++ {
 		r := rand.New(rand.NewPCG(sp.Seed, uint64(s)))
 		x0 := xd[s*nb*F : s*nb*F+F]
 		for i := range x0 {
 			x0[i] = float32(r.NormFloat64())
+		}
+		if sp.Start != nil {
+			m.noised(x0, sp.Start[s], sp.Frames, steps[first].AlphaBar)
 		}
 		for j := 1; j < nb; j++ {
 			copy(xd[(s*nb+j)*F:(s*nb+j+1)*F], x0)
@@ -204,7 +218,7 @@ func (m *Model) Sample(ctx context.Context, sp Spec) ([][]float32, error) {
 	}
 	g := make([]float32, F)
 	var raws [][]float32 // guided x̂0 per sample, raw: for a preview or Follow
-	for k := len(steps) - 1; k >= 0; k-- {
+	for k := first; k >= 0; k-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -434,6 +448,36 @@ func update(slots, y, obs, mask, keep []float32, F, nb int, sp Spec, cg, cx floa
 	}
 }
 
+// startIndex is the index of the first DDIM step at or below the training
+// step t (steps ascend in T); 0 when all are above it.
+func startIndex(steps []Step, t int) int {
+	k := 0
+	for i, st := range steps {
+		if st.T <= t {
+			k = i
+		}
+	}
+	return k
+}
+
+// noised turns the noise in x (padded frames, normalised) into x_t of the
+// raw clip start over its first frames: sqrt(ᾱ)·start + sqrt(1−ᾱ)·noise.
+// Padded frames keep the noise scaled as around the mean.
+func (m *Model) noised(x, start []float32, frames int, alphaBar float64) {
+	a, b := float32(math.Sqrt(alphaBar)), float32(math.Sqrt(1-alphaBar))
+	n := frames * m.Layout.Dim()
+	c := make([]float32, n)
+	copy(c, start)
+	normalizeWith(c, m.Manifest.Normalization.Mean, m.scale)
+	for i := range x {
+		v := float32(0)
+		if i < n {
+			v = c[i]
+		}
+		x[i] = a*v + b*x[i]
+	}
+}
+
 // fill applies the bundle's defaults and checks the spec.
 func (m *Model) fill(sp *Spec) error {
 	man := m.Manifest
@@ -462,6 +506,24 @@ func (m *Model) fill(sp *Spec) error {
 		return fmt.Errorf("%w: Follow needs one known-value row per sample", ErrSpec)
 	case len(sp.FirstHeading) > 1 && len(sp.FirstHeading) != sp.Samples:
 		return fmt.Errorf("%w: %d first headings for %d samples (want 1 or %d)", ErrSpec, len(sp.FirstHeading), sp.Samples, sp.Samples)
+	}
+	if sp.Start != nil {
+		if len(sp.Start) != sp.Samples {
+			return fmt.Errorf("%w: %d start clips for %d samples", ErrSpec, len(sp.Start), sp.Samples)
+		}
+		if sp.StartStep < 1 || sp.StartStep >= man.Diffusion.TrainSteps {
+			return fmt.Errorf("%w: start step %d outside 1–%d", ErrSpec, sp.StartStep, man.Diffusion.TrainSteps-1)
+		}
+		for s, row := range sp.Start {
+			if len(row) != sp.Frames*D {
+				return fmt.Errorf("%w: start clip %d has %d values, want %d frames × %d", ErrSpec, s, len(row), sp.Frames, D)
+			}
+			for i, v := range row {
+				if v-v != 0 {
+					return fmt.Errorf("%w: start clip %d: value at frame %d is not finite", ErrSpec, s, i/D)
+				}
+			}
+		}
 	}
 	for _, h := range sp.FirstHeading {
 		if math.IsNaN(h) || math.IsInf(h, 0) {

@@ -11,7 +11,7 @@ import (
 
 // Validate checks every key and the consistency between them.
 func (m *Manifest) Validate() error {
-	for _, check := range []func() error{m.validateHeader, m.validateJoints, m.validateFeatures, m.validateNormalization, m.validateDiffusion, m.validateGuidance, m.validateText, m.validateDenoiser, m.validateConstraints} {
+	for _, check := range []func() error{m.validateHeader, m.validateJoints, m.validateFeatures, m.validateNormalization, m.validateDiffusion, m.validateGuidance, m.validateText, m.validateDenoiser, m.validateConstraints, m.validateRetrieval} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -342,3 +342,23 @@ func checkFileName(key, name string) error {
 
 func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
 func finite(v float64) bool   { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func (m *Manifest) validateRetrieval() error {
+	r := m.Retrieval
+	if r == nil {
+		return nil
+	}
+	switch {
+	case r.Bank == "" || r.Index == "":
+		return bundleErr("retrieval", "names no bank or no index file")
+	case !positive(r.FPS):
+		return bundleErr("retrieval.fps", "%g is not a positive number", r.FPS)
+	case r.StartStep < 1 || r.StartStep >= m.Diffusion.TrainSteps:
+		return bundleErr("retrieval.start_step", "%d is outside 1–%d", r.StartStep, m.Diffusion.TrainSteps-1)
+	case !(r.MinShare > 0 && r.MinShare <= 1):
+		return bundleErr("retrieval.min_share", "%g is outside (0, 1]", r.MinShare)
+	case m.Text.Tokenizer == nil:
+		return bundleErr("retrieval", "needs the bundle's tokenizer (clips are matched by words)")
+	}
+	return nil
+}

@@ -68,3 +68,20 @@ func WriteFloat32Rows(w io.Writer, cols int, parts [][]float32) error {
 	_, err := w.Write(buf)
 	return err
 }
+
+// WriteInt16Rows writes v (a whole number of rows of width cols) as one
+// [rows, cols] int16 NPY array.
+func WriteInt16Rows(w io.Writer, cols int, v []int16) error {
+	if cols <= 0 || len(v)%cols != 0 {
+		return fmt.Errorf("npy: %d values are not rows of %d", len(v), cols)
+	}
+	if _, err := w.Write(Header("<i2", len(v)/cols, cols)); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 2*len(v))
+	for _, x := range v {
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(x))
+	}
+	_, err := w.Write(buf)
+	return err
+}

@@ -1,0 +1,301 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"codeberg.org/sbinet/npyio"
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
+)
+
+// Retrieval is model.json's optional "retrieval" section: a bank of real
+// motion clips with their captions. A prompt's words pick clips from it, and
+// sampling starts from one of them noised to StartStep instead of from pure
+// noise (retrieval-augmented diffusion): a small net then reaches actions it
+// would only average from noise, while constraints, seeds and stitching work
+// as before.
+type Retrieval struct {
+	Bank  string `json:"bank"`  // int16 NPY [rows, BankWidth]: see EncodeBankRows
+	Index string `json:"index"` // JSON: BankIndex
+	// FPS is the bank rows' frame rate (clips are resampled to the model's).
+	FPS float64 `json:"fps"`
+	// StartStep is the training diffusion step the clip is noised to; the
+	// DDIM steps above it are skipped. Lower keeps more of the clip.
+	StartStep int `json:"start_step"`
+	// MinShare: a clip is a candidate when its score is at least this share
+	// of the best clip's (0 < MinShare ≤ 1).
+	MinShare float64 `json:"min_share"`
+}
+
+// BankEntry is one clip of the bank: rows [Start, Start+Frames).
+type BankEntry struct {
+	Take     string   `json:"take"` // the CMU take it was cut from
+	Start    int      `json:"start"`
+	Frames   int      `json:"frames"`
+	Captions []string `json:"captions"`
+	Classes  []string `json:"classes,omitempty"`
+}
+
+// BankIndex is the content of the retrieval index file.
+type BankIndex struct {
+	Entries []BankEntry `json:"entries"`
+}
+
+// Bank row layout: the root's position in millimetres (x and z relative to
+// the clip's first frame), then per predicted joint its local rotation's
+// w, x, y, z times quatScale.
+const (
+	rootMM    = 1000.0
+	quatScale = 32767.0
+)
+
+// BankWidth is the int16 values per bank row for a model predicting joints joints.
+func BankWidth(joints int) int { return 3 + 4*joints }
+
+// Bank is a loaded retrieval bank.
+type Bank struct {
+	Entries []BankEntry
+	rows    []int16
+	width   int
+	fps     float64
+	joints  []int // SOMA77 index of each predicted joint, in bank order
+	skel    *motion.Skeleton
+	words   []map[string]bool // per entry: the words of its captions
+	idf     map[string]float64
+}
+
+// LoadBank reads the bank the manifest names (nil, nil when it names none).
+func LoadBank(fsys fs.FS, man *Manifest, lay *Layout) (*Bank, error) {
+	r := man.Retrieval
+	if r == nil {
+		return nil, nil
+	}
+	var idx BankIndex
+	data, err := fs.ReadFile(fsys, r.Index)
+	if err != nil {
+		return nil, &BundleError{Key: "retrieval.index", Msg: "cannot read " + r.Index, Err: err}
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, &BundleError{Key: "retrieval.index", Msg: "cannot decode " + r.Index, Err: err}
+	}
+	data, err = fs.ReadFile(fsys, r.Bank)
+	if err != nil {
+		return nil, &BundleError{Key: "retrieval.bank", Msg: "cannot read " + r.Bank, Err: err}
+	}
+	var rows []int16
+	if err := npyio.Read(bytes.NewReader(data), &rows); err != nil {
+		return nil, &BundleError{Key: "retrieval.bank", Msg: "cannot decode " + r.Bank, Err: err}
+	}
+	b := &Bank{Entries: idx.Entries, rows: rows, width: BankWidth(len(lay.joints)), fps: r.FPS, skel: lay.skel,
+		joints: lay.joints}
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	b.index()
+	return b, nil
+}
+
+// check validates the entries against the rows.
+func (b *Bank) check() error {
+	if len(b.rows)%b.width != 0 {
+		return bundleErr("retrieval.bank", "%d values are not rows of %d", len(b.rows), b.width)
+	}
+	n := len(b.rows) / b.width
+	for i, e := range b.Entries {
+		if e.Frames < 2 || e.Start < 0 || e.Start+e.Frames > n {
+			return bundleErr(fmt.Sprintf("retrieval.index.entries[%d]", i), "rows [%d, %d) outside the bank's %d", e.Start, e.Start+e.Frames, n)
+		}
+		if len(e.Captions) == 0 {
+			return bundleErr(fmt.Sprintf("retrieval.index.entries[%d]", i), "no caption")
+		}
+	}
+	return nil
+}
+
+// index computes each entry's word set and the words' inverse document
+// frequency, log(1 + N/df): a word every clip has weighs little.
+func (b *Bank) index() {
+	df := map[string]int{}
+	b.words = make([]map[string]bool, len(b.Entries))
+	for i, e := range b.Entries {
+		set := map[string]bool{}
+		for _, c := range e.Captions {
+			for _, w := range Words(c) {
+				set[w] = true
+			}
+		}
+		for w := range set {
+			df[w]++
+		}
+		b.words[i] = set
+	}
+	b.idf = make(map[string]float64, len(df))
+	for w, n := range df {
+		b.idf[w] = math.Log(1 + float64(len(b.Entries))/float64(n))
+	}
+}
+
+// Match is a bank entry and how well it fits a prompt.
+type Match struct {
+	Entry int
+	Score float64
+}
+
+// Match scores every entry against the prompt's words: the share of the
+// prompt's weight (idf of each distinct known word) that the entry's
+// captions hold. It returns the entries scoring at least minShare of the
+// best, best first (ties by index); none when no word is shared.
+func (b *Bank) Match(words []string, minShare float64) []Match {
+	seen := map[string]bool{}
+	var total float64
+	var ws []string
+	for _, w := range words {
+		if idf, ok := b.idf[w]; ok && !seen[w] {
+			seen[w] = true
+			total += idf
+			ws = append(ws, w)
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	var out []Match
+	best := 0.0
+	for i, set := range b.words {
+		s := 0.0
+		for _, w := range ws {
+			if set[w] {
+				s += b.idf[w]
+			}
+		}
+		if s > 0 {
+			out = append(out, Match{i, s / total})
+			best = max(best, s/total)
+		}
+	}
+	out = slices.DeleteFunc(out, func(m Match) bool { return m.Score < minShare*best })
+	sort.SliceStable(out, func(a, c int) bool { return out[a].Score > out[c].Score })
+	return out
+}
+
+// Motion decodes entry i at the bank's frame rate: the predicted joints'
+// rotations, the others at rest, the root starting at x = z = 0.
+func (b *Bank) Motion(i int) (*motion.Motion, error) {
+	if i < 0 || i >= len(b.Entries) {
+		return nil, fmt.Errorf("%w: bank entry %d of %d", ErrSpec, i, len(b.Entries))
+	}
+	e := b.Entries[i]
+	m := motion.New(b.skel, b.fps, e.Frames)
+	nj := b.skel.Len()
+	for t := 0; t < e.Frames; t++ {
+		r := b.rows[(e.Start+t)*b.width : (e.Start+t+1)*b.width]
+		m.Root[t] = mgl64.Vec3{float64(r[0]) / rootMM, float64(r[1]) / rootMM, float64(r[2]) / rootMM}
+		for k, j := range b.joints {
+			q := r[3+4*k : 7+4*k]
+			m.Rot[t*nj+j] = mgl64.Quat{W: float64(q[0]) / quatScale,
+				V: mgl64.Vec3{float64(q[1]) / quatScale, float64(q[2]) / quatScale, float64(q[3]) / quatScale}}.Normalize()
+		}
+	}
+	return m, nil
+}
+
+// EncodeBankRows turns a clip on SOMA77 into bank rows for a model that
+// predicts lay's joints (their local rotations; the clip should be projected
+// first, Layout.Project), its root relative to the first frame's x and z.
+func EncodeBankRows(lay *Layout, m *motion.Motion) ([]int16, error) {
+	if m == nil || m.Validate() != nil || !m.Skel.SameJoints(lay.skel) {
+		return nil, fmt.Errorf("%w: bank rows need a valid clip on SOMA77", ErrFeatures)
+	}
+	w := BankWidth(len(lay.joints))
+	out := make([]int16, 0, m.Frames()*w)
+	x0, z0 := m.Root[0][0], m.Root[0][2]
+	for t := range m.Root {
+		p := m.Root[t]
+		for _, v := range []float64{p[0] - x0, p[1], p[2] - z0} {
+			mm := math.Round(v * rootMM)
+			if mm < math.MinInt16 || mm > math.MaxInt16 {
+				return nil, fmt.Errorf("%w: frame %d: the root is %.1f m from the clip's start (a bank row holds ±32 m)", ErrSpec, t, v)
+			}
+			out = append(out, int16(mm))
+		}
+		for _, j := range lay.joints {
+			q := m.Local(t, j).Normalize()
+			if q.W < 0 { // one sign of each rotation, for smooth rows
+				q = q.Scale(-1)
+			}
+			for _, v := range []float64{q.W, q.V[0], q.V[1], q.V[2]} {
+				out = append(out, int16(math.Round(v*quatScale)))
+			}
+		}
+	}
+	return out, nil
+}
+
+// StartFeatures is bank entry i as raw features of frames frames in a
+// window's model space: resampled to the model's rate, its middle frames
+// (or all, held on the last frame to length), frame 0 at x = z = 0 and, for a model trained
+// facing +Z, turned to face +Z.
+func (m *Model) StartFeatures(i, frames int) ([]float32, error) {
+	if m.Bank == nil {
+		return nil, fmt.Errorf("%w: the model has no retrieval bank", ErrSpec)
+	}
+	mo, err := m.Bank.Motion(i)
+	if err != nil {
+		return nil, err
+	}
+	lay := m.Layout
+	if mo, err = mo.Resample(lay.FPS()); err != nil {
+		return nil, err
+	}
+	if n := mo.Frames(); n > frames {
+		// The middle: the bank cuts entries with the action centred.
+		if mo, err = mo.Slice((n-frames)/2, (n-frames)/2+frames); err != nil {
+			return nil, err
+		}
+	} else if n < frames {
+		mo = holdLast(mo, frames)
+	}
+	f, err := lay.Encode(mo)
+	if err != nil {
+		return nil, err
+	}
+	D, oRoot := lay.Dim(), lay.oRoot
+	x, z := f[oRoot], f[oRoot+2]
+	for t := 0; t < frames; t++ {
+		f[t*D+oRoot] -= x
+		f[t*D+oRoot+2] -= z
+	}
+	if m.Manifest.Features.FirstHeading == HeadingZero {
+		h := f[lay.oHeading:]
+		if err := lay.Turn(f, frames, -math.Atan2(float64(h[1]), float64(h[0]))); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// holdLast extends a clip to n frames by repeating its last frame.
+func holdLast(m *motion.Motion, n int) *motion.Motion {
+	out := m.Clone()
+	nj := m.Skel.Len()
+	last := m.Frames() - 1
+	for t := m.Frames(); t < n; t++ {
+		out.Root = append(out.Root, m.Root[last])
+		out.Rot = append(out.Rot, m.Rot[last*nj:(last+1)*nj]...)
+	}
+	return out
+}
+
+// Describe names bank entry i for people: its take and first caption.
+func (b *Bank) Describe(i int) string {
+	e := b.Entries[i]
+	return fmt.Sprintf("CMU %s (%q)", e.Take, strings.TrimSpace(e.Captions[0]))
+}
