@@ -389,25 +389,8 @@ func Captions(id, description, category string) []string {
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0x63617074696f6e73))
 	adv := map[string]string{}
 	for _, c := range classes {
-		kind := defaultKinds[c]
-		for _, k := range kinds {
-			if k.class == c && hasPhrase(ws, k.pattern) {
-				kind = k.kind
-				break
-			}
-		}
-		for _, m := range modifiers {
-			if hasPhrase(ws, m.pattern) && contains(m.classes, c) && adv[c] == "" {
-				adv[c] = " " + m.phrase
-			}
-		}
 		var usable []string
-		for _, t := range templates[c] {
-			if t.plain && adv[c] != "" {
-				continue
-			}
-			usable = append(usable, strings.NewReplacer("{adv}", adv[c], "{kind}", kind).Replace(t.text))
-		}
+		adv[c], usable = paraphrases(c, ws)
 		rng.Shuffle(len(usable), func(a, b int) { usable[a], usable[b] = usable[b], usable[a] })
 		for _, s := range usable[:min(2, len(usable))] {
 			add(s)
@@ -421,6 +404,44 @@ func Captions(id, description, category string) []string {
 		add("a person " + strings.Join(parts[:len(parts)-1], ", ") + " and then " + parts[len(parts)-1])
 	}
 	return out
+}
+
+// paraphrases fills class c's templates for a description of words ws:
+// its manner phrase (with a leading space, or "") and every usable
+// template, in the templates' order.
+func paraphrases(c string, ws []string) (adv string, usable []string) {
+	kind := defaultKinds[c]
+	for _, k := range kinds {
+		if k.class == c && hasPhrase(ws, k.pattern) {
+			kind = k.kind
+			break
+		}
+	}
+	for _, m := range modifiers {
+		if hasPhrase(ws, m.pattern) && contains(m.classes, c) {
+			adv = " " + m.phrase
+			break
+		}
+	}
+	for _, t := range templates[c] {
+		if t.plain && adv != "" {
+			continue
+		}
+		usable = append(usable, strings.NewReplacer("{adv}", adv, "{kind}", kind).Replace(t.text))
+	}
+	return adv, usable
+}
+
+// ClassCaptions are the captions of one of a take's classes alone: every
+// paraphrase of that class, then the take's cleaned description. A
+// retrieval bank entry cut where the take shows that class carries them.
+func ClassCaptions(description, category, class string) []string {
+	ws := words.FindAllString(classText(description, category), -1)
+	_, out := paraphrases(class, ws)
+	if d := CleanDescription(description); d != "" {
+		return append(out, d)
+	}
+	return append(out, CleanDescription(category))
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,308 @@
+// Package bank builds a model bundle's retrieval bank (model.Retrieval):
+// windows of real train-split takes, each where the take shows one of its
+// action classes (the class's physical check, training/checks, passes
+// there), captioned with that class's paraphrases and, when the take shows
+// that class alone, its CMU description; stored as model.EncodeBankRows.
+//
+// Choice, per class in dataset.ClassNames order: the takes of the class
+// whose best window passes its check, in a hash order of their ids (so the
+// choice is stable and not biased to low subject numbers), at most PerClass
+// of them; classes with fewer than MirrorBelow entries also get each
+// entry's mirror (left and right swapped in the captions). Then, while the
+// budget lasts, one window of each take with no class (animal imitations,
+// chores: its own description as caption), from the middle of the take.
+// Takes enter once per class they show, never twice for one class.
+package bank
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/motionstudio/studio/engine/formats/atomicfile"
+	"github.com/motionstudio/studio/engine/formats/npy"
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/training/checks"
+	"github.com/motionstudio/studio/training/dataset"
+)
+
+// ErrBank is wrapped by every error of a bank build.
+var ErrBank = errors.New("bank")
+
+// Config drives Build.
+type Config struct {
+	DataDir  string  // the dataset builder's output (clips.json: splits, captions, classes)
+	MocapDir string  // the mocap folder the dataset was built from
+	OutDir   string  // bank.npy and bank.json go here
+	FPS      float64 // the bank's frame rate; 0 means 30
+	// WindowFrames is an entry's length at the model's 30 fps; 0 means 160.
+	WindowFrames int
+	// PerClass caps the entries of one class (before mirrors); 0 means 50.
+	PerClass int
+	// MirrorBelow: classes with fewer entries also get their mirrors; 0 means 30.
+	MirrorBelow int
+	// MaxBytes bounds bank.npy; 0 means 22 MB.
+	MaxBytes int
+	Log      *slog.Logger
+}
+
+// Summary describes a finished build.
+type Summary struct {
+	Entries, Rows, Bytes int
+	PerClass             map[string]int // entries, mirrors included
+	Failed               map[string]int // takes of the class whose best window fails its check
+	Unclassed            int            // entries of takes with no class
+}
+
+// take is a train-split take of the dataset with its source row.
+type take struct {
+	id      string
+	row     dataset.Row
+	clip    dataset.Clip
+	classes []string
+}
+
+func (c *Config) defaults() {
+	if c.FPS == 0 {
+		c.FPS = 30
+	}
+	if c.WindowFrames == 0 {
+		c.WindowFrames = 160
+	}
+	if c.PerClass == 0 {
+		c.PerClass = 50
+	}
+	if c.MirrorBelow == 0 {
+		c.MirrorBelow = 30
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 22 << 20
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Build writes OutDir/bank.npy and OutDir/bank.json.
+func Build(cfg Config) (*Summary, error) {
+	cfg.defaults()
+	takes, err := trainTakes(cfg.DataDir, cfg.MocapDir)
+	if err != nil {
+		return nil, err
+	}
+	lay := model.DefaultLayout()
+	b := &builder{cfg: cfg, lay: lay, width: model.BankWidth(len(lay.Joints())),
+		sum: &Summary{PerClass: map[string]int{}, Failed: map[string]int{}}, loaded: map[string]*motion.Motion{}}
+	for _, class := range dataset.ClassNames {
+		if err := b.addClass(class, takes); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range takes {
+		if len(t.classes) == 0 && !b.full() {
+			if err := b.addUnclassed(t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.sum, b.write()
+}
+
+// trainTakes lists the dataset's train-split takes (one per take id, the
+// unmirrored first piece), in a hash order of their ids.
+func trainTakes(dataDir, mocapDir string) ([]take, error) {
+	data, err := os.ReadFile(filepath.Join(dataDir, "clips.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBank, err)
+	}
+	var idx dataset.Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("%w: clips.json: %w", ErrBank, err)
+	}
+	rows, err := dataset.ReadIndexes(mocapDir)
+	if err != nil {
+		return nil, err
+	}
+	bySource := map[string]dataset.Row{}
+	for _, r := range rows {
+		bySource[r.File] = r
+	}
+	var out []take
+	seen := map[string]bool{}
+	for _, c := range idx.Clips {
+		if c.Split != dataset.Train || c.Mirrored || seen[c.ID] {
+			continue
+		}
+		r, ok := bySource[c.Source]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s of clips.json is not in the mocap folder's index", ErrBank, c.Source)
+		}
+		seen[c.ID] = true
+		out = append(out, take{id: c.ID, row: r, clip: c, classes: c.Classes})
+	}
+	slices.SortFunc(out, func(a, b take) int { return cmp.Compare(hashOf(a.id), hashOf(b.id)) })
+	return out, nil
+}
+
+func hashOf(id string) uint64 {
+	h := sha256.Sum256([]byte("motionstudio-bank/" + id))
+	return binary.BigEndian.Uint64(h[:8])
+}
+
+// builder accumulates entries and rows.
+type builder struct {
+	cfg     Config
+	lay     *model.Layout
+	width   int
+	rows    []int16
+	entries []model.BankEntry
+	sum     *Summary
+	loaded  map[string]*motion.Motion // takes by id, projected, at 30 fps
+}
+
+func (b *builder) full() bool {
+	per := b.cfg.WindowFrames * int(b.cfg.FPS) / int(b.lay.FPS()) * b.width * 2
+	return len(b.rows)*2+per > b.cfg.MaxBytes
+}
+
+// addClass adds the entries of one class.
+func (b *builder) addClass(class string, takes []take) error {
+	var added []model.BankEntry
+	var clips []*motion.Motion
+	for _, t := range takes {
+		if !slices.Contains(t.classes, class) || len(added) == b.cfg.PerClass || b.full() {
+			continue
+		}
+		m, err := b.load(t)
+		if err != nil {
+			return err
+		}
+		start, res, err := checks.Best(class, m, min(120, m.Frames()))
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+		}
+		if !res.Pass {
+			b.sum.Failed[class]++
+			b.cfg.Log.Info("check fails", "take", t.id, "class", class, "reason", res.Reason)
+			continue
+		}
+		win, err := b.window(m, start-(b.cfg.WindowFrames-120)/2)
+		if err != nil {
+			return err
+		}
+		caps := dataset.ClassCaptions(t.row.Description, t.row.Category, class)
+		if len(t.classes) > 1 { // "jumps, kicks and punches" would match a punch to the kick's window
+			caps = caps[:len(caps)-1]
+		}
+		e, err := b.add(t.id, win, caps, []string{class})
+		if err != nil {
+			return err
+		}
+		added, clips = append(added, e), append(clips, win)
+	}
+	if len(added) < b.cfg.MirrorBelow {
+		for i, e := range added {
+			if b.full() {
+				break
+			}
+			caps := make([]string, len(e.Captions))
+			for k, c := range e.Captions {
+				caps[k] = dataset.MirrorText(c)
+			}
+			if _, err := b.add(e.Take, clips[i].Mirror(), caps, e.Classes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addUnclassed adds one window from the middle of a take with no class.
+func (b *builder) addUnclassed(t take) error {
+	m, err := b.load(t)
+	if err != nil {
+		return err
+	}
+	win, err := b.window(m, (m.Frames()-b.cfg.WindowFrames)/2)
+	if err != nil {
+		return err
+	}
+	if _, err := b.add(t.id, win, t.clip.Captions, nil); err != nil {
+		return err
+	}
+	b.sum.Unclassed++
+	return nil
+}
+
+// load reads a take once, projected onto the model's joints.
+func (b *builder) load(t take) (*motion.Motion, error) {
+	if m, ok := b.loaded[t.id]; ok {
+		return m, nil
+	}
+	m, _, err := dataset.LoadClip(b.cfg.MocapDir, t.row, b.lay.FPS())
+	if err != nil {
+		return nil, err
+	}
+	if m, err = b.lay.Project(m); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+	}
+	b.loaded[t.id] = m
+	return m, nil
+}
+
+// window cuts WindowFrames frames from start (moved inside the clip; the
+// whole clip when shorter).
+func (b *builder) window(m *motion.Motion, start int) (*motion.Motion, error) {
+	n := min(b.cfg.WindowFrames, m.Frames())
+	start = max(0, min(start, m.Frames()-n))
+	return m.Slice(start, start+n)
+}
+
+// add resamples a window to the bank's rate and appends it.
+func (b *builder) add(id string, win *motion.Motion, caps, classes []string) (model.BankEntry, error) {
+	low, err := win.Resample(b.cfg.FPS)
+	if err != nil {
+		return model.BankEntry{}, fmt.Errorf("%w: %s: %w", ErrBank, id, err)
+	}
+	rows, err := model.EncodeBankRows(b.lay, low)
+	if err != nil {
+		return model.BankEntry{}, fmt.Errorf("%w: %s: %w", ErrBank, id, err)
+	}
+	e := model.BankEntry{Take: id, Start: len(b.rows) / b.width, Frames: low.Frames(), Captions: caps, Classes: classes}
+	b.rows = append(b.rows, rows...)
+	b.entries = append(b.entries, e)
+	for _, c := range classes {
+		b.sum.PerClass[c]++
+	}
+	return e, nil
+}
+
+// write stores the bank atomically.
+func (b *builder) write() error {
+	if len(b.entries) == 0 {
+		return fmt.Errorf("%w: no entry: nothing to write", ErrBank)
+	}
+	b.sum.Entries, b.sum.Rows, b.sum.Bytes = len(b.entries), len(b.rows)/b.width, len(b.rows)*2
+	if err := os.MkdirAll(b.cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("%w: %w", ErrBank, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(b.cfg.OutDir, "bank.npy"), func(w io.Writer) error {
+		return npy.WriteInt16Rows(w, b.width, b.rows)
+	}); err != nil {
+		return fmt.Errorf("%w: %w", ErrBank, err)
+	}
+	return atomicfile.WriteFile(filepath.Join(b.cfg.OutDir, "bank.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(model.BankIndex{Entries: b.entries})
+	})
+}
