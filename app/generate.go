@@ -47,6 +47,7 @@ type generateOptions struct {
 	requestFile    string
 	out, format    string
 	noPost         bool
+	noRetrieval    bool
 }
 
 func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error) {
@@ -64,6 +65,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.model, "model", models.DefaultID, "a bundled model's id, or a bundle folder")
 	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
 	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
+	fs.BoolVar(&o.noRetrieval, "no-retrieval", false, "sample every window from noise, not from a retrieved real clip")
 	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (feet on the floor, foot-skate cleanup, exact constraints)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return o, err
@@ -190,10 +192,13 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "motionstudio: %s\n", line)
 	}
 	bar := newProgressBar(stderr)
-	res, err := generate.Run(ctx, m, r, generate.Options{Progress: bar.update})
+	res, err := generate.Run(ctx, m, r, generate.Options{Progress: bar.update, NoRetrieval: o.noRetrieval})
 	bar.done()
 	if err != nil {
 		return err
+	}
+	for _, line := range startLines(res.Starts) {
+		fmt.Fprintf(stderr, "motionstudio: %s\n", line)
 	}
 	names, err := export.WriteAll(o.out, res.Motions)
 	if err != nil {
@@ -204,6 +209,20 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		strings.Join(names, ", "), len(res.Motions), res.Motions[0].Frames(), res.Motions[0].FPS, res.Seed, res.Steps,
 		res.Windows, dev, res.Timing.Total.Seconds(), load.Seconds())
 	return nil
+}
+
+// startLines say which bank clip each window's samples began from (none
+// when every window began from noise).
+func startLines(starts [][]string) []string {
+	var out []string
+	for w, ss := range starts {
+		for s, clip := range ss {
+			if clip != "" {
+				out = append(out, fmt.Sprintf("window %d sample %d began from %s", w+1, s+1, clip))
+			}
+		}
+	}
+	return out
 }
 
 // readingLines say, one line per text segment, how the model reads its

@@ -237,3 +237,21 @@ func TestReadingLines(t *testing.T) {
 		}
 	}
 }
+
+// The command line names the bank clip each sample began from.
+func TestStartLines(t *testing.T) {
+	cases := []struct {
+		starts [][]string
+		want   []string
+	}{
+		{nil, nil},
+		{[][]string{{"", ""}}, nil},
+		{[][]string{{`CMU 02_01 ("walk")`, ""}, {"", `CMU 13_26 ("wave")`}},
+			[]string{`window 1 sample 1 began from CMU 02_01 ("walk")`, `window 2 sample 2 began from CMU 13_26 ("wave")`}},
+	}
+	for _, c := range cases {
+		if got := startLines(c.starts); strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%q: got %q, want %q", c.starts, got, c.want)
+		}
+	}
+}

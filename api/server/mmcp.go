@@ -11,6 +11,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,11 @@ func (s *Server) wait(ctx context.Context, id string) (*generate.Result, error) 
 		return nil, s.jobError(err)
 	}
 	s.metrics.observe(res)
+	for w, starts := range res.Starts {
+		if slices.ContainsFunc(starts, func(s string) bool { return s != "" }) {
+			s.log.Info("api: sampling started from bank clips", "job", id, "window", w+1, "samples", starts)
+		}
+	}
 	return res, nil
 }
 
