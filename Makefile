@@ -35,13 +35,8 @@ TEST_ENV := MOTIONSTUDIO_REQUIRE_CLIENTS=1 MOTIONSTUDIO_PYTHON=$(PYTHON) \
             MOTIONSTUDIO_SHARED=$(SHARED)
 
 MODEL_ID    := cmu-small-v1
-MODEL_STEPS ?= 3200
-MODEL_RUN   := training/runs/$(MODEL_ID)
-# What every fine-tune from 1.11.0 on shares: 1.10.0's flags with the geometric terms faded
-# out above t = 800.
-MODEL_FADE_FLAGS := --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
-	--skip --skip-lr-mult 10 --geo-gate --geo-fade-from 800 --seam --expert-rank 16 --expert-steps 600,750 \
-	--ema 0.995
+# The recipe's last stage (training/recipe.py STAGES), for model-eval-torch.
+MODEL_RUN   := training/runs/v2-reach
 
 FYNE_TOOLS := v1.7.4
 
@@ -124,140 +119,15 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_
 	touch $@
 
 # The bundled model, reproduced from the mocap: the Go dataset builder, then
-# PyTorch training (resumable: rerun to continue) and the ONNX export (with the
-# denoiser's int8 copy that the CPU runs, training/quantize.py). The
-# shipped weights' first training ran on a GPU (training/gpu_train.sh), their
-# fine-tunes on a 2-core CPU; here the whole takes about 10 h, and float sums
-# make the weights differ slightly. To fine-tune the shipped model instead of
-# replaying the recipe, read its weights back from the bundle:
-#   $(PYTHON) training/from_onnx.py --bundle assets/models/$(MODEL_ID) --out training/runs/shipped/weights
+# training/recipe.py, which holds every step (from bundle 1.13.1's weights,
+# read back from git, to the exported bundle with its retrieval bank and word
+# map; resumable: rerun to continue). About two hours on this 2-core CPU;
+# on a lent GPU, training/gpu_train.sh runs it from random weights.
 dataset: mocap
 	$(GO) run ./training/cmd/dataset -mocap $(MOCAP_DIR)/data -out training/data
 
 model: deps dataset
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN) --steps $(MODEL_STEPS) --seed 1 \
-		--batch 128 --warmup 500 --weights-out $(MODEL_RUN)/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-foot --steps 1000 --seed 2 \
-		--lr 2e-4 --warmup 50 --w-foot 0.02 --init $(MODEL_RUN)/weights --weights-out $(MODEL_RUN)-foot/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-pool --steps 2000 --seed 5 \
-		--lr 3e-4 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
-		--init $(MODEL_RUN)-foot/weights --weights-out $(MODEL_RUN)-pool/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-ground --steps 2500 --seed 7 \
-		--lr 3e-4 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
-		--init $(MODEL_RUN)-pool/weights --weights-out $(MODEL_RUN)-ground/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-ground2 --steps 2500 --seed 8 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool \
-		--init $(MODEL_RUN)-ground/weights --weights-out $(MODEL_RUN)-ground2/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-skip --steps 3000 --seed 13 \
-		--lr 3e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--init $(MODEL_RUN)-ground2/weights --weights-out $(MODEL_RUN)-skip/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gate --steps 2800 --seed 14 \
-		--lr 3e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --init $(MODEL_RUN)-skip/weights --weights-out $(MODEL_RUN)-gate/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gate2 --steps 2500 --seed 15 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --init $(MODEL_RUN)-gate/weights --weights-out $(MODEL_RUN)-gate2/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-hight --steps 2000 --seed 16 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --high-t 0.5 --init $(MODEL_RUN)-gate2/weights --weights-out $(MODEL_RUN)-hight/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-cont --steps 3000 --seed 17 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --init $(MODEL_RUN)-hight/weights --weights-out $(MODEL_RUN)-cont/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-facing --steps 4000 --seed 21 \
-		--lr 3e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --facing zero --init $(MODEL_RUN)-cont/weights --weights-out $(MODEL_RUN)-facing/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-seam --steps 2000 --seed 24 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --seam --init $(MODEL_RUN)-facing/weights --weights-out $(MODEL_RUN)-seam/weights
-	# 1.9.0: gait batches (every row of a walk/run batch at diffusion steps 800-999), first
-	# all of them, then 30 % among ordinary ones. The first of these ran as a wrapper that
-	# filtered the sampler's clips with --high-t 1.0; --gait-batches 1.0 draws the same
-	# kind of batch with other draws, so a replay differs a little more than float sums.
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gaithigh --steps 1000 --seed 31 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --seam --gait-batches 1.0 --ema 0.99 \
-		--init $(MODEL_RUN)-seam/weights --weights-out $(MODEL_RUN)-gaithigh/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gaitmix --steps 1200 --seed 33 \
-		--lr 2e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --seam --gait-batches 0.3 \
-		--init $(MODEL_RUN)-gaithigh/weights --weights-out $(MODEL_RUN)-gaitmix/weights
-	# 1.10.0: the high-noise expert (rank-16 terms on the stack's matrices, gated in over
-	# t = 600-750), trained alone on rows at t >= 600 (then >= 650), half of the batches
-	# walks and runs; every other weight stays 1.9.0's bit for bit.
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-expert --steps 3000 --seed 41 \
-		--lr 1e-3 --warmup 100 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --seam --expert-rank 16 --expert-steps 600,750 --expert-only \
-		--high-t 1.0 --high-from 600 --gait-batches 0.5 --ema 0.995 \
-		--init $(MODEL_RUN)-gaitmix/weights --weights-out $(MODEL_RUN)-expert/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-expert2 --steps 2500 --seed 43 \
-		--lr 5e-4 --warmup 50 --w-foot 0.05 --class-power 0.7 --pad-short --engine-masks --text-pool --skip \
-		--skip-lr-mult 10 --geo-gate --seam --expert-rank 16 --expert-steps 600,750 --expert-only \
-		--high-t 1.0 --high-from 650 --gait-batches 0.5 --ema 0.995 \
-		--init $(MODEL_RUN)-expert/weights --weights-out $(MODEL_RUN)-expert2/weights
-	# 1.11.0: the whole net, with the fk, vel and foot terms faded out above t = 800; first
-	# 40 % of the batches walks, runs and jumps at high noise, each started at a step or a
-	# little before a take-off, then 30 % jumps alone with their text always kept.
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-fade --steps 2400 --seed 61 \
-		--lr 2e-4 $(MODEL_FADE_FLAGS) \
-		--gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump \
-		--init $(MODEL_RUN)-expert2/weights --weights-out $(MODEL_RUN)-fade/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-jump --steps 1800 --seed 63 \
-		--lr 2e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump --phase-classes jump --gait-keep-text \
-		--init $(MODEL_RUN)-fade/weights --weights-out $(MODEL_RUN)-jump/weights
-	# 1.11.1: the same with punches and kicks in the keep-text gait batches.
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-punch --steps 1200 --seed 64 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump --gait-keep-text \
-		--init $(MODEL_RUN)-jump/weights --weights-out $(MODEL_RUN)-punch/weights
-	# 1.12.0: keep-text gait batches of walks, runs, jumps, punches and kicks (walks and runs
-	# from a step, jumps before a take-off), then of walks, runs and jumps, then of jumps,
-	# punches and kicks (kicks before their highest frame).
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait --steps 1500 --seed 65 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick --phase-classes walk,run,jump --gait-keep-text \
-		--init $(MODEL_RUN)-punch/weights --weights-out $(MODEL_RUN)-gait/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-gait2 --steps 1200 --seed 66 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text \
-		--init $(MODEL_RUN)-gait/weights --weights-out $(MODEL_RUN)-gait2/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-kick --steps 1200 --seed 67 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
-		--init $(MODEL_RUN)-gait2/weights --weights-out $(MODEL_RUN)-kick/weights
-	# 1.12.1: keep-text gait batches of jumps and runs (runs from a step, jumps before a take-off).
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-jumprun --steps 1000 --seed 70 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --gait-batches 0.4 --gait-classes jump,run --phase-classes jump,run --gait-keep-text \
-		--init $(MODEL_RUN)-kick/weights --weights-out $(MODEL_RUN)-jumprun/weights
-	# 1.13.0: the gait batches' rows from t = 900 up (--high-from 900), where a stride's phase
-	# is still lost: walks, runs and jumps; then runs, dances and jumps; then jumps, punches
-	# and kicks (kicks before their highest frame).
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-high900 --steps 1000 --seed 71 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes walk,run,jump --phase-classes walk,run,jump --gait-keep-text \
-		--init $(MODEL_RUN)-jumprun/weights --weights-out $(MODEL_RUN)-high900/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-dance900 --steps 800 --seed 72 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes run,dance,jump --phase-classes run,jump --gait-keep-text \
-		--init $(MODEL_RUN)-high900/weights --weights-out $(MODEL_RUN)-dance900/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-kick900 --steps 800 --seed 73 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,kick --phase-classes jump,kick --gait-keep-text \
-		--init $(MODEL_RUN)-dance900/weights --weights-out $(MODEL_RUN)-kick900/weights
-	# 1.13.1: every class's gait rows from t = 900, then jumps, punches and runs.
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-all900 --steps 800 --seed 74 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --high-from 900 --gait-batches 0.4 --gait-classes walk,run,jump,punch,kick,dance \
-		--phase-classes walk,run,jump,kick --gait-keep-text \
-		--init $(MODEL_RUN)-kick900/weights --weights-out $(MODEL_RUN)-all900/weights
-	$(PYTHON) training/train.py --data training/data --out $(MODEL_RUN)-punch900 --steps 800 --seed 75 \
-		--lr 1.5e-4 $(MODEL_FADE_FLAGS) \
-		--high-t 0.3 --high-from 900 --gait-batches 0.3 --gait-classes jump,punch,run --phase-classes jump,run --gait-keep-text \
-		--init $(MODEL_RUN)-all900/weights --weights-out $(MODEL_RUN)-punch900/weights
-	$(PYTHON) training/export.py --checkpoint $(MODEL_RUN)-punch900/weights --out assets/models/$(MODEL_ID) --version 1.13.1 \
-		--output-smoothing 1.5 --word-map
-	$(GO) run ./training/cmd/wordmap -vocab assets/models/$(MODEL_ID)/vocab.txt -out assets/models/$(MODEL_ID)/words.tsv
+	MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data $(PYTHON) training/recipe.py --data training/data
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
 # denoiser on this CPU; add -precision float to the evaluate line for the
@@ -268,7 +138,7 @@ model-eval: deps dataset
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset
-	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)-punch900/weights --data training/data --probe --gait
+	$(PYTHON) training/evaluate.py --checkpoint $(MODEL_RUN)/weights --data training/data --probe --gait
 
 # The untrained plumbing bundle of testdata/ (byte-identical on every run).
 model-testdata: apt-deps

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -248,6 +249,34 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
         os.remove(os.path.join(out, quantize.CPU_FILE))
 
 
+RETRIEVAL_START_STEP = 650  # training step a retrieved clip is noised to (engine/model/bank.go)
+RETRIEVAL_MIN_SHARE = 0.75  # candidates score at least this share of the best clip's
+BANK_FILES = ("bank.npy", "bank.json")
+
+
+def add_retrieval(out: str, bank: str, fps: float, start_step: int,
+                  min_share: float = RETRIEVAL_MIN_SHARE) -> None:
+    """Copy a retrieval bank into the bundle and name it in model.json."""
+    if not 0 < start_step < TRAIN_STEPS:
+        raise ExportError(f"start step {start_step} outside 1-{TRAIN_STEPS - 1}")
+    for name in BANK_FILES:
+        src = os.path.join(bank, name)
+        if not os.path.exists(src):
+            raise ExportError(f"{src}: no such file (go run ./training/cmd/bank makes it)")
+        tmp = os.path.join(out, name + ".tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, os.path.join(out, name))
+    path = os.path.join(out, "model.json")
+    with open(path, encoding="utf-8") as f:
+        man = json.load(f)
+    man["retrieval"] = {"bank": BANK_FILES[0], "index": BANK_FILES[1], "fps": fps, "start_step": start_step,
+                        "min_share": min_share}
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(man, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
 def random_net(vocab_size: int, seed: int) -> Net:
     """Untrained tiny net of the real interface (E=128 so the host sees the real text width)."""
     torch.manual_seed(seed)
@@ -278,6 +307,12 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--word-map", action="store_true",
                    help=f"name {WORD_MAP} in model.json (text.word_map) even before it is there: make model writes "
                         "it next with go run ./training/cmd/wordmap (a bundle that has one keeps it named anyway)")
+    p.add_argument("--bank", default=None,
+                   help="a retrieval bank folder (bank.npy + bank.json, made by go run ./training/cmd/bank) "
+                        "to ship in the bundle: model.json's retrieval section")
+    p.add_argument("--bank-fps", type=float, default=15.0, help="the bank's frame rate")
+    p.add_argument("--start-step", type=int, default=RETRIEVAL_START_STEP,
+                   help="the diffusion step a retrieved clip is noised to")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     if a.random:
@@ -306,6 +341,8 @@ def main(argv: List[str] = None) -> int:
     write_bundle(net, vocab, np.asarray(mean), np.asarray(std), classes, a.out, model_id, a.version, max_frames,
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
                  a.reduce_range, a.word_map)
+    if a.bank:
+        add_retrieval(a.out, a.bank, a.bank_fps, a.start_step)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0
