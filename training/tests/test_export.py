@@ -128,6 +128,27 @@ class RandomBundleTest(unittest.TestCase):
             open(os.path.join(d, "words.tsv"), "w").close()  # a bundle that has one keeps it named
             self.assertEqual(export.name_word_map({"text": {}}, d)["text"], {"word_map": "words.tsv"})
 
+    def test_retrieval(self):
+        with tempfile.TemporaryDirectory() as d:
+            bundle, bank = os.path.join(d, "b"), os.path.join(d, "bank")
+            shutil.copytree(self.out, bundle)
+            os.makedirs(bank)
+            with self.assertRaises(export.ExportError):  # no bank files yet
+                export.add_retrieval(bundle, bank, 30.0, 400)
+            for name in export.BANK_FILES:
+                with open(os.path.join(bank, name), "w") as f:
+                    f.write(name)
+            with self.assertRaises(export.ExportError):
+                export.add_retrieval(bundle, bank, 30.0, export.TRAIN_STEPS)
+            export.add_retrieval(bundle, bank, 30.0, 400)
+            with open(os.path.join(bundle, "model.json")) as f:
+                man = json.load(f)
+            self.assertEqual(man["retrieval"], {"bank": "bank.npy", "index": "bank.json", "fps": 30.0,
+                                                "start_step": 400, "min_share": export.RETRIEVAL_MIN_SHARE})
+            for name in export.BANK_FILES:
+                with open(os.path.join(bundle, name)) as f:
+                    self.assertEqual(f.read(), name)
+
     def test_graph_interface(self):
         export.check_graphs(self.out, 128)  # raises on a wrong name, dtype or axis
         m = onnx.load(os.path.join(self.out, "denoiser.onnx"))
