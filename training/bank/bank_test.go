@@ -1,0 +1,97 @@
+package bank
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/internal/testtools"
+	"github.com/motionstudio/studio/training/dataset"
+)
+
+// fixture lays out a mocap folder of two test takes (a walk veering left,
+// a walk backwards from cmu_fbx) and builds its dataset.
+func fixture(t *testing.T) (mocap, data string) {
+	t.Helper()
+	src := filepath.Join(testtools.RepoRoot(t), "testdata", "bvh")
+	mocap, data = t.TempDir(), t.TempDir()
+	for dst, from := range map[string]string{
+		"cmu_hahne/16_11.bvh": "cmu_16_11_walk_veer_left.bvh",
+		"cmu_fbx/113_01.bvh":  "fbx_113_01_walk_backwards.bvh",
+	} {
+		b, err := os.ReadFile(filepath.Join(src, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(mocap, filepath.Dir(dst)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(mocap, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := "file,cmu_id,joints,frames,header_frame_time,cmu_source_fps,description,subject_category,bytes\n"
+	for path, row := range map[string]string{
+		"clips.csv":         `cmu_hahne/16_11.bvh,16_11,31,240,0.008333,120,"walk, veer left",walk,1`,
+		"cmu_fbx/clips.csv": `cmu_fbx/113_01.bvh,113_01,43,96,0.0416667,120,Walk backwards,,1`,
+	} {
+		if err := os.WriteFile(filepath.Join(mocap, path), []byte(head+row+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dataset.Build(dataset.Config{MocapDir: mocap, OutDir: data, TestFraction: 1e-9}); err != nil {
+		t.Fatal(err)
+	}
+	return mocap, data
+}
+
+func TestBuild(t *testing.T) {
+	mocap, data := fixture(t)
+	out := t.TempDir()
+	sum, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each class's one take, and its mirror (fewer than MirrorBelow entries).
+	if sum.PerClass["walk"] != 2 || sum.PerClass["walk_backward"] != 2 || sum.Entries != 4 {
+		t.Fatalf("summary %+v: want 2 walks and 2 backward walks", sum)
+	}
+	var idx model.BankIndex
+	b, err := os.ReadFile(filepath.Join(out, "bank.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &idx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := model.BankWidth(len(model.DefaultPredictedJoints()))
+	if st, err := os.Stat(filepath.Join(out, "bank.npy")); err != nil || int(st.Size()) < sum.Rows*w*2 {
+		t.Fatalf("bank.npy: %v, want %d rows of %d int16", err, sum.Rows, w)
+	}
+	rows := 0
+	for _, e := range idx.Entries {
+		if e.Start != rows || e.Frames < 30 {
+			t.Fatalf("entry %+v: want rows from %d", e, rows)
+		}
+		rows += e.Frames
+	}
+	back, left, right := idx.Entries[2].Captions, idx.Entries[0].Captions, idx.Entries[1].Captions
+	if !slices.Contains(back, "walk backwards") || !slices.Contains(back, "a person walks backwards") {
+		t.Errorf("a one-class take keeps its description: %q", back)
+	}
+	if !strings.Contains(strings.Join(left, "|"), "left") || !strings.Contains(strings.Join(right, "|"), "right") {
+		t.Errorf("the mirror swaps sides: %q / %q", left, right)
+	}
+}
+
+// A budget too small for one entry writes nothing and says so.
+func TestBuildBudget(t *testing.T) {
+	mocap, data := fixture(t)
+	if _, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: t.TempDir(), MaxBytes: 1000}); err == nil {
+		t.Fatal("a bank with no entry was written")
+	}
+}
