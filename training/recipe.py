@@ -58,7 +58,7 @@ SCRATCH = Stage("scratch", 6000, 1, "--batch 128 --lr 5e-4 --warmup 500 --facing
 # The fine-tunes, in order: 8 h of CMU motion, every class weighed by minutes**-0.8,
 # the new words appended to the vocabulary.
 STAGES = (
-    Stage("reach", 1600, 81, "--batch 96 --lr 2e-4 --warmup 100 --grow-vocab".split()),
+    Stage("reach", 1100, 81, "--batch 96 --lr 2e-4 --warmup 100 --grow-vocab".split()),
 )
 
 EXPORT = "--output-smoothing 1.5".split()
