@@ -68,8 +68,7 @@ type Bank struct {
 	fps     float64
 	joints  []int // SOMA77 index of each predicted joint, in bank order
 	skel    *motion.Skeleton
-	words   []map[string]bool // per entry: the words of its captions
-	idf     map[string]float64
+	words   []map[string]bool // per entry: its captions' terms (words and their bases)
 }
 
 // LoadBank reads the bank the manifest names (nil, nil when it names none).
@@ -120,27 +119,31 @@ func (b *Bank) check() error {
 	return nil
 }
 
-// index computes each entry's word set and the words' inverse document
-// frequency, log(1 + N/df): a word every clip has weighs little.
+// index computes each entry's terms: its captions' words and every base
+// form a regular inflection of them may come from (StripInflection), so
+// "falling" meets "falls" in "fall" and "dancing" meets "dances".
 func (b *Bank) index() {
-	df := map[string]int{}
 	b.words = make([]map[string]bool, len(b.Entries))
 	for i, e := range b.Entries {
 		set := map[string]bool{}
 		for _, c := range e.Captions {
 			for _, w := range Words(c) {
-				set[w] = true
+				for _, t := range terms(w) {
+					set[t] = true
+				}
 			}
-		}
-		for w := range set {
-			df[w]++
 		}
 		b.words[i] = set
 	}
-	b.idf = make(map[string]float64, len(df))
-	for w, n := range df {
-		b.idf[w] = math.Log(1 + float64(len(b.Entries))/float64(n))
+}
+
+// terms are a word and the bases it may be an inflection of.
+func terms(w string) []string {
+	out := []string{w}
+	for _, in := range StripInflection(w) {
+		out = append(out, in.Base)
 	}
+	return out
 }
 
 // Match is a bank entry and how well it fits a prompt.
@@ -149,33 +152,43 @@ type Match struct {
 	Score float64
 }
 
-// Match scores every entry against the prompt's words: the share of the
-// prompt's weight (idf of each distinct known word) that the entry's
-// captions hold. It returns the entries scoring at least minShare of the
-// best, best first (ties by index); none when no word is shared.
+// Match scores every entry against the prompt's words. A word weighs its
+// inverse document frequency over the entries, log(1 + N/df), where an
+// entry holds it when they share a term; an entry scores the share of the
+// prompt's weight it holds. It returns the entries scoring at least
+// minShare of the best, best first (ties by index); none when no word is
+// shared.
 func (b *Bank) Match(words []string, minShare float64) []Match {
-	seen := map[string]bool{}
+	score := make([]float64, len(b.Entries))
 	var total float64
-	var ws []string
+	seen := map[string]bool{}
+	held := make([]bool, len(b.Entries))
 	for _, w := range words {
-		if idf, ok := b.idf[w]; ok && !seen[w] {
-			seen[w] = true
-			total += idf
-			ws = append(ws, w)
+		if seen[w] {
+			continue
 		}
-	}
-	if total == 0 {
-		return nil
+		seen[w] = true
+		ts, df := terms(w), 0
+		for i, set := range b.words {
+			held[i] = slices.ContainsFunc(ts, func(t string) bool { return set[t] })
+			if held[i] {
+				df++
+			}
+		}
+		if df == 0 {
+			continue
+		}
+		idf := math.Log(1 + float64(len(b.Entries))/float64(df))
+		total += idf
+		for i := range score {
+			if held[i] {
+				score[i] += idf
+			}
+		}
 	}
 	var out []Match
 	best := 0.0
-	for i, set := range b.words {
-		s := 0.0
-		for _, w := range ws {
-			if set[w] {
-				s += b.idf[w]
-			}
-		}
+	for i, s := range score {
 		if s > 0 {
 			out = append(out, Match{i, s / total})
 			best = max(best, s/total)

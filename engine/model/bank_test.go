@@ -137,6 +137,8 @@ func TestBankMatch(t *testing.T) {
 		want   []int // entries, best first
 	}{
 		{"a person jumps", []int{1}},
+		{"jumping", []int{1}},              // meets "jumps" in "jump"
+		{"veering", []int{0}},              // meets "veers" in "veer"
 		{"someone walks", []int{2}},        // entry 0 holds "walks" alone: under 0.75 of the best
 		{"walks and veers left", []int{0}}, // entry 2 shares only "walks"
 		{"a person dances", []int{0, 1}},   // "a person" alone, in two entries alike
