@@ -1,7 +1,7 @@
 """The bundled model's recipe: every step `make model` runs, in one place.
 
     /usr/bin/python3 training/recipe.py                      # this CPU: from bundle 1.13.1's weights
-    /usr/bin/python3 training/recipe.py --from scratch --device cuda --workers 12   # a lent GPU
+    bash training/gpu_train.sh                               # a lent GPU: --from scratch, see there
     /usr/bin/python3 training/recipe.py --dry-run            # print the commands
 
 Steps, in order (the dataset, training/data, is the Go builder's: `make dataset`):
@@ -128,15 +128,19 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                    help="the base: bundle 1.13.1's weights (this CPU) or random weights (a GPU)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--train-only", action="store_true",
+                   help="stop after the last training stage (a GPU machine: the bank and export need Go and the mocap)")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return p.parse_args(argv)
 
 
 def main(argv: List[str] = None) -> int:
     a = parse_args(argv)
-    if not a.mocap and not a.dry_run:
+    if not a.mocap and not a.dry_run and not a.train_only:
         raise SystemExit("recipe: --mocap (or MOTIONSTUDIO_MOCAP) names the mocap folder the bank is cut from")
     for name, done, cmds in steps(a):
+        if a.train_only and name == "bundle":
+            break
         if done and os.path.exists(done):
             print(f"recipe: {name}: done ({done})", flush=True)
             continue

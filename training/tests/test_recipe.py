@@ -53,6 +53,12 @@ class RecipeTest(unittest.TestCase):
         self.assertIn("--device cuda --workers 12", first)
         self.assertFalse(any("git" in l and "show" in l for l in lines))
 
+    def test_train_only(self):
+        lines = self.dry("--train-only")
+        self.assertFalse(any("export.py" in l or "training/cmd/bank" in l for l in lines))
+        self.assertTrue(any(f"--weights-out {recipe.run_dir(self.runs, recipe.STAGES[-1].name)}/weights" in l
+                            for l in lines))
+
     def test_mocap_is_required(self):
         with self.assertRaises(SystemExit):
             recipe.main(["--runs", self.runs, "--mocap", ""])
