@@ -8,7 +8,6 @@ import torch
 
 import common  # noqa: F401
 import checkpoint
-import pack
 
 
 def fake_state(sizes):
@@ -58,28 +57,6 @@ class WeightsFolderTest(unittest.TestCase):
         checkpoint.save_weights(self.tmp, fake_state([4]))
         with self.assertRaises(checkpoint.CheckpointError):
             checkpoint.load(self.tmp, "net")  # it holds the EMA weights only
-
-
-class PackTest(unittest.TestCase):
-    def test_round_trip(self):
-        d = common.synthetic_dataset(clips=4, frames=40)
-        tmp = tempfile.mkdtemp(prefix="mpack-")
-        try:
-            raw = np.load(os.path.join(d, "features.npy"))
-            raw[:, 0] += 37.123456  # far from the origin: the root must stay exact
-            np.save(os.path.join(d, "features.npy"), raw)
-            packed = os.path.join(tmp, "data.xz")
-            pack.pack(d, packed)
-            pack.unpack(packed, os.path.join(tmp, "out"))
-            got = np.load(os.path.join(tmp, "out", "features.npy"))
-            self.assertEqual(got.dtype, np.float32)
-            np.testing.assert_array_equal(got[:, :3], raw[:, :3])
-            np.testing.assert_allclose(got[:, 3:], raw[:, 3:], rtol=1e-3, atol=1e-3)
-            with open(os.path.join(d, "clips.json")) as a, open(os.path.join(tmp, "out", "clips.json")) as b:
-                self.assertEqual(a.read(), b.read())
-        finally:
-            shutil.rmtree(d)
-            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
