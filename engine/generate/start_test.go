@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,19 +22,7 @@ import (
 // a jump and a walk.
 func bankModel(t *testing.T) *model.Model {
 	t.Helper()
-	dir := filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny")
-	fsys := fstest.MapFS{}
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range names {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[e.Name()] = &fstest.MapFile{Data: data}
-	}
+	fsys := testtools.MapFS(t, filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
 	man, err := model.ParseManifest(fsys[model.ManifestFile].Data)
 	if err != nil {
 		t.Fatal(err)

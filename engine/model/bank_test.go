@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -33,19 +32,7 @@ var testBank = []bankClip{
 // (edit may change the retrieval section before it is written).
 func tinyBankFS(t testing.TB, clips []bankClip, edit func(*Retrieval, *BankIndex)) fstest.MapFS {
 	t.Helper()
-	dir := filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny")
-	fsys := fstest.MapFS{}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[e.Name()] = &fstest.MapFile{Data: data}
-	}
+	fsys := testtools.MapFS(t, filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
 	man, err := ParseManifest(fsys[ManifestFile].Data)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // Unavailable fails the test when clients are required, else skips it
@@ -120,6 +121,28 @@ func MocapBVH(t testing.TB) []string {
 		if filepath.Base(filepath.Dir(f)) != ExtraTakesDir {
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// MapFS reads the files of a folder (not its subfolders) into memory, for
+// a test that edits a bundle without touching the repository.
+func MapFS(t testing.TB, dir string) fstest.MapFS {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fstest.MapFS{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = &fstest.MapFile{Data: data}
 	}
 	return out
 }
