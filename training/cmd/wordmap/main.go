@@ -8,6 +8,18 @@
 //
 //	go run ./training/cmd/wordmap -vocab BUNDLE/vocab.txt -out BUNDLE/words.tsv
 //
+// With -augment it writes the training half instead: a caption
+// augmentation table (augment.tsv) listing, for the words the training
+// captions use at least -min-count times (default 10), the WordNet
+// synonyms a caption could say instead, spelt in the word's inflection
+// ("jumps" → "leaps", "springs"; "crouched" → "squatted", "stooped";
+// "someone" → "somebody"), one "word<TAB>alt1,alt2,…" line per word,
+// after "# " comment lines, sorted. `make dataset` writes it next to the
+// dataset, which training/train.py --augment reads (see augment.go for
+// which synonyms are kept):
+//
+//	go run ./training/cmd/wordmap -augment -data training/data -out training/data/augment.tsv
+//
 // It needs WordNet 3.0's database (Debian: wordnet-base); the studio does
 // not.
 package main
@@ -42,10 +54,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	vocabPath := fs.String("vocab", "", "the bundle's vocabulary (vocab.txt: one token a line, <pad> <unk> <cls> first)")
 	out := fs.String("out", "", "the word map to write (words.tsv)")
 	dir := fs.String("wordnet", wordnet.DefaultDir, "WordNet 3.0's database folder (Debian package wordnet-base)")
+	augment := fs.Bool("augment", false, "write the training captions' alternatives (augment.tsv) instead of a word map")
+	data := fs.String("data", "", "with -augment: the dataset folder whose clips.json has the captions")
+	minCount := fs.Int("min-count", 10, "with -augment: list only words the train captions use this often")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *vocabPath == "" || *out == "" || fs.NArg() > 0 {
+	if *augment {
+		if *data == "" || *out == "" || *vocabPath != "" || *minCount < 1 || fs.NArg() > 0 {
+			return errors.New("usage: wordmap -augment -data DATA -out augment.tsv [-min-count N] [-wordnet DIR]")
+		}
+		return runAugment(*data, *out, *dir, *minCount, stdout)
+	}
+	if *vocabPath == "" || *out == "" || *data != "" || fs.NArg() > 0 {
 		return errors.New("usage: wordmap -vocab vocab.txt -out words.tsv [-wordnet DIR]")
 	}
 	vocab, err := readVocab(*vocabPath)
