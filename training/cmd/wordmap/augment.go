@@ -29,10 +29,12 @@ import (
 // "tiptoe", "march" and "stumble" are its troponyms, and the dataset
 // captions the last four as motions of their own), from the caption
 // word's frequent senses, where the synset is also the substitute's own
-// most frequent sense. And only for words the captions use minCount times
-// (-min-count): a substitute's embedding learns only as often as its word
-// is drawn, and a rare one's is better left to the bundle's word map,
-// which reads it as the caption word.
+// most frequent sense, and not one the captions use for motions of their
+// own (corpus.ownMotion: "crawling" for "creeping"). And only for words
+// the captions use -min-count times: a substitute's embedding learns only
+// as often as its word is drawn, and a rare one's is better left to the
+// bundle's word map, which reads it as the caption word. For the CMU
+// captions: 14 words of 830, 19 substitutes.
 
 // nounFiles are the lexicographer files of the nouns a caption names:
 // animals (05), artifacts (06: "stairs"), body parts (08), natural objects
@@ -45,6 +47,16 @@ var nounFiles = []int{3, 5, 6, 8, 17, 18}
 var pronouns = map[string]bool{
 	"someone": true, "somebody": true, "anyone": true, "anybody": true, "everyone": true, "everybody": true,
 	"something": true, "anything": true, "everything": true, "nothing": true, "nobody": true,
+}
+
+// particles are the adverbs of phrasal verbs: "sits down" does not say
+// "sits downwards", nor "jump up and down" "up and downwards".
+var particles = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`up down out off over back around round away along across through in on by about`) {
+		particles[w] = true
+	}
 }
 
 // inflections are the caption word forms whose alternatives are spelt
@@ -307,8 +319,8 @@ func (a *augmenter) readings(w string) []reading {
 const minTags = 3
 
 // Alternatives lists the words a caption could say instead of w, sorted;
-// nil for function words, generic verbs and words WordNet gives no
-// substitute for.
+// nil for function words, particles, generic verbs and words WordNet
+// gives no substitute for.
 //
 // w is read in the part of speech it is most used in (tag counts, verbs
 // twice; a word mostly an adjective, "left", has none), in its most likely
@@ -317,7 +329,7 @@ const minTags = 3
 // often join it ("crouch": stoop and squat; "quickly": not promptly;
 // "falls": not descends).
 func (a *augmenter) Alternatives(w string) ([]string, error) {
-	if model.FunctionWord(w) || len(w) < 3 {
+	if model.FunctionWord(w) || particles[w] || len(w) < 3 {
 		return nil, nil
 	}
 	rs := a.readings(w)
@@ -380,18 +392,41 @@ type Augmentation struct {
 	Alts []string
 }
 
-// Augment lists the alternatives of the words counted at least minCount
-// times, sorted by word; words without any are left out.
-func (a *augmenter) Augment(counts map[string]int, minCount int) ([]Augmentation, error) {
+// corpus is the words of a dataset's train captions.
+type corpus struct {
+	count map[string]int          // how often each word is used
+	clips map[string]map[int]bool // the clips whose captions use it
+}
+
+// ownMotion reports whether the captions use alt mostly for clips that
+// never say w: a motion of its own ("toss and catch" for "pitch",
+// "grab" for "catch", "crawl" for "creeping", the "steps" one takes for
+// "stairs"), which the model would learn as w's were alt swapped in.
+func (c corpus) ownMotion(w, alt string) bool {
+	both := 0
+	for i := range c.clips[alt] {
+		if c.clips[w][i] {
+			both++
+		}
+	}
+	return 2*both < len(c.clips[alt])
+}
+
+// Augment lists the alternatives of the words the captions use at least
+// minCount times, sorted by word, leaving out those the captions use for
+// motions of their own (but for spellings of the word: "backward",
+// "backwards"); words without any are left out.
+func (a *augmenter) Augment(c corpus, minCount int) ([]Augmentation, error) {
 	var out []Augmentation
-	for _, w := range slices.Sorted(maps.Keys(counts)) {
-		if counts[w] < minCount {
+	for _, w := range slices.Sorted(maps.Keys(c.count)) {
+		if c.count[w] < minCount {
 			continue
 		}
 		alts, err := a.Alternatives(w)
 		if err != nil {
 			return nil, err
 		}
+		alts = slices.DeleteFunc(alts, func(alt string) bool { return !spelling(w, alt) && c.ownMotion(w, alt) })
 		if len(alts) > 0 {
 			out = append(out, Augmentation{w, alts})
 		}
@@ -399,13 +434,14 @@ func (a *augmenter) Augment(counts map[string]int, minCount int) ([]Augmentation
 	return out, nil
 }
 
-// trainWords counts the words of the train split's captions in the
-// dataset builder's clips.json (a clip without a split is a train clip, as
+// trainWords reads the words of the train split's captions in the dataset
+// builder's clips.json (a clip without a split is a train clip, as
 // training/data.py reads it), split as the tokenizer splits them.
-func trainWords(dataDir string) (map[string]int, error) {
-	raw, err := os.ReadFile(filepath.Join(dataDir, "clips.json"))
+func trainWords(dataDir string) (corpus, error) {
+	path := filepath.Join(dataDir, "clips.json")
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return corpus{}, err
 	}
 	var meta struct {
 		Clips []struct {
@@ -414,20 +450,25 @@ func trainWords(dataDir string) (map[string]int, error) {
 		} `json:"clips"`
 	}
 	if err := json.Unmarshal(raw, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dataDir, "clips.json"), err)
+		return corpus{}, fmt.Errorf("%s: %w", path, err)
 	}
-	out := map[string]int{}
-	for _, c := range meta.Clips {
-		if c.Split == "" || c.Split == "train" {
-			for _, cap := range c.Captions {
-				for _, w := range model.Words(cap) {
-					out[w]++
+	out := corpus{count: map[string]int{}, clips: map[string]map[int]bool{}}
+	for i, c := range meta.Clips {
+		if c.Split != "" && c.Split != "train" {
+			continue
+		}
+		for _, cap := range c.Captions {
+			for _, w := range model.Words(cap) {
+				out.count[w]++
+				if out.clips[w] == nil {
+					out.clips[w] = map[int]bool{}
 				}
+				out.clips[w][i] = true
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no train captions", filepath.Join(dataDir, "clips.json"))
+	if len(out.count) == 0 {
+		return corpus{}, fmt.Errorf("%s: no train captions", path)
 	}
 	return out, nil
 }
@@ -448,7 +489,7 @@ func WriteAugmentation(w io.Writer, header []string, rows []Augmentation) error 
 // runAugment writes the alternatives of the train captions' words in
 // dataDir to out.
 func runAugment(dataDir, out, wordnetDir string, minCount int, stdout io.Writer) error {
-	counts, err := trainWords(dataDir)
+	words, err := trainWords(dataDir)
 	if err != nil {
 		return err
 	}
@@ -456,7 +497,7 @@ func runAugment(dataDir, out, wordnetDir string, minCount int, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("%w (install the Debian package wordnet-base, or give -wordnet)", err)
 	}
-	rows, err := newAugmenter(db).Augment(counts, minCount)
+	rows, err := newAugmenter(db).Augment(words, minCount)
 	if err != nil {
 		return err
 	}
@@ -467,7 +508,7 @@ func runAugment(dataDir, out, wordnetDir string, minCount int, stdout io.Writer)
 	var buf bytes.Buffer
 	header := []string{
 		"Caption words -> WordNet synonyms a caption may say instead, in the word's inflection: word<TAB>alt1,alt2,...",
-		fmt.Sprintf("Made by training/cmd/wordmap -augment -min-count %d for the %d words of a dataset's train captions from WordNet 3.0,", minCount, len(counts)),
+		fmt.Sprintf("Made by training/cmd/wordmap -augment -min-count %d for the %d words of a dataset's train captions from WordNet 3.0,", minCount, len(words.count)),
 		"Copyright 2006 by Princeton University, used under its licence (see NOTICE). Read by train.py --augment.",
 	}
 	if err := WriteAugmentation(&buf, header, rows); err != nil {
@@ -476,6 +517,6 @@ func runAugment(dataDir, out, wordnetDir string, minCount int, stdout io.Writer)
 	if err := writeAtomic(out, buf.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d of %d caption words have %d alternatives, %d bytes\n", out, len(rows), len(counts), alts, buf.Len())
+	fmt.Fprintf(stdout, "%s: %d of %d caption words have %d alternatives, %d bytes\n", out, len(rows), len(words.count), alts, buf.Len())
 	return nil
 }

@@ -73,7 +73,6 @@ func TestAugment(t *testing.T) {
 		"someone":  {"somebody"},
 		"forward":  {"forwards"},
 		"quickly":  {"rapidly"},
-		"stairs":   {"steps"},
 		"person":   {"individual"},
 	}
 	for w, alts := range want {
@@ -83,10 +82,12 @@ func TestAugment(t *testing.T) {
 			}
 		}
 	}
-	// Function words, generic verbs ("takes"), confusables ("laying":
-	// lying), words with no synonym ("walks", "man") and the test split's
-	// words stay out, as keys and as alternatives.
-	for _, w := range []string{"a", "the", "is", "and", "then", "on", "few", "takes", "laying", "walks", "man", "child", "leans", "pulls"} {
+	// Function words, particles ("down"), generic verbs ("takes"),
+	// confusables ("laying": lying), words with no synonym ("walks", "man"),
+	// words whose synonyms the captions use for motions of their own
+	// ("stairs": the "steps" one takes) and the test split's words stay out,
+	// as keys and as alternatives.
+	for _, w := range []string{"a", "the", "is", "and", "then", "on", "few", "down", "takes", "laying", "walks", "man", "stairs", "child", "leans", "pulls"} {
 		if alts, ok := rows[w]; ok {
 			t.Errorf("%q is listed: %v", w, alts)
 		}
