@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import layout
-from tokenizer import PAD_ID, UNK_ID, Tokenizer
+from tokenizer import PAD_ID, UNK_ID, Tokenizer, words
 
 EPS = 1e-5
 
@@ -62,6 +62,37 @@ class Clip:
     captions: List[str]
     classes: List[str]
     mirrored: bool
+
+
+# The share of a drawn caption's words with alternatives that an augmented run
+# (train.py --augment) replaces.
+AUGMENT_P = 0.3
+
+
+def read_augment(path: str) -> Dict[str, List[str]]:
+    """A caption augmentation table (training/cmd/wordmap -augment: "# " comment
+    lines, then "word<TAB>alt1,alt2,..." lines): caption word -> the words a
+    caption may say instead, each one word as the tokenizer splits it."""
+    table: Dict[str, List[str]] = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            word, tab, alts = line.partition("\t")
+            listed = alts.split(",")
+            if (not tab or any(words(w) != [w] for w in [word] + listed) or word in listed or word in table
+                    or len(set(listed)) != len(listed)):
+                raise DataError(f"{path}:{n}: {line!r} is not word<TAB>alt1,alt2,... (one lowercase word each, "
+                                f"each word once)")
+            table[word] = listed
+    return table
+
+
+def augment_words(table: Dict[str, Sequence[str]]) -> List[str]:
+    """Every alternative of an augmentation table, sorted: the words an augmented
+    run's vocabulary must hold besides its captions'."""
+    return sorted({a for alts in table.values() for a in alts})
 
 
 class Dataset:
@@ -315,14 +346,18 @@ class Sampler:
     def __init__(self, ds: Dataset, tok: Tokenizer, split: str, frames_lo: int, frames_hi: int,
                  word_dropout: float = 0.05, class_power: float = 0.0, min_frames: int = 16,
                  pad_short: bool = False, engine_masks: bool = False, facing: str = "free",
-                 phase_classes: Sequence[str] = (), gait_classes: Sequence[str] = ()) -> None:
+                 phase_classes: Sequence[str] = (), gait_classes: Sequence[str] = (),
+                 augment: Optional[Dict[str, Sequence[str]]] = None, augment_p: float = AUGMENT_P) -> None:
         """pad_short: take clips shorter than the window, padded (else skip them);
         engine_masks: also the mask variants the engine states (see family_mask);
         facing: how windows are turned (FACINGS); phase_classes: clips of these
         classes start at a gait event (gait_events) when nothing but the root is
         stated, so an unconstrained walk begins at one phase of its stride (a "jump"
         clip a little before a take-off, jump_takeoffs); gait_classes:
-        the clips training_batch's gait batches draw from."""
+        the clips training_batch's gait batches draw from; augment: a caption word ->
+        the words a drawn caption may say instead (read_augment), each word that has
+        one replaced with probability augment_p (augment_caption); alternatives the
+        tokenizer lacks are dropped (an --init run's vocabulary may not have them)."""
         if facing not in FACINGS:
             raise ValueError(f"facing {facing!r}, want one of {FACINGS}")
         self.ds, self.tok, self.facing = ds, tok, facing
@@ -338,6 +373,14 @@ class Sampler:
         self.gait_clips = [c for c in self.clips if set(gait_classes).intersection(c.classes)]
         if gait_classes and not self.gait_clips:
             raise DataError(f"no clip of {sorted(gait_classes)} in split {split!r}")
+        if not 0.0 <= augment_p <= 1.0:
+            raise ValueError(f"augment_p {augment_p}, want a probability")
+        self.augment_p = augment_p
+        self.augment: Dict[str, Tuple[str, ...]] = {}
+        for w, alts in sorted((augment or {}).items()):
+            known = tuple(a for a in alts if a in tok.ids)
+            if known:
+                self.augment[w] = known
         cw = class_weights(self.clips, class_power)
         # A clip of several classes takes their mean weight.
         self.clip_weight = {c.id: float(np.mean([cw[k] for k in c.classes or [""]])) for c in self.clips}
@@ -366,7 +409,7 @@ class Sampler:
             x0[b, :n] = self.ds.normalize(canonicalize(self.ds.raw[s:s + n], turn_angle(rng, self.ds.raw[s], self.facing)))
             x0[b, n:] = x0[b, n - 1]
             valid[b, :n] = 1
-            ids = np.array(self.tok.encode(c.captions[int(rng.integers(len(c.captions)))]))
+            ids = np.array(self.tok.encode(self.augment_caption(rng, c.captions[int(rng.integers(len(c.captions)))])))
             drop = (ids > 2) & (rng.random(ids.shape) < self.word_dropout)
             tokens[b] = np.where(drop, UNK_ID, ids)
             mask[b, :n] = random_mask(rng, n, self.engine_masks)
@@ -383,6 +426,23 @@ class Sampler:
         # and saves attention and FF work on up to 23 pad tokens per sample.
         width = max(1, int((tokens != PAD_ID).sum(axis=1).max()))
         return {"x0": x0, "tokens": tokens[:, :width], "mask": mask, "valid": valid}
+
+    def augment_caption(self, rng: np.random.Generator, caption: str) -> str:
+        """caption with each word that has alternatives replaced, with probability
+        augment_p, by one of them drawn uniformly. Draws one number per such word and
+        one per replacement, none when the sampler has no table or augment_p is 0, so
+        an unaugmented run draws exactly the batches it always did."""
+        if not self.augment or self.augment_p == 0.0:
+            return caption
+        ws = words(caption)
+        at = [i for i, w in enumerate(ws) if w in self.augment]
+        if not at:
+            return caption
+        for i, u in zip(at, rng.random(len(at))):
+            if u < self.augment_p:
+                alts = self.augment[ws[i]]
+                ws[i] = alts[int(rng.integers(len(alts)))]
+        return " ".join(ws)
 
     def aligned_start(self, rng: np.random.Generator, c: Clip, t: int) -> Optional[int]:
         """A gait event of clip c that leaves min(t, ALIGNED_MIN_FRAMES) real frames

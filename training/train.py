@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint  # noqa: E402
 import fk  # noqa: E402
 import layout  # noqa: E402
-from data import JUMP_LEAD, Dataset, Sampler  # noqa: E402
+from data import AUGMENT_P, JUMP_LEAD, Dataset, Sampler, augment_words, read_augment  # noqa: E402
 from diffusion import TRAIN_STEPS, alphas_cumprod, q_sample  # noqa: E402
 from model import Config, Net, count_params, expert_params  # noqa: E402
 from tokenizer import Tokenizer, build_vocab  # noqa: E402
@@ -59,6 +59,12 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--high-from", type=int, default=800,
                    help="first diffusion step of --high-t rows and --gait-batches")
     p.add_argument("--word-dropout", type=float, default=0.05, help="words replaced by <unk>")
+    p.add_argument("--augment", default="",
+                   help="a caption augmentation table (training/cmd/wordmap -augment; make dataset writes "
+                        "training/data/augment.tsv): a drawn caption's words are replaced by their WordNet "
+                        "synonyms at random, and a new (or --grow-vocab) run's vocabulary gets the synonyms")
+    p.add_argument("--augment-p", type=float, default=AUGMENT_P,
+                   help="with --augment: the chance that each word with synonyms is replaced")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--ckpt-every", type=int, default=250)
     p.add_argument("--log-every", type=int, default=25)
@@ -132,6 +138,12 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     p.add_argument("--weights-out", default="", help="also write the EMA weights folder here at the end")
     p.add_argument("--small", action="store_true", help="tiny net (tests only)")
     return p.parse_args(argv)
+
+
+def augmented_vocab(vocab: List[str], alternatives: List[str]) -> List[str]:
+    """vocab, then the augmentation alternatives it lacks (alphabetically, as grown_vocab
+    orders words seen once): the ids of an unaugmented run's vocabulary stay as they were."""
+    return grown_vocab(vocab, alternatives)
 
 
 def grown_vocab(vocab: List[str], captions: List[str]) -> List[str]:
@@ -384,9 +396,13 @@ def main(argv: List[str] = None) -> int:
     cfg = Config(**src["config"]) if src else None
     facing = args.facing or (cfg.facing if cfg else "free")
     ds = Dataset(args.data, stats=(src["mean"], src["std"]) if src else None, facing=facing)
-    vocab = src["vocab"] if src else build_vocab(ds.captions("train"))
+    if not 0.0 <= args.augment_p <= 1.0:
+        raise SystemExit(f"--augment-p {args.augment_p}: want a probability")
+    augment = read_augment(args.augment) if args.augment else {}
+    alternatives = augment_words(augment)
+    vocab = src["vocab"] if src else augmented_vocab(build_vocab(ds.captions("train")), alternatives)
     if init and args.grow_vocab:
-        vocab = grown_vocab(vocab, ds.captions("train"))
+        vocab = augmented_vocab(grown_vocab(vocab, ds.captions("train")), alternatives)
         cfg.vocab_size = len(vocab)
         init["weights"] = grown_embeddings(init["weights"], len(vocab), args.seed)
     tok = Tokenizer(vocab)
@@ -434,7 +450,13 @@ def main(argv: List[str] = None) -> int:
     sampler = Sampler(ds, tok, "train", args.frames_min, args.frames_max, args.word_dropout, args.class_power,
                       pad_short=args.pad_short, engine_masks=args.engine_masks, facing=cfg.facing,
                       phase_classes=[k for k in args.phase_classes.split(",") if k],
-                      gait_classes=[k for k in args.gait_classes.split(",") if k] if args.gait_batches > 0 else [])
+                      gait_classes=[k for k in args.gait_classes.split(",") if k] if args.gait_batches > 0 else [],
+                      augment=augment, augment_p=args.augment_p)
+    if augment:
+        kept = augment_words(sampler.augment)
+        print(f"augment: {len(sampler.augment)} caption words, {len(kept)} alternatives, p {args.augment_p}"
+              + (f"; {len(alternatives) - len(kept)} alternatives outside the vocabulary left out"
+                 if len(kept) < len(alternatives) else ""), flush=True)
     stream = Batches(sampler, args, start, stop)  # forks now, before CUDA is touched
     net.to(device)
     ema.to(device)
