@@ -118,13 +118,16 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_
 	if [ -f $(SHARED)/mocap/cmu_fbx/clips.csv ]; then cp $(SHARED)/mocap/cmu_fbx/clips.csv $(MOCAP_DIR)/data/cmu_fbx/; fi
 	touch $@
 
-# The bundled model, reproduced from the mocap: the Go dataset builder, then
+# The bundled model, reproduced from the mocap: the Go dataset builder (and
+# the captions' augmentation table, WordNet synonyms for train.py --augment:
+# training/cmd/wordmap -augment), then
 # training/recipe.py, which holds every step (from bundle 1.13.1's weights,
 # read back from git, to the exported bundle with its retrieval bank and word
 # map; resumable: rerun to continue). About two hours on this 2-core CPU;
 # on a lent GPU, training/gpu_train.sh runs it from random weights.
-dataset: mocap
+dataset: apt-deps mocap
 	$(GO) run ./training/cmd/dataset -mocap $(MOCAP_DIR)/data -out training/data
+	$(GO) run ./training/cmd/wordmap -augment -data training/data -out training/data/augment.tsv
 
 model: deps dataset
 	MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data $(PYTHON) training/recipe.py --data training/data
