@@ -254,9 +254,9 @@ RETRIEVAL_MIN_SHARE = 0.75  # candidates score at least this share of the best c
 BANK_FILES = ("bank.npy", "bank.json")
 
 
-def add_retrieval(out: str, bank: str, fps: float, start_step: int,
-                  min_share: float = RETRIEVAL_MIN_SHARE) -> None:
-    """Copy a retrieval bank into the bundle and name it in model.json."""
+def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRIEVAL_MIN_SHARE) -> None:
+    """Copy a retrieval bank into the bundle and name it in model.json, at the frame
+    rate its index states."""
     if not 0 < start_step < TRAIN_STEPS:
         raise ExportError(f"start step {start_step} outside 1-{TRAIN_STEPS - 1}")
     for name in BANK_FILES:
@@ -266,6 +266,10 @@ def add_retrieval(out: str, bank: str, fps: float, start_step: int,
         tmp = os.path.join(out, name + ".tmp")
         shutil.copyfile(src, tmp)
         os.replace(tmp, os.path.join(out, name))
+    with open(os.path.join(bank, BANK_FILES[1]), encoding="utf-8") as f:
+        fps = json.load(f).get("fps")
+    if not isinstance(fps, (int, float)) or fps <= 0:
+        raise ExportError(f"{bank}/{BANK_FILES[1]} states no frame rate (fps)")
     path = os.path.join(out, "model.json")
     with open(path, encoding="utf-8") as f:
         man = json.load(f)
@@ -310,7 +314,6 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--bank", default=None,
                    help="a retrieval bank folder (bank.npy + bank.json, made by go run ./training/cmd/bank) "
                         "to ship in the bundle: model.json's retrieval section")
-    p.add_argument("--bank-fps", type=float, default=15.0, help="the bank's frame rate")
     p.add_argument("--start-step", type=int, default=RETRIEVAL_START_STEP,
                    help="the diffusion step a retrieved clip is noised to")
     a = p.parse_args(argv)
@@ -342,7 +345,7 @@ def main(argv: List[str] = None) -> int:
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
                  a.reduce_range, a.word_map)
     if a.bank:
-        add_retrieval(a.out, a.bank, a.bank_fps, a.start_step)
+        add_retrieval(a.out, a.bank, a.start_step)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

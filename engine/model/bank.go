@@ -46,6 +46,9 @@ type BankEntry struct {
 
 // BankIndex is the content of the retrieval index file.
 type BankIndex struct {
+	// FPS is the rows' frame rate, which retrieval.fps must repeat (0:
+	// unstated).
+	FPS     float64     `json:"fps,omitempty"`
 	Entries []BankEntry `json:"entries"`
 }
 
@@ -84,6 +87,9 @@ func LoadBank(fsys fs.FS, man *Manifest, lay *Layout) (*Bank, error) {
 	}
 	if err := json.Unmarshal(data, &idx); err != nil {
 		return nil, &BundleError{Key: "retrieval.index", Msg: "cannot decode " + r.Index, Err: err}
+	}
+	if idx.FPS != 0 && idx.FPS != r.FPS {
+		return nil, bundleErr("retrieval.fps", "%g, but %s says its rows are at %g fps", r.FPS, r.Index, idx.FPS)
 	}
 	data, err = fs.ReadFile(fsys, r.Bank)
 	if err != nil {

@@ -185,6 +185,7 @@ func TestBankRejected(t *testing.T) {
 		"start step":   {func(r *Retrieval, _ *BankIndex) { r.StartStep = 1000 }, "retrieval.start_step"},
 		"share":        {func(r *Retrieval, _ *BankIndex) { r.MinShare = 0 }, "retrieval.min_share"},
 		"no file":      {func(r *Retrieval, _ *BankIndex) { r.Bank = "missing.npy" }, "retrieval.bank"},
+		"rate":         {func(_ *Retrieval, x *BankIndex) { x.FPS = 15 }, "retrieval.fps"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

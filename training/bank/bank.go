@@ -303,6 +303,6 @@ func (b *builder) write() error {
 	return atomicfile.WriteFile(filepath.Join(b.cfg.OutDir, "bank.json"), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
-		return enc.Encode(model.BankIndex{Entries: b.entries})
+		return enc.Encode(model.BankIndex{FPS: b.cfg.FPS, Entries: b.entries})
 	})
 }

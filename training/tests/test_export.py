@@ -134,20 +134,23 @@ class RandomBundleTest(unittest.TestCase):
             shutil.copytree(self.out, bundle)
             os.makedirs(bank)
             with self.assertRaises(export.ExportError):  # no bank files yet
-                export.add_retrieval(bundle, bank, 30.0, 400)
-            for name in export.BANK_FILES:
+                export.add_retrieval(bundle, bank, 400)
+            for name, text in zip(export.BANK_FILES, ["rows", '{"entries": []}']):
                 with open(os.path.join(bank, name), "w") as f:
-                    f.write(name)
+                    f.write(text)
+            with self.assertRaises(export.ExportError):  # the index states no frame rate
+                export.add_retrieval(bundle, bank, 400)
+            with open(os.path.join(bank, "bank.json"), "w") as f:
+                f.write('{"fps": 30, "entries": []}')
             with self.assertRaises(export.ExportError):
-                export.add_retrieval(bundle, bank, 30.0, export.TRAIN_STEPS)
-            export.add_retrieval(bundle, bank, 30.0, 400)
+                export.add_retrieval(bundle, bank, export.TRAIN_STEPS)
+            export.add_retrieval(bundle, bank, 400)
             with open(os.path.join(bundle, "model.json")) as f:
                 man = json.load(f)
-            self.assertEqual(man["retrieval"], {"bank": "bank.npy", "index": "bank.json", "fps": 30.0,
+            self.assertEqual(man["retrieval"], {"bank": "bank.npy", "index": "bank.json", "fps": 30,
                                                 "start_step": 400, "min_share": export.RETRIEVAL_MIN_SHARE})
-            for name in export.BANK_FILES:
-                with open(os.path.join(bundle, name)) as f:
-                    self.assertEqual(f.read(), name)
+            with open(os.path.join(bundle, "bank.npy")) as f:
+                self.assertEqual(f.read(), "rows")
 
     def test_graph_interface(self):
         export.check_graphs(self.out, 128)  # raises on a wrong name, dtype or axis
