@@ -249,7 +249,7 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
         os.remove(os.path.join(out, quantize.CPU_FILE))
 
 
-RETRIEVAL_START_STEP = 650  # training step a retrieved clip is noised to (engine/model/bank.go)
+RETRIEVAL_START_STEP = 400  # training step a retrieved clip is noised to (engine/model/bank.go)
 RETRIEVAL_MIN_SHARE = 0.75  # candidates score at least this share of the best clip's
 BANK_FILES = ("bank.npy", "bank.json")
 
