@@ -134,10 +134,17 @@ model: deps dataset
 
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
 # denoiser on this CPU; add -precision float to the evaluate line for the
-# float one) on the held-out takes, then the action classifier on its samples.
+# float one) on the held-out takes: every class (16 samples, seeds 1 and 2) and the
+# unseen-word prompts; then the action classifier on both sets of samples, and one
+# table of it all (evaluate -report). EVAL_FLAGS: e.g. -no-retrieval, or
+# -classes walk,run -constraints=false -unseen=false for a quick look.
+EVAL_DIR ?= training/runs/eval-go
 model-eval: deps dataset
-	$(TEST_ENV) $(GO) run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
-	$(PYTHON) training/classify.py --data training/data --generated training/runs/eval-go --json training/runs/eval-go/classify.json
+	$(TEST_ENV) $(GO) run ./training/cmd/evaluate -data training/data -out $(EVAL_DIR) $(EVAL_FLAGS)
+	$(PYTHON) training/classify.py --data training/data --generated $(EVAL_DIR) --json $(EVAL_DIR)/classify.json
+	if [ -f $(EVAL_DIR)/unseen/labels.json ]; then \
+	  $(PYTHON) training/classify.py --data training/data --generated $(EVAL_DIR)/unseen --json $(EVAL_DIR)/unseen/classify.json; fi
+	$(GO) run ./training/cmd/evaluate -report -out $(EVAL_DIR)
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.
 model-eval-torch: deps dataset

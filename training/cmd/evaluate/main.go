@@ -2,19 +2,34 @@
 // sampler on ONNX Runtime, as the studio and the API run it — on the
 // held-out takes of the dataset:
 //
-//   - per action class: samples of a class prompt, with root speed, root
+//   - per action class (all the dataset's classes): -samples samples for
+//     each of -seeds (8 and seeds 1, 2), each seed's prompt a caption of
+//     the class's held-out takes (or its template), with root speed, root
 //     lift, foot skate and diversity next to the same numbers for real
-//     held-out windows of the class, and the share of each that passes the
-//     class's physical check (training/checks); their features go to
-//     DIR/features.npy and DIR/labels.json for the action classifier
-//     (training/classify.py);
+//     held-out windows of the class, the share of each that passes the
+//     class's physical check (training/checks), and how many samples
+//     started from a retrieval bank clip (-no-retrieval: none); their
+//     features go to DIR/features.npy, DIR/labels.json and DIR/samples.json
+//     for the action classifier (training/classify.py);
+//
+//   - unseen words: plain prompts the training captions never use ("a
+//     person sprints"), how the tokenizer reads them and their samples'
+//     share passing the meant class's check (DIR/unseen/ for the
+//     classifier);
 //
 //   - constraints: root-path keys, effector targets and whole-pose
 //     keyframes taken from real held-out windows, generated without
 //     post-processing (the raw model) and with it, errors in metres; and
 //     joins, one class prompt after another, with the pop where they meet.
 //
-//     go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
+// Everything lands in DIR/summary.json and a printed table; -report then
+// merges classify.py's output on DIR and DIR/unseen into both (make
+// model-eval runs the three):
+//
+//	go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
+//	/usr/bin/python3 training/classify.py --data training/data --generated training/runs/eval-go --json training/runs/eval-go/classify.json
+//	/usr/bin/python3 training/classify.py --data training/data --generated training/runs/eval-go/unseen --json training/runs/eval-go/unseen/classify.json
+//	go run ./training/cmd/evaluate -report -out training/runs/eval-go
 package main
 
 import (
@@ -26,15 +41,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
-	npyio "codeberg.org/sbinet/npyio/npy"
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine"
@@ -47,13 +64,6 @@ import (
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/training/dataset"
 )
-
-// Prompts per class: the captions' own templates (training/dataset/captions.go).
-var prompts = []struct{ class, prompt string }{
-	{"walk", "a person walks forward"}, {"run", "a person runs forward"}, {"jump", "a person jumps"},
-	{"kick", "a person kicks"}, {"punch", "a person punches"}, {"dance", "a person dances"},
-	{"climb", "a person climbs"},
-}
 
 const frames = 120
 
@@ -73,6 +83,14 @@ type classRow struct {
 	// Physical: the class's physical check (training/checks) passed by the
 	// generated samples and by the same real windows.
 	Physical *physicalRow `json:"physical,omitempty"`
+	// Prompts are the prompts of each seed's samples.
+	Prompts []promptUse `json:"prompts"`
+	// PerSeed counts each seed's samples, then all of them (seed 0).
+	PerSeed []seedRow `json:"per_seed"`
+	// FromBank: samples whose sampling started from a retrieval bank clip.
+	FromBank int `json:"from_bank"`
+	// Classifier is merged from classify.py's output by evaluate -report.
+	Classifier *classifierRow `json:"classifier,omitempty"`
 }
 
 type stats struct {
@@ -145,16 +163,34 @@ func missesOf(c request.Constraint, errs []float64, window int, post bool) []mis
 
 func run() error {
 	data := flag.String("data", "training/data", "the Go dataset builder's output")
-	out := flag.String("out", "training/runs/eval-go", "where features.npy, labels.json and summary.json go")
+	out := flag.String("out", "training/runs/eval-go", "where features.npy, labels.json, samples.json and summary.json go (unseen/ holds the unseen-word samples)")
 	bundle := flag.String("model", "", "a bundled model's id or a bundle folder (default: the bundled model)")
-	samples := flag.Int("samples", 16, "samples per class prompt")
+	samples := flag.Int("samples", 8, "samples per class prompt and seed")
+	seedList := flag.String("seeds", "1,2", "comma-separated seeds: every class and unseen-word prompt is sampled with each")
+	seed := flag.Int64("seed", 0, "one seed instead of -seeds (kept for older command lines)")
 	windows := flag.Int("windows", 24, "held-out windows per constraint kind")
 	steps := flag.Int("steps", 50, "diffusion steps")
-	seed := flag.Int64("seed", 1, "seed")
 	only := flag.String("classes", "", "comma-separated classes to sample (default: all; a quick look while training)")
 	withCons := flag.Bool("constraints", true, "also score constraints and joins")
+	withUnseen := flag.Bool("unseen", true, "also sample the unseen-word prompts")
+	noRetrieval := flag.Bool("no-retrieval", false, "sample every window from noise even when the bundle has a retrieval bank")
 	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
+	reportOnly := flag.Bool("report", false, "only merge -out's classify.json files (training/classify.py) into its summary.json and print the table")
 	flag.Parse()
+
+	if *reportOnly {
+		return report(*out)
+	}
+	seeds, err := parseSeeds(*seedList)
+	if err != nil {
+		return err
+	}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "seed" {
+			seeds = []int64{*seed}
+		}
+	})
+	began := time.Now()
 
 	fsys, err := engine.Bundle(*bundle)
 	if err != nil {
@@ -167,10 +203,11 @@ func run() error {
 	defer m.Close()
 	fmt.Printf("%s %s on %s, %s denoiser\n", m.Manifest.ID, m.Manifest.Version, m.Device, m.Precision)
 	lay := m.Layout
-	ds, err := loadDataset(*data, lay)
+	ds, closeData, err := loadDataset(*data, lay)
 	if err != nil {
 		return err
 	}
+	defer closeData()
 	caps := generate.CapsFor(m.Manifest, lay)
 	ctx := context.Background()
 	gen := func(r *request.Request) (*generate.Result, error) {
@@ -178,58 +215,172 @@ func run() error {
 			return nil, err
 		}
 		r.ApplyDefaults()
-		return generate.Run(ctx, m, r, generate.Options{})
+		return generate.Run(ctx, m, r, generate.Options{NoRetrieval: *noRetrieval})
 	}
-	newReq := func(o request.Options) *request.Request {
-		o.DiffusionSteps, o.Seed = steps, seed
+	newReq := func(o request.Options, seed int64) *request.Request {
+		o.DiffusionSteps, o.Seed = steps, &seed
 		return &request.Request{ProtocolVersion: request.ProtocolVersion, Model: caps.ID, Skeleton: caps.CanonicalSkeleton, Options: &o}
+	}
+	sum := &summary{Model: m.Manifest.ID, Version: m.Manifest.Version, Precision: m.Precision, Steps: *steps,
+		SamplesPerClass: *samples * len(seeds), SamplesPerSeed: *samples, Seed: seeds[0], Seeds: seeds, Retrieval: "none"}
+	if m.Bank != nil {
+		sum.Retrieval = "on"
+		if *noRetrieval {
+			sum.Retrieval = "off"
+		}
+	}
+	// A classify.json of an earlier run would be merged with these samples.
+	for _, dir := range []string{*out, filepath.Join(*out, "unseen")} {
+		if err := os.Remove(filepath.Join(dir, "classify.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+
+	// sampleSeeds makes -samples samples of a prompt per seed (the k-th
+	// seed's prompt is promptOf(k)), unprocessed, for class.
+	sampleSeeds := func(class string, promptOf func(k int) string) ([]*motion.Motion, [][][4]bool, []sampleRow, error) {
+		var ms []*motion.Motion
+		var cs [][][4]bool
+		var rows []sampleRow
+		for k, sd := range seeds {
+			p := promptOf(k)
+			r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(false)}, sd)
+			r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: p, DurationFrames: frames}}
+			res, err := gen(r)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("%s (%q, seed %d): %w", class, p, sd, err)
+			}
+			for i := range res.Motions {
+				row := sampleRow{Class: class, Seed: sd, Prompt: p}
+				if len(res.Starts) > 0 && i < len(res.Starts[0]) {
+					row.Start = res.Starts[0][i]
+				}
+				rows = append(rows, row)
+			}
+			ms, cs = append(ms, res.Motions...), append(cs, res.Contacts...)
+		}
+		return ms, cs, rows, nil
+	}
+	// markPhysical marks each sample with its physical check's verdict.
+	markPhysical := func(rows []sampleRow, p *physicalRow) {
+		if p == nil {
+			return
+		}
+		failed := map[int]bool{}
+		for _, m := range p.Misses {
+			failed[m.Sample] = true
+		}
+		for i := range rows {
+			rows[i].Physical = ptr(!failed[i])
+		}
+	}
+	selected := func(class string) bool {
+		return *only == "" || slices.Contains(strings.Split(*only, ","), class)
 	}
 
 	// Per class: generated vs real.
-	var rows []classRow
 	var feats [][]float32
 	var labels []string
-	for _, p := range prompts {
-		if *only != "" && !slices.Contains(strings.Split(*only, ","), p.class) {
+	var samplesOut []sampleRow
+	pools := map[string][]promptSource{}
+	for _, class := range dataset.ClassNames {
+		pools[class] = classPrompts(ds.clips, class)
+	}
+	for _, class := range dataset.ClassNames {
+		if !selected(class) {
 			continue
 		}
-		r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(false)})
-		r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: p.prompt, DurationFrames: frames}}
-		res, err := gen(r)
+		pool := pools[class]
+		ms, cs, rows, err := sampleSeeds(class, func(k int) string { return pool[k%len(pool)].Prompt })
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.class, err)
+			return err
 		}
-		for _, mo := range res.Motions {
+		for _, mo := range ms {
 			f, err := lay.Encode(mo)
 			if err != nil {
 				return err
 			}
 			feats = append(feats, f)
-			labels = append(labels, p.class)
+			labels = append(labels, class)
 		}
-		row := classRow{Class: p.class, Generated: measure(res.Motions, res.Contacts, lay)}
-		real, split := ds.windows(p.class, *samples, uint64(*seed))
+		row := classRow{Class: class, Generated: measure(ms, cs, lay)}
+		for k, sd := range seeds {
+			p := pool[k%len(pool)]
+			row.Prompts = append(row.Prompts, promptUse{Seed: sd, Prompt: p.Prompt, Source: p.source(), Samples: *samples})
+		}
+		real, split, err := ds.windows(class, len(ms), uint64(seeds[0]))
+		if err != nil {
+			return err
+		}
 		if len(real) > 0 {
 			s := measure(real, nil, lay)
 			row.Real, row.RealN, row.RealSplit = &s, len(real), split
 		}
-		if row.Physical, err = physicalOf(p.class, res.Motions, real); err != nil {
+		if row.Physical, err = physicalOf(class, ms, real); err != nil {
 			return err
 		}
-		rows = append(rows, row)
-		fmt.Printf("%-6s generated %s\n", p.class, row.Generated)
+		markPhysical(rows, row.Physical)
+		perSeed, all := tallySeeds(rows, nil)
+		row.PerSeed, row.FromBank = append(perSeed, all), all.FromBank
+		samplesOut = append(samplesOut, rows...)
+		sum.Classes = append(sum.Classes, row)
+		for _, p := range row.Prompts {
+			fmt.Printf("%-13s seed %d: %q (%s)\n", class, p.Seed, p.Prompt, p.Source)
+		}
+		fmt.Printf("%-13s generated %s\n", "", row.Generated)
 		if row.Real != nil {
-			fmt.Printf("%-6s %-5s(%2d) %s\n", "", row.RealSplit, row.RealN, *row.Real)
+			fmt.Printf("%-13s %-5s(%2d) %s\n", "", row.RealSplit, row.RealN, *row.Real)
 		}
 		if row.Physical != nil {
-			fmt.Printf("%-6s %s\n", "", *row.Physical)
+			fmt.Printf("%-13s %s; %d of %d started from a bank clip\n", "", *row.Physical, all.FromBank, all.N)
 		}
 	}
 
+	// Unseen words: plain prompts the captions never use, judged as the
+	// class they mean.
+	var ufeats [][]float32
+	var ulabels []string
+	var usamples []sampleRow
+	for _, u := range unseenPrompts {
+		if !*withUnseen || !selected(u.Class) {
+			continue
+		}
+		ms, _, rows, err := sampleSeeds(u.Class, func(int) string { return u.Prompt })
+		if err != nil {
+			return err
+		}
+		for _, mo := range ms {
+			f, err := lay.Encode(mo)
+			if err != nil {
+				return err
+			}
+			ufeats = append(ufeats, f)
+			ulabels = append(ulabels, u.Class)
+		}
+		row := unseenRow{Prompt: u.Prompt, Class: u.Class, Words: u.Words, Known: knownWords(m.Tokenizer, u.Words),
+			Reading: m.Tokenizer.Read(u.Prompt)}
+		if row.Physical, err = physicalOf(u.Class, ms, nil); err != nil {
+			return err
+		}
+		markPhysical(rows, row.Physical)
+		perSeed, all := tallySeeds(rows, nil)
+		row.PerSeed, row.FromBank = append(perSeed, all), all.FromBank
+		usamples = append(usamples, rows...)
+		sum.Unseen = append(sum.Unseen, row)
+		fmt.Printf("%-26q %-7s read: %s\n", u.Prompt, u.Class, readingString(row.Reading))
+		if row.Physical != nil {
+			fmt.Printf("%-26s %-7s %s; %d of %d started from a bank clip\n", "", "", *row.Physical, all.FromBank, all.N)
+		}
+	}
+	sum.SampleSeconds = time.Since(began).Seconds()
+	fmt.Printf("class and unseen-word samples: %.0f s\n", sum.SampleSeconds)
+
 	// Constraints from held-out windows, raw and post-processed.
-	var cons []constraintRow
-	rng := rand.New(rand.NewPCG(uint64(*seed), 7))
-	real, _ := ds.windows("", *windows, uint64(*seed)+1)
+	rng := rand.New(rand.NewPCG(uint64(seeds[0]), 7))
+	real, _, err := ds.windows("", *windows, uint64(seeds[0])+1)
+	if err != nil {
+		return err
+	}
 	kinds := []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe}
 	if !*withCons {
 		kinds = nil
@@ -240,7 +391,7 @@ func run() error {
 		for wi, w := range real {
 			c, check := constraintFrom(kind, w, rng)
 			for _, postOn := range []bool{false, true} {
-				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)})
+				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)}, seeds[0])
 				r.DurationFrames = ptr(frames)
 				r.Constraints = []request.Constraint{c}
 				res, err := gen(r)
@@ -265,25 +416,26 @@ func run() error {
 		row.Points = len(raw)
 		row.RawMean, row.RawWithin10 = meanWithin(raw)
 		row.PostMean, row.PostWithin = meanWithin(cleaned)
-		cons = append(cons, row)
+		sum.Constraints = append(sum.Constraints, row)
 		fmt.Printf("%-16s %4d points: raw mean %.3f m, %4.0f%% within 10 cm, pop %.2f (spread %.2f); post-processed mean %.3f m, %4.0f%% within 10 cm, pop %.2f (spread %.2f)\n",
 			kind, row.Points, row.RawMean, 100*row.RawWithin10, row.RawPop, row.RawSpread, row.PostMean, 100*row.PostWithin, row.PostPop, row.PostSpread)
 	}
 
-	// Joins: one class prompt after another, each its own window; the pop
-	// where the second leaves the prefix it continues.
-	var joins *joinRow
+	// Joins: one class's prompt after the next class's, each its own
+	// window; the pop where the second leaves the prefix it continues.
 	if *withCons {
-		joins = &joinRow{}
+		joins := &joinRow{}
+		classes := dataset.ClassNames
 		for i := 0; i < *windows; i++ {
-			a, b := prompts[i%len(prompts)], prompts[(i+1)%len(prompts)]
+			a, b := classes[i%len(classes)], classes[(i+1)%len(classes)]
+			pa, pb := pools[a][0].Prompt, pools[b][0].Prompt
 			for _, postOn := range []bool{false, true} {
-				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)})
-				r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: a.prompt, DurationFrames: 90},
-					{Type: request.SegmentText, Prompt: b.prompt, DurationFrames: 90}}
+				r := newReq(request.Options{NumSamples: ptr(1), PostProcessing: ptr(postOn)}, seeds[0])
+				r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: pa, DurationFrames: 90},
+					{Type: request.SegmentText, Prompt: pb, DurationFrames: 90}}
 				res, err := gen(r)
 				if err != nil {
-					return fmt.Errorf("join %s → %s: %w", a.class, b.class, err)
+					return fmt.Errorf("join %s → %s: %w", a, b, err)
 				}
 				pop := popRatio(res.Motions[0], []int{int(math.Round(res.Boundaries[0] * res.Motions[0].FPS))}, 1)[0]
 				if postOn {
@@ -294,21 +446,81 @@ func run() error {
 			}
 			joins.Joins++
 		}
+		sum.Joins = joins
 		fmt.Printf("%-16s %4d joins: raw pop %.2f; post-processed pop %.2f\n", "joins", joins.Joins, joins.RawPop, joins.PostPop)
 	}
 
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	for _, set := range []struct {
+		dir     string
+		feats   [][]float32
+		labels  []string
+		samples []sampleRow
+	}{{*out, feats, labels, samplesOut}, {filepath.Join(*out, "unseen"), ufeats, ulabels, usamples}} {
+		if len(set.feats) == 0 && set.dir != *out {
+			// No unseen-word samples this time: none of an earlier run's.
+			for _, name := range []string{"features.npy", "labels.json", "samples.json"} {
+				if err := os.Remove(filepath.Join(set.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			continue
+		}
+		if err := os.MkdirAll(set.dir, 0o755); err != nil {
+			return err
+		}
+		if err := writeFeatures(filepath.Join(set.dir, "features.npy"), set.feats, lay.Dim()); err != nil {
+			return err
+		}
+		if err := writeJSON(filepath.Join(set.dir, "labels.json"), set.labels); err != nil {
+			return err
+		}
+		if err := writeJSON(filepath.Join(set.dir, "samples.json"), set.samples); err != nil {
+			return err
+		}
+	}
+	sum.TotalSeconds = time.Since(began).Seconds()
+	printTable(os.Stdout, sum)
+	fmt.Printf("total %.0f s (samples %.0f s); classifier columns: training/classify.py on %s and %s, then evaluate -report -out %s\n",
+		sum.TotalSeconds, sum.SampleSeconds, *out, filepath.Join(*out, "unseen"), *out)
+	return writeJSON(filepath.Join(*out, "summary.json"), sum)
+}
+
+// report merges DIR's classify.json files into its summary.json and
+// prints the table.
+func report(dir string) error {
+	path := filepath.Join(dir, "summary.json")
+	var sum summary
+	if err := readJSON(path, &sum); err != nil {
 		return err
 	}
-	if err := writeFeatures(filepath.Join(*out, "features.npy"), feats, lay.Dim()); err != nil {
+	if err := mergeClassifier(&sum, dir); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(*out, "labels.json"), labels); err != nil {
-		return err
+	printTable(os.Stdout, &sum)
+	return writeJSON(path, &sum)
+}
+
+// parseSeeds reads "1,2".
+func parseSeeds(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("-seeds: %q is no seed", f)
+		}
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("-seeds: %d twice", v)
+		}
+		out = append(out, v)
 	}
-	return writeJSON(filepath.Join(*out, "summary.json"), map[string]any{
-		"model": m.Manifest.ID, "version": m.Manifest.Version, "precision": m.Precision, "steps": *steps, "samples_per_class": *samples,
-		"seed": *seed, "classes": rows, "constraints": cons, "joins": joins})
+	if len(out) == 0 {
+		return nil, errors.New("-seeds: no seed")
+	}
+	return out, nil
 }
 
 // joinRow scores where one prompt's window follows another's: pop as for
@@ -616,50 +828,53 @@ func meanWithin(e []float64) (mean, within float64) {
 	return mean / float64(len(e)), within / float64(len(e))
 }
 
-// realData is the dataset's clips of at least one window.
+// realData is the dataset's clips of at least one window, their rows
+// read from features.npy as windows are drawn.
 type realData struct {
 	clips []dataset.Clip
-	feats []float32
+	feats *featureFile
 	lay   *model.Layout
 }
 
-func loadDataset(dir string, lay *model.Layout) (*realData, error) {
+// loadDataset reads clips.json and features.npy's header; close closes
+// the features file.
+func loadDataset(dir string, lay *model.Layout) (d *realData, close func() error, err error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "clips.json"))
 	if err != nil {
-		return nil, fmt.Errorf("%w (build it with go run ./training/cmd/dataset)", err)
+		return nil, nil, fmt.Errorf("%w (build it with go run ./training/cmd/dataset)", err)
 	}
 	var idx dataset.Index
 	if err := json.Unmarshal(raw, &idx); err != nil {
-		return nil, fmt.Errorf("clips.json: %w", err)
+		return nil, nil, fmt.Errorf("clips.json: %w", err)
 	}
 	if idx.Dim != lay.Dim() {
-		return nil, fmt.Errorf("dataset has %d features, the model %d", idx.Dim, lay.Dim())
+		return nil, nil, fmt.Errorf("dataset has %d features, the model %d", idx.Dim, lay.Dim())
 	}
-	f, err := os.Open(filepath.Join(dir, "features.npy"))
+	ff, file, err := openFeatures(filepath.Join(dir, "features.npy"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
-	var feats []float32
-	if err := npyio.Read(f, &feats); err != nil {
-		return nil, fmt.Errorf("features.npy: %w", err)
+	if ff.dim != lay.Dim() {
+		file.Close()
+		return nil, nil, fmt.Errorf("features.npy has %d features, the model %d", ff.dim, lay.Dim())
 	}
-	d := &realData{feats: feats, lay: lay}
+	d = &realData{feats: ff, lay: lay}
 	for _, c := range idx.Clips {
-		if (c.Start+c.Frames)*lay.Dim() <= len(feats) {
+		if c.Start+c.Frames <= ff.rows {
 			d.clips = append(d.clips, c)
 		}
 	}
 	if !slices.ContainsFunc(d.clips, func(c dataset.Clip) bool { return c.Split == "test" && c.Frames >= frames }) {
-		return nil, errors.New("no held-out clip is long enough")
+		file.Close()
+		return nil, nil, errors.New("no held-out clip is long enough")
 	}
-	return d, nil
+	return d, file.Close, nil
 }
 
 // windows decodes n random windows of a class ("" any) from the held-out
 // split, or from the train split when no held-out clip has the class; it
 // returns the split used.
-func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, string) {
+func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, string, error) {
 	// Held-out windows of the full length first, then train ones; a class
 	// with no clip that long (CMU's runs last 1–1.5 s) is compared with its
 	// whole clips instead, which the per-second figures allow. Constraint
@@ -685,14 +900,13 @@ func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, 
 		}
 	}
 	if len(pool) == 0 {
-		return nil, ""
+		return nil, "", nil
 	}
 	label := at.split
 	if !at.long {
 		label += ", whole clips"
 	}
 	rng := rand.New(rand.NewPCG(seed, 11))
-	D := d.lay.Dim()
 	var out []*motion.Motion
 	for i := 0; i < n; i++ {
 		c := pool[rng.IntN(len(pool))]
@@ -700,12 +914,16 @@ func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, 
 		if at.long {
 			s += rng.IntN(c.Frames - frames + 1)
 		}
-		m, err := d.lay.Decode(d.feats[s*D:(s+k)*D], k)
+		rows, err := d.feats.read(s, k)
+		if err != nil {
+			return nil, "", fmt.Errorf("clip %s: %w", c.ID, err)
+		}
+		m, err := d.lay.Decode(rows, k)
 		if err == nil {
 			out = append(out, m)
 		}
 	}
-	return out, label
+	return out, label, nil
 }
 
 // writeFeatures writes [samples, frames, D] float32.
