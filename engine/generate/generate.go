@@ -157,21 +157,15 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 		for s := range headings {
 			headings[s] = places[s].Heading
 		}
-		var begin [][]float32
-		var picked []int
-		if !opts.NoRetrieval {
-			if begin, picked, err = starts(m, p, w, S, promptWords(m, w.Prompt)); err != nil {
-				return nil, err
-			}
+		begin, err := startOf(m, p, w, S, opts.NoRetrieval)
+		if err != nil {
+			return nil, err
 		}
-		res.Starts = append(res.Starts, describeStarts(m, picked, S))
+		res.Starts = append(res.Starts, begin.names)
 		done := wi * steps
 		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
 			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
-			Preview: opts.Preview, FirstHeading: headings, Start: begin}
-		if begin != nil {
-			sp.StartStep = m.Manifest.Retrieval.StartStep
-		}
+			Preview: opts.Preview, FirstHeading: headings, Start: begin.feats, StartStep: begin.step}
 		if effs := p.effectorsIn(w); len(effs) > 0 {
 			r, err := newReach(lay, effs, w, mask[0])
 			if err != nil {
@@ -213,7 +207,7 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			// A window begun from a bank clip keeps the clip's detail: the
 			// low-pass is for the jitter of a sample drawn from noise, and it
 			// would halve a punch's speed.
-			if begin == nil {
+			if begin.feats == nil {
 				if err := lay.SmoothOutput(f, T, stated); err != nil {
 					return nil, err
 				}

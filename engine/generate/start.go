@@ -9,39 +9,41 @@ import (
 // startSalt separates the draw of a sample's bank clip from its noise.
 const startSalt = 0x5eed_ba4c
 
-// starts picks, per sample, the bank clip window w's sampling begins from:
+// start is where a window's samples begin: bank clips (raw features per
+// sample, noised to step), or noise when feats is nil. names says which
+// clip each sample began from ("" for noise).
+type start struct {
+	feats [][]float32
+	step  int
+	names []string
+}
+
+// startOf picks, per sample, the bank clip window w's sampling begins from:
 // one of the clips whose captions best share the prompt's words, drawn from
 // (the window's seed, the sample) alone, so more samples never change the
-// earlier ones. It returns nil when the model has no bank, the window has
-// no text or states anything besides its prefix (constraints steer the
-// motion as before, from noise), or no clip shares a word.
-func starts(m *model.Model, p *plan, w window, samples int, words []string) (feats [][]float32, picked []int, err error) {
-	if m.Bank == nil || w.NoText || p.keysIn(w) {
-		return nil, nil, nil
+// earlier ones. Noise when retrieval is off, the model has no bank, the
+// window has no text or states anything besides its prefix (constraints
+// steer the motion as before, from noise), or no clip shares a word.
+func startOf(m *model.Model, p *plan, w window, samples int, off bool) (start, error) {
+	st := start{names: make([]string, samples)}
+	if off || m.Bank == nil || w.NoText || p.keysIn(w) {
+		return st, nil
 	}
-	cands := m.Bank.Match(words, m.Manifest.Retrieval.MinShare)
+	cands := m.Bank.Match(promptWords(m, w.Prompt), m.Manifest.Retrieval.MinShare)
 	if len(cands) == 0 {
-		return nil, nil, nil
+		return st, nil
 	}
-	for s := 0; s < samples; s++ {
+	for s := range samples {
 		r := rand.New(rand.NewPCG(w.Seed^startSalt, uint64(s)))
 		i := cands[r.IntN(len(cands))].Entry
 		f, err := m.StartFeatures(i, w.Frames)
 		if err != nil {
-			return nil, nil, err
+			return start{}, err
 		}
-		feats, picked = append(feats, f), append(picked, i)
+		st.feats, st.names[s] = append(st.feats, f), m.Bank.Describe(i)
 	}
-	return feats, picked, nil
-}
-
-// describeStarts names each sample's start clip for the Result ("" for noise).
-func describeStarts(m *model.Model, picked []int, samples int) []string {
-	out := make([]string, samples)
-	for s, i := range picked {
-		out[s] = m.Bank.Describe(i)
-	}
-	return out
+	st.step = m.Manifest.Retrieval.StartStep
+	return st, nil
 }
 
 // promptWords are the words a prompt is matched to bank captions by: its
