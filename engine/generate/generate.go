@@ -204,13 +204,14 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 			if mask != nil {
 				stated = mask[s]
 			}
-			// A window begun from a bank clip keeps the clip's detail: the
-			// low-pass is for the jitter of a sample drawn from noise, and it
-			// would halve a punch's speed.
-			if begin.feats == nil {
-				if err := lay.SmoothOutput(f, T, stated); err != nil {
-					return nil, err
-				}
+			// A window begun from a bank clip smooths only what the model
+			// added to the clip: low-passed whole, a punch loses half its speed.
+			var base []float32
+			if begin.feats != nil {
+				base = begin.feats[s]
+			}
+			if err := lay.SmoothOutputAround(f, base, T, stated); err != nil {
+				return nil, err
 			}
 			win, err := decodeWindow(lay, f, T, known, places[s])
 			if err != nil {

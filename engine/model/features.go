@@ -427,12 +427,22 @@ func (l *Layout) Turn(f []float32, frames int, theta float64) error {
 // still weigh in their neighbours' averages, so the motion leads into them.
 // Gaussian weights, the clip's first and last frames repeated at the ends.
 func (l *Layout) SmoothOutput(f []float32, frames int, known []float32) error {
+	return l.SmoothOutputAround(f, nil, frames, known)
+}
+
+// SmoothOutputAround is SmoothOutput of what a sample adds to base (raw
+// features of the same shape; nil is zero): base + low-pass(f − base). A
+// sample begun from a real clip keeps the clip's own detail (a punch's
+// speed) while the jitter the model adds to it is smoothed away.
+func (l *Layout) SmoothOutputAround(f, base []float32, frames int, known []float32) error {
 	D := l.dim
 	switch {
 	case frames < 0 || len(f) != frames*D:
 		return fmt.Errorf("%w: %d values for %d frames × %d features", ErrFeatures, len(f), frames, D)
 	case known != nil && len(known) != len(f):
 		return fmt.Errorf("%w: %d known flags for %d values", ErrFeatures, len(known), len(f))
+	case base != nil && len(base) != len(f):
+		return fmt.Errorf("%w: a base of %d values for %d", ErrFeatures, len(base), len(f))
 	case l.outKernel == nil || frames < 2:
 		return nil
 	}
@@ -442,9 +452,13 @@ func (l *Layout) SmoothOutput(f []float32, frames int, known []float32) error {
 	}
 	k, r := l.outKernel, len(l.outKernel)-1
 	col := make([]float64, frames)
+	b := func(i int) float64 { return 0 }
+	if base != nil {
+		b = func(i int) float64 { return float64(base[i]) }
+	}
 	for _, d := range dims {
 		for t := range col {
-			col[t] = float64(f[t*D+d])
+			col[t] = float64(f[t*D+d]) - b(t*D+d)
 		}
 		for t := range col {
 			if known != nil && known[t*D+d] == 1 {
@@ -454,7 +468,7 @@ func (l *Layout) SmoothOutput(f []float32, frames int, known []float32) error {
 			for j := 1; j <= r; j++ {
 				acc += k[j] * (col[max(t-j, 0)] + col[min(t+j, frames-1)])
 			}
-			f[t*D+d] = float32(acc)
+			f[t*D+d] = float32(acc + b(t*D+d))
 		}
 	}
 	return nil

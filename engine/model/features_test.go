@@ -753,3 +753,47 @@ func TestSmoothOutput(t *testing.T) {
 		t.Fatalf("short row: %v", err)
 	}
 }
+
+// Around a base, only what the sample adds to it is smoothed: a spike of
+// the base stays, the noise on top goes.
+func TestSmoothOutputAround(t *testing.T) {
+	f := DefaultFeatures(DefaultPredictedJoints())
+	f.OutputSmoothingSigmaFrames = 1.5
+	l, err := NewLayout(30, DefaultPredictedJoints(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const T = 60
+	D := l.Dim()
+	oRot, _, _ := l.Block("global_rot_data")
+	base := make([]float32, T*D)
+	base[30*D+oRot] = 5 // a fast swing: one frame far out
+	rng := rand.New(rand.NewPCG(3, 4))
+	y := slices.Clone(base)
+	for i := range y {
+		y[i] += 0.1 * float32(rng.NormFloat64())
+	}
+	noisy := slices.Clone(y)
+	if err := l.SmoothOutputAround(y, base, T, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := y[30*D+oRot]; got < 4.8 {
+		t.Fatalf("the base's spike fell to %.2f", got)
+	}
+	var before, after float64
+	for t0 := 0; t0 < T; t0++ {
+		i := t0*D + oRot + 1
+		before += math.Abs(float64(noisy[i] - base[i]))
+		after += math.Abs(float64(y[i] - base[i]))
+	}
+	if after > 0.7*before { // σ 1.5 frames leaves white noise about half its size
+		t.Fatalf("the noise over the base kept %.2f of its size", after/before)
+	}
+	plain := slices.Clone(noisy)
+	if err := l.SmoothOutput(plain, T, nil); err != nil || plain[30*D+oRot] > 3 {
+		t.Fatalf("without the base the spike stays at %.2f (%v): the test shows nothing", plain[30*D+oRot], err)
+	}
+	if err := l.SmoothOutputAround(y, base[:D], T, nil); !errors.Is(err, ErrFeatures) {
+		t.Fatalf("a short base: %v", err)
+	}
+}
