@@ -166,7 +166,7 @@ func TestWords(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(data, &br) != nil || len(br.Results) != 2 {
 		t.Fatalf("batch: %d %s", resp.StatusCode, data)
 	}
-	hop := []api.Words{{Segment: 0, Understood: []string{"someone"}, Mapped: []api.MappedWord{{From: "hops", To: "jumps", How: "relative"}},
+	hop := []api.Words{{Segment: 0, Understood: []string{"someone"}, Mapped: []api.MappedWord{{From: "hops", To: "hop", How: "inflection"}},
 		Ignored: []string{}}}
 	if got := extensionWords(t, br.Results[0].GLTF); !reflect.DeepEqual(got, hop) {
 		t.Errorf("batch item 0: %+v", got)
