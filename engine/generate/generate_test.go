@@ -204,20 +204,25 @@ func TestRunResamplesAndCancels(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o.DiffusionSteps = ptr(50)
-	last := 0
+	// Cancelled at its second step (a bank clip's window begins part way
+	// through the 50), it stops there.
+	calls, first, last := 0, 0, 0
 	_, err = Run(ctx, m, newRequest(t, m, []request.Segment{text("a person walks", 120)}, nil, o), Options{
 		Preview: true,
 		Progress: func(p Progress) {
-			last = p.Step
+			calls, last = calls+1, p.Step
+			if calls == 1 {
+				first = p.Step
+			}
 			if len(p.Preview) != 1 || p.Preview[0].Frames() != 120 {
 				t.Errorf("step %d: preview of %d motions", p.Step, len(p.Preview))
 			}
-			if p.Step == 2 {
+			if calls == 2 {
 				cancel()
 			}
 		}})
-	if !errors.Is(err, context.Canceled) || last != 2 {
-		t.Fatalf("err %v after step %d", err, last)
+	if !errors.Is(err, context.Canceled) || calls != 2 || last != first+1 {
+		t.Fatalf("err %v after %d steps (%d to %d)", err, calls, first, last)
 	}
 }
 
@@ -376,8 +381,10 @@ func TestRunTurnsIntoTheModelsFrame(t *testing.T) {
 				}
 			}
 			// A second window continues from the first one's tail, turned
-			// into its own frame and back: no jump where they join.
-			res, err = Run(context.Background(), m, newRequest(t, m, []request.Segment{text("a person walks forward", 400)}, nil, o), Options{})
+			// into its own frame and back: no jump where they join. From noise:
+			// a window begun from a bank clip meets its prefix less smoothly
+			// (evaluate's joins), which is not the turning tested here.
+			res, err = Run(context.Background(), m, newRequest(t, m, []request.Segment{text("a person walks forward", 400)}, nil, o), Options{NoRetrieval: true})
 			if err != nil {
 				t.Fatal(err)
 			}
