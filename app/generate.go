@@ -242,24 +242,7 @@ func readingLines(r *request.Request, tok *model.WordTokenizer) []string {
 // describeReading is a reading in words: "understood a, man; mapped
 // sprints → runs (relative); ignored xyzzy".
 func describeReading(rd model.Reading) string {
-	var parts []string
-	if len(rd.Understood) > 0 {
-		parts = append(parts, "understood "+strings.Join(rd.Understood, ", "))
-	}
-	if len(rd.Mapped) > 0 {
-		ms := make([]string, len(rd.Mapped))
-		for i, m := range rd.Mapped {
-			ms[i] = fmt.Sprintf("%s → %s (%s)", m.From, m.To, m.How)
-		}
-		parts = append(parts, "mapped "+strings.Join(ms, ", "))
-	}
-	if len(rd.Ignored) > 0 {
-		parts = append(parts, "ignored "+strings.Join(rd.Ignored, ", "))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, "; ")
+	return rd.Describe([3]string{"understood ", "mapped ", "ignored "}, "; ", "none")
 }
 
 // progressBar draws "step k/N" on a terminal's stderr, and nothing

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"log/slog"
 	"strings"
 
@@ -94,24 +93,7 @@ func mappedList(ms []model.WordMapping) string {
 // describeReading is the inspector's text under a prompt: a line each for
 // the understood, mapped (and why) and ignored words.
 func describeReading(r model.Reading) string {
-	var lines []string
-	if len(r.Understood) > 0 {
-		lines = append(lines, "Understood: "+strings.Join(r.Understood, ", "))
-	}
-	if len(r.Mapped) > 0 {
-		ms := make([]string, len(r.Mapped))
-		for i, m := range r.Mapped {
-			ms[i] = fmt.Sprintf("%s → %s (%s)", m.From, m.To, m.How)
-		}
-		lines = append(lines, "Read as: "+strings.Join(ms, ", "))
-	}
-	if len(r.Ignored) > 0 {
-		lines = append(lines, "Ignored (not in the model's vocabulary): "+strings.Join(r.Ignored, ", "))
-	}
-	if len(lines) == 0 {
-		return "No words."
-	}
-	return strings.Join(lines, "\n")
+	return r.Describe([3]string{"Understood: ", "Read as: ", "Ignored (not in the model's vocabulary): "}, "\n", "No words.")
 }
 
 // wordsLabel is the label under the inspector's prompt field; it follows

@@ -141,6 +141,26 @@ type Reading struct {
 	tokens []string // Text's words
 }
 
+// Describe says the reading in words: each non-empty group after its
+// label (understood, mapped as "sprints → runs (relative)", ignored),
+// joined by sep; none when the prompt has no word.
+func (r Reading) Describe(labels [3]string, sep, none string) string {
+	ms := make([]string, len(r.Mapped))
+	for i, m := range r.Mapped {
+		ms[i] = m.From + " → " + m.To + " (" + m.How + ")"
+	}
+	var parts []string
+	for i, g := range [3][]string{r.Understood, ms, r.Ignored} {
+		if len(g) > 0 {
+			parts = append(parts, labels[i]+strings.Join(g, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return none
+	}
+	return strings.Join(parts, sep)
+}
+
 // Read reads a prompt as Encode encodes it. For a word the vocabulary
 // lacks it tries, in order: a phrase of the word map starting there (its
 // first word may be regularly inflected); the word map; a regular
