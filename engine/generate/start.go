@@ -18,15 +18,19 @@ type start struct {
 	names []string
 }
 
+// constrainedLift raises the start step of a window that states root keys,
+// targets or pose keys: the clip then sets the action's look and the
+// constraints, stated at every step, have the steps to bend it to them.
+const constrainedLift = 300
+
 // startOf picks, per sample, the bank clip window w's sampling begins from:
 // one of the clips whose captions best share the prompt's words, drawn from
 // (the window's seed, the sample) alone, so more samples never change the
 // earlier ones. Noise when retrieval is off, the model has no bank, the
-// window has no text or states anything besides its prefix (constraints
-// steer the motion as before, from noise), or no clip shares a word.
+// window has no text, or no clip shares a word.
 func startOf(m *model.Model, p *plan, w window, samples int, off bool) (start, error) {
 	st := start{names: make([]string, samples)}
-	if off || m.Bank == nil || w.NoText || p.keysIn(w) {
+	if off || m.Bank == nil || w.NoText {
 		return st, nil
 	}
 	cands := m.Bank.Match(promptWords(m, w.Prompt), m.Manifest.Retrieval.MinShare)
@@ -43,6 +47,9 @@ func startOf(m *model.Model, p *plan, w window, samples int, off bool) (start, e
 		st.feats, st.names[s] = append(st.feats, f), m.Bank.Describe(i)
 	}
 	st.step = m.Manifest.Retrieval.StartStep
+	if p.keysIn(w) {
+		st.step = min(st.step+constrainedLift, m.Manifest.Diffusion.TrainSteps-1)
+	}
 	return st, nil
 }
 

@@ -74,9 +74,9 @@ func bankModel(t *testing.T) *model.Model {
 	return m
 }
 
-// A text window with nothing stated starts from a bank clip that shares
-// the prompt's words; constraints, NoRetrieval or no shared word sample
-// from noise as before. Runs repeat byte for byte.
+// A text window starts from a bank clip that shares the prompt's words (a
+// constrained one from a higher step); NoRetrieval or no shared word
+// sample from noise as before. Runs repeat byte for byte.
 func TestRunStartsFromTheBank(t *testing.T) {
 	m := bankModel(t)
 	path := []request.Constraint{{Type: request.ConstraintRootPath, Frames: []int{0, 59},
@@ -91,7 +91,7 @@ func TestRunStartsFromTheBank(t *testing.T) {
 		{"jump", "a person jumps forward", nil, Options{}, "cmu31_16_01_jump.bvh"},
 		{"mapped word", "someone jumping", nil, Options{}, "cmu31_16_01_jump.bvh"},
 		{"no shared word", "the sky is blue", nil, Options{}, ""},
-		{"a path", "a person jumps forward", path, Options{}, ""},
+		{"a path", "a person jumps forward", path, Options{}, "cmu31_16_01_jump.bvh"}, // from higher up
 		{"turned off", "a person jumps forward", nil, Options{NoRetrieval: true}, ""},
 	}
 	for _, c := range cases {
