@@ -319,6 +319,13 @@ func run() error {
 		if row.Physical, err = physicalOf(class, ms, real); err != nil {
 			return err
 		}
+		takes, err := ds.takes(class)
+		if err != nil {
+			return err
+		}
+		if err := row.Physical.takesCheck(class, takes, frames); err != nil {
+			return err
+		}
 		markPhysical(rows, row.Physical)
 		perSeed, all := tallySeeds(rows, nil)
 		row.PerSeed, row.FromBank = append(perSeed, all), all.FromBank
@@ -924,6 +931,27 @@ func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, 
 		}
 	}
 	return out, label, nil
+}
+
+// takes decodes the class's held-out takes whole (mirrored copies left
+// out; a long take's pieces each count).
+func (d *realData) takes(class string) ([]*motion.Motion, error) {
+	var out []*motion.Motion
+	for _, c := range d.clips {
+		if c.Split != "test" || c.Mirrored || !slices.Contains(c.Classes, class) {
+			continue
+		}
+		rows, err := d.feats.read(c.Start, c.Frames)
+		if err != nil {
+			return nil, fmt.Errorf("clip %s: %w", c.ID, err)
+		}
+		m, err := d.lay.Decode(rows, c.Frames)
+		if err != nil {
+			return nil, fmt.Errorf("clip %s: %w", c.ID, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // writeFeatures writes [samples, frames, D] float32.

@@ -131,3 +131,30 @@ func TestPhysicalOutput(t *testing.T) {
 		t.Errorf("a class with no check writes %s", data)
 	}
 }
+
+// TestTakesCheck: the held-out takes' reference is the share whose best
+// window passes; no row or no take leaves it unset.
+func TestTakesCheck(t *testing.T) {
+	row := &physicalRow{}
+	if err := row.takesCheck("jump", []*motion.Motion{jumping(), still()}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if row.RealTakes == nil || *row.RealTakes != 0.5 || row.RealTakesN != 2 {
+		t.Fatalf("got %v of %d, want half of 2", row.RealTakes, row.RealTakesN)
+	}
+	if !strings.Contains(row.String(), "held-out takes  50 % (2)") {
+		t.Errorf("line %q", row.String())
+	}
+	empty := &physicalRow{}
+	if err := empty.takesCheck("jump", nil, 0); err != nil || empty.RealTakes != nil {
+		t.Errorf("no takes: %v, %v", err, empty.RealTakes)
+	}
+	var none *physicalRow // a class with no check
+	if err := none.takesCheck("box", []*motion.Motion{still()}, 0); err != nil {
+		t.Error(err)
+	}
+	broken := &motion.Motion{Skel: motion.SOMA77()}
+	if err := row.takesCheck("jump", []*motion.Motion{broken}, 0); !errors.Is(err, checks.ErrMotion) {
+		t.Errorf("a broken take: %v", err)
+	}
+}
