@@ -29,21 +29,31 @@ func (tr *track) net(a, b int) float64 {
 }
 
 // LeadMargin is how far (m) one foot must get ahead of the other along the
-// facing to count as leading, as training/cmd/evaluate counts steps: a
+// facing to count as leading (training/cmd/evaluate counts steps with it): a
 // step moves it ±0.3 m and more, a shuffle or a sway less.
 const LeadMargin = 0.15
 
 // steps counts how often the leading foot changes (left ahead ↔ right
 // ahead by LeadMargin): every step of a walk or run, forwards or back.
 func (tr *track) steps(a, b int) int {
-	side, n := 0, 0
+	lead := make([]float64, 0, b-a)
 	for t := a; t < b; t++ {
-		lead := tr.pos[jLHeel][t].Sub(tr.pos[jRHeel][t]).Dot(tr.facing[t])
+		lead = append(lead, tr.pos[jLHeel][t].Sub(tr.pos[jRHeel][t]).Dot(tr.facing[t]))
+	}
+	return Swaps(lead, LeadMargin)
+}
+
+// Swaps counts the changes of sign of a series that pass beyond ±margin
+// (hysteresis: wandering inside the margin changes nothing); on the lead
+// of one foot over the other, the steps.
+func Swaps(x []float64, margin float64) int {
+	side, n := 0, 0
+	for _, v := range x {
 		s := 0
 		switch {
-		case lead > LeadMargin:
+		case v > margin:
 			s = 1
-		case lead < -LeadMargin:
+		case v < -margin:
 			s = -1
 		}
 		if s != 0 && s != side {

@@ -62,6 +62,7 @@ import (
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/training/checks"
 	"github.com/motionstudio/studio/training/dataset"
 )
 
@@ -674,13 +675,8 @@ func jitter(m *motion.Motion, lay *model.Layout) float64 {
 	return 100 * sum / float64(cnt)
 }
 
-// LeadMargin is how far (m) one foot must get ahead of the other along the
-// body's facing to count as leading: a step moves it ±0.3 m and more, a
-// shuffle or a sway less.
-const LeadMargin = 0.15
-
 // Gait: how often the leading foot changes (left ahead ↔ right ahead by
-// LeadMargin), per second. Walking and running change it at every step
+// checks.LeadMargin), per second. Walking and running change it at every step
 // (the data's walk clips 1.6 per second, runs 2.5); standing, jumping and
 // gliding do not (jumps 0.1). It reads the feet themselves: the contact
 // rule (speed and height thresholds) finds no contact at all in CMU's runs
@@ -708,29 +704,7 @@ func gait(m *motion.Motion, lay *model.Layout) Gait {
 		d := pos[t*J+l].Sub(pos[t*J+r])
 		lead[t] = d[0]*fwd[0] + d[2]*fwd[2]
 	}
-	return Gait{StepsPerS: float64(swaps(lead, LeadMargin)) * m.FPS / float64(n-1)}
-}
-
-// swaps counts the changes of sign of a series that pass beyond ±margin
-// (hysteresis: wandering inside the margin changes nothing).
-func swaps(x []float64, margin float64) int {
-	side, n := 0, 0
-	for _, v := range x {
-		s := 0
-		switch {
-		case v > margin:
-			s = 1
-		case v < -margin:
-			s = -1
-		}
-		if s != 0 && s != side {
-			if side != 0 {
-				n++
-			}
-			side = s
-		}
-	}
-	return n
+	return Gait{StepsPerS: float64(checks.Swaps(lead, checks.LeadMargin)) * m.FPS / float64(n-1)}
 }
 
 // facingPositions returns the predicted joints' world positions, the clip
