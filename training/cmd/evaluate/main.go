@@ -296,13 +296,8 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		for _, mo := range ms {
-			f, err := lay.Encode(mo)
-			if err != nil {
-				return err
-			}
-			feats = append(feats, f)
-			labels = append(labels, class)
+		if feats, labels, err = appendEncoded(feats, labels, lay, ms, class); err != nil {
+			return err
 		}
 		row := classRow{Class: class, Generated: measure(ms, cs, lay)}
 		for k, sd := range seeds {
@@ -357,13 +352,8 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		for _, mo := range ms {
-			f, err := lay.Encode(mo)
-			if err != nil {
-				return err
-			}
-			ufeats = append(ufeats, f)
-			ulabels = append(ulabels, u.Class)
+		if ufeats, ulabels, err = appendEncoded(ufeats, ulabels, lay, ms, u.Class); err != nil {
+			return err
 		}
 		row := unseenRow{Prompt: u.Prompt, Class: u.Class, Words: u.Words, Known: knownWords(m.Tokenizer, u.Words),
 			Reading: m.Tokenizer.Read(u.Prompt)}
@@ -926,6 +916,19 @@ func (d *realData) takes(class string) ([]*motion.Motion, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// appendEncoded appends each motion's features and the class it was
+// prompted as, for the classifier.
+func appendEncoded(feats [][]float32, labels []string, lay *model.Layout, ms []*motion.Motion, class string) ([][]float32, []string, error) {
+	for _, mo := range ms {
+		f, err := lay.Encode(mo)
+		if err != nil {
+			return nil, nil, err
+		}
+		feats, labels = append(feats, f), append(labels, class)
+	}
+	return feats, labels, nil
 }
 
 // writeFeatures writes [samples, frames, D] float32.
