@@ -251,14 +251,20 @@ def write_bundle(net: Net, vocab: List[str], mean: np.ndarray, std: np.ndarray, 
 
 RETRIEVAL_START_STEP = 400  # training step a retrieved clip is noised to (engine/model/bank.go)
 RETRIEVAL_MIN_SHARE = 0.75  # candidates score at least this share of the best clip's
+# σ (frames) of the smoothing of what a sample adds to its clip: at the features' 1.5
+# the model's flat residual halved punches and swings; at 8 it keeps them (2.1.0).
+RETRIEVAL_RESIDUAL_SIGMA = 8.0
 BANK_FILES = ("bank.npy", "bank.json")
 
 
-def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRIEVAL_MIN_SHARE) -> None:
+def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRIEVAL_MIN_SHARE,
+                  residual_sigma: float = RETRIEVAL_RESIDUAL_SIGMA) -> None:
     """Copy a retrieval bank into the bundle and name it in model.json, at the frame
     rate its index states."""
     if not 0 < start_step < TRAIN_STEPS:
         raise ExportError(f"start step {start_step} outside 1-{TRAIN_STEPS - 1}")
+    if not 0 <= residual_sigma <= 30:
+        raise ExportError(f"residual sigma {residual_sigma} outside 0-30 frames")
     for name in BANK_FILES:
         src = os.path.join(bank, name)
         if not os.path.exists(src):
@@ -274,7 +280,7 @@ def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRI
     with open(path, encoding="utf-8") as f:
         man = json.load(f)
     man["retrieval"] = {"bank": BANK_FILES[0], "index": BANK_FILES[1], "fps": fps, "start_step": start_step,
-                        "min_share": min_share}
+                        "min_share": min_share, "residual_sigma_frames": residual_sigma}
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(man, f, indent=1)
         f.write("\n")
@@ -316,6 +322,8 @@ def main(argv: List[str] = None) -> int:
                         "to ship in the bundle: model.json's retrieval section")
     p.add_argument("--start-step", type=int, default=RETRIEVAL_START_STEP,
                    help="the diffusion step a retrieved clip is noised to")
+    p.add_argument("--residual-sigma", type=float, default=RETRIEVAL_RESIDUAL_SIGMA,
+                   help="σ in frames of the smoothing of what a sample adds to its retrieved clip")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     if a.random:
@@ -345,7 +353,7 @@ def main(argv: List[str] = None) -> int:
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
                  a.reduce_range, a.word_map)
     if a.bank:
-        add_retrieval(a.out, a.bank, a.start_step)
+        add_retrieval(a.out, a.bank, a.start_step, residual_sigma=a.residual_sigma)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

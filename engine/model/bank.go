@@ -33,6 +33,12 @@ type Retrieval struct {
 	// MinShare: a clip is a candidate when its score is at least this share
 	// of the best clip's (0 < MinShare ≤ 1).
 	MinShare float64 `json:"min_share"`
+	// ResidualSigmaFrames, when set, is the Gaussian σ (frames) that
+	// smooths what the model adds to a retrieved clip, in place of
+	// features.output_smoothing_sigma_frames: the model's 4-frame patches
+	// cannot draw a fast limb, so a narrow kernel lets its residual flatten a
+	// punch the clip had; a wide one keeps the clip's speed (bundle 2.1.0: 8).
+	ResidualSigmaFrames float64 `json:"residual_sigma_frames,omitempty"`
 }
 
 // BankEntry is one clip of the bank: rows [Start, Start+Frames).

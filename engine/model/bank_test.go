@@ -184,6 +184,8 @@ func TestBankRejected(t *testing.T) {
 		"no caption":   {func(_ *Retrieval, x *BankIndex) { x.Entries[0].Captions = nil }, "retrieval.index.entries[0]"},
 		"start step":   {func(r *Retrieval, _ *BankIndex) { r.StartStep = 1000 }, "retrieval.start_step"},
 		"share":        {func(r *Retrieval, _ *BankIndex) { r.MinShare = 0 }, "retrieval.min_share"},
+		"residual σ":   {func(r *Retrieval, _ *BankIndex) { r.ResidualSigmaFrames = 31 }, "retrieval.residual_sigma_frames"},
+		"residual < 0": {func(r *Retrieval, _ *BankIndex) { r.ResidualSigmaFrames = -1 }, "retrieval.residual_sigma_frames"},
 		"no file":      {func(r *Retrieval, _ *BankIndex) { r.Bank = "missing.npy" }, "retrieval.bank"},
 		"rate":         {func(_ *Retrieval, x *BankIndex) { x.FPS = 15 }, "retrieval.fps"},
 	}

@@ -436,6 +436,10 @@ func (l *Layout) SmoothOutput(f []float32, frames int, known []float32) error {
 // speed) while the jitter the model adds to it is smoothed away.
 func (l *Layout) SmoothOutputAround(f, base []float32, frames int, known []float32) error {
 	D := l.dim
+	k := l.outKernel
+	if base != nil && l.resKernel != nil {
+		k = l.resKernel
+	}
 	switch {
 	case frames < 0 || len(f) != frames*D:
 		return fmt.Errorf("%w: %d values for %d frames × %d features", ErrFeatures, len(f), frames, D)
@@ -443,14 +447,14 @@ func (l *Layout) SmoothOutputAround(f, base []float32, frames int, known []float
 		return fmt.Errorf("%w: %d known flags for %d values", ErrFeatures, len(known), len(f))
 	case base != nil && len(base) != len(f):
 		return fmt.Errorf("%w: a base of %d values for %d", ErrFeatures, len(base), len(f))
-	case l.outKernel == nil || frames < 2:
+	case k == nil || frames < 2:
 		return nil
 	}
 	dims := []int{l.oRoot + 1}
 	for d := l.oRot; d < l.oRot+6*len(l.joints); d++ {
 		dims = append(dims, d)
 	}
-	k, r := l.outKernel, len(l.outKernel)-1
+	r := len(k) - 1
 	col := make([]float64, frames)
 	b := func(i int) float64 { return 0 }
 	if base != nil {

@@ -797,3 +797,33 @@ func TestSmoothOutputAround(t *testing.T) {
 		t.Fatalf("a short base: %v", err)
 	}
 }
+
+// A bundle's retrieval.residual_sigma_frames widens the smoothing of what a
+// sample adds to its clip: a residual that flattens a fast swing the clip
+// had (as the model's 4-frame patches do) is spread thin and the swing kept.
+func TestResidualSigmaKeepsTheClipsSwing(t *testing.T) {
+	const T = 60
+	spikeAfter := func(sigma float64) float32 {
+		f := DefaultFeatures(DefaultPredictedJoints())
+		f.OutputSmoothingSigmaFrames = 1.5
+		man := &Manifest{Skeleton: SkeletonSOMA77, FPS: 30, PredictedJoints: DefaultPredictedJoints(), Features: f,
+			Retrieval: &Retrieval{ResidualSigmaFrames: sigma}}
+		l, err := LayoutFromManifest(man)
+		if err != nil {
+			t.Fatal(err)
+		}
+		D := l.Dim()
+		oRot, _, _ := l.Block("global_rot_data")
+		base := make([]float32, T*D)
+		base[30*D+oRot] = 5
+		y := make([]float32, T*D) // the model drew the swing flat
+		if err := l.SmoothOutputAround(y, base, T, nil); err != nil {
+			t.Fatal(err)
+		}
+		return y[30*D+oRot]
+	}
+	narrow, wide := spikeAfter(0), spikeAfter(8)
+	if narrow > 4 || wide < 4.5 {
+		t.Fatalf("the clip's swing of 5 after the residual: %.2f with the features' σ 1.5 (want < 4), %.2f with σ 8 (want ≥ 4.5)", narrow, wide)
+	}
+}

@@ -89,6 +89,7 @@ type Layout struct {
 	heightMax float64
 	kernel    []float64 // Gaussian weights for offsets 0..radius; nil: no smoothing
 	outKernel []float64 // the same for the host's smoothing of sampled output (SmoothOutput)
+	resKernel []float64 // SmoothOutputAround's of a sample's residual on a clip, when the bundle sets one
 }
 
 // DefaultLayout returns the layout of the bundled model: the 22 joints of
@@ -104,7 +105,14 @@ func DefaultLayout() *Layout {
 
 // LayoutFromManifest builds the layout a bundle's model reads and writes.
 func LayoutFromManifest(m *Manifest) (*Layout, error) {
-	return NewLayoutOn(m.Skeleton, m.FPS, m.PredictedJoints, m.Features)
+	l, err := NewLayoutOn(m.Skeleton, m.FPS, m.PredictedJoints, m.Features)
+	if err != nil {
+		return nil, err
+	}
+	if r := m.Retrieval; r != nil && r.ResidualSigmaFrames > 0 {
+		l.resKernel = gaussianKernel(r.ResidualSigmaFrames)
+	}
+	return l, nil
 }
 
 // NewLayout builds a SOMA77 layout from a features section; it applies the

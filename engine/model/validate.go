@@ -102,8 +102,8 @@ func (m *Manifest) validateFeatures() error {
 		return bundleErr("features.contact_height_max", "%g is not a positive number", f.ContactHeightMax)
 	case !(f.RootSmoothingSigmaFrames >= 0) || math.IsInf(f.RootSmoothingSigmaFrames, 0):
 		return bundleErr("features.root_smoothing_sigma_frames", "%g is not a non-negative number", f.RootSmoothingSigmaFrames)
-	case !(f.OutputSmoothingSigmaFrames >= 0) || f.OutputSmoothingSigmaFrames > 30:
-		return bundleErr("features.output_smoothing_sigma_frames", "%g is not a number in [0, 30]", f.OutputSmoothingSigmaFrames)
+	case !(f.OutputSmoothingSigmaFrames >= 0) || f.OutputSmoothingSigmaFrames > maxSigmaFrames:
+		return bundleErr("features.output_smoothing_sigma_frames", "%g is not a number in [0, %d]", f.OutputSmoothingSigmaFrames, maxSigmaFrames)
 	case f.FirstHeading != "" && f.FirstHeading != HeadingFree && f.FirstHeading != HeadingZero:
 		return bundleErr("features.first_heading", "%q is not supported (want %q or %q)", f.FirstHeading, HeadingFree, HeadingZero)
 	}
@@ -343,6 +343,10 @@ func checkFileName(key, name string) error {
 func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
 func finite(v float64) bool   { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// maxSigmaFrames bounds the output smoothing kernels (σ in frames): wider
+// would blur a whole window into its mean.
+const maxSigmaFrames = 30
+
 func (m *Manifest) validateRetrieval() error {
 	r := m.Retrieval
 	if r == nil {
@@ -357,6 +361,8 @@ func (m *Manifest) validateRetrieval() error {
 		return bundleErr("retrieval.start_step", "%d is outside 1–%d", r.StartStep, m.Diffusion.TrainSteps-1)
 	case !(r.MinShare > 0 && r.MinShare <= 1):
 		return bundleErr("retrieval.min_share", "%g is outside (0, 1]", r.MinShare)
+	case !(r.ResidualSigmaFrames >= 0 && r.ResidualSigmaFrames <= maxSigmaFrames):
+		return bundleErr("retrieval.residual_sigma_frames", "%g is outside 0–%d", r.ResidualSigmaFrames, maxSigmaFrames)
 	case m.Text.Tokenizer == nil:
 		return bundleErr("retrieval", "needs the bundle's tokenizer (clips are matched by words)")
 	}

@@ -144,11 +144,14 @@ class RandomBundleTest(unittest.TestCase):
                 f.write('{"fps": 30, "entries": []}')
             with self.assertRaises(export.ExportError):
                 export.add_retrieval(bundle, bank, export.TRAIN_STEPS)
+            with self.assertRaises(export.ExportError):
+                export.add_retrieval(bundle, bank, 400, residual_sigma=31)
             export.add_retrieval(bundle, bank, 400)
             with open(os.path.join(bundle, "model.json")) as f:
                 man = json.load(f)
             self.assertEqual(man["retrieval"], {"bank": "bank.npy", "index": "bank.json", "fps": 30,
-                                                "start_step": 400, "min_share": export.RETRIEVAL_MIN_SHARE})
+                                                "start_step": 400, "min_share": export.RETRIEVAL_MIN_SHARE,
+                                                "residual_sigma_frames": export.RETRIEVAL_RESIDUAL_SIGMA})
             with open(os.path.join(bundle, "bank.npy")) as f:
                 self.assertEqual(f.read(), "rows")
 
