@@ -82,6 +82,7 @@ type Studio struct {
 	backend    *widget.Label
 	apiLabel   *widget.Label
 	deviceInfo *widget.Label
+	statusBar  *fyne.Container
 
 	words       words  // how the chosen model reads prompts
 	history     []Take // newest first
@@ -150,7 +151,10 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.historyList = s.newHistoryList()
 	s.hookViewport()
 
-	toolbar := container.NewHBox(
+	// Toolbar, view controls and status bar fit a 1280×720 screen: the
+	// rows wrap, the inspector scrolls and long texts are cut with an
+	// ellipsis, so the viewport is what shrinks.
+	toolbar := newWrap(
 		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), s.NewProject),
 		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.OpenProject),
 		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { s.SaveProject(nil) }),
@@ -166,15 +170,19 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	)
 	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
 	centre := container.NewHSplit(view, right)
-	centre.SetOffset(0.74)
-	status := container.NewBorder(nil, nil, nil, container.NewHBox(s.apiLabel, s.deviceInfo, s.backend),
-		container.NewGridWithColumns(2, s.progress, s.status))
+	centre.SetOffset(0.72)
+	for _, l := range []*widget.Label{s.status, s.backend} {
+		l.Truncation = fyne.TextTruncateEllipsis
+	}
+	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
+	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.apiLabel, s.deviceInfo),
+		container.NewGridWithColumns(2, s.status, s.backend))
 	main := container.NewVSplit(centre, s.Timeline)
 	main.SetOffset(0.72)
-	s.Window.SetContent(container.NewBorder(toolbar, status, nil, nil, main))
+	s.Window.SetContent(container.NewBorder(toolbar, s.statusBar, nil, nil, main))
 	s.Window.SetMainMenu(s.menu())
 	s.shortcuts()
-	s.Window.Resize(fyne.NewSize(1400, 900))
+	s.Window.Resize(windowSize(screenWorkArea(a)))
 	s.Window.SetCloseIntercept(func() { s.confirmDiscard("quit", s.Window.Close) })
 	s.Window.SetOnClosed(s.close)
 	s.changed()
@@ -285,7 +293,7 @@ func (s *Studio) viewControls() fyne.CanvasObject {
 	s.checks.draw = widget.NewCheck("Draw root path", s.setDrawing)
 	s.checks.headings = widget.NewCheck("with headings", nil)
 	s.checks.headings.SetChecked(true)
-	return container.NewHBox(
+	return newWrap(
 		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
 		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
 		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw, s.checks.headings,
