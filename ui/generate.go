@@ -291,7 +291,9 @@ func (s *Studio) showChosen() error {
 		}
 		smp = append(smp, sm)
 	}
-	if err := s.Viewport.SetSamples(smp); err != nil {
+	// The camera frames the take (or, with Follow, its body) so a walk
+	// stays in view.
+	if err := s.Viewport.SetTake(smp); err != nil {
 		return err
 	}
 	s.syncClip()
