@@ -116,6 +116,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 		opt.AutosaveDir = filepath.Join(a.Storage().RootURI().Path(), "autosave")
 	}
 	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
+	useSafeFileWriters()
 	skel := motion.SOMA77()
 	player := playback.New(nil)
 	s.Viewport = viewer.New(skel, player, viewer.Options{GL: opt.GL, Manual: opt.Manual})
