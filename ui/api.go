@@ -77,6 +77,7 @@ func (s *Studio) StopAPI() <-chan struct{} {
 	s.api = nil
 	s.apiLabel.SetText("")
 	a.cancel()
+	s.apiGone = stopped
 	go func() {
 		if err := <-a.done; err != nil && !errors.Is(err, context.Canceled) {
 			slog.Warn("studio: API server", "err", err)

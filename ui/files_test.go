@@ -50,7 +50,11 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 
 // find is the first object of type T in the window's overlays (dialogs)
 // that ok accepts.
-func find[T fyne.CanvasObject](s *Studio, ok func(T) bool) T {
+func find[T fyne.CanvasObject](s *Studio, ok func(T) bool) T { return findIn(s, false, ok) }
+
+// findIn is find, looking in the window's content too after the overlays
+// when inWindow.
+func findIn[T fyne.CanvasObject](s *Studio, inWindow bool, ok func(T) bool) T {
 	var found T
 	var done bool
 	var walk func(o fyne.CanvasObject)
@@ -77,6 +81,10 @@ func find[T fyne.CanvasObject](s *Studio, ok func(T) bool) T {
 	for i := len(overlays) - 1; i >= 0; i-- { // the newest first
 		walk(overlays[i])
 	}
+	if !inWindow {
+		return found
+	}
+	walk(s.Window.Content())
 	return found
 }
 

@@ -34,13 +34,18 @@ type Options struct {
 	GL bool
 	// Model, Device and Library choose the engine's model (a bundled id or
 	// a bundle folder; empty: the bundled default), device and ONNX
-	// Runtime library, as for `motionstudio generate`.
+	// Runtime library, as for `motionstudio generate` (Library: for the
+	// studio's own Engines, when Engines is nil).
 	Model, Device, Library string
 	// Manual makes the fallback viewport draw only on Redraw (tests).
 	Manual bool
 	// NativeDialogs uses the system's file dialogs (GTK); Fyne's own
 	// otherwise, and wherever the native one cannot open.
 	NativeDialogs bool
+	// Engines lends the studio its engine; whoever made it closes it after
+	// the window (the app). Nil: the studio makes its own and closes it
+	// with the window.
+	Engines *Engines
 	// Version is the studio's, reported by the HTTP API's metadata.
 	Version string
 	// AutosaveDir holds the crash-recovery copy of the project (default:
@@ -87,10 +92,13 @@ type Studio struct {
 	words       words  // how the chosen model reads prompts
 	history     []Take // newest first
 	historyList *widget.List
-	api         *apiServer // nil while the API is off
+	api         *apiServer      // nil while the API is off
+	apiGone     <-chan struct{} // closed once the API stopped last is gone
 
-	eng     *engine.Engine
-	engFor  [2]string // the model and device eng was started with
+	engines *Engines       // where eng is borrowed from
+	ownEngs bool           // engines is the studio's own, closed with it
+	eng     *engine.Engine // borrowed: never closed here
+	engFor  [2]string      // the model and device eng was started with
 	stop    func()
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
@@ -117,6 +125,10 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	}
 	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
 	useSafeFileWriters()
+	s.engines, s.ownEngs = opt.Engines, opt.Engines == nil
+	if s.ownEngs {
+		s.engines = NewEngines(opt.Library)
+	}
 	skel := motion.SOMA77()
 	player := playback.New(nil)
 	s.Viewport = viewer.New(skel, player, viewer.Options{GL: opt.GL, Manual: opt.Manual})
@@ -400,7 +412,10 @@ func (s *Studio) close() {
 	s.Timeline.Close()
 	s.Transport.Close()
 	s.Viewport.Close()
-	s.closeEngine()
+	s.detachEngine()
+	if s.ownEngs {
+		go s.engines.Close() // waits for the model; not on Fyne's goroutine
+	}
 	if !s.unsaved() {
 		_ = project.ClearAutosave(s.opt.AutosaveDir)
 	}
