@@ -20,7 +20,6 @@ import (
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/project"
-	"github.com/motionstudio/studio/ui/bridge"
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
@@ -92,7 +91,7 @@ func (s *Studio) engine() (*engine.Engine, error) {
 	if e != s.eng {
 		s.detachEngine()
 		s.eng, s.engFor = e, want
-		s.stop = bridge.Events(context.Background(), e, s.event)
+		s.stop = engineEvents(context.Background(), e, s.event)
 	}
 	return e, nil
 }
@@ -182,7 +181,7 @@ func (s *Studio) Cancel() {
 }
 
 // event follows the engine's jobs; on Fyne's goroutine.
-func (s *Studio) event(ev bridge.Event) {
+func (s *Studio) event(ev engineEvent) {
 	j := ev.Job
 	if ev.Kind == jobs.EventState && j.State.Final() {
 		s.record(j) // the studio's takes and the API's alike

@@ -1,5 +1,5 @@
 // Package ui holds the studio's Fyne window. Engine events reach it only
-// through ui/bridge (the one place that calls fyne.Do).
+// through engineEvents, on ui/bridge (the one place that calls fyne.Do).
 package ui
 
 import (
