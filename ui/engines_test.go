@@ -30,10 +30,10 @@ func TestStudioGeneratesAfterServingTheAPI(t *testing.T) {
 		t.Fatalf("the API is not served: %q", s.Status())
 	}
 	test.Tap(serve)
-	if s.APIAddr() != "" || s.apiGone == nil {
+	if s.APIAddr() != "" || s.api.gone == nil {
 		t.Fatal("the API is still served")
 	}
-	<-s.apiGone
+	<-s.api.gone
 	s.SetPrompt("a person walks forward")
 	awaitTake(t, s, func() {
 		test.Tap(s.generate)

@@ -66,7 +66,7 @@ func (s *Studio) engineChanged() {
 	s.prefs().SetString(prefModel, s.model.Selected)
 	s.prefs().SetString(prefDevice, s.device.Selected)
 	switch {
-	case s.api != nil:
+	case s.api.serving():
 		s.report(fmt.Errorf("the API serves the current model: stop it to switch"))
 	case s.job != "":
 		s.report(fmt.Errorf("the new model or device is used after the running generation"))
@@ -81,7 +81,7 @@ func (s *Studio) engineChanged() {
 // is the new one's, unless a generation or the API still uses the old.
 func (s *Studio) engine() (*engine.Engine, error) {
 	want := [2]string{s.model.Selected, s.device.Selected}
-	if s.eng != nil && !s.eng.Stats().Closed && (s.engFor == want || s.job != "" || s.api != nil) {
+	if s.eng != nil && !s.eng.Stats().Closed && (s.engFor == want || s.job != "" || s.api.serving()) {
 		return s.eng, nil
 	}
 	e, err := s.engines.Get(want[0], want[1])

@@ -85,15 +85,13 @@ type Studio struct {
 	progress   *widget.ProgressBar
 	status     *widget.Label
 	backend    *widget.Label
-	apiLabel   *widget.Label
 	deviceInfo *widget.Label
 	statusBar  *fyne.Container
 
 	words       words  // how the chosen model reads prompts
 	history     []Take // newest first
 	historyList *widget.List
-	api         *apiServer      // nil while the API is off
-	apiGone     <-chan struct{} // closed once the API stopped last is gone
+	api         *apiPanel
 
 	engines *Engines       // where eng is borrowed from
 	ownEngs bool           // engines is the studio's own, closed with it
@@ -159,7 +157,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.progress = widget.NewProgressBar()
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
-	s.apiLabel = widget.NewLabel("")
+	s.api = newAPIPanel(s.Window, a.Preferences(), opt.Version, s.engine)
 	s.deviceInfo = widget.NewLabel("")
 	s.historyList = s.newHistoryList()
 	s.hookViewport()
@@ -174,7 +172,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 		s.undo, s.redo, widget.NewSeparator(),
 		s.generate, s.cancel, widget.NewSeparator(),
 		s.pick, s.export, widget.NewSeparator(),
-		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.apiSwitch(),
+		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.api.check,
 	)
 	history := container.NewBorder(heading("History"), nil, nil, nil, s.historyList)
 	right := container.NewAppTabs(
@@ -188,7 +186,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 		l.Truncation = fyne.TextTruncateEllipsis
 	}
 	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
-	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.apiLabel, s.deviceInfo),
+	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, s.deviceInfo),
 		container.NewGridWithColumns(2, s.status, s.backend))
 	main := container.NewVSplit(centre, s.Timeline)
 	main.SetOffset(0.72)
