@@ -93,6 +93,10 @@ func runStudio() error {
 	fyneapp.SetMetadata(metadata)
 	a := fyneapp.NewWithID(metadata.ID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
-	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true, Version: version}).Window.ShowAndRun()
+	// The app owns the engine the studio borrows (and hands to the API it
+	// serves): it is closed here, once the window and its loop are gone.
+	engines := ui.NewEngines("")
+	defer engines.Close()
+	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true, Version: version, Engines: engines}).Window.ShowAndRun()
 	return nil
 }

@@ -84,24 +84,24 @@ func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
 	}
 	if q.save {
 		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-			if err != nil || w == nil {
-				return
+			switch {
+			case err != nil:
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+			case w != nil:
+				done(pickedForSave(w))
 			}
-			path := w.URI().Path()
-			// Fyne creates the file; the exporter writes it atomically itself.
-			_ = w.Close()
-			_ = os.Remove(path)
-			done(path)
 		}, s.Window)
 		fd.SetFileName(q.name)
 		d = fd
 	} else {
 		d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
+			switch {
+			case err != nil:
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+			case r != nil:
+				_ = r.Close()
+				done(r.URI().Path())
 			}
-			_ = r.Close()
-			done(r.URI().Path())
 		}, s.Window)
 	}
 	if len(exts) > 0 {
@@ -114,6 +114,24 @@ func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
 	}
 	d.Resize(fyne.NewSize(800, 560))
 	d.Show()
+}
+
+// pickedForSave is the path Fyne's save dialog chose. The dialog hands
+// over a writer on it; the studio's writers (safeFiles) have not touched
+// the file yet, and dropping the writer leaves it so: what is saved there
+// is written atomically by the exporter or the project, and a failure
+// keeps the old file.
+func pickedForSave(w fyne.URIWriteCloser) string {
+	path := w.URI().Path()
+	if d, ok := w.(interface{ Discard() }); ok {
+		d.Discard()
+		return path
+	}
+	// A writer of Fyne's own has truncated the file already.
+	slog.Warn("studio: the save dialog emptied the file it chose", "path", path)
+	_ = w.Close()
+	_ = os.Remove(path)
+	return path
 }
 
 // Preference keys.

@@ -20,7 +20,6 @@ import (
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/project"
-	"github.com/motionstudio/studio/ui/bridge"
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
@@ -67,7 +66,7 @@ func (s *Studio) engineChanged() {
 	s.prefs().SetString(prefModel, s.model.Selected)
 	s.prefs().SetString(prefDevice, s.device.Selected)
 	switch {
-	case s.api != nil:
+	case s.api.serving():
 		s.report(fmt.Errorf("the API serves the current model: stop it to switch"))
 	case s.job != "":
 		s.report(fmt.Errorf("the new model or device is used after the running generation"))
@@ -77,42 +76,43 @@ func (s *Studio) engineChanged() {
 	}
 }
 
-// engine starts the engine on first use; on Fyne's goroutine.
+// engine is the engine to generate with, borrowed from s.engines (started
+// on first use); on Fyne's goroutine. After a model or device change it
+// is the new one's, unless a generation or the API still uses the old.
 func (s *Studio) engine() (*engine.Engine, error) {
 	want := [2]string{s.model.Selected, s.device.Selected}
-	if s.eng != nil && s.engFor != want && s.job == "" && s.api == nil {
-		s.closeEngine() // the pickers changed while it was busy
-	}
-	if s.eng != nil {
+	if s.eng != nil && !s.eng.Stats().Closed && (s.engFor == want || s.job != "" || s.api.serving()) {
 		return s.eng, nil
 	}
-	e, err := engine.New(engine.Options{Model: want[0], Device: want[1], Library: s.opt.Library})
+	e, err := s.engines.Get(want[0], want[1])
 	if err != nil {
 		return nil, err
 	}
-	s.eng, s.engFor = e, want
-	s.stop = bridge.Events(context.Background(), e, s.event)
+	if e != s.eng {
+		s.detachEngine()
+		s.eng, s.engFor = e, want
+		s.stop = engineEvents(context.Background(), e, s.event)
+	}
 	return e, nil
 }
 
+// closeEngine hands the engine back after a model or device change: the
+// next generation borrows a new one.
 func (s *Studio) closeEngine() {
 	if s.eng == nil {
 		return
 	}
+	s.detachEngine()
+	s.engines.Drop()
+}
+
+// detachEngine stops following the borrowed engine's events.
+func (s *Studio) detachEngine() {
 	if s.stop != nil {
 		s.stop()
 		s.stop = nil
 	}
-	e := s.eng
 	s.eng = nil
-	// Closing waits for the model to be released; not on Fyne's goroutine.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.Close(ctx); err != nil {
-			slog.Warn("engine close", "err", err)
-		}
-	}()
 }
 
 // Generate sends the timeline to the engine's queue; progress, the live
@@ -181,7 +181,7 @@ func (s *Studio) Cancel() {
 }
 
 // event follows the engine's jobs; on Fyne's goroutine.
-func (s *Studio) event(ev bridge.Event) {
+func (s *Studio) event(ev engineEvent) {
 	j := ev.Job
 	if ev.Kind == jobs.EventState && j.State.Final() {
 		s.record(j) // the studio's takes and the API's alike
@@ -291,7 +291,9 @@ func (s *Studio) showChosen() error {
 		}
 		smp = append(smp, sm)
 	}
-	if err := s.Viewport.SetSamples(smp); err != nil {
+	// The camera frames the take (or, with Follow, its body) so a walk
+	// stays in view.
+	if err := s.Viewport.SetTake(smp); err != nil {
 		return err
 	}
 	s.syncClip()

@@ -335,7 +335,8 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		widget.NewFormItem("Text weight", weight(o.TextWeight, "text weight", func(o *project.Options, f float64) { o.TextWeight = f })),
 		widget.NewFormItem("Constraint weight", weight(o.ConstraintWeight, "constraint weight", func(o *project.Options, f float64) { o.ConstraintWeight = f })),
 		widget.NewFormItem("Transition frames", trans),
-		widget.NewFormItem("", toggle("Post-processing (feet on the floor, no skate, exact keys)", o.PostProcessing, func(o *project.Options, b bool) { o.PostProcessing = b })),
+		&widget.FormItem{Widget: toggle("Post-processing", o.PostProcessing, func(o *project.Options, b bool) { o.PostProcessing = b }),
+			HintText: "feet on the floor, no skate, exact keys"},
 		widget.NewFormItem("Frame rate", in.fpsSelect()),
 	)}
 }

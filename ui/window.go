@@ -1,5 +1,5 @@
 // Package ui holds the studio's Fyne window. Engine events reach it only
-// through ui/bridge (the one place that calls fyne.Do).
+// through engineEvents, on ui/bridge (the one place that calls fyne.Do).
 package ui
 
 import (
@@ -34,13 +34,18 @@ type Options struct {
 	GL bool
 	// Model, Device and Library choose the engine's model (a bundled id or
 	// a bundle folder; empty: the bundled default), device and ONNX
-	// Runtime library, as for `motionstudio generate`.
+	// Runtime library, as for `motionstudio generate` (Library: for the
+	// studio's own Engines, when Engines is nil).
 	Model, Device, Library string
 	// Manual makes the fallback viewport draw only on Redraw (tests).
 	Manual bool
 	// NativeDialogs uses the system's file dialogs (GTK); Fyne's own
 	// otherwise, and wherever the native one cannot open.
 	NativeDialogs bool
+	// Engines lends the studio its engine; whoever made it closes it after
+	// the window (the app). Nil: the studio makes its own and closes it
+	// with the window.
+	Engines *Engines
 	// Version is the studio's, reported by the HTTP API's metadata.
 	Version string
 	// AutosaveDir holds the crash-recovery copy of the project (default:
@@ -80,16 +85,18 @@ type Studio struct {
 	progress   *widget.ProgressBar
 	status     *widget.Label
 	backend    *widget.Label
-	apiLabel   *widget.Label
 	deviceInfo *widget.Label
+	statusBar  *fyne.Container
 
 	words       words  // how the chosen model reads prompts
 	history     []Take // newest first
 	historyList *widget.List
-	api         *apiServer // nil while the API is off
+	api         *apiPanel
 
-	eng     *engine.Engine
-	engFor  [2]string // the model and device eng was started with
+	engines *Engines       // where eng is borrowed from
+	ownEngs bool           // engines is the studio's own, closed with it
+	eng     *engine.Engine // borrowed: never closed here
+	engFor  [2]string      // the model and device eng was started with
 	stop    func()
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
@@ -115,6 +122,11 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 		opt.AutosaveDir = filepath.Join(a.Storage().RootURI().Path(), "autosave")
 	}
 	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
+	useSafeFileWriters()
+	s.engines, s.ownEngs = opt.Engines, opt.Engines == nil
+	if s.ownEngs {
+		s.engines = NewEngines(opt.Library)
+	}
 	skel := motion.SOMA77()
 	player := playback.New(nil)
 	s.Viewport = viewer.New(skel, player, viewer.Options{GL: opt.GL, Manual: opt.Manual})
@@ -145,19 +157,22 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.progress = widget.NewProgressBar()
 	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
-	s.apiLabel = widget.NewLabel("")
+	s.api = newAPIPanel(s.Window, a.Preferences(), opt.Version, s.engine)
 	s.deviceInfo = widget.NewLabel("")
 	s.historyList = s.newHistoryList()
 	s.hookViewport()
 
-	toolbar := container.NewHBox(
+	// Toolbar, view controls and status bar fit a 1280×720 screen: the
+	// rows wrap, the inspector scrolls and long texts are cut with an
+	// ellipsis, so the viewport is what shrinks.
+	toolbar := newWrap(
 		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), s.NewProject),
 		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.OpenProject),
 		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { s.SaveProject(nil) }),
 		s.undo, s.redo, widget.NewSeparator(),
 		s.generate, s.cancel, widget.NewSeparator(),
 		s.pick, s.export, widget.NewSeparator(),
-		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.apiSwitch(),
+		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.api.check,
 	)
 	history := container.NewBorder(heading("History"), nil, nil, nil, s.historyList)
 	right := container.NewAppTabs(
@@ -166,15 +181,19 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	)
 	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
 	centre := container.NewHSplit(view, right)
-	centre.SetOffset(0.74)
-	status := container.NewBorder(nil, nil, nil, container.NewHBox(s.apiLabel, s.deviceInfo, s.backend),
-		container.NewGridWithColumns(2, s.progress, s.status))
+	centre.SetOffset(0.72)
+	for _, l := range []*widget.Label{s.status, s.backend} {
+		l.Truncation = fyne.TextTruncateEllipsis
+	}
+	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
+	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, s.deviceInfo),
+		container.NewGridWithColumns(2, s.status, s.backend))
 	main := container.NewVSplit(centre, s.Timeline)
 	main.SetOffset(0.72)
-	s.Window.SetContent(container.NewBorder(toolbar, status, nil, nil, main))
+	s.Window.SetContent(container.NewBorder(toolbar, s.statusBar, nil, nil, main))
 	s.Window.SetMainMenu(s.menu())
 	s.shortcuts()
-	s.Window.Resize(fyne.NewSize(1400, 900))
+	s.Window.Resize(windowSize(screenWorkArea(a)))
 	s.Window.SetCloseIntercept(func() { s.confirmDiscard("quit", s.Window.Close) })
 	s.Window.SetOnClosed(s.close)
 	s.changed()
@@ -285,7 +304,7 @@ func (s *Studio) viewControls() fyne.CanvasObject {
 	s.checks.draw = widget.NewCheck("Draw root path", s.setDrawing)
 	s.checks.headings = widget.NewCheck("with headings", nil)
 	s.checks.headings.SetChecked(true)
-	return container.NewHBox(
+	return newWrap(
 		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
 		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
 		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw, s.checks.headings,
@@ -391,7 +410,10 @@ func (s *Studio) close() {
 	s.Timeline.Close()
 	s.Transport.Close()
 	s.Viewport.Close()
-	s.closeEngine()
+	s.detachEngine()
+	if s.ownEngs {
+		go s.engines.Close() // waits for the model; not on Fyne's goroutine
+	}
 	if !s.unsaved() {
 		_ = project.ClearAutosave(s.opt.AutosaveDir)
 	}

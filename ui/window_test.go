@@ -140,8 +140,8 @@ func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.APIAddr() != addr || s.apiLabel.Text != "API: http://"+addr {
-		t.Errorf("API address %q, label %q", s.APIAddr(), s.apiLabel.Text)
+	if s.APIAddr() != addr || s.api.label.Text != "API: http://"+addr {
+		t.Errorf("API address %q, label %q", s.APIAddr(), s.api.label.Text)
 	}
 	c, err := api.NewClient("http://"+addr, "secret")
 	if err != nil {

@@ -103,8 +103,9 @@ type Viewport struct {
 	// studio places targets with it); joints are picked otherwise.
 	OnFloorTap func(p mgl64.Vec3)
 
-	player *playback.Player
-	opt    Options
+	player   *playback.Player
+	unlisten func() // removes the player listener; Close calls it
+	opt      Options
 
 	mu       sync.Mutex // guards everything below up to the render state
 	scene    *scene.Scene
@@ -165,7 +166,7 @@ func New(skel *motion.Skeleton, player *playback.Player, opt Options) *Viewport 
 	v.overlay.TextSize = 12
 	v.content = container.NewStack()
 	v.ExtendBaseWidget(v)
-	player.OnChange(func(playback.State) { v.invalidate() })
+	v.unlisten = player.OnChange(func(playback.State) { v.invalidate() })
 	if opt.GL {
 		v.raster = canvas.NewRaster(v.generate)
 		// The frame is drawn at the raster's pixel size: nearest sampling is
@@ -202,6 +203,23 @@ func (v *Viewport) SetSamples(samples []scene.Sample) error {
 		}
 	}
 	v.invalidate()
+	return nil
+}
+
+// SetTake shows a finished take and aims the camera at it, so a walk does
+// not leave the view: with Follow off the whole take (every frame of
+// every sample, its root path included) fits the view; with Follow on the
+// body fits it and the target then keeps to the first sample's root as it
+// plays. The view's direction stays the user's.
+func (v *Viewport) SetTake(samples []scene.Sample) error {
+	if err := v.SetSamples(samples); err != nil {
+		return err
+	}
+	if v.Follow() {
+		v.FramePoses()
+	} else {
+		v.FrameMotion()
+	}
 	return nil
 }
 
@@ -303,11 +321,16 @@ func (v *Viewport) FramePoses() {
 	v.invalidate()
 }
 
-// SetFollow keeps the camera's target over the first sample's root.
+// SetFollow keeps the camera's target over the first sample's root;
+// turning it on frames the body first, so what is followed fills the view.
 func (v *Viewport) SetFollow(on bool) {
 	v.mu.Lock()
+	was := v.follow
 	v.follow = on
 	v.mu.Unlock()
+	if on && !was {
+		v.FramePoses()
+	}
 	v.invalidate()
 }
 
@@ -369,7 +392,10 @@ func (v *Viewport) Stats() Stats {
 // the caller), Closed tells when it is done. The widget shows its last
 // frame afterwards.
 func (v *Viewport) Close() {
-	v.stopOnce.Do(func() { close(v.quit) })
+	v.stopOnce.Do(func() {
+		v.unlisten() // the player outlives the viewport (the timeline shares it)
+		close(v.quit)
+	})
 }
 
 // Closed is closed once the render loop has stopped and the GL context

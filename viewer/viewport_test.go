@@ -309,3 +309,63 @@ func TestViewportGrabAndFloorTap(t *testing.T) {
 		t.Errorf("floor tap at the key's pixel gave %v", tapped)
 	}
 }
+
+// TestViewportCloseRemovesItsPlayerListener: the player is shared with
+// the timeline and the transport and outlives a viewport; a closed one
+// must not be woken (nor kept alive) by it.
+func TestViewportCloseRemovesItsPlayerListener(t *testing.T) {
+	p := playback.New(nil)
+	before := p.Listeners()
+	v := New(motion.SOMA77(), p, Options{Manual: true})
+	if p.Listeners() != before+1 {
+		t.Fatalf("%d listeners with a viewport, %d without", p.Listeners(), before)
+	}
+	v.Close()
+	<-v.Closed()
+	v.Close() // twice is harmless
+	if n := p.Listeners(); n != before {
+		t.Errorf("%d player listeners after the viewport closed, want %d", n, before)
+	}
+}
+
+// TestViewportFramesTheTake: a take that walks 4 m is framed whole when
+// it is shown, and with Follow the target keeps to its root as it plays.
+func TestViewportFramesTheTake(t *testing.T) {
+	for _, follow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("follow=%v", follow), func(t *testing.T) {
+			v, _, clock := newTestViewport(t)
+			v.SetView(scene.Perspective)
+			v.SetFollow(follow)
+			walk := walking(100) // 4 m along +Z
+			if err := v.SetTake([]scene.Sample{{Motion: walk}}); err != nil {
+				t.Fatal(err)
+			}
+			cam := v.Camera()
+			inView := func(cam scene.Camera, p mgl64.Vec3) bool {
+				x, y, ok := cam.Project(p)
+				return ok && x >= 0 && y >= 0 && x <= float64(cam.Width) && y <= float64(cam.Height)
+			}
+			if !follow {
+				for f := 0; f < walk.Frames(); f += 9 {
+					if root := v.scene.Root(0, f); !inView(cam, root) {
+						t.Errorf("the root at frame %d (%v) is out of view; camera %+v", f, root, cam)
+					}
+				}
+				return
+			}
+			// Following: at every playhead the root is where the target is.
+			v.Player().Play()
+			for _, sec := range []float64{0.5, 1.5, 3} {
+				clock.t = clock.t.Add(time.Duration(sec * float64(time.Second)))
+				if err := v.Redraw(); err != nil {
+					t.Fatal(err)
+				}
+				cam := v.Camera()
+				root := v.scene.Root(0, int(math.Round(v.Player().Frame())))
+				if d := math.Hypot(cam.Target[0]-root[0], cam.Target[2]-root[2]); d > 1e-6 || !inView(cam, root) {
+					t.Errorf("at frame %.0f the target %v is %.2f m from the root %v", v.Player().Frame(), cam.Target, d, root)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,9 @@
 // Package bridge is the one place where work from other goroutines (the
 // engine's events, the viewport's render loop) enters Fyne's goroutine.
 // Everything else in the studio calls these instead of fyne.Do, so the
-// threading rule is enforced in one spot and easy to audit.
+// threading rule is enforced in one spot and easy to audit. It knows Fyne
+// and nothing else: the viewport uses it without importing the engine
+// (ui adapts the engine's events).
 package bridge
 
 import "fyne.io/fyne/v2"

@@ -280,6 +280,14 @@ func (p *Player) State() State {
 	return s
 }
 
+// Listeners is how many OnChange functions are registered: a widget that
+// is closed must have removed its own (the player outlives it).
+func (p *Player) Listeners() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.listeners)
+}
+
 // OnChange registers f to be called after every accepted SetClip, Play,
 // Pause, Toggle, Seek, Step, SetLoop and SetSpeed (even one that changes
 // nothing, so f may treat it as a refresh), and when playback stops at the
