@@ -89,6 +89,7 @@ type Timing struct {
 // length.
 func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
 	start := time.Now()
+	defaultSteps(req, m.Manifest)
 	req.ApplyDefaults() // fills only what is unset
 	su, seed, err := prepare(m, req, opts)
 	if err != nil {
@@ -117,6 +118,19 @@ func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options
 	res.Timing.Post = time.Since(t0)
 	res.Timing.Total = time.Since(start)
 	return res, nil
+}
+
+// defaultSteps gives a request that leaves diffusion_steps unset the
+// model's default (model.Manifest.Steps) rather than MMCP's 100, which a
+// client's MMCP request has had filled in when it was decoded.
+func defaultSteps(req *request.Request, man *model.Manifest) {
+	if req.Options == nil {
+		req.Options = &request.Options{}
+	}
+	if req.Options.DiffusionSteps == nil {
+		n := man.Steps(0)
+		req.Options.DiffusionSteps = &n
+	}
 }
 
 // setup is what prepare decides for the whole run; the later stages read it

@@ -58,3 +58,14 @@ func TestResolveOffsetsMissingBlock(t *testing.T) {
 		})
 	}
 }
+
+// Steps: 0 leaves the count to the bundle; anything else stands (for the
+// sampler's checks to refuse when out of range).
+func TestManifestSteps(t *testing.T) {
+	m := &Manifest{Diffusion: Diffusion{DefaultSteps: 50}}
+	for _, c := range []struct{ asked, want int }{{0, 50}, {1, 1}, {100, 100}, {-3, -3}} {
+		if got := m.Steps(c.asked); got != c.want {
+			t.Errorf("Steps(%d) = %d, want %d", c.asked, got, c.want)
+		}
+	}
+}
