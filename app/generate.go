@@ -186,7 +186,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	r.ApplyDefaults()
 	if o.requestFile == "" && o.steps == 0 {
-		r.Options.DiffusionSteps = &m.Manifest.Diffusion.DefaultSteps // not MMCP's 100: the model's own
+		r.Options.DiffusionSteps = nil // not MMCP's 100: generate.Run gives it the model's own (model.Manifest.Steps)
 	}
 	for _, line := range readingLines(r, m.Tokenizer) {
 		fmt.Fprintf(stderr, "motionstudio: %s\n", line)

@@ -59,7 +59,7 @@ func (s *Server) kimodoRequest(body []byte) (*request.Request, error) {
 	if k.Steps != 0 {
 		r.Options.DiffusionSteps = &k.Steps
 	} else if m := s.eng.Manifest; m != nil {
-		steps := m.Diffusion.DefaultSteps // the model's own, as the CLI uses
+		steps := m.Steps(0) // the model's own, as the CLI uses
 		r.Options.DiffusionSteps = &steps
 	}
 	if k.FPS != 0 && k.FPS != s.spec.FPS {

@@ -50,7 +50,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	if rate := s.metrics.stepRate(); rate > 0 {
 		steps := 100.0
 		if m := s.eng.Manifest; m != nil {
-			steps = float64(m.Diffusion.DefaultSteps)
+			steps = float64(m.Steps(0))
 		}
 		est := steps / rate
 		md.DefaultRequestSeconds = &est

@@ -81,226 +81,179 @@ type Timing struct {
 	Sample, ORT, Post, Total time.Duration
 }
 
-// joinFade is how many frames the jump where a window leaves its prefix
-// fades over (0.27 s at 30 fps).
-const joinFade = 8
-
-// Run generates the motions of a validated request (defaults applied).
+// Run generates the motions of a validated request (defaults applied). Its
+// stages: prepare plans the windows; then, window by window, state lays out
+// what each sample knows, startOf picks where sampling begins, sample runs
+// the denoiser and stitch joins each sample's window onto its take; last,
+// finish post-processes each take and brings it to the request's rate and
+// length.
 func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
 	start := time.Now()
+	defaultSteps(req, m.Manifest)
 	req.ApplyDefaults() // fills only what is unset
+	su, seed, err := prepare(m, req, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Seed: seed, Steps: su.steps, Windows: len(su.plan.Windows), Device: m.Device, DeviceNote: m.DeviceNote,
+		Precision: m.Precision}
+	takes := su.firstTakes()
+	for wi := range su.plan.Windows {
+		if err := su.window(ctx, wi, takes, res); err != nil {
+			return nil, err
+		}
+	}
+	t0 := time.Now()
+	for s, tk := range takes {
+		f, err := su.finish(s, tk)
+		if err != nil {
+			return nil, err
+		}
+		res.Motions = append(res.Motions, f.motion)
+		res.Contacts = append(res.Contacts, f.contacts)
+		if f.post != nil {
+			res.Post = append(res.Post, *f.post)
+		}
+	}
+	res.Timing.Post = time.Since(t0)
+	res.Timing.Total = time.Since(start)
+	return res, nil
+}
 
+// defaultSteps gives a request that leaves diffusion_steps unset the
+// model's default (model.Manifest.Steps) rather than MMCP's 100, which a
+// client's MMCP request has had filled in when it was decoded.
+func defaultSteps(req *request.Request, man *model.Manifest) {
+	if req.Options == nil {
+		req.Options = &request.Options{}
+	}
+	if req.Options.DiffusionSteps == nil {
+		n := man.Steps(0)
+		req.Options.DiffusionSteps = &n
+	}
+}
+
+// setup is what prepare decides for the whole run; the later stages read it
+// and none changes it.
+type setup struct {
+	m    *model.Model
+	lay  *model.Layout
+	off  model.Offsets
+	plan *plan
+	opts Options
+	// The sampler's guidance: mode, text and constraint weights.
+	mode           string
+	textW, consW   float64
+	samples, steps int
+	fps            float64 // the request's output rate
+	frames         int     // the request's length, at fps
+	post           bool    // post-process the takes
+}
+
+// take is one sample's motion as it is stitched together window by window.
+type take struct {
+	motion   *motion.Motion // model fps, world coordinates; nil before the first window
+	contacts [][4]bool      // foot-contact labels per frame of motion
+	place    place          // where the current window sits in the world
+	tail     []float32      // prefix rows for the next window, in its place
+}
+
+// prepare plans the run: the seed (drawn when the request has none), the
+// windows and stated keys on the model's timeline, and the guidance.
+func prepare(m *model.Model, req *request.Request, opts Options) (*setup, int64, error) {
 	o := req.Options
 	seed := drawSeed(o.Seed)
 	p, err := makePlan(req, m, uint64(seed))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	mode, wt, wc, err := guidance(o.Guidance, m.Manifest)
-	if err != nil {
-		return nil, err
+	su := &setup{m: m, lay: m.Layout, off: m.Layout.Offsets(), plan: p, opts: opts,
+		samples: *o.NumSamples, steps: *o.DiffusionSteps, fps: req.FPS(m.Layout.FPS()), frames: req.TotalFrames(),
+		post: *o.PostProcessing}
+	if su.mode, su.textW, su.consW, err = guidance(o.Guidance, m.Manifest); err != nil {
+		return nil, 0, err
 	}
-	S, steps := *o.NumSamples, *o.DiffusionSteps
-	res := &Result{Seed: seed, Steps: steps, Windows: len(p.Windows), Device: m.Device, DeviceNote: m.DeviceNote,
-		Precision: m.Precision}
-	lay := m.Layout
-	D := lay.Dim()
-	oRoot, _, _ := lay.Block("smooth_root_pos")
-	oContact, nContact, _ := lay.Block("foot_contacts")
+	return su, seed, nil
+}
 
-	motions := make([]*motion.Motion, S)
-	contacts := make([][][4]bool, S)
-	places := make([]place, S)    // where each sample's current window sits in the world
-	tails := make([][]float32, S) // each sample's prefix rows for the next window, in its place
+// firstTakes starts every sample's take where a root key at frame 0 puts
+// it (else the origin), facing the way startHeading reads the constraints.
+func (su *setup) firstTakes() []take {
 	var x0, z0 float64
-	if k := firstRootKeyAt(p, 0); k != nil {
+	if k := firstRootKeyAt(su.plan, 0); k != nil {
 		x0, z0 = k.X, k.Z
 	}
-	first := newPlace(m, float32(x0), float32(z0), startHeading(p, x0, z0))
-	for s := range places {
-		places[s] = first
+	first := newPlace(su.m, float32(x0), float32(z0), startHeading(su.plan, x0, z0))
+	takes := make([]take, su.samples)
+	for s := range takes {
+		takes[s].place = first
 	}
-	row := make([]float32, D) // one key's values, moved into a window
-	for wi, w := range p.Windows {
-		T := w.Frames
-		if wi > 0 {
-			res.Boundaries = append(res.Boundaries, float64(w.Start+w.Prefix)/lay.FPS())
-		}
-		var obs, mask [][]float32 // nil when the window has nothing known
-		if w.Prefix > 0 || p.keysIn(w) {
-			obs, mask = make([][]float32, S), make([][]float32, S)
-		}
-		for s := 0; s < S && obs != nil; s++ {
-			obs[s], mask[s] = make([]float32, T*D), make([]float32, T*D)
-			copy(obs[s], tails[s])
-			for i := range tails[s] {
-				mask[s][i] = 1
-			}
-			for _, k := range p.Keys {
-				lf := k.Frame - w.Start
-				if lf < w.Prefix || lf >= T {
-					continue // outside, or already settled by the previous window
-				}
-				clear(row)
-				for i, d := range k.Dims {
-					row[d] = k.Values[i]
-				}
-				if err := places[s].toModel(lay, row, 1); err != nil {
-					return nil, err
-				}
-				for _, d := range k.Dims {
-					obs[s][lf*D+d], mask[s][lf*D+d] = row[d], 1
-				}
-			}
-		}
-		headings := make([]float64, S)
-		for s := range headings {
-			headings[s] = places[s].Heading
-		}
-		begin, err := startOf(m, p, w, S, opts.NoRetrieval)
-		if err != nil {
-			return nil, err
-		}
-		res.Starts = append(res.Starts, begin.names)
-		done := wi * steps
-		sp := model.Spec{Frames: T, Samples: S, Steps: steps, Prompt: w.Prompt, NoText: w.NoText,
-			Guidance: mode, TextWeight: wt, ConstraintWeight: wc, Observed: obs, Mask: mask, Seed: w.Seed,
-			Preview: opts.Preview, FirstHeading: headings, Start: begin.feats, StartStep: begin.step}
-		if effs := p.effectorsIn(w); len(effs) > 0 {
-			r, err := newReach(lay, effs, w, mask[0])
-			if err != nil {
-				return nil, err
-			}
-			sp.Follow = func(s int, x0, obs, mask []float32) { r.follow(x0, obs, mask, places[s]) }
-		}
-		if opts.Progress != nil {
-			sp.Progress = func(pg model.Progress) {
-				out := Progress{Step: done + pg.Step, Steps: len(p.Windows) * steps, Window: wi + 1, Windows: len(p.Windows)}
-				if pg.X0 != nil {
-					out.Preview = previews(lay, pg.X0, T, places)
-				}
-				opts.Progress(out)
-			}
-		}
-		var tm model.Timing
-		sp.Timing = &tm
-		t0 := time.Now()
-		raw, err := m.Sample(ctx, sp)
-		res.Timing.Sample += time.Since(t0)
-		res.Timing.ORT += tm.Run
-		if err != nil {
-			return nil, err
-		}
-		for s := 0; s < S; s++ {
-			f := raw[s]
-			var known []bool
-			if mask != nil {
-				known = make([]bool, T)
-				for t := range known {
-					known[t] = mask[s][t*D+oRoot] == 1
-				}
-			}
-			var stated []float32
-			if mask != nil {
-				stated = mask[s]
-			}
-			// A window begun from a bank clip smooths only what the model
-			// added to the clip: low-passed whole, a punch loses half its speed.
-			var base []float32
-			if begin.feats != nil {
-				base = begin.feats[s]
-			}
-			if err := lay.SmoothOutputAround(f, base, T, stated); err != nil {
-				return nil, err
-			}
-			win, err := decodeWindow(lay, f, T, known, places[s])
-			if err != nil {
-				return nil, fmt.Errorf("sample %d window %d: %w", s, wi, err)
-			}
-			for t := w.Prefix; t < T; t++ {
-				var c [4]bool
-				for i := 0; i < min(4, nContact); i++ {
-					c[i] = f[t*D+oContact+i] > 0.5
-				}
-				contacts[s] = append(contacts[s], c)
-			}
-			if motions[s] == nil {
-				motions[s] = win
-			} else {
-				if motions[s], err = motion.Blend(motions[s], win, w.Prefix); err != nil {
-					return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
-				}
-				// The model returns the prefix exactly but does not quite
-				// continue it: the first frame after it jumps (the Hips by
-				// 9–16 cm on a 1.6.0 walk). Fade that jump out.
-				if at := w.Start + w.Prefix; at >= 2 && at < motions[s].Frames() {
-					if err := motions[s].Inertialize(at, joinFade); err != nil {
-						return nil, fmt.Errorf("sample %d window %d: joining: %w", s, wi, err)
-					}
-				}
-			}
-			if wi+1 < len(p.Windows) { // the next window starts Prefix frames before this one ends
-				pre := p.Windows[wi+1].Prefix
-				from := T - pre
-				// f is in the world now: the next window starts where and
-				// facing how its prefix's first frame does.
-				places[s] = newPlace(m, f[from*D+oRoot], f[from*D+oRoot+2], rowHeading(lay, f, from))
-				tails[s] = append(tails[s][:0], f[from*D:]...)
-				if err := places[s].toModel(lay, tails[s], pre); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
+	return takes
+}
 
-	t0 := time.Now()
-	fps := req.FPS(lay.FPS())
-	for s := range motions {
-		out := motions[s]
-		if len(p.Keys) == 0 && len(p.Effectors) == 0 { // nothing places the take: start facing +Z, not the model's random way
-			if err := faceForward(out, lay); err != nil {
-				return nil, fmt.Errorf("sample %d: %w", s, err)
-			}
+// finished is one take made the request's motion.
+type finished struct {
+	motion   *motion.Motion // SOMA77 at the request's fps and length
+	contacts [][4]bool      // per frame of motion
+	post     *post.Report   // nil without post-processing
+}
+
+// finish makes take s the request's motion: turned to start facing +Z when
+// nothing places it, post-processed when asked, resampled to the request's
+// rate and cut to its length.
+func (su *setup) finish(s int, tk take) (finished, error) {
+	out, p := tk.motion, su.plan
+	if len(p.Keys) == 0 && len(p.Effectors) == 0 { // nothing places the take: start facing +Z, not the model's random way
+		if err := faceForward(out, su.lay); err != nil {
+			return finished{}, fmt.Errorf("sample %d: %w", s, err)
 		}
-		if *o.PostProcessing {
-			in := post.Input{Contacts: contacts[s]}
-			for _, k := range p.RootKeys {
-				in.RootKeys = append(in.RootKeys, post.RootKey{Frame: k.Frame, X: k.X, Z: k.Z, Heading: k.Heading})
-			}
-			for _, e := range p.Effectors {
-				in.Effectors = append(in.Effectors, post.EffectorTarget{Frame: e.Frame, Joint: e.Joint, Pos: e.Pos})
-			}
-			cleaned, rep, err := post.Apply(out, in)
-			if err != nil {
-				return nil, fmt.Errorf("sample %d: post-processing: %w", s, err)
-			}
-			keepKeyframes(cleaned, out, p.PoseFrames)
-			out = cleaned
-			if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
-				// Feet on the floor, last (the cleanup moves planted feet by a
-				// few cm): the model may stand the body in it or above it. Not
-				// when a target or keyframe states heights.
-				out, _ = motion.Ground(out)
-			}
-			res.Post = append(res.Post, rep)
-		}
-		if fps != out.FPS {
-			if out, err = out.Resample(fps); err != nil {
-				return nil, fmt.Errorf("sample %d: to %g fps: %w", s, fps, err)
-			}
-		}
-		if total := req.TotalFrames(); out.Frames() > total {
-			if out, err = out.Slice(0, total); err != nil {
-				return nil, err
-			}
-		}
-		motions[s] = out
-		res.Contacts = append(res.Contacts, nearestFrames(contacts[s], out.Frames(), lay.FPS()/fps))
 	}
-	res.Timing.Post = time.Since(t0)
-	res.Motions = motions
-	res.Timing.Total = time.Since(start)
-	return res, nil
+	var f finished
+	var err error
+	if su.post {
+		var rep post.Report
+		if out, rep, err = su.postProcess(out, tk.contacts); err != nil {
+			return finished{}, fmt.Errorf("sample %d: post-processing: %w", s, err)
+		}
+		f.post = &rep
+	}
+	if su.fps != out.FPS {
+		if out, err = out.Resample(su.fps); err != nil {
+			return finished{}, fmt.Errorf("sample %d: to %g fps: %w", s, su.fps, err)
+		}
+	}
+	if out.Frames() > su.frames {
+		if out, err = out.Slice(0, su.frames); err != nil {
+			return finished{}, err
+		}
+	}
+	f.motion, f.contacts = out, nearestFrames(tk.contacts, out.Frames(), su.lay.FPS()/su.fps)
+	return f, nil
+}
+
+// postProcess cleans a take up towards the plan's root keys and effector
+// targets (post.Apply), keeps the sampled pose at its pose keyframes, and
+// stands the feet on the floor unless a target or keyframe states heights.
+func (su *setup) postProcess(m *motion.Motion, contacts [][4]bool) (*motion.Motion, post.Report, error) {
+	p := su.plan
+	in := post.Input{Contacts: contacts}
+	for _, k := range p.RootKeys {
+		in.RootKeys = append(in.RootKeys, post.RootKey{Frame: k.Frame, X: k.X, Z: k.Z, Heading: k.Heading})
+	}
+	for _, e := range p.Effectors {
+		in.Effectors = append(in.Effectors, post.EffectorTarget{Frame: e.Frame, Joint: e.Joint, Pos: e.Pos})
+	}
+	cleaned, rep, err := post.Apply(m, in)
+	if err != nil {
+		return nil, post.Report{}, err
+	}
+	keepKeyframes(cleaned, m, p.PoseFrames)
+	if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
+		// Feet on the floor, last (the cleanup moves planted feet by a few
+		// cm): the model may stand the body in it or above it.
+		cleaned, _ = motion.Ground(cleaned)
+	}
+	return cleaned, rep, nil
 }
 
 // keepKeyframes puts the sampled pose back at every pose keyframe — the
@@ -375,12 +328,12 @@ func decodeWindow(lay *model.Layout, f []float32, T int, known []bool, pl place)
 
 // previews decodes the current clean predictions of a window (best effort:
 // a sample that does not decode is left out).
-func previews(lay *model.Layout, x0 [][]float32, T int, places []place) []*motion.Motion {
+func previews(lay *model.Layout, x0 [][]float32, T int, takes []take) []*motion.Motion {
 	out := make([]*motion.Motion, 0, len(x0))
 	buf := make([]float32, T*lay.Dim())
 	for s, f := range x0 {
 		copy(buf, f)
-		if m, err := decodeWindow(lay, buf, T, nil, places[s]); err == nil {
+		if m, err := decodeWindow(lay, buf, T, nil, takes[s].place); err == nil {
 			out = append(out, m)
 		}
 	}

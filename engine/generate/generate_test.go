@@ -90,7 +90,7 @@ func TestRunShapesSeedsAndJoins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		oHead, _, _ := m.Layout.Block("global_root_heading")
+		oHead := m.Layout.Offsets().Heading.Off
 		if c := f[oHead]; c < 0.999 {
 			t.Fatalf("sample %d starts facing (cos, sin) = (%.3f, %.3f), want +Z", i, c, f[oHead+1])
 		}

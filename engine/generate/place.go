@@ -33,8 +33,7 @@ func newPlace(m *model.Model, x, z float32, heading float64) place {
 
 // toModel moves raw feature rows (T × D) from the world into the window.
 func (pl place) toModel(lay *model.Layout, f []float32, T int) error {
-	D := lay.Dim()
-	oRoot, _, _ := lay.Block("smooth_root_pos")
+	D, oRoot := lay.Dim(), lay.Offsets().RootPos.Off
 	for t := 0; t < T; t++ {
 		f[t*D+oRoot] -= pl.X
 		f[t*D+oRoot+2] -= pl.Z
@@ -47,8 +46,7 @@ func (pl place) toWorld(lay *model.Layout, f []float32, T int) error {
 	if err := lay.Turn(f, T, pl.Turn); err != nil {
 		return err
 	}
-	D := lay.Dim()
-	oRoot, _, _ := lay.Block("smooth_root_pos")
+	D, oRoot := lay.Dim(), lay.Offsets().RootPos.Off
 	for t := 0; t < T; t++ {
 		f[t*D+oRoot] += pl.X
 		f[t*D+oRoot+2] += pl.Z
@@ -64,8 +62,7 @@ func (pl place) point(p mgl64.Vec3) mgl64.Vec3 {
 
 // rowHeading reads the heading of raw feature row t.
 func rowHeading(lay *model.Layout, f []float32, t int) float64 {
-	oHead, _, _ := lay.Block("global_root_heading")
-	r := f[t*lay.Dim()+oHead:]
+	r := f[t*lay.Dim()+lay.Offsets().Heading.Off:]
 	return math.Atan2(float64(r[1]), float64(r[0]))
 }
 

@@ -87,8 +87,7 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 	lay := m.Layout
 	ratio := lay.FPS() / req.FPS(lay.FPS())
 	prefix := min(maxPrefix, max(1, *req.Options.TransitionFrames))
-	oRoot, _, _ := lay.Block("smooth_root_pos")
-	p := &plan{standing: float64(m.Manifest.Normalization.Mean[oRoot+1])}
+	p := &plan{standing: float64(m.Manifest.Normalization.Mean[lay.Offsets().RootPos.Off+1])}
 	segs := req.Segments
 	if len(segs) == 0 {
 		segs = []request.Segment{{Type: request.SegmentUnconditioned, DurationFrames: req.TotalFrames()}}
@@ -172,8 +171,8 @@ func (p *plan) frameOK(ci, f int) (int, error) {
 }
 
 func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ratio float64) error {
-	oRoot, _, _ := lay.Block("smooth_root_pos")
-	oHead, _, _ := lay.Block("global_root_heading")
+	off := lay.Offsets()
+	oRoot, oHead := off.RootPos.Off, off.Heading.Off
 	switch c.Type {
 	case request.ConstraintRootPath:
 		for i, f := range c.Frames {
@@ -258,10 +257,8 @@ func poseKey(c request.Constraint, lay *model.Layout, standing float64) (key, er
 	if err != nil {
 		return key{}, err
 	}
-	oRoot, _, _ := lay.Block("smooth_root_pos")
-	oHead, _, _ := lay.Block("global_root_heading")
-	oLocal, _, _ := lay.Block("local_joints_positions")
-	oRot, _, _ := lay.Block("global_rot_data")
+	off := lay.Offsets()
+	oRoot, oHead, oLocal, oRot := off.RootPos.Off, off.Heading.Off, off.LocalJoints.Off, off.Rotations.Off
 	var dims []int
 	for i, name := range lay.Joints() {
 		_, listed := c.JointRotations[name]

@@ -46,10 +46,8 @@ type reachTarget struct {
 // mask before sampling (the root keys are the same for every sample).
 func newReach(lay *model.Layout, effs []effector, w window, mask []float32) (*reach, error) {
 	r := &reach{lay: lay, D: lay.Dim(), stated: map[int]rootStated{}}
-	r.oRoot, _, _ = lay.Block("smooth_root_pos")
-	r.oHead, _, _ = lay.Block("global_root_heading")
-	r.oLocal, _, _ = lay.Block("local_joints_positions")
-	r.oRot, _, _ = lay.Block("global_rot_data")
+	off := lay.Offsets()
+	r.oRoot, r.oHead, r.oLocal, r.oRot = off.RootPos.Off, off.Heading.Off, off.LocalJoints.Off, off.Rotations.Off
 	skel := lay.Skeleton()
 	for _, e := range effs {
 		limb, err := post.FindLimb(skel, e.Joint)

@@ -82,7 +82,7 @@ func TestReachFollow(t *testing.T) {
 				}
 				for _, name := range []string{"Hips", "Spine1", "Chest", "RightShoulder", "RightArm", "RightForeArm", "RightHand"} {
 					i, _ := lay.JointIndex(name)
-					o, _, _ := lay.Block("global_rot_data")
+					o := lay.Offsets().Rotations.Off
 					if mask[at*D+o+6*i] != 1 {
 						t.Fatalf("%s's rotation is not stated", name)
 					}

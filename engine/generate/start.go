@@ -58,3 +58,11 @@ func startOf(m *model.Model, p *plan, w window, samples int, off bool) (start, e
 func promptWords(m *model.Model, prompt string) []string {
 	return append(model.Words(prompt), model.Words(m.Tokenizer.Read(prompt).Text)...)
 }
+
+// featsOf is sample s's bank clip, nil when it begins from noise.
+func (st start) featsOf(s int) []float32 {
+	if st.feats == nil {
+		return nil
+	}
+	return st.feats[s]
+}

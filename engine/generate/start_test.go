@@ -22,6 +22,12 @@ import (
 // a jump and a walk.
 func bankModel(t *testing.T) *model.Model {
 	t.Helper()
+	return bankModelAt(t, model.PrecisionAuto)
+}
+
+// bankModelAt is bankModel with the denoiser's precision chosen.
+func bankModelAt(t *testing.T, precision string) *model.Model {
+	t.Helper()
 	fsys := testtools.MapFS(t, filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
 	man, err := model.ParseManifest(fsys[model.ManifestFile].Data)
 	if err != nil {
@@ -66,7 +72,7 @@ func bankModel(t *testing.T) *model.Model {
 		data, _ := json.Marshal(v)
 		fsys[name] = &fstest.MapFile{Data: data}
 	}
-	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2, Library: testtools.ONNXRuntime(t)})
+	m, err := model.Open(fsys, model.Options{Device: model.DeviceCPU, Threads: 2, Library: testtools.ONNXRuntime(t), Precision: precision})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,19 @@ type Diffusion struct {
 	DefaultSteps int     `json:"default_steps"`
 }
 
+// Steps is the one rule for how many diffusion steps a run takes: asked,
+// or the bundle's default_steps when asked is 0 (left to the model). The
+// sampler, generate.Run (a request without diffusion_steps: the studio's
+// "0: the model's"), the CLI and the kimodo-api route all read it; only a
+// client's MMCP request gets MMCP's own default (request.DefaultDiffusionSteps),
+// filled in when it is decoded.
+func (m *Manifest) Steps(asked int) int {
+	if asked == 0 {
+		return m.Diffusion.DefaultSteps
+	}
+	return asked
+}
+
 // Guidance describes classifier-free guidance.
 type Guidance struct {
 	Default          string  `json:"default"`

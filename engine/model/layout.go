@@ -80,7 +80,8 @@ type Layout struct {
 	blocks []Block
 	dim    int
 
-	// Block offsets.
+	off Offsets
+	// Block offsets, short names for off's (the encoder's inner loops).
 	oRoot, oHeading, oLocal, oRot, oVel, oContact int
 
 	heading   [2]int // skeleton indices: d = pos[heading[0]] − pos[heading[1]]
@@ -161,27 +162,59 @@ func NewLayoutOn(skeleton string, fps float64, predicted []string, f Features) (
 		j, _ := skel.Index(name)
 		l.contacts = append(l.contacts, j)
 	}
-	off := 0
-	for _, b := range l.blocks {
-		switch b.Name {
-		case BlockSmoothRootPos:
-			l.oRoot = off
-		case BlockRootHeading:
-			l.oHeading = off
-		case BlockLocalPositions:
-			l.oLocal = off
-		case BlockGlobalRotations:
-			l.oRot = off
-		case BlockVelocities:
-			l.oVel = off
-		case BlockFootContacts:
-			l.oContact = off
-		}
-		off += b.Size
+	off, err := resolveOffsets(l.blocks)
+	if err != nil {
+		return nil, err
 	}
+	l.off = off
+	l.oRoot, l.oHeading, l.oLocal = off.RootPos.Off, off.Heading.Off, off.LocalJoints.Off
+	l.oRot, l.oVel, l.oContact = off.Rotations.Off, off.Velocities.Off, off.Contacts.Off
 	l.kernel = gaussianKernel(f.RootSmoothingSigmaFrames)
 	l.outKernel = gaussianKernel(f.OutputSmoothingSigmaFrames)
 	return l, nil
+}
+
+// Span is where one feature block sits in a frame's vector: entries
+// [Off, Off+Size).
+type Span struct{ Off, Size int }
+
+// End is the first entry after the block.
+func (s Span) End() int { return s.Off + s.Size }
+
+// Offsets are a layout's feature blocks, resolved once from its features
+// section when the layout is built, so that code reading or writing
+// features names a block by field, never by string.
+type Offsets struct {
+	RootPos     Span // smooth_root_pos: smoothed Hips x, raw Hips y, smoothed Hips z
+	Heading     Span // global_root_heading: cos θ, sin θ
+	LocalJoints Span // local_joints_positions: 3 per predicted joint
+	Rotations   Span // global_rot_data: 6 per predicted joint
+	Velocities  Span // velocities: 3 per predicted joint
+	Contacts    Span // foot_contacts: 1 per contact joint
+}
+
+// resolveOffsets places every block the layout needs; a features section
+// lacking one gets a bundle error naming it (model.json validation runs it).
+func resolveOffsets(blocks []Block) (Offsets, error) {
+	var o Offsets
+	fields := map[string]*Span{
+		BlockSmoothRootPos: &o.RootPos, BlockRootHeading: &o.Heading, BlockLocalPositions: &o.LocalJoints,
+		BlockGlobalRotations: &o.Rotations, BlockVelocities: &o.Velocities, BlockFootContacts: &o.Contacts,
+	}
+	found := map[string]bool{}
+	at := 0
+	for _, b := range blocks {
+		if sp, ok := fields[b.Name]; ok {
+			*sp, found[b.Name] = Span{Off: at, Size: b.Size}, true
+		}
+		at += b.Size
+	}
+	for _, name := range BlockNames { // in a fixed order: the first missing one is named
+		if !found[name] {
+			return Offsets{}, bundleErr("features.blocks", "block %q is missing", name)
+		}
+	}
+	return o, nil
 }
 
 // gaussianKernel returns normalised weights for offsets 0..⌈4σ⌉ (the
@@ -232,6 +265,9 @@ func (l *Layout) JointIndex(name string) (int, bool) {
 	}
 	return l.featOf[j], true
 }
+
+// Offsets returns where each feature block sits.
+func (l *Layout) Offsets() Offsets { return l.off }
 
 // Blocks returns the blocks in feature order.
 func (l *Layout) Blocks() []Block { return append([]Block(nil), l.blocks...) }

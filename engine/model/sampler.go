@@ -481,9 +481,7 @@ func (m *Model) noised(x, start []float32, frames int, alphaBar float64) {
 // fill applies the bundle's defaults and checks the spec.
 func (m *Model) fill(sp *Spec) error {
 	man := m.Manifest
-	if sp.Steps == 0 {
-		sp.Steps = man.Diffusion.DefaultSteps
-	}
+	sp.Steps = man.Steps(sp.Steps)
 	if sp.Guidance == "" {
 		sp.Guidance = man.Guidance.Default
 		if sp.TextWeight == 0 && sp.ConstraintWeight == 0 {

@@ -124,10 +124,8 @@ func (m *Manifest) validateFeatures() error {
 		seenBlock[b.Name] = true
 		sum += b.Size
 	}
-	for _, name := range BlockNames {
-		if !seenBlock[name] {
-			return bundleErr("features.blocks", "block %q is missing", name)
-		}
+	if _, err := resolveOffsets(f.Blocks); err != nil {
+		return err
 	}
 	if f.Dim != sum {
 		return bundleErr("features.dim", "%d is not the sum of the block sizes (%d)", f.Dim, sum)
