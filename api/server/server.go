@@ -329,8 +329,10 @@ func retryAfter(w http.ResponseWriter, d time.Duration) {
 }
 
 // Serve runs the API on l until ctx ends, then shuts down gracefully:
-// no new connections, running requests and async jobs drain (up to grace),
-// then the engine closes.
+// no new connections, running requests and async jobs drain (up to grace).
+// The engine is borrowed: Serve never closes it, since its creator (the
+// studio, or the serve command) may go on using it; close it after Serve
+// returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
@@ -354,7 +356,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	defer cancel()
 	err := srv.Shutdown(sctx) // waits for the requests in flight (and their sync jobs)
 	s.drainAsync(sctx)
-	return errors.Join(err, s.eng.Close(sctx))
+	return err
 }
 
 // drainAsync waits for the async jobs still queued or running.

@@ -613,7 +613,7 @@ func TestOperatorEndpoints(t *testing.T) {
 }
 
 // TestGracefulShutdown: cancelling Serve lets a running job finish and
-// its client get the answer.
+// its client get the answer, and leaves the engine it was given open.
 func TestGracefulShutdown(t *testing.T) {
 	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
@@ -647,8 +647,18 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	if _, err := eng.Submit(context.Background(), "late", nil, false); !errors.Is(err, jobs.ErrClosed) {
-		t.Fatalf("the engine is not closed: %v", err)
+	// The engine is borrowed: whoever made it (the studio) goes on using it.
+	defer eng.Close(context.Background())
+	req, err := request.Decode(body, request.Caps{Models: []request.ModelCaps{eng.Caps()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := eng.Submit(context.Background(), "after serve", req, false)
+	if err != nil {
+		t.Fatalf("the engine refuses jobs after Serve returned: %v", err)
+	}
+	if res, err := eng.Wait(context.Background(), j.ID); err != nil || len(res.Motions) != 1 {
+		t.Fatalf("the engine does not generate after Serve returned: %v", err)
 	}
 }
 
