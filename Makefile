@@ -54,6 +54,9 @@ test: deps
 	$(GO) vet ./...
 	$(PYTHON) -m unittest discover training/tests
 	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 -timeout 30m ./...
+	# the concurrent packages under the race detector; checkptr (on with -race) is off for glrender
+	# alone: go-gl's PtrOffset turns a buffer offset into a pointer, which checkptr aborts on
+	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -race -gcflags=github.com/motionstudio/studio/viewer/glrender=-d=checkptr=0 -count=1 -timeout 30m ./engine/... ./api/... ./ui/... ./viewer/...
 	# a short fuzz of request decoding and of POST /generate (corpus: the MMCP examples);
 	# counted, not timed: Go 1.26's fuzzer can fail a timed run at its deadline (golang/go#75804)
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 300000x ./engine/request

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,5 +108,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("serve: could not start loading the model", "err", err)
 	}
 	fmt.Fprintf(stdout, "motionstudio: serving %s on http://%s\n", eng.Caps().ID, l.Addr())
-	return srv.Serve(ctx, l, o.grace)
+	return serveThenClose(ctx, srv, eng, l, o.grace)
+}
+
+// closeWait bounds closing the engine once Serve has drained: Close only
+// cancels jobs that outlived the grace, which stop within one step.
+const closeWait = 10 * time.Second
+
+// serveThenClose serves until ctx ends, then closes the engine: the server
+// only borrows it, and this command created it. Serve has stopped accepting
+// and drained the jobs (up to grace) by the time Close runs.
+func serveThenClose(ctx context.Context, srv *server.Server, eng *engine.Engine, l net.Listener, grace time.Duration) error {
+	err := srv.Serve(ctx, l, grace)
+	cctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	if cerr := eng.Close(cctx); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("serve: closing the engine: %w", cerr))
+	}
+	return err
 }

@@ -161,10 +161,13 @@ func Bundle(name string) (fs.FS, error) {
 // Caps describes the model for request validation and /capabilities.
 func (e *Engine) Caps() request.ModelCaps { return e.caps }
 
-// Submit queues a validated request (defaults applied by Run when not yet);
-// the job owns req from here on, so the caller must not change it. With preview, progress events carry each step's clean-motion estimate
+// Submit queues a validated request. The job runs on a deep copy of req
+// (its defaults applied there), so the caller may read, marshal or change
+// req meanwhile, and what it records is what it sent. With preview,
+// progress events carry each step's clean-motion estimate
 // ([]*motion.Motion). Errors: jobs.ErrBusy, jobs.ErrClosed.
 func (e *Engine) Submit(ctx context.Context, label string, req *request.Request, preview bool) (Job, error) {
+	req = req.Clone() // the scheduler goroutine applies defaults to its own copy
 	work := func(ctx context.Context, m Backend, progress func(jobs.Progress)) (*generate.Result, error) {
 		return m.Run(ctx, req, generate.Options{Preview: preview, Progress: func(p generate.Progress) {
 			jp := jobs.Progress{Step: p.Step, Steps: p.Steps, Stage: "denoise"}

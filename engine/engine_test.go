@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"testing"
@@ -9,8 +11,10 @@ import (
 
 	"github.com/go-gl/mathgl/mgl64"
 
+	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/nullmodel"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/internal/testtools"
 )
@@ -198,5 +202,61 @@ func TestEngineRead(t *testing.T) {
 	defer null.Close(context.Background())
 	if got := null.Read(r); got != nil {
 		t.Errorf("the null model reads %+v", got)
+	}
+}
+
+// slowNull is the null model holding each job a moment after it has
+// applied its defaults, so a reader of the caller's request overlaps it.
+type slowNull struct{ *nullmodel.Model }
+
+func (m slowNull) Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error) {
+	res, err := m.Model.Run(ctx, req, opts)
+	time.Sleep(50 * time.Millisecond)
+	return res, err
+}
+
+// The studio marshals the request it submitted (for the take) while the
+// job runs: the job must work on its own copy, so the caller's request is
+// neither raced on (go test -race) nor changed by the defaults.
+func TestSubmitCopiesTheRequest(t *testing.T) {
+	caps := nullmodel.Caps()
+	e := NewWith(caps, func(context.Context) (Backend, error) { return slowNull{nullmodel.New()}, nil }, jobs.Options{})
+	defer e.Close(context.Background())
+	r := &request.Request{ProtocolVersion: "1.3", Model: caps.ID, Skeleton: caps.CanonicalSkeleton,
+		Segments:    []request.Segment{{Type: request.SegmentText, Prompt: "a person walks", DurationFrames: 30}},
+		Constraints: []request.Constraint{{Type: request.ConstraintPoseKeyframe, Frame: 3, JointRotations: map[string]request.Quat{"Head": {0, 0, 0, 1}}}}}
+	if err := r.Validate(request.Caps{Models: []request.ModelCaps{caps}}); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	read := make(chan int)
+	go func() { // the UI's side: read the request as the job runs
+		n := 0
+		for {
+			select {
+			case <-done:
+				read <- n
+				return
+			default:
+				json.Marshal(r)
+				n++
+			}
+		}
+	}()
+	j, err := e.Submit(context.Background(), "copy", r, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Wait(context.Background(), j.ID)
+	close(done)
+	if n := <-read; err != nil || n == 0 {
+		t.Fatalf("job: %v; the request was read %d times meanwhile", err, n)
+	}
+	if got, _ := json.Marshal(r); !bytes.Equal(got, sent) {
+		t.Fatalf("the caller's request changed under it:\nsent %s\nnow  %s", sent, got)
 	}
 }

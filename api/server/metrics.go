@@ -10,6 +10,7 @@ import (
 
 	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/generate"
+	"github.com/motionstudio/studio/engine/jobs"
 )
 
 // metrics are the Prometheus series of /v1/metrics, on a registry of the
@@ -44,17 +45,17 @@ func newMetrics(eng *engine.Engine) *metrics {
 	m.rate = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "motionstudio_denoising_steps_per_second", Help: "Denoising steps per second of the latest generation.",
 	})
+	// The job gauges read the engine's scheduler, so they count every job:
+	// synchronous, async (Prefer: respond-async), batch and the studio's.
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "motionstudio_queue_depth", Help: "Jobs waiting behind the running one.",
+		Name: "motionstudio_queue_depth", Help: "Jobs waiting behind the running one (sync, async and batch).",
 	}, func() float64 { return float64(eng.Stats().Queued) })
 	running := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "motionstudio_jobs_running", Help: "1 while a job runs.",
-	}, func() float64 {
-		if eng.Stats().Running != "" {
-			return 1
-		}
-		return 0
-	})
+	}, func() float64 { return float64(running(eng.Stats())) })
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "motionstudio_jobs_in_flight", Help: "Jobs queued or running (sync, async and batch).",
+	}, func() float64 { return float64(inFlight(eng.Stats())) })
 	loaded := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "motionstudio_model_loaded", Help: "1 once the model is loaded.",
 	}, func() float64 {
@@ -63,7 +64,7 @@ func newMetrics(eng *engine.Engine) *metrics {
 		}
 		return 0
 	})
-	m.reg.MustRegister(m.requests, m.seconds, m.steps, m.rate, queue, running, loaded,
+	m.reg.MustRegister(m.requests, m.seconds, m.steps, m.rate, queue, running, inFlight, loaded,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
@@ -71,7 +72,18 @@ func newMetrics(eng *engine.Engine) *metrics {
 
 func (m *metrics) serve(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }
 
-// observe records one finished generation.
+// running is 1 while a job runs, else 0.
+func running(st jobs.Stats) int {
+	if st.Running != "" {
+		return 1
+	}
+	return 0
+}
+
+// inFlight is how many jobs are queued or running.
+func inFlight(st jobs.Stats) int { return st.Queued + running(st) }
+
+// observe records one finished generation, synchronous or async.
 func (m *metrics) observe(res *generate.Result) {
 	sec := res.Timing.Total.Seconds()
 	m.seconds.Observe(sec)

@@ -135,13 +135,15 @@ func (s *Server) jobError(err error) error {
 	return request.NewError(request.CodeInternalError, err.Error(), nil)
 }
 
-// queueWait estimates how long the queue takes to drain, for Retry-After.
+// queueWait estimates, for Retry-After, how long the jobs in flight (sync
+// and async, queued and running) take: each as long as the latest finished
+// generation, sync or async (1 s before any).
 func (s *Server) queueWait() time.Duration {
 	per := s.metrics.lastSeconds()
 	if per <= 0 {
 		per = 1
 	}
-	return time.Duration(float64(s.eng.Stats().Queued+1) * per * float64(time.Second))
+	return time.Duration(float64(max(1, inFlight(s.eng.Stats()))) * per * float64(time.Second))
 }
 
 // retryError carries a Retry-After with an MMCP error.
@@ -224,9 +226,20 @@ func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *reques
 	s.pruneAsyncLocked()
 	s.async[j.ID] = asyncJob{fps: req.FPS(s.spec.FPS), created: j.Created, words: words}
 	s.mu.Unlock()
+	go s.observeAsync(j.ID)
 	w.Header().Set("Location", "/generate/jobs/"+j.ID)
 	retryAfter(w, s.queueWait())
 	writeJSON(w, http.StatusAccepted, api.Accepted{JobID: j.ID, SubmittedAt: j.Created.UTC().Truncate(time.Second)})
+}
+
+// observeAsync records an async job in the metrics once it finishes, as
+// wait does for a synchronous one, so that the generation time (and the
+// Retry-After estimates made from it) counts every job the API ran. It
+// returns when the job ends; closing the engine ends them all.
+func (s *Server) observeAsync(id string) {
+	if res, err := s.eng.Wait(context.Background(), id); err == nil {
+		s.metrics.observe(res)
+	}
 }
 
 // pruneAsyncLocked forgets jobs the engine no longer keeps.

@@ -37,7 +37,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	st := s.eng.Stats()
 	md := api.Metadata{Version: s.opts.Version, Queue: st.Queued, Uptime: time.Since(s.started).Seconds(),
-		Model: api.ModelMetadata{ID: s.spec.ID, SHA256: s.hash(), Loaded: st.Model.Loaded,
+		Model: api.ModelMetadata{ID: s.spec.ID, SHA256: s.bundleSHA(), Loaded: st.Model.Loaded,
 			LoadTime: st.Model.LoadTime.Seconds()}}
 	if m := s.eng.Manifest; m != nil {
 		md.Model.Version, md.Model.License = m.Version, m.License

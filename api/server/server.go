@@ -62,7 +62,9 @@ type Server struct {
 	spec    api.ModelSpec
 	started time.Time
 	metrics *metrics
-	hash    func() string // the bundle's SHA-256, computed once on first use
+
+	hashMu sync.Mutex
+	sha    string // the bundle's SHA-256 once computed ("" before, or after a failure)
 
 	mu    sync.Mutex
 	async map[string]asyncJob // jobs submitted with Prefer: respond-async
@@ -91,7 +93,6 @@ func New(eng *engine.Engine, opts Options) *Server {
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, caps: request.Caps{Models: []request.ModelCaps{mc}},
 		spec: modelSpec(eng, mc), started: time.Now(), async: map[string]asyncJob{}}
 	s.metrics = newMetrics(eng)
-	s.hash = sync.OnceValue(func() string { return bundleHash(eng.Files) })
 	return s
 }
 
@@ -292,34 +293,75 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) []byte {
 	return data
 }
 
+// BundleHashError says why a bundle's hash could not be computed: the file
+// (or folder) that failed and the cause.
+type BundleHashError struct {
+	Path string
+	Err  error
+}
+
+func (e *BundleHashError) Error() string {
+	return fmt.Sprintf("hashing the model bundle: %s: %v", e.Path, e.Err)
+}
+
+func (e *BundleHashError) Unwrap() error { return e.Err }
+
 // bundleHash is the SHA-256 of a bundle's files, names and contents in
-// name order; "" without a bundle.
-func bundleHash(fsys fs.FS) string {
+// name order; "" without a bundle. Any file it cannot list or read fails
+// it: a hash of part of the bundle would name a bundle nobody has.
+func bundleHash(fsys fs.FS) (string, error) {
 	if fsys == nil {
-		return ""
+		return "", nil
 	}
 	var names []string
-	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return &BundleHashError{Path: p, Err: err}
+		}
+		if !d.IsDir() {
 			names = append(names, p)
 		}
 		return nil
 	})
+	if err != nil {
+		return "", err
+	}
 	sort.Strings(names)
 	h := sha256.New()
 	for _, n := range names {
-		f, err := fsys.Open(n)
-		if err != nil {
-			return ""
-		}
-		io.WriteString(h, n+"\x00")
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return ""
+		if err := hashFile(h, fsys, n); err != nil {
+			return "", &BundleHashError{Path: n, Err: err}
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashFile writes a file's name and contents to h.
+func hashFile(h io.Writer, fsys fs.FS, name string) error {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	io.WriteString(h, name+"\x00")
+	_, err = io.Copy(h, f)
+	return err
+}
+
+// bundleSHA is the bundle's hash for /v1/metadata, computed on first use
+// and kept; a failure is logged, answered as unknown (""), and tried again
+// on the next call.
+func (s *Server) bundleSHA() string {
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if s.sha == "" {
+		sha, err := bundleHash(s.eng.Files)
+		if err != nil {
+			s.log.Error("api: the model bundle's hash is unknown", "err", err)
+		}
+		s.sha = sha
+	}
+	return s.sha
 }
 
 // retryAfter writes a Retry-After header in whole seconds (at least 1).
@@ -329,8 +371,10 @@ func retryAfter(w http.ResponseWriter, d time.Duration) {
 }
 
 // Serve runs the API on l until ctx ends, then shuts down gracefully:
-// no new connections, running requests and async jobs drain (up to grace),
-// then the engine closes.
+// no new connections, running requests and async jobs drain (up to grace).
+// The engine is borrowed: Serve never closes it, since its creator (the
+// studio, or the serve command) may go on using it; close it after Serve
+// returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
@@ -354,7 +398,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	defer cancel()
 	err := srv.Shutdown(sctx) // waits for the requests in flight (and their sync jobs)
 	s.drainAsync(sctx)
-	return errors.Join(err, s.eng.Close(sctx))
+	return err
 }
 
 // drainAsync waits for the async jobs still queued or running.

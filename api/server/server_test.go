@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -613,7 +615,7 @@ func TestOperatorEndpoints(t *testing.T) {
 }
 
 // TestGracefulShutdown: cancelling Serve lets a running job finish and
-// its client get the answer.
+// its client get the answer, and leaves the engine it was given open.
 func TestGracefulShutdown(t *testing.T) {
 	dir := testtools.MMCPData(t)
 	body, _ := os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))
@@ -647,14 +649,26 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	if _, err := eng.Submit(context.Background(), "late", nil, false); !errors.Is(err, jobs.ErrClosed) {
-		t.Fatalf("the engine is not closed: %v", err)
+	// The engine is borrowed: whoever made it (the studio) goes on using it.
+	defer eng.Close(context.Background())
+	req, err := request.Decode(body, request.Caps{Models: []request.ModelCaps{eng.Caps()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := eng.Submit(context.Background(), "after serve", req, false)
+	if err != nil {
+		t.Fatalf("the engine refuses jobs after Serve returned: %v", err)
+	}
+	if res, err := eng.Wait(context.Background(), j.ID); err != nil || len(res.Motions) != 1 {
+		t.Fatalf("the engine does not generate after Serve returned: %v", err)
 	}
 }
 
 // FuzzGenerate: whatever body POST /generate gets, the answer is a glTF
-// document, a batch, NPZ or an MMCP error envelope with its code's status;
-// nothing panics. The corpus is every MMCP example.
+// document, a batch, NPZ or an MMCP error envelope with its code's status,
+// never a 5xx (no user input is the server's fault); nothing panics. The
+// backend fails, as the real model's post-processing would, on any number
+// validation should have refused. The corpus is every MMCP example.
 func FuzzGenerate(f *testing.F) {
 	dir := testtools.MMCPData(f)
 	for _, pattern := range []string{"examples/*.json", "examples/bad/*.json"} {
@@ -665,11 +679,16 @@ func FuzzGenerate(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"prompt": "a person walks", "num_frames": 30}`))
+	// A root key far off the stage: once accepted, then a 500.
+	var far map[string]any
+	json.Unmarshal(must(os.ReadFile(filepath.Join(dir, "examples", "request_minimal_text.json"))), &far)
+	far["constraints"] = []any{map[string]any{"type": "root_path", "frames": []int{10}, "positions_xz": [][]float64{{1e30, 0}}}}
+	f.Add(must(json.Marshal(far)))
 	// Small limits keep every accepted input cheap, so the fuzzer explores
 	// instead of encoding 16 samples of 7200 frames.
 	caps := nullmodel.Caps()
 	caps.Limits.MaxDurationSeconds, caps.Limits.MaxNumSamples, caps.MaxTotalFrames = 4, 2, 240
-	eng := engine.NewWith(caps, func(context.Context) (engine.Backend, error) { return nullmodel.New(), nil }, jobs.Options{})
+	eng := engine.NewWith(caps, func(context.Context) (engine.Backend, error) { return strictNull{nullmodel.New()}, nil }, jobs.Options{})
 	defer eng.Close(context.Background())
 	h := New(eng, Options{Addr: "127.0.0.1:9551", MaxBodyBytes: 64 << 10}).Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -679,6 +698,8 @@ func FuzzGenerate(f *testing.F) {
 		ct := rec.Header().Get("Content-Type")
 		switch {
 		case rec.Code == 200 && (ct == api.MediaGLTF || ct == api.MediaJSON || ct == api.MediaNPZ):
+		case rec.Code >= 500:
+			t.Fatalf("%d for user input: %s", rec.Code, rec.Body.Bytes())
 		case rec.Code >= 400:
 			var env api.ErrorEnvelope
 			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error == nil {
@@ -691,6 +712,62 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("%d %s", rec.Code, ct)
 		}
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// strictNull is the null model refusing, with a plain error (a 500), a
+// request holding a number beyond request.MaxMagnitude: validation's to
+// catch. Rates and times (fps, start_s, end_s) have bounds of their own.
+type strictNull struct{ *nullmodel.Model }
+
+func (m strictNull) Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error) {
+	if where := outOfRange(reflect.ValueOf(req).Elem(), "request"); where != "" {
+		return nil, fmt.Errorf("validation let through %s", where)
+	}
+	return m.Model.Run(ctx, req, opts)
+}
+
+// outOfRange names the first float under v that is not finite or beyond
+// request.MaxMagnitude, or "".
+func outOfRange(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.Float64:
+		if f := v.Float(); !(math.Abs(f) <= request.MaxMagnitude) {
+			return fmt.Sprintf("%s = %g", path, f)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return outOfRange(v.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.IsExported() && f.Name != "FPS" && f.Name != "StartS" && f.Name != "EndS" {
+				if p := outOfRange(v.Field(i), path+"."+f.Name); p != "" {
+					return p
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if p := outOfRange(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if p := outOfRange(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func TestDownloadZip(t *testing.T) {

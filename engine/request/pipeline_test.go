@@ -633,7 +633,9 @@ func TestErrors(t *testing.T) {
 }
 
 // FuzzDecode: no input panics; every refusal is a typed MMCP error with its
-// code's status; whatever is accepted is accepted again once written back.
+// code's status, never a 5xx (no user input is the server's fault);
+// whatever is accepted holds no number beyond MaxMagnitude and is accepted
+// again once written back.
 func FuzzDecode(f *testing.F) {
 	dir := testtools.MMCPData(f)
 	for _, pattern := range []string{"examples/*.json", "examples/bad/*.json"} {
@@ -642,6 +644,10 @@ func FuzzDecode(f *testing.F) {
 			f.Add(readFile(f, path))
 		}
 	}
+	far := minimal(f)
+	far["constraints"] = []any{map[string]any{"type": "root_path", "frames": []int{10}, "positions_xz": [][]float64{{1e30, 0}}}}
+	data, _ := json.Marshal(far)
+	f.Add(data)
 	caps := nullCaps(f)
 	caps = withModel(caps, "null", ModelCaps{}, func(m *ModelCaps) {
 		m.SupportsLoop, m.SupportsRetargeting = true, true
@@ -664,10 +670,13 @@ func FuzzDecode(f *testing.F) {
 		for _, it := range items {
 			if it.Err != nil {
 				e := asError(t, it.Err)
-				if status, ok := StatusOf(e.Code); !ok || status != e.Status || e.Details == nil {
+				if status, ok := StatusOf(e.Code); !ok || status != e.Status || e.Details == nil || status >= 500 {
 					t.Fatalf("error %+v", e)
 				}
 				continue
+			}
+			if where := outOfRange(reflect.ValueOf(it.Request).Elem(), "request"); where != "" {
+				t.Fatalf("accepted %s\nwith %s", data, where)
 			}
 			out, err := json.Marshal(it.Request)
 			if err != nil {

@@ -11,7 +11,8 @@
 //
 // Quaternions are [x, y, z, w]; positions are metres, right-handed, +Y up;
 // every frame number is at the request's effective fps (timing.fps, else the
-// model's).
+// model's). Every place, angle, rotation component and guidance weight must
+// be finite and within ±MaxMagnitude (1e4: 10 km), else 422.
 package request
 
 import (

@@ -67,6 +67,37 @@ func (r *Request) checkSchema() error {
 
 func positive(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
 
+// MaxMagnitude bounds every number that reaches the model as a place
+// (metres), an angle (radians), a rotation component or a guidance weight:
+// finite and within ±1e4. Ten kilometres is beyond any stage, and the bound
+// keeps squares and sums finite in the engine's float32 and float64 maths,
+// so such input is refused here (422, with its loc) rather than failing
+// post-processing as a 500.
+const MaxMagnitude = 1e4
+
+// numbers checks each of vs against MaxMagnitude; at builds the loc of
+// the i-th only when it fails (a clip holds many numbers).
+func (p *parser) numbers(vs []float64, at func(i int) loc) {
+	for i, v := range vs {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			p.add(at(i), "finite_number", "Input should be a finite number")
+		case v > MaxMagnitude:
+			p.add(at(i), "less_than_equal", "Input should be less than or equal to %g", float64(MaxMagnitude))
+		case v < -MaxMagnitude:
+			p.add(at(i), "greater_than_equal", "Input should be greater than or equal to %g", float64(-MaxMagnitude))
+		}
+	}
+}
+
+// vectors checks the n vectors (positions, quaternions) of a list at l;
+// vec(i) is the i-th.
+func (p *parser) vectors(l loc, n int, vec func(i int) []float64) {
+	for i := range n {
+		p.numbers(vec(i), func(k int) loc { return l.at(i).at(k) })
+	}
+}
+
 func (p *parser) minItems(l loc, n, min int) {
 	if n < min {
 		p.add(l, "too_short", "List should have at least %d item(s), not %d", min, n)
@@ -112,6 +143,8 @@ func (p *parser) skeleton(s *Skeleton, l loc, topo *parser) {
 		if j.DisplayName != nil && utf8.RuneCountInString(*j.DisplayName) > 256 {
 			p.add(jl.at("display_name"), "string_too_long", "String should have at most 256 characters")
 		}
+		p.numbers(j.RestTranslation[:], func(k int) loc { return jl.at("rest_translation").at(k) })
+		p.numbers(j.RestRotation[:], func(k int) loc { return jl.at("rest_rotation").at(k) })
 	}
 	if p.n != n {
 		return
@@ -171,6 +204,10 @@ func (p *parser) segment(s *Segment, l loc, topo *parser) {
 		if s.Skeleton != nil {
 			p.skeleton(s.Skeleton, l.at("skeleton"), topo)
 		}
+		for t := range s.Rotations {
+			p.vectors(l.at("rotations").at(t), len(s.Rotations[t]), func(j int) []float64 { return s.Rotations[t][j][:] })
+		}
+		p.vectors(l.at("root_positions"), len(s.RootPositions), func(t int) []float64 { return s.RootPositions[t][:] })
 		if p.n == n {
 			p.motionReference(s, l)
 		}
@@ -302,6 +339,8 @@ func (p *parser) constraint(c *Constraint, l loc) {
 	case ConstraintRootPath:
 		p.minItems(l.at("frames"), len(c.Frames), 1)
 		p.minItems(l.at("positions_xz"), len(c.PositionsXZ), 1)
+		p.vectors(l.at("positions_xz"), len(c.PositionsXZ), func(i int) []float64 { return c.PositionsXZ[i][:] })
+		p.numbers(c.HeadingRadians, func(i int) loc { return l.at("heading_radians").at(i) })
 		if p.n != n {
 			return
 		}
@@ -322,6 +361,8 @@ func (p *parser) constraint(c *Constraint, l loc) {
 	case ConstraintEffectorTarget:
 		p.minItems(l.at("frames"), len(c.Frames), 1)
 		p.minItems(l.at("positions"), len(c.Positions), 1)
+		p.vectors(l.at("positions"), len(c.Positions), func(i int) []float64 { return c.Positions[i][:] })
+		p.vectors(l.at("rotations"), len(c.Rotations), func(i int) []float64 { return c.Rotations[i][:] })
 		if p.n != n {
 			return
 		}
@@ -342,8 +383,16 @@ func (p *parser) constraint(c *Constraint, l loc) {
 		if c.FillMode != "" && c.FillMode != FillRest && c.FillMode != FillGenerate {
 			p.add(l.at("fill_mode"), "literal_error", "Input should be 'rest' or 'generate'")
 		}
+		for _, name := range sortedKeys(c.JointRotations) {
+			q := c.JointRotations[name]
+			p.numbers(q[:], func(k int) loc { return l.at("joint_rotations").at(name).at(k) })
+		}
+		if c.RootPosition != nil {
+			p.numbers(c.RootPosition[:], func(k int) loc { return l.at("root_position").at(k) })
+		}
 	case ConstraintGroundHeight:
 		p.minItems(l.at("points"), len(c.Points), 1)
+		p.vectors(l.at("points"), len(c.Points), func(i int) []float64 { return c.Points[i][:] })
 	}
 }
 
@@ -363,5 +412,6 @@ func (p *parser) options(o *Options, l loc) {
 		case len(g.Weight) != want:
 			p.add(l.at("guidance"), "value_error", "guidance.weight must have length %d for type='%s', got %d", want, g.Type, len(g.Weight))
 		}
+		p.numbers(g.Weight, func(i int) loc { return l.at("guidance").at("weight").at(i) })
 	}
 }
