@@ -20,8 +20,8 @@ import (
 )
 
 // ProtocolVersion is the MMCP version the server implements (any 1.x
-// request is taken).
-const ProtocolVersion = "1.3"
+// request is taken): the request package's, which parses it.
+const ProtocolVersion = request.ProtocolVersion
 
 // Media types.
 const (

@@ -12,20 +12,18 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	studio "github.com/motionstudio/studio"
 	"github.com/motionstudio/studio/assets"
 	"github.com/motionstudio/studio/ui"
 )
-
-// version is set at release build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
 
 // metadata mirrors FyneApp.toml, which a plain `go build` binary does not
 // read: above all the fyneDo migration, so Fyne checks that UI updates from
 // other goroutines go through fyne.Do.
 var metadata = fyne.AppMetadata{
-	ID:         "dev.motionstudio.studio",
-	Name:       "Motion Studio",
-	Version:    "0.1.0",
+	ID:         studio.AppID,
+	Name:       studio.AppName,
+	Version:    studio.Version,
 	Build:      1,
 	Migrations: map[string]bool{"fyneDo": true},
 }
@@ -62,7 +60,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "motionstudio", version)
+		fmt.Fprintln(stdout, "motionstudio", studio.Version)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -97,6 +95,6 @@ func runStudio() error {
 	// serves): it is closed here, once the window and its loop are gone.
 	engines := ui.NewEngines("")
 	defer engines.Close()
-	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true, Version: version, Engines: engines}).Window.ShowAndRun()
+	ui.NewStudio(a, ui.Options{GL: true, NativeDialogs: true, Version: studio.Version, Engines: engines}).Window.ShowAndRun()
 	return nil
 }

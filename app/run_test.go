@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	studio "github.com/motionstudio/studio"
 )
 
 // A plain `go build` binary does not read FyneApp.toml, so main sets the
@@ -34,6 +38,13 @@ func TestMetadataMatchesFyneAppToml(t *testing.T) {
 	if d.Icon != "assets/icon.png" {
 		t.Errorf("icon %q, want the embedded assets/icon.png", d.Icon)
 	}
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`--app-id (\S+)`).FindSubmatch(mk); m == nil || string(m[1]) != studio.AppID {
+		t.Errorf("the Makefile's package target: %q, want --app-id %s", m, studio.AppID)
+	}
 }
 
 func TestDispatch(t *testing.T) {
@@ -44,7 +55,7 @@ func TestDispatch(t *testing.T) {
 		stderr  string
 		oneLine bool
 	}{
-		{[]string{"version"}, 0, "motionstudio " + version, "", true},
+		{[]string{"version"}, 0, "motionstudio " + studio.Version, "", true},
 		{[]string{"help"}, 0, "convert IN.bvh", "", false},
 		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`, true},
 		{[]string{"convert"}, 2, "", "", true},

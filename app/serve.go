@@ -103,7 +103,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			map[bool]string{true: " with the token", false: " (no --token set)"}[o.token != ""], "addr", l.Addr().String())
 	}
 	srv := server.New(eng, server.Options{Addr: l.Addr().String(), Token: o.token, CORSOrigins: o.cors,
-		Version: version, Notice: studio.Notice, Logger: log})
+		Version: studio.Version, Notice: studio.Notice, Logger: log})
 	if _, err := eng.Preload(ctx); err != nil {
 		log.Warn("serve: could not start loading the model", "err", err)
 	}
