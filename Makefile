@@ -29,10 +29,19 @@ APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-de
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
+# The project's shared folder beside the checkout is optional: the tests'
+# fixtures are in testdata/. With its CMU corpus (SHARED/mocap), `make test`
+# also runs what only the whole corpus can check (every clip parsed,
+# retargeted and converted; the dataset; the real-take checks); without it,
+# those tests skip and `make test` says so in one line.
+HAVE_MOCAP  := $(wildcard $(SHARED)/mocap/cmu_bvh.tar.xz)
+HAVE_SHARED := $(wildcard $(SHARED)/mmcp/data)
+
 export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(ORT_LIB)
 TEST_ENV := MOTIONSTUDIO_REQUIRE_CLIENTS=1 MOTIONSTUDIO_PYTHON=$(PYTHON) \
-            MOTIONSTUDIO_NODE_PATH=$(NODE_DIR)/node_modules MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data \
-            MOTIONSTUDIO_SHARED=$(SHARED)
+            MOTIONSTUDIO_NODE_PATH=$(NODE_DIR)/node_modules \
+            MOTIONSTUDIO_MOCAP=$(if $(HAVE_MOCAP),$(MOCAP_DIR)/data) \
+            $(if $(HAVE_SHARED),MOTIONSTUDIO_SHARED=$(SHARED))
 
 MODEL_ID    := cmu-small-v1
 # The recipe's last stage (training/recipe.py STAGES), for model-eval-torch.
@@ -40,10 +49,20 @@ MODEL_RUN   := training/runs/v2-reach
 
 FYNE_TOOLS := v1.7.4
 
-.PHONY: build run test bench lint package deps shared apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
+.PHONY: build build-check run test bench lint package deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
 
-build: apt-deps
+build: build-check
 	$(GO) build -o $(BIN) ./app
+
+# What the cgo build (Fyne, GLFW, the GTK file dialogs) needs: checked, not
+# installed here; `make deps` installs it.
+CGO_PKGS := gl x11 xrandr xxf86vm xi xcursor xinerama gtk+-3.0
+build-check:
+	@missing=$$(command -v "$${CC:-gcc}" >/dev/null || echo "$${CC:-gcc}"; \
+	  if command -v pkg-config >/dev/null; then \
+	    for p in $(CGO_PKGS); do pkg-config --exists $$p || echo "$$p"; done; \
+	  else echo pkg-config; fi); \
+	if [ -n "$$missing" ]; then echo "make build: missing" $$missing "(for the cgo build): run \`make deps\`"; exit 1; fi
 
 run: deps build
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
@@ -61,6 +80,7 @@ test: deps
 	# counted, not timed: Go 1.26's fuzzer can fail a timed run at its deadline (golang/go#75804)
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 300000x ./engine/request
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime 200000x ./api/server
+	@$(if $(HAVE_MOCAP),:,echo "make test: no CMU corpus at $(SHARED)/mocap, so the tests over every mocap clip, the dataset and the real takes were skipped; to run them: SHARED=/path/to/shared make test")
 
 bench: deps
 	$(TEST_ENV) xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench . -benchmem ./...
@@ -79,12 +99,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-deps: shared apt-deps ort node-tools mocap
-
-# The project's shared folder (MMCP examples and schemas, the mocap) sits next
-# to the checkout; tests read it, so a clone elsewhere must say where it is.
-shared:
-	@test -d $(SHARED)/mmcp -a -d $(SHARED)/mocap || { echo "missing $(SHARED)/mmcp or $(SHARED)/mocap: the project's shared folder; clone next to it or set SHARED=/path/to/shared"; exit 1; }
+# The corpus is unpacked only where the shared folder has it (see HAVE_MOCAP).
+deps: apt-deps ort node-tools $(if $(HAVE_MOCAP),mocap)
 
 # Installs only the packages that are missing, so a second run is quick.
 apt-deps:
@@ -114,7 +130,7 @@ $(NODE_DIR)/node_modules/gltf-validator/package.json:
 # for the tests that convert every one of them and for the dataset.
 mocap: $(MOCAP_DIR)/.unpacked
 $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_fbx/*.tar.xz)
-	@test -d $(SHARED)/mocap || { echo "missing $(SHARED)/mocap (set SHARED=...)"; exit 1; }
+	@test -f $(SHARED)/mocap/cmu_bvh.tar.xz || { echo "missing $(SHARED)/mocap, the CMU corpus: set SHARED=/path/to/shared"; exit 1; }
 	rm -rf $(MOCAP_DIR) && mkdir -p $(MOCAP_DIR)
 	for a in $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_fbx/*.tar.xz; do tar -xJf $$a -C $(MOCAP_DIR); done
 	cp $(SHARED)/mocap/clips.csv $(MOCAP_DIR)/data/

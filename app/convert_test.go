@@ -21,8 +21,9 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// convertClip is a 120 fps CMU walk (MotionBuilder names, CMU units).
-const convertClip = "cmu_hahne/16_11.bvh"
+// convertClip is a 120 fps CMU walk (MotionBuilder names, CMU units), 240
+// frames of testdata/bvh.
+const convertClip = "cmu_16_11_walk_veer_left.bvh"
 
 func runConvertArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
@@ -44,7 +45,7 @@ func jointPos(m *motion.Motion, name string, f int) mgl64.Vec3 {
 }
 
 func TestConvertOutputs(t *testing.T) {
-	in := filepath.Join(testtools.MocapDir(t), convertClip)
+	in := testtools.TestdataBVH(t, convertClip)
 	src, err := bvh.ReadFile(in)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestConvertOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const at30 = 60 // its 240 frames at 120 fps span 1.99 s: 60 frames at 30 fps
 	dir := t.TempDir()
 	cases := []struct {
 		name   string
@@ -79,7 +81,7 @@ func TestConvertOutputs(t *testing.T) {
 				t.Errorf("head height %.3f cm, want %.3f", got, w)
 			}
 		}},
-		{"bvh resampled", "c.bvh", []string{"--fps", "30"}, 134, 30, func(t *testing.T, p string) {
+		{"bvh resampled", "c.bvh", []string{"--fps", "30"}, at30, 30, func(t *testing.T, p string) {
 			m := readBack(t, p, 77)
 			// Frame 10 at 30 fps is frame 40 at 120 fps.
 			if d := jointPos(m, "LeftHand", 10).Sub(jointPos(want, "LeftHand", 40)).Len(); d > 1e-4 {
@@ -89,15 +91,15 @@ func TestConvertOutputs(t *testing.T) {
 		{"bvh with the input's true rate", "i.bvh", []string{"--in-fps", "60"}, src.Frames(), 60, func(t *testing.T, p string) {
 			m := readBack(t, p, 77)
 			// Same frames, only the clock changes.
-			if d := jointPos(m, "LeftHand", 300).Sub(jointPos(want, "LeftHand", 300)).Len(); d > 1e-4 {
-				t.Errorf("frame 300 is %.2g m off the source's frame 300", d)
+			if d := jointPos(m, "LeftHand", 200).Sub(jointPos(want, "LeftHand", 200)).Len(); d > 1e-4 {
+				t.Errorf("frame 200 is %.2g m off the source's frame 200", d)
 			}
 		}},
 		{"bvh mirrored", "d.bvh", []string{"--mirror"}, src.Frames(), 120, func(t *testing.T, p string) {
 			m := readBack(t, p, 77)
-			r := jointPos(want, "RightHand", 300)
+			r := jointPos(want, "RightHand", 200)
 			r[0] = -r[0]
-			if d := jointPos(m, "LeftHand", 300).Sub(r).Len(); d > 0.01 {
+			if d := jointPos(m, "LeftHand", 200).Sub(r).Len(); d > 0.01 {
 				t.Errorf("mirrored left hand %.3f m from the reflected right hand", d)
 			}
 		}},
@@ -127,7 +129,7 @@ print(p.shape[0], p.shape[1], p.shape[2], p[0, 0, 1], p[200, 0, 2])`, p).Combine
 				t.Errorf("numpy hips %g, %g; want %g, %g", y, z, want.Root[0][1], want.Root[200][2])
 			}
 		}},
-		{"glb", "g.glb", []string{"--fps", "30"}, 134, 30, validGLTF},
+		{"glb", "g.glb", []string{"--fps", "30"}, at30, 30, validGLTF},
 		{"gltf", "h.gltf", nil, src.Frames(), 120, validGLTF},
 	}
 	for _, c := range cases {

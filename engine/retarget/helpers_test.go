@@ -2,7 +2,6 @@ package retarget
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -12,12 +11,12 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// readMocap reads a clip from the shared CMU data by its path under data/.
-func readMocap(t testing.TB, rel string) *motion.Motion {
+// readMocap reads one of the CMU excerpts of testdata/bvh (see its README).
+func readMocap(t testing.TB, name string) *motion.Motion {
 	t.Helper()
-	m, err := bvh.ReadFile(filepath.Join(testtools.MocapDir(t), rel))
+	m, err := bvh.ReadFile(testtools.TestdataBVH(t, name))
 	if err != nil {
-		t.Fatalf("read %s: %v", rel, err)
+		t.Fatalf("read %s: %v", name, err)
 	}
 	return m
 }

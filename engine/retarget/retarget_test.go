@@ -14,7 +14,9 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// One clip per rig, retargeted onto SOMA77 and judged against its source.
+// One clip per rig (the CMU excerpts of testdata/bvh; TestDetectAllMocap
+// takes every clip of the corpus), retargeted onto SOMA77 and judged
+// against its source.
 func TestRetargetMocap(t *testing.T) {
 	cases := []struct {
 		file     string
@@ -25,15 +27,15 @@ func TestRetargetMocap(t *testing.T) {
 		walk     bool    // feet on the floor and forward travel expected
 		chestTol float64 // mean chest→hand direction error (°)
 	}{
-		{"dragonforged_iclone/007_03.bvh", "iclone-cc", 0.01, 0, 6, true, 12},
-		{"dragonforged_iclone/002_01.bvh", "iclone-cc", 0.01, -1, 0, true, 12}, // 101-joint variant under RL_BoneRoot
-		{"przestr_cgspeed_daz/02_01.bvh", "daz", 0.01, -1, 0, true, 15},
-		{"aclstm_cgspeed_daz_dance/salsa_15.bvh", "daz", 0.01, -1, 0, false, 15},
-		{"przestr_cgspeed_daz/16_01.bvh", "cmu31", cmuUnit, -1, 0, false, 18},
-		{"cmu_hahne/16_11.bvh", "cmu31-mb", cmuUnit, -1, 0, true, 12},
+		{"iclone_07_03_walk_tpose.bvh", "iclone-cc", 0.01, 0, 6, true, 12},
+		{"iclone101_02_01_walk.bvh", "iclone-cc", 0.01, -1, 0, true, 12}, // 101-joint variant under RL_BoneRoot
+		{"daz_02_01_walk.bvh", "daz", 0.01, -1, 0, true, 15},
+		{"daz_60_15_salsa.bvh", "daz", 0.01, -1, 0, false, 15},
+		{"cmu31_16_01_jump.bvh", "cmu31", cmuUnit, -1, 0, false, 18},
+		{"cmu_16_11_walk_veer_left.bvh", "cmu31-mb", cmuUnit, -1, 0, true, 12},
 		// 13_26's frame 0 straightens the legs and bends the forearms 8°
 		// and the neck 16° from the zero pose; the target follows.
-		{"cmu_hahne/13_26.bvh", "cmu31-mb", cmuUnit, 0, 17, false, 22},
+		{"cmu_13_26_direct_traffic.bvh", "cmu31-mb", cmuUnit, 0, 17, false, 22},
 	}
 	for _, c := range cases {
 		t.Run(strings.TrimSuffix(filepath.Base(c.file), ".bvh")+"_"+c.rig, func(t *testing.T) {
@@ -208,7 +210,7 @@ func TestDetectSOMA(t *testing.T) {
 // Mirroring and resampling work on retargeted clips: frame counts follow
 // the new rate, and a mirrored clip's left hand is the reflected right one.
 func TestMirrorResampleRetargeted(t *testing.T) {
-	src := readMocap(t, "cmu_hahne/16_11.bvh")
+	src := readMocap(t, "cmu_16_11_walk_veer_left.bvh")
 	dst, rig, err := ToSOMA(src)
 	if err != nil {
 		t.Fatal(err)

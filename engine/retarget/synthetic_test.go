@@ -206,7 +206,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func BenchmarkRetarget(b *testing.B) {
-	m := readMocap(b, "dragonforged_iclone/002_01.bvh")
+	m := readMocap(b, "iclone101_02_01_walk.bvh")
 	rig, _ := Detect(m.Skel)
 	r, err := New(m.Skel, motion.SOMA77(), rig)
 	if err != nil {

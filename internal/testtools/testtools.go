@@ -1,8 +1,9 @@
 // Package testtools finds the real external clients that tests check our
-// files against (Blender, NumPy, the Khronos glTF validator) and the shared
-// CMU mocap data. `make test` installs them and sets MOTIONSTUDIO_REQUIRE_CLIENTS=1,
-// so there a missing client fails the test; a bare `go test` skips with the
-// reason instead.
+// files against (Blender, NumPy, the Khronos glTF validator), the shared CMU
+// mocap corpus and the repository's own fixtures (testdata/). `make test`
+// installs the clients and sets MOTIONSTUDIO_REQUIRE_CLIENTS=1, so there a
+// missing client fails the test; a bare `go test` skips with the reason
+// instead. The corpus is optional everywhere (see MocapDir).
 package testtools
 
 import (
@@ -88,17 +89,27 @@ func RepoRoot(t testing.TB) string {
 
 // MocapDir returns the folder with the unpacked CMU BVH data (the data/
 // folder of ../shared/mocap's archives): $MOTIONSTUDIO_MOCAP, which `make
-// test` sets after unpacking them into its cache.
+// test` sets after unpacking them into its cache, and only when the shared
+// folder is there. Unset, the test is skipped even when clients are
+// required: a clone without the corpus runs the testdata/ clips instead, and
+// `make test` says what it left out. Set but missing is a broken set-up.
 func MocapDir(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("MOTIONSTUDIO_MOCAP")
 	if d == "" {
-		Unavailable(t, "MOTIONSTUDIO_MOCAP is not set (the unpacked ../shared/mocap archives)")
+		t.Skip("MOTIONSTUDIO_MOCAP is not set (the unpacked ../shared/mocap corpus); run `SHARED=/path/to/shared make test`")
 	}
 	if _, err := os.Stat(d); err != nil {
 		Unavailable(t, "mocap folder %s: %v", d, err)
 	}
 	return d
+}
+
+// TestdataBVH is the path of a clip in testdata/bvh (see its README): short
+// excerpts of the corpus, for the tests that need one real clip of a rig.
+func TestdataBVH(t testing.TB, name string) string {
+	t.Helper()
+	return filepath.Join(RepoRoot(t), "testdata", "bvh", name)
 }
 
 // ExtraTakesDir is the mocap folder's subfolder of further takes (the 1,830
@@ -195,18 +206,28 @@ func ONNXRuntime(t testing.TB) string {
 	return p
 }
 
-// MMCPData is the MMCP reference data beside the repository
-// (../shared/mmcp/data, or $MOTIONSTUDIO_SHARED/mmcp/data). Missing data
-// fails: the protocol fixtures are what the API is checked against.
+// MMCPData is the repository's copy of the MMCP reference data
+// (testdata/mmcp, from ../shared/mmcp/data; TestMMCPDataMatchesShared keeps
+// the two equal). Missing data fails: the protocol fixtures are what the API
+// is checked against, and they ship with the repository.
 func MMCPData(t testing.TB) string {
 	t.Helper()
-	shared := os.Getenv("MOTIONSTUDIO_SHARED")
-	if shared == "" {
-		shared = filepath.Join(RepoRoot(t), "..", "shared")
-	}
-	dir := filepath.Join(shared, "mmcp", "data")
+	dir := filepath.Join(RepoRoot(t), "testdata", "mmcp")
 	if _, err := os.Stat(filepath.Join(dir, "examples", "bad", "EXPECTED.json")); err != nil {
-		t.Fatalf("MMCP fixtures not found: %v\nthe tests need the shared folder beside the repository (../shared/mmcp/data) or MOTIONSTUDIO_SHARED pointing at it", err)
+		t.Fatalf("MMCP fixtures not found in the repository: %v", err)
 	}
 	return dir
+}
+
+// SharedDir returns the project's shared folder ($MOTIONSTUDIO_SHARED, else
+// ../shared beside the repository) and whether it is there. A clone on its
+// own has none; `make test` sets MOTIONSTUDIO_SHARED only when it exists.
+func SharedDir(t testing.TB) (string, bool) {
+	t.Helper()
+	dir := os.Getenv("MOTIONSTUDIO_SHARED")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "..", "shared")
+	}
+	_, err := os.Stat(dir)
+	return dir, err == nil
 }

@@ -24,12 +24,7 @@ func TestBlender(t *testing.T) {
 		{"soma77", func(*testing.T) *motion.Motion { return normalized(waveMotion(motion.SOMA77(), 61, 30, 0)) },
 			[]string{"Hips", "Head", "LeftHand", "RightFoot"}},
 		{"cmu 16_11", func(t *testing.T) *motion.Motion {
-			m := readClip(t, "cmu_hahne/16_11.bvh")
-			m, err := m.Slice(0, 240)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return m
+			return readClip(t, "cmu_16_11_walk_veer_left.bvh") // 240 frames
 		}, []string{"Hips", "Head", "LeftHand", "RightFoot"}},
 	}
 	for _, tc := range tests {

@@ -10,24 +10,25 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// mocapClips are real CMU clips, one per rig family we read.
+// mocapClips are real CMU clips, one per rig family we read: the excerpts
+// of testdata/bvh (see its README).
 var mocapClips = []string{
-	"cmu_hahne/16_11.bvh",                     // 31 joints, MotionBuilder names, 120 fps
-	"przestr_cgspeed_daz/02_01.bvh",           // 43-joint DAZ-friendly rig
-	"przestr_cgspeed_daz/16_01.bvh",           // 31-joint CMU rig, 30 fps
-	"dragonforged_iclone/001_01.bvh",          // iClone CC_Base, 100 joints
-	"aclstm_cgspeed_daz_dance/martial_03.bvh", // DAZ rig, long dance clip
+	"cmu_16_11_walk_veer_left.bvh", // 31 joints, MotionBuilder names, 120 fps
+	"daz_02_01_walk.bvh",           // 43-joint DAZ-friendly rig
+	"cmu31_16_01_jump.bvh",         // 31-joint CMU rig, 30 fps
+	"iclone_01_01_jump.bvh",        // iClone CC_Base, 100 joints
+	"daz_60_15_salsa.bvh",          // DAZ rig, a dance
 }
 
 // readClip reads a CMU clip with the BVH reader and scales it to metres so
 // that the rest figure is 1.7 m tall (the rigs use inches, centimetres or
 // CMU's own unit of about 5.6 cm).
-func readClip(t testing.TB, rel string) *motion.Motion {
+func readClip(t testing.TB, name string) *motion.Motion {
 	t.Helper()
-	path := filepath.Join(testtools.MocapDir(t), rel)
+	path := testtools.TestdataBVH(t, name)
 	m, err := bvh.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read %s: %v", rel, err)
+		t.Fatalf("read %s: %v", name, err)
 	}
 	pos, _ := m.Skel.RestWorld()
 	lo, hi := math.Inf(1), math.Inf(-1)
