@@ -18,13 +18,14 @@ NODE_DIR    := $(CACHE)/node
 MOCAP_DIR   := $(CACHE)/mocap
 
 # Debian packages: cgo for Fyne/GLFW/GTK, a headless X server for GUI and GL
-# tests (xwd from x11-apps captures its windows), the real clients our files
+# tests (xwd from x11-apps captures its windows, xwininfo from x11-utils
+# measures them), the real clients our files
 # are checked against, and PyTorch (with
 # OpenBLAS: the reference BLAS is ~20x slower) and ONNX for training/, and
 # WordNet 3.0 for a bundle's word map (training/cmd/wordmap; the studio does
 # not need it).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-dev \
-            xvfb xauth x11-apps libgl1-mesa-dri blender python3-numpy python3-requests \
+            xvfb xauth x11-apps x11-utils libgl1-mesa-dri blender python3-numpy python3-requests \
             python3-torch python3-onnx libopenblas0-pthread wordnet-base
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
