@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
+	"github.com/motionstudio/studio/internal/atomicfile"
 )
 
 // AutosaveName is the one autosave file's name in its folder.

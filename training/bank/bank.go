@@ -27,10 +27,10 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/atomicfile"
 	"github.com/motionstudio/studio/training/checks"
 	"github.com/motionstudio/studio/training/dataset"
 )

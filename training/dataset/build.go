@@ -16,12 +16,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
+	"github.com/motionstudio/studio/internal/atomicfile"
 )
 
 // Clip-length rules, in frames at the layout's 30 fps.

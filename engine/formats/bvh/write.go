@@ -12,8 +12,8 @@ import (
 
 	"github.com/go-gl/mathgl/mgl64"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/atomicfile"
 )
 
 // Options controls the writer.

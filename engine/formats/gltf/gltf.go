@@ -26,8 +26,8 @@ import (
 
 	gltflib "github.com/qmuntal/gltf"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/atomicfile"
 )
 
 // Errors returned for input the writer cannot encode; each is wrapped with

@@ -47,8 +47,8 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/atomicfile"
 )
 
 // maxWorkers bounds the goroutines encoding rows; beyond it the zip

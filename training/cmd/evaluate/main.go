@@ -55,13 +55,13 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine"
-	"github.com/motionstudio/studio/engine/formats/atomicfile"
 	"github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/internal/atomicfile"
 	"github.com/motionstudio/studio/training/checks"
 	"github.com/motionstudio/studio/training/dataset"
 )
