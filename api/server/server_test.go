@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -734,40 +733,10 @@ func (m strictNull) Run(ctx context.Context, req *request.Request, opts generate
 }
 
 // outOfRange names the first float under v that is not finite or beyond
-// request.MaxMagnitude, or "".
+// MaxMagnitude, or "". Rates and times (fps, start_s, end_s) have bounds of
+// their own.
 func outOfRange(v reflect.Value, path string) string {
-	switch v.Kind() {
-	case reflect.Float64:
-		if f := v.Float(); !(math.Abs(f) <= request.MaxMagnitude) {
-			return fmt.Sprintf("%s = %g", path, f)
-		}
-	case reflect.Pointer:
-		if !v.IsNil() {
-			return outOfRange(v.Elem(), path)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			if f.IsExported() && f.Name != "FPS" && f.Name != "StartS" && f.Name != "EndS" {
-				if p := outOfRange(v.Field(i), path+"."+f.Name); p != "" {
-					return p
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if p := outOfRange(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if p := outOfRange(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
+	return testtools.FloatBeyond(v, path, request.MaxMagnitude, "FPS", "StartS", "EndS")
 }
 
 func TestDownloadZip(t *testing.T) {

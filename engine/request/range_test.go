@@ -2,11 +2,12 @@ package request
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // Numbers that reach the model must be finite and within ±MaxMagnitude:
@@ -107,36 +108,5 @@ func TestNonFiniteBuiltInGo(t *testing.T) {
 // MaxMagnitude, or "". Rates and times (fps, start_s, end_s) have bounds of
 // their own.
 func outOfRange(v reflect.Value, path string) string {
-	switch v.Kind() {
-	case reflect.Float64:
-		if f := v.Float(); !(math.Abs(f) <= MaxMagnitude) {
-			return fmt.Sprintf("%s = %g", path, f)
-		}
-	case reflect.Pointer:
-		if !v.IsNil() {
-			return outOfRange(v.Elem(), path)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			if f.IsExported() && f.Name != "FPS" && f.Name != "StartS" && f.Name != "EndS" {
-				if p := outOfRange(v.Field(i), path+"."+f.Name); p != "" {
-					return p
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if p := outOfRange(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if p := outOfRange(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
+	return testtools.FloatBeyond(v, path, MaxMagnitude, "FPS", "StartS", "EndS")
 }
