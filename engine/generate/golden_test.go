@@ -44,7 +44,7 @@ type goldenCase struct {
 // windows joined over prefixes, text and unconditioned segments, bank
 // starts and noise, every constraint kind, previews, post-processing,
 // resampling.
-type goldenCase struct {
+type goldenRun struct {
 	name string
 	segs []request.Segment
 	cons []request.Constraint
@@ -53,7 +53,7 @@ type goldenCase struct {
 	fps  float64
 }
 
-func goldenCases() []goldenCase {
+func goldenCases() []goldenRun {
 	arm := mgl64.QuatRotate(1.2, mgl64.Vec3{0, 0, 1})
 	cons := []request.Constraint{
 		{Type: request.ConstraintRootPath, Frames: []int{0, 150, 320}, PositionsXZ: []request.Vec2{{1, 2}, {2, 4}, {3, 5}},
@@ -66,7 +66,7 @@ func goldenCases() []goldenCase {
 	o := func(steps, samples int, seed int64, post bool) request.Options {
 		return request.Options{DiffusionSteps: ptr(steps), NumSamples: ptr(samples), Seed: ptr(seed), PostProcessing: ptr(post), TransitionFrames: ptr(10)}
 	}
-	return []goldenCase{
+	return []goldenRun{
 		{"bank, three windows, previews", []request.Segment{text("a person jumps forward", 280), text("a person walks", 60), unc}, nil,
 			o(4, 2, 7, true), Options{Preview: true}, 0},
 		{"constraints, post", []request.Segment{text("a person walks", 340)}, cons, o(5, 2, 3, true), Options{}, 0},
