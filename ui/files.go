@@ -32,13 +32,20 @@ type fileQuestion struct {
 	filters   []fileFilter
 }
 
-// askFile asks for a file and calls done with its path on Fyne's
-// goroutine; a cancelled dialog calls nothing. The native dialog (GTK
-// through sqweek/dialog) blocks, so it runs on a goroutine of its own;
-// where it cannot open, Fyne's own dialog asks instead.
-func (s *Studio) askFile(q fileQuestion, done func(path string)) {
-	if !s.opt.NativeDialogs {
-		s.askFyne(q, done)
+// fileAsker asks for files on win: with the system's dialogs when
+// native, else (and wherever those cannot open) with Fyne's own.
+type fileAsker struct {
+	win    fyne.Window
+	native bool
+}
+
+// ask asks for a file and calls done with its path on Fyne's goroutine;
+// a cancelled dialog calls nothing. The native dialog (GTK through
+// sqweek/dialog) blocks, so it runs on a goroutine of its own; where it
+// cannot open, Fyne's own dialog asks instead.
+func (f fileAsker) ask(q fileQuestion, done func(path string)) {
+	if !f.native {
+		f.askFyne(q, done)
 		return
 	}
 	go func() {
@@ -46,8 +53,8 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 		if q.name != "" {
 			b = b.SetStartFile(q.name)
 		}
-		for _, f := range q.filters {
-			b = b.Filter(f.desc, f.exts...)
+		for _, ff := range q.filters {
+			b = b.Filter(ff.desc, ff.exts...)
 		}
 		var path string
 		var err error
@@ -61,7 +68,7 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 			case errors.Is(err, native.ErrCancelled):
 			case err != nil:
 				slog.Warn("native file dialog failed, using Fyne's", "err", err)
-				s.askFyne(q, done)
+				f.askFyne(q, done)
 			default:
 				done(path)
 			}
@@ -69,10 +76,10 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 	}()
 }
 
-func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
+func (f fileAsker) askFyne(q fileQuestion, done func(path string)) {
 	var exts []string
-	for _, f := range q.filters {
-		for _, e := range f.exts {
+	for _, ff := range q.filters {
+		for _, e := range ff.exts {
 			exts = append(exts, "."+e)
 		}
 	}
@@ -86,23 +93,23 @@ func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
 		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 			switch {
 			case err != nil:
-				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), f.win)
 			case w != nil:
 				done(pickedForSave(w))
 			}
-		}, s.Window)
+		}, f.win)
 		fd.SetFileName(q.name)
 		d = fd
 	} else {
 		d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			switch {
 			case err != nil:
-				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), f.win)
 			case r != nil:
 				_ = r.Close()
 				done(r.URI().Path())
 			}
-		}, s.Window)
+		}, f.win)
 	}
 	if len(exts) > 0 {
 		d.SetFilter(storage.NewExtensionFileFilter(exts))
@@ -152,8 +159,8 @@ func (s *Studio) Export() {
 		dialog.ShowInformation("Nothing to export", "Generate a motion first.", s.Window)
 		return
 	}
-	dir := s.prefs().StringWithFallback(prefExportDir, homeDir())
-	s.askFile(fileQuestion{title: "Export motion", save: true, dir: dir, name: s.exportName() + ".bvh", filters: exportFilters},
+	dir := s.prefs.StringWithFallback(prefExportDir, homeDir())
+	s.files.ask(fileQuestion{title: "Export motion", save: true, dir: dir, name: s.exportName() + ".bvh", filters: exportFilters},
 		func(path string) {
 			if _, err := s.ExportTo(path); err != nil {
 				dialog.ShowError(err, s.Window)
@@ -175,8 +182,8 @@ func (s *Studio) ExportTo(path string) ([]string, error) {
 	if err != nil {
 		return names, fmt.Errorf("export: %w", err)
 	}
-	s.prefs().SetString(prefExportDir, filepath.Dir(path))
-	s.status.SetText(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
+	s.prefs.SetString(prefExportDir, filepath.Dir(path))
+	s.status.set(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
 	return names, nil
 }
 

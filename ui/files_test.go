@@ -26,7 +26,7 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 	if err := os.WriteFile(old, []byte("the previous take"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.prefs().SetString(prefExportDir, dir)
+	s.prefs.SetString(prefExportDir, dir)
 	s.ShowTake(Take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
 	s.Export()
 	name := find[*widget.Entry](s, func(e *widget.Entry) bool { return strings.HasSuffix(e.Text, ".bvh") })

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -44,14 +41,14 @@ func (s *Studio) enginePickers() (model, device *widget.Select) {
 		s.engineChanged()
 		s.modelChanged()
 	})
-	model.SetSelected(s.prefs().StringWithFallback(prefModel, ids[len(ids)-1]))
+	model.SetSelected(s.prefs.StringWithFallback(prefModel, ids[len(ids)-1]))
 	if s.opt.Model != "" {
 		model.SetSelected(s.opt.Model)
 	}
 	device = widget.NewSelect(devices, func(string) { s.engineChanged() })
 	dev := s.opt.Device
 	if dev == "" {
-		dev = s.prefs().StringWithFallback(prefDevice, "auto")
+		dev = s.prefs.StringWithFallback(prefDevice, "auto")
 	}
 	device.SetSelected(dev)
 	return model, device
@@ -63,13 +60,13 @@ func (s *Studio) engineChanged() {
 	if s.model == nil || s.device == nil || s.eng == nil {
 		return
 	}
-	s.prefs().SetString(prefModel, s.model.Selected)
-	s.prefs().SetString(prefDevice, s.device.Selected)
+	s.prefs.SetString(prefModel, s.model.Selected)
+	s.prefs.SetString(prefDevice, s.device.Selected)
 	switch {
 	case s.api.serving():
-		s.report(fmt.Errorf("the API serves the current model: stop it to switch"))
+		s.status.report(fmt.Errorf("the API serves the current model: stop it to switch"))
 	case s.job != "":
-		s.report(fmt.Errorf("the new model or device is used after the running generation"))
+		s.status.report(fmt.Errorf("the new model or device is used after the running generation"))
 	default:
 		s.closeEngine()
 		s.deviceInfo.SetText("")
@@ -124,7 +121,7 @@ func (s *Studio) Generate() {
 	}
 	e, err := s.engine()
 	if err == nil {
-		p := s.ed.Project()
+		p := s.doc.project()
 		var req *request.Request
 		if req, err = p.Request(e.Caps(), p.NextSeed()); err == nil {
 			err = s.submit(e, req, p.Summary())
@@ -146,7 +143,7 @@ func (s *Studio) submit(e *engine.Engine, req *request.Request, label string) er
 	s.generate.Disable()
 	s.cancel.Enable()
 	s.progress.SetValue(0)
-	s.status.SetText("Queued")
+	s.status.set("Queued")
 	return nil
 }
 
@@ -192,10 +189,10 @@ func (s *Studio) event(ev engineEvent) {
 	p := j.Progress
 	switch {
 	case ev.Kind == jobs.EventProgress && p.Stage == jobs.StageLoad:
-		s.status.SetText("Loading the model…")
+		s.status.set("Loading the model…")
 	case ev.Kind == jobs.EventProgress && p.Steps > 0:
 		s.progress.SetValue(float64(p.Step) / float64(p.Steps))
-		s.status.SetText(fmt.Sprintf("Step %d/%d · ETA %.1f s", p.Step, p.Steps, p.ETA.Seconds()))
+		s.status.set(fmt.Sprintf("Step %d/%d · ETA %.1f s", p.Step, p.Steps, p.ETA.Seconds()))
 		if ms, ok := p.Preview.([]*motion.Motion); ok && len(ms) > 0 {
 			if err := s.Viewport.SetPreview(ms, p.Step, p.Steps); err != nil {
 				slog.Warn("preview", "err", err)
@@ -220,7 +217,7 @@ func (s *Studio) finish(j engine.Job) {
 		res := j.Result
 		s.ShowTake(Take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
 		s.progress.SetValue(1)
-		s.status.SetText(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
+		s.status.set(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
 		s.Viewport.Player().Seek(0)
 		s.Viewport.Player().Play()
@@ -228,17 +225,14 @@ func (s *Studio) finish(j engine.Job) {
 		// The project keeps the exact request, so the take can be made
 		// again (a regenerated take is in it already).
 		if t, err := takeOf(s.jobReq, j.Finished); err == nil && !s.regen {
-			if _, err := s.ed.AddTake(t); err != nil {
-				slog.Warn("take", "err", err)
-			}
-			s.title()
+			s.doc.addTake(t)
 		}
 	case jobs.Cancelled:
 		s.progress.SetValue(0)
-		s.status.SetText("Cancelled")
+		s.status.set("Cancelled")
 	default:
 		s.progress.SetValue(0)
-		s.status.SetText("Failed")
+		s.status.set("Failed")
 		dialog.ShowError(fmt.Errorf("generation failed: %w", j.Err), s.Window)
 	}
 	if s.onDone != nil {
@@ -296,44 +290,8 @@ func (s *Studio) showChosen() error {
 	if err := s.Viewport.SetTake(smp); err != nil {
 		return err
 	}
-	s.syncClip()
+	s.doc.syncClip()
 	return nil
-}
-
-// prefs are the app's persisted settings.
-func (s *Studio) prefs() fyne.Preferences { return s.app.Preferences() }
-
-// SetPrompt sets the first text segment's prompt (an undoable edit); on
-// Fyne's goroutine.
-func (s *Studio) SetPrompt(text string) {
-	for _, seg := range s.ed.Project().Timeline.Segments {
-		if seg.Kind == project.KindText {
-			s.report(s.ed.SetPrompt(seg.ID, text))
-			return
-		}
-	}
-}
-
-// SetSamples sets how many samples to generate; on Fyne's goroutine.
-func (s *Studio) SetSamples(n int) {
-	o := s.ed.Project().Options
-	o.Samples = n
-	s.report(s.ed.SetOptions(o))
-}
-
-// SetSeed fixes the seed of the next generations ("" draws one each
-// time); on Fyne's goroutine.
-func (s *Studio) SetSeed(seed string) {
-	o := s.ed.Project().Options
-	if seed = strings.TrimSpace(seed); seed == "" {
-		o.RandomSeed = true
-	} else if v, err := strconv.ParseInt(seed, 10, 64); err == nil {
-		o.Seed, o.RandomSeed = v, false
-	} else {
-		s.report(fmt.Errorf("seed %q: want a whole number", seed))
-		return
-	}
-	s.report(s.ed.SetOptions(o))
 }
 
 func homeDir() string {

@@ -45,16 +45,15 @@ func (s *Studio) record(j engine.Job) {
 	s.historyList.Refresh()
 }
 
-// projectTakes lists the project's saved takes in the history (after the
+// projectTakes lists a project's saved takes in the history (after the
 // session's own), so any of them can be made again.
-func (s *Studio) projectTakes() {
+func (s *Studio) projectTakes(takes []project.Take) {
 	var kept []Take
 	for _, t := range s.history {
 		if t.Result != nil {
 			kept = append(kept, t)
 		}
 	}
-	takes := s.ed.Project().Takes
 	for i := len(takes) - 1; i >= 0; i-- {
 		t := takes[i]
 		kept = append(kept, Take{ID: t.ID, Label: t.Summary, Seed: t.Seed, When: t.Created, Saved: &t})
@@ -102,7 +101,7 @@ func (s *Studio) newHistoryList() *widget.List {
 func (s *Studio) ShowTake(t Take) {
 	if t.Result == nil {
 		if t.Saved != nil {
-			s.report(s.Regenerate(*t.Saved))
+			s.status.report(s.Regenerate(*t.Saved))
 		}
 		return
 	}
@@ -116,8 +115,8 @@ func (s *Studio) ShowTake(t Take) {
 	s.pick.Enable()
 	s.export.Enable()
 	if err := s.showChosen(); err != nil {
-		s.status.SetText("Cannot show " + t.Label + ": " + err.Error())
+		s.status.set("Cannot show " + t.Label + ": " + err.Error())
 		return
 	}
-	s.status.SetText(fmt.Sprintf("Showing %q (seed %d)", t.Label, t.Seed))
+	s.status.set(fmt.Sprintf("Showing %q (seed %d)", t.Label, t.Seed))
 }

@@ -30,7 +30,7 @@ var guidanceChoices = []struct{ label, value string }{
 // inspector is the right-hand panel: the selected segment or constraint,
 // the buttons that add constraints, and the generation options.
 type inspector struct {
-	s         *Studio
+	d         *documentPanel
 	selection *fyne.Container
 	options   *fyne.Container
 	root      fyne.CanvasObject
@@ -39,15 +39,15 @@ type inspector struct {
 	shown     string // what the forms show (see refresh)
 }
 
-func newInspector(s *Studio) *inspector {
-	in := &inspector{s: s, selection: container.NewVBox(), options: container.NewVBox()}
+func newInspector(d *documentPanel) *inspector {
+	in := &inspector{d: d, selection: container.NewVBox(), options: container.NewVBox()}
 	in.joint = widget.NewSelect(effectorJoints, nil)
 	in.joint.SetSelected("RightHand")
 	add := container.NewVBox(
-		widget.NewButtonWithIcon("Root key at the playhead", theme.ContentAddIcon(), s.AddRootKey),
+		widget.NewButtonWithIcon("Root key at the playhead", theme.ContentAddIcon(), d.addRootKey),
 		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Target", theme.ContentAddIcon(),
-			func() { s.AddEffector(in.joint.Selected) }), in.joint),
-		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), s.AddPoseKey),
+			func() { d.addEffector(in.joint.Selected) }), in.joint),
+		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), d.addPoseKey),
 	)
 	in.root = container.NewVScroll(container.NewVBox(
 		heading("Selection"), in.selection,
@@ -66,8 +66,8 @@ func heading(text string) *widget.Label {
 // the forms only when what they show changed, so a take arriving while
 // the user types in a field does not take the field away.
 func (in *inspector) refresh() {
-	p := in.s.ed.Project()
-	key := fmt.Sprintf("%p|%s|%v|%v", in.s.ed, in.s.selected, p.Timeline, p.Options)
+	p := in.d.ed.Project()
+	key := fmt.Sprintf("%p|%s|%v|%v", in.d.ed, in.d.selected, p.Timeline, p.Options)
 	if key == in.shown {
 		return
 	}
@@ -91,7 +91,7 @@ func (in *inspector) field(value string, apply func(string) error) *widget.Entry
 			return
 		}
 		if err := apply(strings.TrimSpace(text)); err != nil {
-			in.s.report(err)
+			in.d.status.report(err)
 			e.SetText(value)
 		}
 	}
@@ -118,10 +118,10 @@ func atof(s, what string) (float64, error) {
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
 
 func (in *inspector) selectionForm() []fyne.CanvasObject {
-	s := in.s
-	ed := s.ed
+	d := in.d
+	ed := d.ed
 	p := ed.Project()
-	id := s.selected
+	id := d.selected
 	tl := &p.Timeline
 	form := func(items ...*widget.FormItem) []fyne.CanvasObject {
 		return []fyne.CanvasObject{widget.NewForm(items...)}
@@ -143,14 +143,14 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 			}
 			kind := widget.NewSelect([]string{project.KindText, project.KindUnconditioned}, func(k string) {
 				if !in.syncing {
-					s.report(ed.SetSegmentKind(id, k))
+					d.status.report(ed.SetSegmentKind(id, k))
 				}
 			})
 			kind.SetSelected(seg.Kind)
 			prompt := in.field(seg.Prompt, func(t string) error { return ed.SetPrompt(id, t) })
 			// How the model reads the prompt, as it is typed.
-			words := s.wordsLabel(seg.Prompt)
-			prompt.OnChanged = func(t string) { s.setWords(words, t) }
+			words := in.wordsLabel(seg.Prompt)
+			prompt.OnChanged = func(t string) { in.setWords(words, t) }
 			if seg.Kind != project.KindText {
 				words.Hide()
 				prompt.OnChanged = nil
@@ -225,7 +225,7 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 					return ed.SetEffectorPos(id, v)
 				})
 			}
-			place := widget.NewButton("Place on the floor…", func() { s.placeEffector(id) })
+			place := widget.NewButton("Place on the floor…", func() { d.placeEffector(id) })
 			return form(
 				widget.NewFormItem("Target", widget.NewLabel(e.Joint)),
 				widget.NewFormItem("Frame", frameField(e.Frame)),
@@ -243,7 +243,7 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 			return form(
 				widget.NewFormItem("Pose key", widget.NewLabel(fmt.Sprintf("%d joints", len(k.Rotations)))),
 				widget.NewFormItem("Frame", frameField(k.Frame)),
-				widget.NewFormItem("", widget.NewButton("Take the shown pose", func() { s.repose(id) })),
+				widget.NewFormItem("", widget.NewButton("Take the shown pose", func() { d.repose(id) })),
 			)
 		}
 	}
@@ -251,16 +251,16 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 }
 
 func (in *inspector) optionsForm() []fyne.CanvasObject {
-	s := in.s
-	o := s.ed.Project().Options
+	d := in.d
+	o := d.ed.Project().Options
 	// opt applies one option typed into an entry.
 	opt := func(change func(o *project.Options, text string) error) func(string) error {
 		return func(t string) error {
-			no := s.ed.Project().Options
+			no := d.ed.Project().Options
 			if err := change(&no, t); err != nil {
 				return err
 			}
-			return s.ed.SetOptions(no)
+			return d.ed.SetOptions(no)
 		}
 	}
 	// choose applies an option picked from a widget.
@@ -268,9 +268,9 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		if in.syncing {
 			return
 		}
-		no := s.ed.Project().Options
+		no := d.ed.Project().Options
 		change(&no)
-		s.report(s.ed.SetOptions(no))
+		d.status.report(d.ed.SetOptions(no))
 	}
 	toggle := func(label string, on bool, change func(*project.Options, bool)) *widget.Check {
 		c := widget.NewCheck(label, func(b bool) { choose(func(o *project.Options) { change(o, b) }) })
@@ -353,9 +353,9 @@ func (in *inspector) fpsSelect() *widget.Select {
 			return
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			in.s.report(in.s.ed.SetFPS(f))
+			in.d.status.report(in.d.ed.SetFPS(f))
 		}
 	})
-	sel.SetSelected(strconv.FormatFloat(in.s.ed.Project().Timeline.FPS, 'f', -1, 64))
+	sel.SetSelected(strconv.FormatFloat(in.d.ed.Project().Timeline.FPS, 'f', -1, 64))
 	return sel
 }

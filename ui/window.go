@@ -3,9 +3,6 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
-	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -65,13 +62,9 @@ type Studio struct {
 	Transport *viewer.Transport
 	Timeline  *timeline.Timeline
 
-	app  fyne.App
-	opt  Options
-	ed   *project.Editor
-	path string // the project's file; "" until saved
-	// selected is the timeline's selection (a segment or constraint id).
-	selected  string
-	inspector *inspector
+	panelEnv
+	opt Options
+	doc *documentPanel
 
 	result     *generate.Result // the take shown
 	takePrompt string
@@ -79,11 +72,9 @@ type Studio struct {
 	export     *widget.Button
 	generate   *widget.Button
 	cancel     *widget.Button
-	undo, redo *widget.Button
 	model      *widget.Select
 	device     *widget.Select
 	progress   *widget.ProgressBar
-	status     *widget.Label
 	backend    *widget.Label
 	deviceInfo *widget.Label
 	statusBar  *fyne.Container
@@ -101,12 +92,9 @@ type Studio struct {
 	job     string // the running generation's job id
 	jobReq  []byte // its request, recorded as a take when it succeeds
 	regen   bool   // it remakes one of the project's takes
-	checks  struct{ follow, onion, trajectory, contacts, sideBySide, draw, headings *widget.Check }
-	grabbed string // the root key being dragged in the viewport
-	// recovered: the project came from the autosave and is not saved yet.
-	recovered bool
-	quit      chan struct{}
-	closed    bool
+	checks  struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
+	quit    chan struct{}
+	closed  bool
 
 	onPreview func(step, steps int)
 	onDone    func(jobs.State)
@@ -121,7 +109,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	if opt.AutosaveDir == "" {
 		opt.AutosaveDir = filepath.Join(a.Storage().RootURI().Path(), "autosave")
 	}
-	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
+	s := &Studio{opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
 	useSafeFileWriters()
 	s.engines, s.ownEngs = opt.Engines, opt.Engines == nil
 	if s.ownEngs {
@@ -133,13 +121,13 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	// Until something is generated the viewport shows the rest pose.
 	_ = s.Viewport.SetSamples([]scene.Sample{{Motion: motion.New(skel, 30, 1)}})
 	s.Transport = viewer.NewTransport(player)
+	s.panelEnv = panelEnv{
+		win: s.Window, prefs: a.Preferences(), files: fileAsker{win: s.Window, native: opt.NativeDialogs},
+		viewport: s.Viewport, status: newStatusLine("Ready · the model loads with the first generation"),
+	}
 
-	s.ed = project.NewEditor(project.New())
-	s.ed.OnChange = s.changed
-	s.Timeline = timeline.New(s.ed, player)
-	s.Timeline.OnSelect = s.selectItem
-	s.Timeline.OnError = s.report
-	s.inspector = newInspector(s)
+	s.doc = newDocumentPanel(s.panelEnv, s, autosaving{dir: opt.AutosaveDir, every: opt.AutosaveEvery}, s.quit)
+	s.Timeline = s.doc.timeline
 
 	s.generate = widget.NewButtonWithIcon("Generate", theme.MediaPlayIcon(), s.Generate)
 	s.generate.Importance = widget.HighImportance
@@ -147,137 +135,69 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.cancel.Disable()
 	s.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), s.Export)
 	s.export.Disable()
-	s.undo = widget.NewButtonWithIcon("", theme.ContentUndoIcon(), s.Undo)
-	s.redo = widget.NewButtonWithIcon("", theme.ContentRedoIcon(), s.Redo)
 	s.pick = widget.NewSelect([]string{"All samples"}, func(string) { s.showChosen() })
 	s.pick.SetSelected("All samples")
 	s.pick.Disable()
 	s.model, s.device = s.enginePickers()
 	s.Timeline.SetPromptWords(s.promptNote)
 	s.progress = widget.NewProgressBar()
-	s.status = widget.NewLabel("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
 	s.api = newAPIPanel(s.Window, a.Preferences(), opt.Version, s.engine)
 	s.deviceInfo = widget.NewLabel("")
 	s.historyList = s.newHistoryList()
-	s.hookViewport()
 
 	// Toolbar, view controls and status bar fit a 1280×720 screen: the
 	// rows wrap, the inspector scrolls and long texts are cut with an
 	// ellipsis, so the viewport is what shrinks.
+	d := s.doc
 	toolbar := newWrap(
-		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), s.NewProject),
-		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.OpenProject),
-		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { s.SaveProject(nil) }),
-		s.undo, s.redo, widget.NewSeparator(),
+		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), d.newProject),
+		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), d.openProject),
+		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { d.saveProject(nil) }),
+		d.undo, d.redo, widget.NewSeparator(),
 		s.generate, s.cancel, widget.NewSeparator(),
 		s.pick, s.export, widget.NewSeparator(),
 		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.api.check,
 	)
 	history := container.NewBorder(heading("History"), nil, nil, nil, s.historyList)
 	right := container.NewAppTabs(
-		container.NewTabItem("Inspector", s.inspector.root),
+		container.NewTabItem("Inspector", d.inspector.root),
 		container.NewTabItem("History", history),
 	)
 	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
 	centre := container.NewHSplit(view, right)
 	centre.SetOffset(0.72)
-	for _, l := range []*widget.Label{s.status, s.backend} {
-		l.Truncation = fyne.TextTruncateEllipsis
-	}
+	s.backend.Truncation = fyne.TextTruncateEllipsis
 	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
 	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, s.deviceInfo),
-		container.NewGridWithColumns(2, s.status, s.backend))
+		container.NewGridWithColumns(2, s.status.label, s.backend))
 	main := container.NewVSplit(centre, s.Timeline)
 	main.SetOffset(0.72)
 	s.Window.SetContent(container.NewBorder(toolbar, s.statusBar, nil, nil, main))
 	s.Window.SetMainMenu(s.menu())
 	s.shortcuts()
 	s.Window.Resize(windowSize(screenWorkArea(a)))
-	s.Window.SetCloseIntercept(func() { s.confirmDiscard("quit", s.Window.Close) })
+	s.Window.SetCloseIntercept(func() { s.doc.confirmDiscard("quit", s.Window.Close) })
 	s.Window.SetOnClosed(s.close)
-	s.changed()
 	go s.showBackend()
-	go s.autosaveLoop()
-	s.offerRecovery()
+	s.doc.start()
 	return s
 }
 
 // Editor is the project being edited (its undo history included); on
 // Fyne's goroutine.
-func (s *Studio) Editor() *project.Editor { return s.ed }
+func (s *Studio) Editor() *project.Editor { return s.doc.ed }
 
-// changed follows every project change: timeline, inspector, viewport
-// markers, title and undo buttons. On Fyne's goroutine.
-func (s *Studio) changed() {
-	s.syncClip()
-	s.Timeline.Refresh()
-	s.inspector.refresh()
-	s.showConstraints()
-	if s.ed.CanUndo() {
-		s.undo.Enable()
-	} else {
-		s.undo.Disable()
-	}
-	if s.ed.CanRedo() {
-		s.redo.Enable()
-	} else {
-		s.redo.Disable()
-	}
-	s.title()
-}
+// SetPrompt sets the first text segment's prompt (an undoable edit); on
+// Fyne's goroutine.
+func (s *Studio) SetPrompt(text string) { s.doc.setPrompt(text) }
 
-// syncClip makes the playhead range over the timeline and the shown take,
-// whichever is longer, so keys can be placed past a short take.
-func (s *Studio) syncClip() {
-	frames := s.ed.Project().TotalFrames()
-	if ms := s.chosenMotions(); len(ms) > 0 {
-		frames = max(frames, ms[0].Frames())
-	}
-	if err := s.Viewport.Player().SetClip(max(frames, 1), s.ed.Project().Timeline.FPS); err != nil {
-		slog.Warn("player clip", "err", err)
-	}
-}
+// SetSamples sets how many samples to generate; on Fyne's goroutine.
+func (s *Studio) SetSamples(n int) { s.doc.setSamples(n) }
 
-// title names the project and marks unsaved changes.
-func (s *Studio) title() {
-	name := "untitled"
-	if s.path != "" {
-		name = filepath.Base(s.path)
-	}
-	mark := ""
-	if s.unsaved() {
-		mark = " *"
-	}
-	s.Window.SetTitle(fmt.Sprintf("%s%s - Motion Studio", name, mark))
-}
-
-// selectItem follows the timeline's selection.
-func (s *Studio) selectItem(id string) {
-	s.selected = id
-	s.inspector.refresh()
-}
-
-// Undo and Redo step the project's edit history.
-func (s *Studio) Undo() { s.ed.Undo() }
-
-// Redo re-applies an undone edit.
-func (s *Studio) Redo() { s.ed.Redo() }
-
-// report shows a refused edit's reason in the status bar; nil is nothing.
-func (s *Studio) report(err error) {
-	if err == nil {
-		return
-	}
-	var msg string
-	if errors.Is(err, project.ErrInvalid) || errors.Is(err, project.ErrNotFound) {
-		msg = err.Error()
-	} else {
-		msg = "Error: " + err.Error()
-	}
-	s.status.SetText(msg)
-	slog.Info("studio", "refused", err)
-}
+// SetSeed fixes the seed of the next generations ("" draws one each
+// time); on Fyne's goroutine.
+func (s *Studio) SetSeed(seed string) { s.doc.setSeed(seed) }
 
 // viewControls are the viewport's buttons: named views, framing, drawing
 // a root path and the scene's toggles (the same as its keys).
@@ -301,13 +221,10 @@ func (s *Studio) viewControls() fyne.CanvasObject {
 	s.checks.trajectory = toggle("Trajectory", o.Trajectory, func(o *scene.Options, b bool) { o.Trajectory = b })
 	s.checks.contacts = toggle("Contacts", o.Contacts, func(o *scene.Options, b bool) { o.Contacts = b })
 	s.checks.sideBySide = toggle("Side by side", o.SideBySide, func(o *scene.Options, b bool) { o.SideBySide = b })
-	s.checks.draw = widget.NewCheck("Draw root path", s.setDrawing)
-	s.checks.headings = widget.NewCheck("with headings", nil)
-	s.checks.headings.SetChecked(true)
 	return newWrap(
 		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
 		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
-		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw, s.checks.headings,
+		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.doc.draw, s.doc.headings,
 	)
 }
 
@@ -322,21 +239,22 @@ func (s *Studio) SetViewOptions(onion, trajectory, contacts, sideBySide bool) {
 
 // menu is the window's main menu.
 func (s *Studio) menu() *fyne.MainMenu {
+	d := s.doc
 	recent := fyne.NewMenuItem("Open Recent", nil)
 	recent.ChildMenu = fyne.NewMenu("")
-	s.fillRecent(recent.ChildMenu)
+	d.fillRecent(recent.ChildMenu)
 	file := fyne.NewMenu("File",
-		fyne.NewMenuItem("New Project", s.NewProject),
-		fyne.NewMenuItem("Open…", s.OpenProject),
+		fyne.NewMenuItem("New Project", d.newProject),
+		fyne.NewMenuItem("Open…", d.openProject),
 		recent,
-		fyne.NewMenuItem("Save", func() { s.SaveProject(nil) }),
-		fyne.NewMenuItem("Save As…", func() { s.SaveProjectAs(nil) }),
+		fyne.NewMenuItem("Save", func() { d.saveProject(nil) }),
+		fyne.NewMenuItem("Save As…", func() { d.saveProjectAs(nil) }),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Export…", s.Export),
 	)
 	edit := fyne.NewMenu("Edit",
-		fyne.NewMenuItem("Undo", s.Undo),
-		fyne.NewMenuItem("Redo", s.Redo),
+		fyne.NewMenuItem("Undo", d.undoEdit),
+		fyne.NewMenuItem("Redo", d.redoEdit),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Add Segment", s.Timeline.AddSegment),
 		fyne.NewMenuItem("Split at Playhead", s.Timeline.SplitAtPlayhead),
@@ -357,10 +275,11 @@ func (s *Studio) shortcuts() {
 	add := func(key fyne.KeyName, mod fyne.KeyModifier, f func()) {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) { f() })
 	}
-	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault, s.Undo)
-	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault|fyne.KeyModifierShift, s.Redo)
-	add(fyne.KeyY, fyne.KeyModifierShortcutDefault, s.Redo)
-	add(fyne.KeyS, fyne.KeyModifierShortcutDefault, func() { s.SaveProject(nil) })
+	d := s.doc
+	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault, d.undoEdit)
+	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault|fyne.KeyModifierShift, d.redoEdit)
+	add(fyne.KeyY, fyne.KeyModifierShortcutDefault, d.redoEdit)
+	add(fyne.KeyS, fyne.KeyModifierShortcutDefault, func() { d.saveProject(nil) })
 	add(fyne.KeyReturn, fyne.KeyModifierShortcutDefault, s.Generate)
 	add(fyne.KeyEnter, fyne.KeyModifierShortcutDefault, s.Generate)
 	player := s.Viewport.Player()
@@ -396,7 +315,7 @@ func (s *Studio) showBackend() {
 }
 
 // Status is the status bar's text; on Fyne's goroutine.
-func (s *Studio) Status() string { return s.status.Text }
+func (s *Studio) Status() string { return s.status.text() }
 
 // close releases everything when the window closes.
 func (s *Studio) close() {
@@ -414,7 +333,5 @@ func (s *Studio) close() {
 	if s.ownEngs {
 		go s.engines.Close() // waits for the model; not on Fyne's goroutine
 	}
-	if !s.unsaved() {
-		_ = project.ClearAutosave(s.opt.AutosaveDir)
-	}
+	s.doc.close()
 }

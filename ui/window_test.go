@@ -87,10 +87,10 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if st := s.Viewport.Player().State(); st.Frames != 60 || !st.Playing {
 		t.Errorf("after generating 2 s: the player has %d frames, playing %v", st.Frames, st.Playing)
 	}
-	if !strings.HasPrefix(s.status.Text, "Generated 2 sample(s)") || s.generate.Disabled() || !s.cancel.Disabled() {
-		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.Text, s.generate.Disabled(), s.cancel.Disabled())
+	if !strings.HasPrefix(s.status.text(), "Generated 2 sample(s)") || s.generate.Disabled() || !s.cancel.Disabled() {
+		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.text(), s.generate.Disabled(), s.cancel.Disabled())
 	}
-	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.Text)
+	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.text())
 
 	// Export: every sample, then the one picked, as BVH that reads back.
 	dir := t.TempDir()
@@ -110,7 +110,7 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if err != nil || m.Frames() != 60 {
 		t.Fatalf("the exported BVH: %v", err)
 	}
-	if got := s.prefs().String(prefExportDir); got != dir {
+	if got := s.prefs.String(prefExportDir); got != dir {
 		t.Errorf("remembered export folder %q, want %q", got, dir)
 	}
 	if _, err := s.ExportTo(filepath.Join(dir, "x.fbx")); err == nil {
@@ -173,7 +173,7 @@ func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 	if _, err := c.Capabilities(ctx); err == nil {
 		t.Error("the API still answers after it was stopped")
 	}
-	if s.prefs().String(prefAPIToken) != "secret" || s.prefs().String(prefAPIAddr) != "127.0.0.1:0" {
+	if s.prefs.String(prefAPIToken) != "secret" || s.prefs.String(prefAPIAddr) != "127.0.0.1:0" {
 		t.Error("the API settings were not remembered")
 	}
 	if _, err := s.StartAPI("no-port", ""); err == nil {

@@ -98,15 +98,15 @@ func describeReading(r model.Reading) string {
 
 // wordsLabel is the label under the inspector's prompt field; it follows
 // the field as the user types.
-func (s *Studio) wordsLabel(prompt string) *widget.Label {
+func (in *inspector) wordsLabel(prompt string) *widget.Label {
 	l := widget.NewLabel("")
 	l.Wrapping = fyne.TextWrapWord
-	s.setWords(l, prompt)
+	in.setWords(l, prompt)
 	return l
 }
 
-func (s *Studio) setWords(l *widget.Label, prompt string) {
-	r, ok := s.reading(prompt)
+func (in *inspector) setWords(l *widget.Label, prompt string) {
+	r, ok := in.d.gen.reading(prompt)
 	if !ok {
 		l.SetText("")
 		l.Hide()
@@ -123,10 +123,8 @@ func (s *Studio) setWords(l *widget.Label, prompt string) {
 // modelChanged makes the timeline and the inspector say how the newly
 // chosen model reads the prompts.
 func (s *Studio) modelChanged() {
-	if s.Timeline == nil || s.inspector == nil {
+	if s.doc == nil {
 		return // still building the window
 	}
-	s.Timeline.SetPromptWords(s.promptNote)
-	s.inspector.shown = ""
-	s.inspector.refresh()
+	s.doc.wordsChanged(s.promptNote)
 }
