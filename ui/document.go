@@ -63,6 +63,7 @@ func newDocumentPanel(env panelEnv, gen generation, save autosaving, quit <-chan
 	d.timeline = timeline.New(d.ed, d.viewport.Player())
 	d.timeline.OnSelect = d.selectItem
 	d.timeline.OnError = d.status.report
+	d.timeline.SetPromptWords(d.promptNote)
 	d.inspector = newInspector(d)
 	d.undo = widget.NewButtonWithIcon("", theme.ContentUndoIcon(), d.undoEdit)
 	d.redo = widget.NewButtonWithIcon("", theme.ContentRedoIcon(), d.redoEdit)
@@ -141,8 +142,8 @@ func (d *documentPanel) selectItem(id string) {
 
 // wordsChanged makes the timeline and the inspector say how a newly
 // chosen model reads the prompts.
-func (d *documentPanel) wordsChanged(note func(prompt string) timeline.WordsNote) {
-	d.timeline.SetPromptWords(note)
+func (d *documentPanel) wordsChanged() {
+	d.timeline.SetPromptWords(d.promptNote)
 	d.inspector.shown = ""
 	d.inspector.refresh()
 }

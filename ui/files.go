@@ -151,27 +151,27 @@ var exportFilters = []fileFilter{
 	{"glTF JSON", []string{"gltf"}},
 }
 
-// Export asks where to write the chosen sample (or all samples) and writes
+// askExport asks where to write the chosen sample (or all samples) and writes
 // them; the format follows the extension typed.
-func (s *Studio) Export() {
-	ms := s.chosenMotions()
+func (g *generationPanel) askExport() {
+	ms := g.chosenMotions()
 	if len(ms) == 0 {
-		dialog.ShowInformation("Nothing to export", "Generate a motion first.", s.Window)
+		dialog.ShowInformation("Nothing to export", "Generate a motion first.", g.win)
 		return
 	}
-	dir := s.prefs.StringWithFallback(prefExportDir, homeDir())
-	s.files.ask(fileQuestion{title: "Export motion", save: true, dir: dir, name: s.exportName() + ".bvh", filters: exportFilters},
+	dir := g.prefs.StringWithFallback(prefExportDir, homeDir())
+	g.files.ask(fileQuestion{title: "Export motion", save: true, dir: dir, name: g.exportName() + ".bvh", filters: exportFilters},
 		func(path string) {
-			if _, err := s.ExportTo(path); err != nil {
-				dialog.ShowError(err, s.Window)
+			if _, err := g.exportTo(path); err != nil {
+				dialog.ShowError(err, g.win)
 			}
 		})
 }
 
-// ExportTo writes the chosen sample (or every sample, as name_0.ext …) to
+// exportTo writes the chosen sample (or every sample, as name_0.ext …) to
 // path and remembers its folder. It returns the files written.
-func (s *Studio) ExportTo(path string) ([]string, error) {
-	ms := s.chosenMotions()
+func (g *generationPanel) exportTo(path string) ([]string, error) {
+	ms := g.chosenMotions()
 	if len(ms) == 0 {
 		return nil, errors.New("nothing to export: generate a motion first")
 	}
@@ -182,20 +182,20 @@ func (s *Studio) ExportTo(path string) ([]string, error) {
 	if err != nil {
 		return names, fmt.Errorf("export: %w", err)
 	}
-	s.prefs.SetString(prefExportDir, filepath.Dir(path))
-	s.status.set(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
+	g.prefs.SetString(prefExportDir, filepath.Dir(path))
+	g.status.set(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
 	return names, nil
 }
 
 // exportName is a file name from the take's prompt: "a person walks".
-func (s *Studio) exportName() string {
+func (g *generationPanel) exportName() string {
 	name := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 			return r
 		}
 		return '_'
-	}, strings.TrimSpace(s.takePrompt))
+	}, strings.TrimSpace(g.takePrompt))
 	if name = strings.Trim(name, "_"); name == "" {
 		return "motion"
 	}
@@ -203,12 +203,12 @@ func (s *Studio) exportName() string {
 }
 
 // chosenMotions are the motions the sample picker selects: one, or all.
-func (s *Studio) chosenMotions() []*motion.Motion {
-	if s.result == nil {
+func (g *generationPanel) chosenMotions() []*motion.Motion {
+	if g.result == nil {
 		return nil
 	}
-	if i := s.chosen(); i >= 0 && i < len(s.result.Motions) {
-		return s.result.Motions[i : i+1]
+	if i := g.chosen(); i >= 0 && i < len(g.result.Motions) {
+		return g.result.Motions[i : i+1]
 	}
-	return s.result.Motions
+	return g.result.Motions
 }

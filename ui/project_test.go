@@ -27,8 +27,8 @@ func generateTake(t *testing.T, s *Studio) { awaitTake(t, s, s.Generate) }
 func awaitTake(t *testing.T, s *Studio, start func()) {
 	t.Helper()
 	done := make(chan jobs.State, 1)
-	s.onDone = func(st jobs.State) { done <- st }
-	defer func() { s.onDone = nil }()
+	s.gen.onDone = func(st jobs.State) { done <- st }
+	defer func() { s.gen.onDone = nil }()
 	start()
 	select {
 	case st := <-done:
@@ -114,7 +114,7 @@ func TestStudioRequestFromTheTimeline(t *testing.T) {
 	if _, err := ed.AddEffector(60, "RightHand", project.Vec3{0.3, 1.4, 0.5}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := s.engine()
+	e, err := s.gen.engine()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestStudioRegeneratesASavedTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	generateTake(t, s)
-	first := s.chosenMotions()[0].Clone()
+	first := s.gen.chosenMotions()[0].Clone()
 	path := filepath.Join(t.TempDir(), "takes"+project.Ext)
 	if err := s.doc.savePath(path); err != nil {
 		t.Fatal(err)
@@ -301,16 +301,16 @@ func TestStudioRegeneratesASavedTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	var saved *Take
-	for i, h := range s.History() {
+	for i, h := range s.gen.history.takes {
 		if h.Saved != nil {
-			saved = &s.History()[i]
+			saved = &s.gen.history.takes[i]
 		}
 	}
 	if saved == nil || saved.Seed != 11 {
-		t.Fatalf("the project's take is not in the history: %+v", s.History())
+		t.Fatalf("the project's take is not in the history: %+v", s.gen.history.takes)
 	}
-	awaitTake(t, s, func() { s.ShowTake(*saved) })
-	again := s.chosenMotions()[0]
+	awaitTake(t, s, func() { s.gen.showTake(*saved) })
+	again := s.gen.chosenMotions()[0]
 	if !reflect.DeepEqual(again.Root, first.Root) || !reflect.DeepEqual(again.Rot, first.Rot) {
 		t.Error("the regenerated take differs from the original")
 	}

@@ -91,7 +91,7 @@ func fitMeasure(s *Studio, dir string) error {
 		for name, o := range map[string]fyne.CanvasObject{
 			"inspector": s.doc.inspector.root, "status bar": s.statusBar, "status": s.status.label,
 			"timeline": s.Timeline, "viewport": s.Viewport, "transport": s.Transport,
-			"generate": s.generate, "export": s.export, "device": s.device,
+			"generate": s.gen.generate, "export": s.gen.export, "device": s.gen.device,
 		} {
 			p := d.AbsolutePositionForObject(o)
 			rep.Widgets[name] = fitRect{p.X, p.Y, o.Size().Width, o.Size().Height}

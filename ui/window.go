@@ -12,9 +12,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/motionstudio/studio/engine"
-	"github.com/motionstudio/studio/engine/generate"
-	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/project"
 	"github.com/motionstudio/studio/ui/bridge"
@@ -54,50 +51,26 @@ type Options struct {
 
 // Studio is the main window: toolbar, the viewport with its view controls
 // and transport, the inspector and history on the right, the timeline and
-// status bar below. The engine starts with the first generation, so the
-// window opens without loading a model.
+// status bar below. It composes the panels that own the studio's state —
+// the document, the generation and the API — and wires them: each asks
+// the others only through the narrow interfaces or callbacks it is given.
+// The engine starts with the first generation, so the window opens
+// without loading a model.
 type Studio struct {
 	Window    fyne.Window
 	Viewport  *viewer.Viewport
 	Transport *viewer.Transport
 	Timeline  *timeline.Timeline
 
-	panelEnv
-	opt Options
-	doc *documentPanel
-
-	result     *generate.Result // the take shown
-	takePrompt string
-	pick       *widget.Select // which sample: all, or one
-	export     *widget.Button
-	generate   *widget.Button
-	cancel     *widget.Button
-	model      *widget.Select
-	device     *widget.Select
-	progress   *widget.ProgressBar
-	backend    *widget.Label
-	deviceInfo *widget.Label
-	statusBar  *fyne.Container
-
-	words       words  // how the chosen model reads prompts
-	history     []Take // newest first
-	historyList *widget.List
-	api         *apiPanel
-
-	engines *Engines       // where eng is borrowed from
-	ownEngs bool           // engines is the studio's own, closed with it
-	eng     *engine.Engine // borrowed: never closed here
-	engFor  [2]string      // the model and device eng was started with
-	stop    func()
-	job     string // the running generation's job id
-	jobReq  []byte // its request, recorded as a take when it succeeds
-	regen   bool   // it remakes one of the project's takes
-	checks  struct{ follow, onion, trajectory, contacts, sideBySide *widget.Check }
-	quit    chan struct{}
-	closed  bool
-
-	onPreview func(step, steps int)
-	onDone    func(jobs.State)
+	doc       *documentPanel
+	gen       *generationPanel
+	api       *apiPanel
+	view      *viewControls
+	status    *statusLine
+	backend   *widget.Label // the viewport's renderer
+	statusBar *fyne.Container
+	quit      chan struct{} // closed with the window
+	closed    bool
 }
 
 // NewStudio builds the studio window on a, with a new project (or, after a
@@ -109,71 +82,19 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	if opt.AutosaveDir == "" {
 		opt.AutosaveDir = filepath.Join(a.Storage().RootURI().Path(), "autosave")
 	}
-	s := &Studio{opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
+	s := &Studio{Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
 	useSafeFileWriters()
-	s.engines, s.ownEngs = opt.Engines, opt.Engines == nil
-	if s.ownEngs {
-		s.engines = NewEngines(opt.Library)
-	}
 	skel := motion.SOMA77()
 	player := playback.New(nil)
 	s.Viewport = viewer.New(skel, player, viewer.Options{GL: opt.GL, Manual: opt.Manual})
 	// Until something is generated the viewport shows the rest pose.
 	_ = s.Viewport.SetSamples([]scene.Sample{{Motion: motion.New(skel, 30, 1)}})
 	s.Transport = viewer.NewTransport(player)
-	s.panelEnv = panelEnv{
-		win: s.Window, prefs: a.Preferences(), files: fileAsker{win: s.Window, native: opt.NativeDialogs},
-		viewport: s.Viewport, status: newStatusLine("Ready · the model loads with the first generation"),
-	}
-
-	s.doc = newDocumentPanel(s.panelEnv, s, autosaving{dir: opt.AutosaveDir, every: opt.AutosaveEvery}, s.quit)
-	s.Timeline = s.doc.timeline
-
-	s.generate = widget.NewButtonWithIcon("Generate", theme.MediaPlayIcon(), s.Generate)
-	s.generate.Importance = widget.HighImportance
-	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.Cancel)
-	s.cancel.Disable()
-	s.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), s.Export)
-	s.export.Disable()
-	s.pick = widget.NewSelect([]string{"All samples"}, func(string) { s.showChosen() })
-	s.pick.SetSelected("All samples")
-	s.pick.Disable()
-	s.model, s.device = s.enginePickers()
-	s.Timeline.SetPromptWords(s.promptNote)
-	s.progress = widget.NewProgressBar()
+	s.status = newStatusLine("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
-	s.api = newAPIPanel(s.Window, a.Preferences(), opt.Version, s.engine)
-	s.deviceInfo = widget.NewLabel("")
-	s.historyList = s.newHistoryList()
-
-	// Toolbar, view controls and status bar fit a 1280×720 screen: the
-	// rows wrap, the inspector scrolls and long texts are cut with an
-	// ellipsis, so the viewport is what shrinks.
-	d := s.doc
-	toolbar := newWrap(
-		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), d.newProject),
-		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), d.openProject),
-		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { d.saveProject(nil) }),
-		d.undo, d.redo, widget.NewSeparator(),
-		s.generate, s.cancel, widget.NewSeparator(),
-		s.pick, s.export, widget.NewSeparator(),
-		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.api.check,
-	)
-	history := container.NewBorder(heading("History"), nil, nil, nil, s.historyList)
-	right := container.NewAppTabs(
-		container.NewTabItem("Inspector", d.inspector.root),
-		container.NewTabItem("History", history),
-	)
-	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
-	centre := container.NewHSplit(view, right)
-	centre.SetOffset(0.72)
 	s.backend.Truncation = fyne.TextTruncateEllipsis
-	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
-	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, s.deviceInfo),
-		container.NewGridWithColumns(2, s.status.label, s.backend))
-	main := container.NewVSplit(centre, s.Timeline)
-	main.SetOffset(0.72)
-	s.Window.SetContent(container.NewBorder(toolbar, s.statusBar, nil, nil, main))
+	s.panels(a.Preferences(), opt)
+	s.Window.SetContent(s.layout())
 	s.Window.SetMainMenu(s.menu())
 	s.shortcuts()
 	s.Window.Resize(windowSize(screenWorkArea(a)))
@@ -182,6 +103,54 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	go s.showBackend()
 	s.doc.start()
 	return s
+}
+
+// panels makes the panels and wires them to each other.
+func (s *Studio) panels(prefs fyne.Preferences, opt Options) {
+	env := panelEnv{
+		win: s.Window, prefs: prefs, files: fileAsker{win: s.Window, native: opt.NativeDialogs},
+		viewport: s.Viewport, status: s.status,
+	}
+	engines, own := opt.Engines, opt.Engines == nil
+	if own {
+		engines = NewEngines(opt.Library)
+	}
+	s.gen = newGenerationPanel(env, engines, own, opt.Model, opt.Device)
+	s.api = newAPIPanel(s.Window, prefs, opt.Version, s.gen.engine)
+	s.doc = newDocumentPanel(env, s.gen, autosaving{dir: opt.AutosaveDir, every: opt.AutosaveEvery}, s.quit)
+	s.gen.connect(s.doc, s.api.serving, s.doc.wordsChanged)
+	s.Timeline = s.doc.timeline
+	s.view = newViewControls(s.Viewport, s.doc.draw, s.doc.headings)
+}
+
+// layout is the window's content. Toolbar, view controls and status bar
+// fit a 1280×720 screen: the rows wrap, the inspector scrolls and long
+// texts are cut with an ellipsis, so the viewport is what shrinks.
+func (s *Studio) layout() fyne.CanvasObject {
+	d, g := s.doc, s.gen
+	toolbar := newWrap(
+		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), d.newProject),
+		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), d.openProject),
+		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { d.saveProject(nil) }),
+		d.undo, d.redo, widget.NewSeparator(),
+		g.generate, g.cancel, widget.NewSeparator(),
+		g.pick, g.export, widget.NewSeparator(),
+		widget.NewLabel("Model"), g.model, widget.NewLabel("Device"), g.device, s.api.check,
+	)
+	history := container.NewBorder(heading("History"), nil, nil, nil, g.history.list)
+	right := container.NewAppTabs(
+		container.NewTabItem("Inspector", d.inspector.root),
+		container.NewTabItem("History", history),
+	)
+	view := container.NewBorder(s.view.root, s.Transport, nil, nil, s.Viewport)
+	centre := container.NewHSplit(view, right)
+	centre.SetOffset(0.72)
+	progress := container.NewGridWrap(fyne.NewSize(160, g.progress.MinSize().Height), g.progress)
+	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, g.deviceInfo),
+		container.NewGridWithColumns(2, s.status.label, s.backend))
+	main := container.NewVSplit(centre, s.Timeline)
+	main.SetOffset(0.72)
+	return container.NewBorder(toolbar, s.statusBar, nil, nil, main)
 }
 
 // Editor is the project being edited (its undo history included); on
@@ -199,43 +168,27 @@ func (s *Studio) SetSamples(n int) { s.doc.setSamples(n) }
 // time); on Fyne's goroutine.
 func (s *Studio) SetSeed(seed string) { s.doc.setSeed(seed) }
 
-// viewControls are the viewport's buttons: named views, framing, drawing
-// a root path and the scene's toggles (the same as its keys).
-func (s *Studio) viewControls() fyne.CanvasObject {
-	v := s.Viewport
-	view := func(label string, to scene.View) *widget.Button {
-		return widget.NewButton(label, func() { v.SetView(to) })
-	}
-	o := v.Options()
-	toggle := func(label string, on bool, set func(*scene.Options, bool)) *widget.Check {
-		c := widget.NewCheck(label, func(b bool) {
-			o := v.Options()
-			set(&o, b)
-			v.SetOptions(o)
-		})
-		c.SetChecked(on)
-		return c
-	}
-	s.checks.follow = widget.NewCheck("Follow", v.SetFollow)
-	s.checks.onion = toggle("Onion skin", o.Onion.On, func(o *scene.Options, b bool) { o.Onion.On = b })
-	s.checks.trajectory = toggle("Trajectory", o.Trajectory, func(o *scene.Options, b bool) { o.Trajectory = b })
-	s.checks.contacts = toggle("Contacts", o.Contacts, func(o *scene.Options, b bool) { o.Contacts = b })
-	s.checks.sideBySide = toggle("Side by side", o.SideBySide, func(o *scene.Options, b bool) { o.SideBySide = b })
-	return newWrap(
-		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
-		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
-		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.doc.draw, s.doc.headings,
-	)
-}
+// Generate sends the timeline to the engine's queue; progress, the live
+// preview and the result arrive as events. Errors are shown in a dialog
+// and nothing is lost.
+func (s *Studio) Generate() { s.gen.run() }
+
+// SetChosen picks sample n (1-based) of the shown take, or all with 0; on
+// Fyne's goroutine.
+func (s *Studio) SetChosen(n int) { s.gen.setChosen(n) }
+
+// ExportTo writes the chosen sample (or every sample, as name_0.ext …) to
+// path and remembers its folder. It returns the files written.
+func (s *Studio) ExportTo(path string) ([]string, error) { return s.gen.exportTo(path) }
 
 // SetViewOptions sets the viewport's toggles through their checkboxes, so
 // both agree; on Fyne's goroutine.
 func (s *Studio) SetViewOptions(onion, trajectory, contacts, sideBySide bool) {
-	s.checks.onion.SetChecked(onion)
-	s.checks.trajectory.SetChecked(trajectory)
-	s.checks.contacts.SetChecked(contacts)
-	s.checks.sideBySide.SetChecked(sideBySide)
+	s.view.set(onion, trajectory, contacts, sideBySide)
 }
+
+// Status is the status bar's text; on Fyne's goroutine.
+func (s *Studio) Status() string { return s.status.text() }
 
 // menu is the window's main menu.
 func (s *Studio) menu() *fyne.MainMenu {
@@ -250,7 +203,7 @@ func (s *Studio) menu() *fyne.MainMenu {
 		fyne.NewMenuItem("Save", func() { d.saveProject(nil) }),
 		fyne.NewMenuItem("Save As…", func() { d.saveProjectAs(nil) }),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Export…", s.Export),
+		fyne.NewMenuItem("Export…", s.gen.askExport),
 	)
 	edit := fyne.NewMenu("Edit",
 		fyne.NewMenuItem("Undo", d.undoEdit),
@@ -260,11 +213,11 @@ func (s *Studio) menu() *fyne.MainMenu {
 		fyne.NewMenuItem("Split at Playhead", s.Timeline.SplitAtPlayhead),
 		fyne.NewMenuItem("Delete", s.Timeline.DeleteSelected),
 	)
-	gen := fyne.NewMenu("Generate",
-		fyne.NewMenuItem("Generate", s.Generate),
-		fyne.NewMenuItem("Cancel", s.Cancel),
+	generate := fyne.NewMenu("Generate",
+		fyne.NewMenuItem("Generate", s.gen.run),
+		fyne.NewMenuItem("Cancel", s.gen.stopJob),
 	)
-	return fyne.NewMainMenu(file, edit, gen)
+	return fyne.NewMainMenu(file, edit, generate)
 }
 
 // shortcuts are the window's keys: Ctrl+Z/Ctrl+Shift+Z undo and redo,
@@ -280,8 +233,8 @@ func (s *Studio) shortcuts() {
 	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault|fyne.KeyModifierShift, d.redoEdit)
 	add(fyne.KeyY, fyne.KeyModifierShortcutDefault, d.redoEdit)
 	add(fyne.KeyS, fyne.KeyModifierShortcutDefault, func() { d.saveProject(nil) })
-	add(fyne.KeyReturn, fyne.KeyModifierShortcutDefault, s.Generate)
-	add(fyne.KeyEnter, fyne.KeyModifierShortcutDefault, s.Generate)
+	add(fyne.KeyReturn, fyne.KeyModifierShortcutDefault, s.gen.run)
+	add(fyne.KeyEnter, fyne.KeyModifierShortcutDefault, s.gen.run)
 	player := s.Viewport.Player()
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		switch ev.Name {
@@ -314,9 +267,6 @@ func (s *Studio) showBackend() {
 	}
 }
 
-// Status is the status bar's text; on Fyne's goroutine.
-func (s *Studio) Status() string { return s.status.text() }
-
 // close releases everything when the window closes.
 func (s *Studio) close() {
 	if s.closed {
@@ -324,14 +274,11 @@ func (s *Studio) close() {
 	}
 	s.closed = true
 	close(s.quit)
-	s.Cancel()
+	s.gen.stopJob()
 	s.StopAPI()
 	s.Timeline.Close()
 	s.Transport.Close()
 	s.Viewport.Close()
-	s.detachEngine()
-	if s.ownEngs {
-		go s.engines.Close() // waits for the model; not on Fyne's goroutine
-	}
+	s.gen.release()
 	s.doc.close()
 }
