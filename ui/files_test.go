@@ -27,7 +27,7 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.gen.prefs.SetString(prefExportDir, dir)
-	s.gen.showTake(Take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
+	s.gen.showTake(take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
 	s.gen.askExport()
 	name := find[*widget.Entry](s, func(e *widget.Entry) bool { return strings.HasSuffix(e.Text, ".bvh") })
 	if name == nil {

@@ -208,7 +208,7 @@ func (g *generationPanel) finish(j engine.Job) {
 	switch j.State {
 	case jobs.Succeeded:
 		res := j.Result
-		g.showTake(Take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
+		g.showTake(take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
 		g.progress.SetValue(1)
 		g.status.set(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))

@@ -14,9 +14,9 @@ import (
 	"github.com/motionstudio/studio/project"
 )
 
-// Take is one finished generation in the history, the studio's own or one
+// take is one finished generation in the history, the studio's own or one
 // a script sent through the HTTP API.
-type Take struct {
+type take struct {
 	ID     string
 	Label  string // the prompt summary
 	Seed   int64
@@ -35,12 +35,12 @@ const historyLimit = 50
 // studio's and the API's, newest first, then the project's saved ones.
 // On Fyne's goroutine.
 type takeHistory struct {
-	takes []Take
+	takes []take
 	list  *widget.List
 }
 
 // newTakeHistory lists the takes; picking one calls show.
-func newTakeHistory(show func(Take)) *takeHistory {
+func newTakeHistory(show func(take)) *takeHistory {
 	h := &takeHistory{}
 	h.list = widget.NewList(
 		func() int { return len(h.takes) },
@@ -79,8 +79,8 @@ func (h *takeHistory) record(j engine.Job) {
 	if j.State != jobs.Succeeded || j.Result == nil || len(j.Result.Motions) == 0 {
 		return
 	}
-	t := Take{ID: j.ID, Label: j.Label, Seed: j.Result.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: j.Result}
-	h.takes = append([]Take{t}, h.takes...)
+	t := take{ID: j.ID, Label: j.Label, Seed: j.Result.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: j.Result}
+	h.takes = append([]take{t}, h.takes...)
 	if len(h.takes) > historyLimit {
 		h.takes = h.takes[:historyLimit]
 	}
@@ -90,7 +90,7 @@ func (h *takeHistory) record(j engine.Job) {
 // listSaved lists a project's saved takes (after the session's own), so
 // any of them can be made again; those of the project before go.
 func (h *takeHistory) listSaved(takes []project.Take) {
-	var kept []Take
+	var kept []take
 	for _, t := range h.takes {
 		if t.Result != nil {
 			kept = append(kept, t)
@@ -98,7 +98,7 @@ func (h *takeHistory) listSaved(takes []project.Take) {
 	}
 	for i := len(takes) - 1; i >= 0; i-- {
 		t := takes[i]
-		kept = append(kept, Take{ID: t.ID, Label: t.Summary, Seed: t.Seed, When: t.Created, Saved: &t})
+		kept = append(kept, take{ID: t.ID, Label: t.Summary, Seed: t.Seed, When: t.Created, Saved: &t})
 	}
 	h.takes = kept
 	h.list.Refresh()
@@ -106,7 +106,7 @@ func (h *takeHistory) listSaved(takes []project.Take) {
 
 // showTake puts a take from the history back in the viewport and the
 // sample picker, so it can be watched and exported again.
-func (g *generationPanel) showTake(t Take) {
+func (g *generationPanel) showTake(t take) {
 	if t.Result == nil {
 		if t.Saved != nil {
 			g.status.report(g.regenerate(*t.Saved))

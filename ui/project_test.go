@@ -300,7 +300,7 @@ func TestStudioRegeneratesASavedTake(t *testing.T) {
 	if err := s.doc.openPath(path); err != nil {
 		t.Fatal(err)
 	}
-	var saved *Take
+	var saved *take
 	for i, h := range s.gen.history.takes {
 		if h.Saved != nil {
 			saved = &s.gen.history.takes[i]
