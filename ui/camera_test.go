@@ -17,7 +17,7 @@ func TestStudioFramesTheTakeShown(t *testing.T) {
 	for f := range m.Root {
 		m.Root[f] = m.Root[f].Add(mgl64.Vec3{0.01 * float64(f), 0, 0.04 * float64(f)})
 	}
-	s.ShowTake(Take{Label: "a person walks far", Result: &generate.Result{Motions: []*motion.Motion{m}}})
+	s.gen.showTake(take{Label: "a person walks far", Result: &generate.Result{Motions: []*motion.Motion{m}}})
 	cam := s.Viewport.Camera()
 	for _, f := range []int{0, 75, 149} {
 		x, y, ok := cam.Project(m.Root[f])

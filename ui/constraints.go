@@ -18,38 +18,38 @@ const grabRadius = 0.15
 
 // hookViewport connects the viewport's drawing, dragging and clicks to
 // the project.
-func (s *Studio) hookViewport() {
-	v := s.Viewport
-	v.OnPathDrawn = s.pathDrawn
+func (d *documentPanel) hookViewport() {
+	v := d.viewport
+	v.OnPathDrawn = d.pathDrawn
 	v.OnGrab = func(p mgl64.Vec3) bool {
 		best, id := grabRadius, ""
-		for _, k := range s.ed.Project().Timeline.RootKeys {
-			if d := math.Hypot(k.X-p[0], k.Z-p[2]); d < best {
-				best, id = d, k.ID
+		for _, k := range d.ed.Project().Timeline.RootKeys {
+			if dist := math.Hypot(k.X-p[0], k.Z-p[2]); dist < best {
+				best, id = dist, k.ID
 			}
 		}
-		s.grabbed = id
+		d.grabbed = id
 		return id != ""
 	}
-	v.OnGrabMove = func(p mgl64.Vec3) { s.showConstraintsWith(s.grabbed, p) }
+	v.OnGrabMove = func(p mgl64.Vec3) { d.showConstraintsWith(d.grabbed, p) }
 	v.OnGrabEnd = func(p mgl64.Vec3) {
-		id := s.grabbed
-		s.grabbed = ""
-		s.selectItem(id)
-		if err := s.ed.SetRootKeyPos(id, p[0], p[2]); err != nil {
-			s.report(err)
-			s.showConstraints()
+		id := d.grabbed
+		d.grabbed = ""
+		d.selectItem(id)
+		if err := d.ed.SetRootKeyPos(id, p[0], p[2]); err != nil {
+			d.status.report(err)
+			d.showConstraints()
 		}
 	}
 }
 
 // showConstraints draws the project's constraints in the viewport.
-func (s *Studio) showConstraints() { s.showConstraintsWith("", mgl64.Vec3{}) }
+func (d *documentPanel) showConstraints() { d.showConstraintsWith("", mgl64.Vec3{}) }
 
 // showConstraintsWith draws them with root key moved shown at p (while it
 // is dragged).
-func (s *Studio) showConstraintsWith(moved string, p mgl64.Vec3) {
-	tl := s.ed.Project().Timeline
+func (d *documentPanel) showConstraintsWith(moved string, p mgl64.Vec3) {
+	tl := d.ed.Project().Timeline
 	skel := motion.SOMA77()
 	var c scene.Constraints
 	for _, k := range tl.RootKeys {
@@ -73,7 +73,7 @@ func (s *Studio) showConstraintsWith(moved string, p mgl64.Vec3) {
 	for _, k := range tl.PoseKeys {
 		c.PoseKeys = append(c.PoseKeys, scene.PoseKey{Frame: k.Frame, Pos: poseWorld(skel, k)})
 	}
-	s.Viewport.SetConstraints(c)
+	d.viewport.SetConstraints(c)
 }
 
 // poseWorld is a pose key's world joint positions (joints it does not name
@@ -92,72 +92,72 @@ func poseWorld(skel *motion.Skeleton, k project.PoseKey) []mgl64.Vec3 {
 // shownPose is the shown take's chosen sample (the first when all are
 // shown) at the playhead: its motion and frame, or false when there is
 // no take.
-func (s *Studio) shownPose() (*motion.Motion, int, bool) {
-	ms := s.chosenMotions()
+func (d *documentPanel) shownPose() (*motion.Motion, int, bool) {
+	ms := d.gen.chosenMotions()
 	if len(ms) == 0 {
 		return nil, 0, false
 	}
 	m := ms[0]
-	return m, min(s.Viewport.Player().Index(), m.Frames()-1), true
+	return m, min(d.viewport.Player().Index(), m.Frames()-1), true
 }
 
 // playhead is the timeline frame under the playhead.
-func (s *Studio) playhead() int {
-	return min(s.Viewport.Player().Index(), s.ed.Project().TotalFrames()-1)
+func (d *documentPanel) playhead() int {
+	return min(d.viewport.Player().Index(), d.ed.Project().TotalFrames()-1)
 }
 
-// AddRootKey keys the root at the playhead where the shown take has it
+// addRootKey keys the root at the playhead where the shown take has it
 // (the origin without one).
-func (s *Studio) AddRootKey() {
+func (d *documentPanel) addRootKey() {
 	var x, z float64
-	if m, t, ok := s.shownPose(); ok {
+	if m, t, ok := d.shownPose(); ok {
 		x, z = m.Root[t][0], m.Root[t][2]
 	}
-	id, err := s.ed.AddRootKey(s.playhead(), x, z, nil)
-	s.added(id, err)
+	id, err := d.ed.AddRootKey(d.playhead(), x, z, nil)
+	d.added(id, err)
 }
 
-// AddEffector pins joint at the playhead where the shown take has it (in
+// addEffector pins joint at the playhead where the shown take has it (in
 // front of the chest without one); the inspector and the viewport then
 // move it.
-func (s *Studio) AddEffector(joint string) {
+func (d *documentPanel) addEffector(joint string) {
 	pos := project.Vec3{0.3, 1.2, 0.3}
-	if m, t, ok := s.shownPose(); ok {
+	if m, t, ok := d.shownPose(); ok {
 		if j, found := m.Skel.Index(joint); found {
 			w := make([]mgl64.Vec3, m.Skel.Len())
 			m.Pose(t, w, make([]mgl64.Quat, m.Skel.Len()))
 			pos = project.Vec3(w[j])
 		}
 	}
-	id, err := s.ed.AddEffector(s.playhead(), joint, pos)
-	s.added(id, err)
+	id, err := d.ed.AddEffector(d.playhead(), joint, pos)
+	d.added(id, err)
 }
 
-// AddPoseKey keys the shown take's pose at the playhead.
-func (s *Studio) AddPoseKey() {
-	root, rot, err := s.shownLocalPose()
+// addPoseKey keys the shown take's pose at the playhead.
+func (d *documentPanel) addPoseKey() {
+	root, rot, err := d.shownLocalPose()
 	if err != nil {
-		s.report(err)
+		d.status.report(err)
 		return
 	}
-	id, err := s.ed.AddPoseKey(s.playhead(), root, rot)
-	s.added(id, err)
+	id, err := d.ed.AddPoseKey(d.playhead(), root, rot)
+	d.added(id, err)
 }
 
 // repose sets a pose key to the pose shown now.
-func (s *Studio) repose(id string) {
-	root, rot, err := s.shownLocalPose()
+func (d *documentPanel) repose(id string) {
+	root, rot, err := d.shownLocalPose()
 	if err == nil {
-		err = s.ed.SetPose(id, root, rot)
+		err = d.ed.SetPose(id, root, rot)
 	}
-	s.report(err)
+	d.status.report(err)
 }
 
 var errNoTake = errors.New("generate a motion first: a pose key takes the pose shown at the playhead")
 
 // shownLocalPose is the shown pose as a pose key stores it.
-func (s *Studio) shownLocalPose() (project.Vec3, map[string]project.Quat, error) {
-	m, t, ok := s.shownPose()
+func (d *documentPanel) shownLocalPose() (project.Vec3, map[string]project.Quat, error) {
+	m, t, ok := d.shownPose()
 	if !ok {
 		return project.Vec3{}, nil, errNoTake
 	}
@@ -169,25 +169,25 @@ func (s *Studio) shownLocalPose() (project.Vec3, map[string]project.Quat, error)
 	return project.Vec3(m.Root[t]), rot, nil
 }
 
-func (s *Studio) added(id string, err error) {
+func (d *documentPanel) added(id string, err error) {
 	if err != nil {
-		s.report(err)
+		d.status.report(err)
 		return
 	}
-	s.Timeline.Select(id)
-	s.selectItem(id)
+	d.timeline.Select(id)
+	d.selectItem(id)
 }
 
 // placeEffector makes the next click on the floor move the target there,
 // keeping its height.
-func (s *Studio) placeEffector(id string) {
-	s.status.SetText("Click the floor where the target goes")
-	s.Viewport.SetView(scene.Top)
-	s.Viewport.OnFloorTap = func(p mgl64.Vec3) {
-		s.Viewport.OnFloorTap = nil
-		for _, e := range s.ed.Project().Timeline.Effectors {
+func (d *documentPanel) placeEffector(id string) {
+	d.status.set("Click the floor where the target goes")
+	d.viewport.SetView(scene.Top)
+	d.viewport.OnFloorTap = func(p mgl64.Vec3) {
+		d.viewport.OnFloorTap = nil
+		for _, e := range d.ed.Project().Timeline.Effectors {
 			if e.ID == id {
-				s.report(s.ed.SetEffectorPos(id, project.Vec3{p[0], e.Pos[1], p[2]}))
+				d.status.report(d.ed.SetEffectorPos(id, project.Vec3{p[0], e.Pos[1], p[2]}))
 				return
 			}
 		}
@@ -196,24 +196,24 @@ func (s *Studio) placeEffector(id string) {
 
 // setDrawing turns root-path drawing on (the orthographic top view, a
 // crosshair) or off.
-func (s *Studio) setDrawing(on bool) {
+func (d *documentPanel) setDrawing(on bool) {
 	if on {
-		s.Viewport.SetView(scene.Top)
-		s.Viewport.SetTool(viewer.ToolDrawPath)
-		s.status.SetText("Draw the root path on the floor; it spreads over the selected segment (or the whole timeline)")
+		d.viewport.SetView(scene.Top)
+		d.viewport.SetTool(viewer.ToolDrawPath)
+		d.status.set("Draw the root path on the floor; it spreads over the selected segment (or the whole timeline)")
 		return
 	}
-	s.Viewport.SetTool(viewer.ToolOrbit)
+	d.viewport.SetTool(viewer.ToolOrbit)
 }
 
 // pathDrawn turns a drawn path into root keys over the selected segment's
 // frames, or the whole timeline's, by arc length; with headings ticked
 // each key faces along the path.
-func (s *Studio) pathDrawn(path []mgl64.Vec3) {
-	p := s.ed.Project()
+func (d *documentPanel) pathDrawn(path []mgl64.Vec3) {
+	p := d.ed.Project()
 	from, to := 0, p.TotalFrames()-1
 	for i, seg := range p.Timeline.Segments {
-		if seg.ID == s.selected {
+		if seg.ID == d.selected {
 			from = p.SegmentStart(i)
 			to = from + seg.Frames - 1
 		}
@@ -222,5 +222,5 @@ func (s *Studio) pathDrawn(path []mgl64.Vec3) {
 	for i, q := range path {
 		pts[i] = project.Vec2{q[0], q[2]}
 	}
-	s.report(s.ed.SetPath(pts, from, to, s.checks.headings.Checked))
+	d.status.report(d.ed.SetPath(pts, from, to, d.headings.Checked))
 }

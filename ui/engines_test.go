@@ -36,8 +36,8 @@ func TestStudioGeneratesAfterServingTheAPI(t *testing.T) {
 	<-s.api.gone
 	s.SetPrompt("a person walks forward")
 	awaitTake(t, s, func() {
-		test.Tap(s.generate)
-		if s.job == "" {
+		test.Tap(s.gen.generate)
+		if s.gen.job == "" {
 			t.Fatalf("no generation after serving the API: %q", s.Status())
 		}
 	})

@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	native "github.com/sqweek/dialog"
 
-	"github.com/motionstudio/studio/engine/formats/export"
-	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/ui/bridge"
 )
 
@@ -32,13 +28,20 @@ type fileQuestion struct {
 	filters   []fileFilter
 }
 
-// askFile asks for a file and calls done with its path on Fyne's
-// goroutine; a cancelled dialog calls nothing. The native dialog (GTK
-// through sqweek/dialog) blocks, so it runs on a goroutine of its own;
-// where it cannot open, Fyne's own dialog asks instead.
-func (s *Studio) askFile(q fileQuestion, done func(path string)) {
-	if !s.opt.NativeDialogs {
-		s.askFyne(q, done)
+// fileAsker asks for files on win: with the system's dialogs when
+// native, else (and wherever those cannot open) with Fyne's own.
+type fileAsker struct {
+	win    fyne.Window
+	native bool
+}
+
+// ask asks for a file and calls done with its path on Fyne's goroutine;
+// a cancelled dialog calls nothing. The native dialog (GTK through
+// sqweek/dialog) blocks, so it runs on a goroutine of its own; where it
+// cannot open, Fyne's own dialog asks instead.
+func (f fileAsker) ask(q fileQuestion, done func(path string)) {
+	if !f.native {
+		f.askFyne(q, done)
 		return
 	}
 	go func() {
@@ -46,8 +49,8 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 		if q.name != "" {
 			b = b.SetStartFile(q.name)
 		}
-		for _, f := range q.filters {
-			b = b.Filter(f.desc, f.exts...)
+		for _, ff := range q.filters {
+			b = b.Filter(ff.desc, ff.exts...)
 		}
 		var path string
 		var err error
@@ -61,7 +64,7 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 			case errors.Is(err, native.ErrCancelled):
 			case err != nil:
 				slog.Warn("native file dialog failed, using Fyne's", "err", err)
-				s.askFyne(q, done)
+				f.askFyne(q, done)
 			default:
 				done(path)
 			}
@@ -69,10 +72,10 @@ func (s *Studio) askFile(q fileQuestion, done func(path string)) {
 	}()
 }
 
-func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
+func (f fileAsker) askFyne(q fileQuestion, done func(path string)) {
 	var exts []string
-	for _, f := range q.filters {
-		for _, e := range f.exts {
+	for _, ff := range q.filters {
+		for _, e := range ff.exts {
 			exts = append(exts, "."+e)
 		}
 	}
@@ -86,23 +89,23 @@ func (s *Studio) askFyne(q fileQuestion, done func(path string)) {
 		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 			switch {
 			case err != nil:
-				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), f.win)
 			case w != nil:
 				done(pickedForSave(w))
 			}
-		}, s.Window)
+		}, f.win)
 		fd.SetFileName(q.name)
 		d = fd
 	} else {
 		d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			switch {
 			case err != nil:
-				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), s.Window)
+				dialog.ShowError(fmt.Errorf("%s: %w", q.title, err), f.win)
 			case r != nil:
 				_ = r.Close()
 				done(r.URI().Path())
 			}
-		}, s.Window)
+		}, f.win)
 	}
 	if len(exts) > 0 {
 		d.SetFilter(storage.NewExtensionFileFilter(exts))
@@ -132,76 +135,4 @@ func pickedForSave(w fyne.URIWriteCloser) string {
 	_ = w.Close()
 	_ = os.Remove(path)
 	return path
-}
-
-// Preference keys.
-const prefExportDir = "export.dir"
-
-var exportFilters = []fileFilter{
-	{"BVH motion (Blender, MotionBuilder)", []string{"bvh"}},
-	{"NumPy arrays (Kimodo layout)", []string{"npz"}},
-	{"glTF binary (any glTF tool)", []string{"glb"}},
-	{"glTF JSON", []string{"gltf"}},
-}
-
-// Export asks where to write the chosen sample (or all samples) and writes
-// them; the format follows the extension typed.
-func (s *Studio) Export() {
-	ms := s.chosenMotions()
-	if len(ms) == 0 {
-		dialog.ShowInformation("Nothing to export", "Generate a motion first.", s.Window)
-		return
-	}
-	dir := s.prefs().StringWithFallback(prefExportDir, homeDir())
-	s.askFile(fileQuestion{title: "Export motion", save: true, dir: dir, name: s.exportName() + ".bvh", filters: exportFilters},
-		func(path string) {
-			if _, err := s.ExportTo(path); err != nil {
-				dialog.ShowError(err, s.Window)
-			}
-		})
-}
-
-// ExportTo writes the chosen sample (or every sample, as name_0.ext …) to
-// path and remembers its folder. It returns the files written.
-func (s *Studio) ExportTo(path string) ([]string, error) {
-	ms := s.chosenMotions()
-	if len(ms) == 0 {
-		return nil, errors.New("nothing to export: generate a motion first")
-	}
-	if filepath.Ext(path) == "" {
-		path += ".bvh"
-	}
-	names, err := export.WriteAll(path, ms)
-	if err != nil {
-		return names, fmt.Errorf("export: %w", err)
-	}
-	s.prefs().SetString(prefExportDir, filepath.Dir(path))
-	s.status.SetText(fmt.Sprintf("Exported %s", strings.Join(names, ", ")))
-	return names, nil
-}
-
-// exportName is a file name from the take's prompt: "a person walks".
-func (s *Studio) exportName() string {
-	name := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			return r
-		}
-		return '_'
-	}, strings.TrimSpace(s.takePrompt))
-	if name = strings.Trim(name, "_"); name == "" {
-		return "motion"
-	}
-	return name[:min(len(name), 40)]
-}
-
-// chosenMotions are the motions the sample picker selects: one, or all.
-func (s *Studio) chosenMotions() []*motion.Motion {
-	if s.result == nil {
-		return nil
-	}
-	if i := s.chosen(); i >= 0 && i < len(s.result.Motions) {
-		return s.result.Motions[i : i+1]
-	}
-	return s.result.Motions
 }

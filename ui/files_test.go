@@ -26,9 +26,9 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 	if err := os.WriteFile(old, []byte("the previous take"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.prefs().SetString(prefExportDir, dir)
-	s.ShowTake(Take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
-	s.Export()
+	s.gen.prefs.SetString(prefExportDir, dir)
+	s.gen.showTake(take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
+	s.gen.askExport()
 	name := find[*widget.Entry](s, func(e *widget.Entry) bool { return strings.HasSuffix(e.Text, ".bvh") })
 	if name == nil {
 		t.Fatal("no file name entry in the save dialog")

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
@@ -23,140 +21,132 @@ import (
 	"github.com/motionstudio/studio/viewer/scene"
 )
 
-// Preference keys of the engine pickers.
-const (
-	prefModel  = "engine.model"
-	prefDevice = "engine.device"
-)
-
-// devices offered by the device picker; the engine says what auto chose
-// and why once the model has loaded.
-var devices = []string{"auto", "cpu", "cuda"}
-
-// enginePickers are the model and device selects. Changing either starts
-// a new engine with the next generation (the running one finishes first).
-func (s *Studio) enginePickers() (model, device *widget.Select) {
-	ids := []string{models.DefaultID}
-	if s.opt.Model != "" && s.opt.Model != models.DefaultID {
-		ids = append(ids, s.opt.Model)
-	}
-	model = widget.NewSelect(ids, func(string) {
-		s.engineChanged()
-		s.modelChanged()
-	})
-	model.SetSelected(s.prefs().StringWithFallback(prefModel, ids[len(ids)-1]))
-	if s.opt.Model != "" {
-		model.SetSelected(s.opt.Model)
-	}
-	device = widget.NewSelect(devices, func(string) { s.engineChanged() })
-	dev := s.opt.Device
-	if dev == "" {
-		dev = s.prefs().StringWithFallback(prefDevice, "auto")
-	}
-	device.SetSelected(dev)
-	return model, device
+// document is what generating needs of the project being edited.
+type document interface {
+	project() *project.Project // what is generated
+	addTake(project.Take)      // records a take generated
+	syncClip()                 // after the shown take changed
 }
 
-// engineChanged drops the engine after a model or device change; the next
-// generation starts a new one.
-func (s *Studio) engineChanged() {
-	if s.model == nil || s.device == nil || s.eng == nil {
-		return
-	}
-	s.prefs().SetString(prefModel, s.model.Selected)
-	s.prefs().SetString(prefDevice, s.device.Selected)
-	switch {
-	case s.api.serving():
-		s.report(fmt.Errorf("the API serves the current model: stop it to switch"))
-	case s.job != "":
-		s.report(fmt.Errorf("the new model or device is used after the running generation"))
-	default:
-		s.closeEngine()
-		s.deviceInfo.SetText("")
+// generationPanel makes takes and shows them: the model and device
+// pickers and the engine they borrow, Generate and Cancel with the
+// progress and live preview, the take shown with its sample picker and
+// export, the history of takes, and how the chosen model reads prompts.
+// On Fyne's goroutine.
+type generationPanel struct {
+	panelEnv
+	doc     document
+	serving func() bool // the API serves the engine: it stays
+	onModel func()      // the chosen model changed
+
+	engines    *Engines       // where eng is borrowed from
+	ownEngs    bool           // engines is the panel's own, closed with it
+	eng        *engine.Engine // borrowed: never closed here
+	engFor     [2]string      // the model and device eng was started with
+	stop       func()         // stops following eng's events
+	model      *widget.Select
+	device     *widget.Select
+	deviceInfo *widget.Label
+	words      words // how the chosen model reads prompts
+
+	job      string // the running generation's job id
+	jobReq   []byte // its request, recorded as a take when it succeeds
+	regen    bool   // it remakes one of the project's takes
+	generate *widget.Button
+	cancel   *widget.Button
+	progress *widget.ProgressBar
+
+	result     *generate.Result // the take shown
+	takePrompt string
+	pick       *widget.Select // which sample: all, or one
+	export     *widget.Button
+	history    *takeHistory
+
+	onPreview func(step, steps int) // tests
+	onDone    func(jobs.State)      // tests
+}
+
+// newGenerationPanel borrows engines from engines (closing them with the
+// panel when own); model and device are the pickers' first choice ("":
+// the last one used).
+func newGenerationPanel(env panelEnv, engines *Engines, own bool, model, device string) *generationPanel {
+	g := &generationPanel{panelEnv: env, engines: engines, ownEngs: own}
+	g.generate = widget.NewButtonWithIcon("Generate", theme.MediaPlayIcon(), g.run)
+	g.generate.Importance = widget.HighImportance
+	g.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), g.stopJob)
+	g.cancel.Disable()
+	g.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), g.askExport)
+	g.export.Disable()
+	g.pick = widget.NewSelect([]string{"All samples"}, func(string) { g.showChosen() })
+	g.pick.SetSelected("All samples")
+	g.pick.Disable()
+	g.model, g.device = g.enginePickers(model, device)
+	g.progress = widget.NewProgressBar()
+	g.deviceInfo = widget.NewLabel("")
+	g.history = newTakeHistory(g.showTake)
+	return g
+}
+
+// connect gives the panel the project it generates, whether the API
+// serves its engine, and what follows a change of model.
+func (g *generationPanel) connect(doc document, serving func() bool, onModel func()) {
+	g.doc, g.serving, g.onModel = doc, serving, onModel
+}
+
+// projectTakes lists an opened project's takes in the history.
+func (g *generationPanel) projectTakes(takes []project.Take) { g.history.listSaved(takes) }
+
+// release stops following the engine, and closes the engines when they
+// are the panel's own; with the window.
+func (g *generationPanel) release() {
+	g.detachEngine()
+	if g.ownEngs {
+		go g.engines.Close() // waits for the model; not on Fyne's goroutine
 	}
 }
 
-// engine is the engine to generate with, borrowed from s.engines (started
-// on first use); on Fyne's goroutine. After a model or device change it
-// is the new one's, unless a generation or the API still uses the old.
-func (s *Studio) engine() (*engine.Engine, error) {
-	want := [2]string{s.model.Selected, s.device.Selected}
-	if s.eng != nil && !s.eng.Stats().Closed && (s.engFor == want || s.job != "" || s.api.serving()) {
-		return s.eng, nil
-	}
-	e, err := s.engines.Get(want[0], want[1])
-	if err != nil {
-		return nil, err
-	}
-	if e != s.eng {
-		s.detachEngine()
-		s.eng, s.engFor = e, want
-		s.stop = engineEvents(context.Background(), e, s.event)
-	}
-	return e, nil
-}
-
-// closeEngine hands the engine back after a model or device change: the
-// next generation borrows a new one.
-func (s *Studio) closeEngine() {
-	if s.eng == nil {
-		return
-	}
-	s.detachEngine()
-	s.engines.Drop()
-}
-
-// detachEngine stops following the borrowed engine's events.
-func (s *Studio) detachEngine() {
-	if s.stop != nil {
-		s.stop()
-		s.stop = nil
-	}
-	s.eng = nil
-}
-
-// Generate sends the timeline to the engine's queue; progress, the live
+// run sends the timeline to the engine's queue; progress, the live
 // preview and the result arrive as events. Errors are shown in a dialog
 // and nothing is lost.
-func (s *Studio) Generate() {
-	if s.job != "" {
+func (g *generationPanel) run() {
+	if g.job != "" {
 		return
 	}
-	e, err := s.engine()
+	e, err := g.engine()
 	if err == nil {
-		p := s.ed.Project()
+		p := g.doc.project()
 		var req *request.Request
 		if req, err = p.Request(e.Caps(), p.NextSeed()); err == nil {
-			err = s.submit(e, req, p.Summary())
+			err = g.submit(e, req, p.Summary())
 		}
 	}
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("cannot generate: %w", err), s.Window)
+		dialog.ShowError(fmt.Errorf("cannot generate: %w", err), g.win)
 	}
 }
 
 // submit queues req with a live preview and follows it.
-func (s *Studio) submit(e *engine.Engine, req *request.Request, label string) error {
+func (g *generationPanel) submit(e *engine.Engine, req *request.Request, label string) error {
 	job, err := e.Submit(context.Background(), label, req, true)
 	if err != nil {
 		return err
 	}
-	s.job = job.ID
-	s.jobReq, _ = json.Marshal(req)
-	s.generate.Disable()
-	s.cancel.Enable()
-	s.progress.SetValue(0)
-	s.status.SetText("Queued")
+	g.job = job.ID
+	g.jobReq, _ = json.Marshal(req)
+	g.generate.Disable()
+	g.cancel.Enable()
+	g.progress.SetValue(0)
+	g.status.set("Queued")
 	return nil
 }
 
-// Regenerate makes a take of the project again from its recorded request
+// regenerate makes a take of the project again from its recorded request
 // (same seed, same model: the same motion).
-func (s *Studio) Regenerate(t project.Take) error {
-	if s.job != "" {
+func (g *generationPanel) regenerate(t project.Take) error {
+	if g.job != "" {
 		return fmt.Errorf("a generation is running; regenerate %q after it", t.Summary)
 	}
-	e, err := s.engine()
+	e, err := g.engine()
 	if err != nil {
 		return err
 	}
@@ -164,85 +154,82 @@ func (s *Studio) Regenerate(t project.Take) error {
 	if err != nil {
 		return fmt.Errorf("take %q cannot be made with %s: %w", t.Summary, e.Caps().ID, err)
 	}
-	if err := s.submit(e, req, t.Summary); err != nil {
+	if err := g.submit(e, req, t.Summary); err != nil {
 		return err
 	}
-	s.regen = true
+	g.regen = true
 	return nil
 }
 
-// Cancel stops the running generation.
-func (s *Studio) Cancel() {
-	if s.eng != nil && s.job != "" {
-		if err := s.eng.Cancel(s.job); err != nil {
-			slog.Warn("cancel", "job", s.job, "err", err)
+// stopJob stops the running generation.
+func (g *generationPanel) stopJob() {
+	if g.eng != nil && g.job != "" {
+		if err := g.eng.Cancel(g.job); err != nil {
+			slog.Warn("cancel", "job", g.job, "err", err)
 		}
 	}
 }
 
 // event follows the engine's jobs; on Fyne's goroutine.
-func (s *Studio) event(ev engineEvent) {
+func (g *generationPanel) event(ev engineEvent) {
 	j := ev.Job
 	if ev.Kind == jobs.EventState && j.State.Final() {
-		s.record(j) // the studio's takes and the API's alike
+		g.history.record(j) // the studio's takes and the API's alike
 	}
-	if j.ID != s.job {
+	if j.ID != g.job {
 		return
 	}
 	p := j.Progress
 	switch {
 	case ev.Kind == jobs.EventProgress && p.Stage == jobs.StageLoad:
-		s.status.SetText("Loading the model…")
+		g.status.set("Loading the model…")
 	case ev.Kind == jobs.EventProgress && p.Steps > 0:
-		s.progress.SetValue(float64(p.Step) / float64(p.Steps))
-		s.status.SetText(fmt.Sprintf("Step %d/%d · ETA %.1f s", p.Step, p.Steps, p.ETA.Seconds()))
+		g.progress.SetValue(float64(p.Step) / float64(p.Steps))
+		g.status.set(fmt.Sprintf("Step %d/%d · ETA %.1f s", p.Step, p.Steps, p.ETA.Seconds()))
 		if ms, ok := p.Preview.([]*motion.Motion); ok && len(ms) > 0 {
-			if err := s.Viewport.SetPreview(ms, p.Step, p.Steps); err != nil {
+			if err := g.viewport.SetPreview(ms, p.Step, p.Steps); err != nil {
 				slog.Warn("preview", "err", err)
 			}
-			if s.onPreview != nil {
-				s.onPreview(p.Step, p.Steps)
+			if g.onPreview != nil {
+				g.onPreview(p.Step, p.Steps)
 			}
 		}
 	case ev.Kind == jobs.EventState && j.State.Final():
-		s.finish(j)
+		g.finish(j)
 	}
 }
 
-func (s *Studio) finish(j engine.Job) {
-	defer func() { s.regen = false }()
-	s.job = ""
-	s.generate.Enable()
-	s.cancel.Disable()
-	s.Viewport.SetStatus("")
+func (g *generationPanel) finish(j engine.Job) {
+	defer func() { g.regen = false }()
+	g.job = ""
+	g.generate.Enable()
+	g.cancel.Disable()
+	g.viewport.SetStatus("")
 	switch j.State {
 	case jobs.Succeeded:
 		res := j.Result
-		s.ShowTake(Take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
-		s.progress.SetValue(1)
-		s.status.SetText(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
+		g.showTake(take{ID: j.ID, Label: j.Label, Seed: res.Seed, When: j.Finished, Took: j.Finished.Sub(j.Started), Result: res})
+		g.progress.SetValue(1)
+		g.status.set(fmt.Sprintf("Generated %d sample(s) in %.2f s (seed %d, %s)", len(res.Motions),
 			j.Finished.Sub(j.Started).Seconds(), res.Seed, res.Device))
-		s.Viewport.Player().Seek(0)
-		s.Viewport.Player().Play()
-		s.deviceInfo.SetText("Model on " + res.DeviceLabel())
+		g.viewport.Player().Seek(0)
+		g.viewport.Player().Play()
+		g.deviceInfo.SetText("Model on " + res.DeviceLabel())
 		// The project keeps the exact request, so the take can be made
 		// again (a regenerated take is in it already).
-		if t, err := takeOf(s.jobReq, j.Finished); err == nil && !s.regen {
-			if _, err := s.ed.AddTake(t); err != nil {
-				slog.Warn("take", "err", err)
-			}
-			s.title()
+		if t, err := takeOf(g.jobReq, j.Finished); err == nil && !g.regen {
+			g.doc.addTake(t)
 		}
 	case jobs.Cancelled:
-		s.progress.SetValue(0)
-		s.status.SetText("Cancelled")
+		g.progress.SetValue(0)
+		g.status.set("Cancelled")
 	default:
-		s.progress.SetValue(0)
-		s.status.SetText("Failed")
-		dialog.ShowError(fmt.Errorf("generation failed: %w", j.Err), s.Window)
+		g.progress.SetValue(0)
+		g.status.set("Failed")
+		dialog.ShowError(fmt.Errorf("generation failed: %w", j.Err), g.win)
 	}
-	if s.onDone != nil {
-		s.onDone(j.State)
+	if g.onDone != nil {
+		g.onDone(j.State)
 	}
 }
 
@@ -256,33 +243,33 @@ func takeOf(req []byte, when time.Time) (project.Take, error) {
 }
 
 // chosen is the picked sample's index, or -1 for all.
-func (s *Studio) chosen() int {
-	for i, o := range s.pick.Options {
-		if o == s.pick.Selected {
+func (g *generationPanel) chosen() int {
+	for i, o := range g.pick.Options {
+		if o == g.pick.Selected {
 			return i - 1
 		}
 	}
 	return -1
 }
 
-// SetChosen picks sample n (1-based) of the shown take, or all with 0; on
+// setChosen picks sample n (1-based) of the shown take, or all with 0; on
 // Fyne's goroutine.
-func (s *Studio) SetChosen(n int) {
-	if n >= 0 && n < len(s.pick.Options) {
-		s.pick.SetSelected(s.pick.Options[n])
+func (g *generationPanel) setChosen(n int) {
+	if n >= 0 && n < len(g.pick.Options) {
+		g.pick.SetSelected(g.pick.Options[n])
 	}
 }
 
 // showChosen shows the picked sample, or all of them overlaid, each in its
 // own colour whichever is shown.
-func (s *Studio) showChosen() error {
-	if s.result == nil {
+func (g *generationPanel) showChosen() error {
+	if g.result == nil {
 		return nil
 	}
-	res := s.result
+	res := g.result
 	var smp []scene.Sample
 	for i, m := range res.Motions {
-		if c := s.chosen(); c >= 0 && c != i {
+		if c := g.chosen(); c >= 0 && c != i {
 			continue
 		}
 		sm := scene.Sample{Motion: m, Color: scene.Palette[i%len(scene.Palette)]}
@@ -293,47 +280,11 @@ func (s *Studio) showChosen() error {
 	}
 	// The camera frames the take (or, with Follow, its body) so a walk
 	// stays in view.
-	if err := s.Viewport.SetTake(smp); err != nil {
+	if err := g.viewport.SetTake(smp); err != nil {
 		return err
 	}
-	s.syncClip()
+	g.doc.syncClip()
 	return nil
-}
-
-// prefs are the app's persisted settings.
-func (s *Studio) prefs() fyne.Preferences { return s.app.Preferences() }
-
-// SetPrompt sets the first text segment's prompt (an undoable edit); on
-// Fyne's goroutine.
-func (s *Studio) SetPrompt(text string) {
-	for _, seg := range s.ed.Project().Timeline.Segments {
-		if seg.Kind == project.KindText {
-			s.report(s.ed.SetPrompt(seg.ID, text))
-			return
-		}
-	}
-}
-
-// SetSamples sets how many samples to generate; on Fyne's goroutine.
-func (s *Studio) SetSamples(n int) {
-	o := s.ed.Project().Options
-	o.Samples = n
-	s.report(s.ed.SetOptions(o))
-}
-
-// SetSeed fixes the seed of the next generations ("" draws one each
-// time); on Fyne's goroutine.
-func (s *Studio) SetSeed(seed string) {
-	o := s.ed.Project().Options
-	if seed = strings.TrimSpace(seed); seed == "" {
-		o.RandomSeed = true
-	} else if v, err := strconv.ParseInt(seed, 10, 64); err == nil {
-		o.Seed, o.RandomSeed = v, false
-	} else {
-		s.report(fmt.Errorf("seed %q: want a whole number", seed))
-		return
-	}
-	s.report(s.ed.SetOptions(o))
 }
 
 func homeDir() string {

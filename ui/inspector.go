@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,7 @@ var guidanceChoices = []struct{ label, value string }{
 // inspector is the right-hand panel: the selected segment or constraint,
 // the buttons that add constraints, and the generation options.
 type inspector struct {
-	s         *Studio
+	d         *documentPanel
 	selection *fyne.Container
 	options   *fyne.Container
 	root      fyne.CanvasObject
@@ -39,15 +40,15 @@ type inspector struct {
 	shown     string // what the forms show (see refresh)
 }
 
-func newInspector(s *Studio) *inspector {
-	in := &inspector{s: s, selection: container.NewVBox(), options: container.NewVBox()}
+func newInspector(d *documentPanel) *inspector {
+	in := &inspector{d: d, selection: container.NewVBox(), options: container.NewVBox()}
 	in.joint = widget.NewSelect(effectorJoints, nil)
 	in.joint.SetSelected("RightHand")
 	add := container.NewVBox(
-		widget.NewButtonWithIcon("Root key at the playhead", theme.ContentAddIcon(), s.AddRootKey),
+		widget.NewButtonWithIcon("Root key at the playhead", theme.ContentAddIcon(), d.addRootKey),
 		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Target", theme.ContentAddIcon(),
-			func() { s.AddEffector(in.joint.Selected) }), in.joint),
-		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), s.AddPoseKey),
+			func() { d.addEffector(in.joint.Selected) }), in.joint),
+		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), d.addPoseKey),
 	)
 	in.root = container.NewVScroll(container.NewVBox(
 		heading("Selection"), in.selection,
@@ -66,8 +67,8 @@ func heading(text string) *widget.Label {
 // the forms only when what they show changed, so a take arriving while
 // the user types in a field does not take the field away.
 func (in *inspector) refresh() {
-	p := in.s.ed.Project()
-	key := fmt.Sprintf("%p|%s|%v|%v", in.s.ed, in.s.selected, p.Timeline, p.Options)
+	p := in.d.ed.Project()
+	key := fmt.Sprintf("%p|%s|%v|%v", in.d.ed, in.d.selected, p.Timeline, p.Options)
 	if key == in.shown {
 		return
 	}
@@ -91,7 +92,7 @@ func (in *inspector) field(value string, apply func(string) error) *widget.Entry
 			return
 		}
 		if err := apply(strings.TrimSpace(text)); err != nil {
-			in.s.report(err)
+			in.d.status.report(err)
 			e.SetText(value)
 		}
 	}
@@ -117,221 +118,197 @@ func atof(s, what string) (float64, error) {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
 
+// selectionForm is the form of what the timeline has selected.
 func (in *inspector) selectionForm() []fyne.CanvasObject {
-	s := in.s
-	ed := s.ed
-	p := ed.Project()
-	id := s.selected
+	p := in.d.ed.Project()
+	id := in.d.selected
 	tl := &p.Timeline
-	form := func(items ...*widget.FormItem) []fyne.CanvasObject {
-		return []fyne.CanvasObject{widget.NewForm(items...)}
+	var items []*widget.FormItem
+	switch p.KindOf(id) {
+	case "segment":
+		if i := slices.IndexFunc(tl.Segments, func(s project.Segment) bool { return s.ID == id }); i >= 0 {
+			items = in.segmentForm(p, i)
+		}
+	case "root":
+		if i := slices.IndexFunc(tl.RootKeys, func(k project.RootKey) bool { return k.ID == id }); i >= 0 {
+			items = in.rootKeyForm(tl.RootKeys[i])
+		}
+	case "effector":
+		if i := slices.IndexFunc(tl.Effectors, func(e project.Effector) bool { return e.ID == id }); i >= 0 {
+			items = in.effectorForm(tl.Effectors[i])
+		}
+	case "pose":
+		if i := slices.IndexFunc(tl.PoseKeys, func(k project.PoseKey) bool { return k.ID == id }); i >= 0 {
+			k := tl.PoseKeys[i]
+			items = []*widget.FormItem{
+				widget.NewFormItem("Pose key", widget.NewLabel(fmt.Sprintf("%d joints", len(k.Rotations)))),
+				widget.NewFormItem("Frame", in.frameField(id, k.Frame)),
+				widget.NewFormItem("", widget.NewButton("Take the shown pose", func() { in.d.repose(id) })),
+			}
+		}
 	}
-	frameField := func(frame int) *widget.Entry {
-		return in.field(strconv.Itoa(frame), func(t string) error {
-			f, err := atoi(t, "frame")
+	if items == nil {
+		return []fyne.CanvasObject{widget.NewLabel("Select a segment or a key on the timeline.")}
+	}
+	return []fyne.CanvasObject{widget.NewForm(items...)}
+}
+
+// frameField moves key id to the frame typed.
+func (in *inspector) frameField(id string, frame int) *widget.Entry {
+	return in.field(strconv.Itoa(frame), func(t string) error {
+		f, err := atoi(t, "frame")
+		if err != nil {
+			return err
+		}
+		return in.d.ed.MoveKey(id, f)
+	})
+}
+
+// segmentForm is the form of p's segment i.
+func (in *inspector) segmentForm(p *project.Project, i int) []*widget.FormItem {
+	d, ed, tl := in.d, in.d.ed, &p.Timeline
+	seg := tl.Segments[i]
+	id := seg.ID
+	kind := widget.NewSelect([]string{project.KindText, project.KindUnconditioned}, func(k string) {
+		if !in.syncing {
+			d.status.report(ed.SetSegmentKind(id, k))
+		}
+	})
+	kind.SetSelected(seg.Kind)
+	prompt := in.field(seg.Prompt, func(t string) error { return ed.SetPrompt(id, t) })
+	// How the model reads the prompt, as it is typed.
+	words := in.wordsLabel(seg.Prompt)
+	prompt.OnChanged = func(t string) { in.setWords(words, t) }
+	if seg.Kind != project.KindText {
+		words.Hide()
+		prompt.OnChanged = nil
+	}
+	frames := in.field(strconv.Itoa(seg.Frames), func(t string) error {
+		n, err := atoi(t, "frames")
+		if err != nil {
+			return err
+		}
+		return ed.ResizeSegment(id, n)
+	})
+	start := p.SegmentStart(i)
+	return []*widget.FormItem{
+		widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
+		widget.NewFormItem("Kind", kind),
+		widget.NewFormItem("Prompt", container.NewVBox(prompt, words)),
+		widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
+			widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
+	}
+}
+
+// rootKeyForm is the form of root key k.
+func (in *inspector) rootKeyForm(k project.RootKey) []*widget.FormItem {
+	ed, id := in.d.ed, k.ID
+	heading := ""
+	if k.Heading != nil {
+		heading = num(*k.Heading * 180 / math.Pi)
+	}
+	pos := func(axis int) *widget.Entry {
+		v := [2]float64{k.X, k.Z}
+		return in.field(num(v[axis]), func(t string) error {
+			f, err := atof(t, "position")
 			if err != nil {
 				return err
 			}
-			return ed.MoveKey(id, f)
+			v[axis] = f
+			return ed.SetRootKeyPos(id, v[0], v[1])
 		})
 	}
-	switch p.KindOf(id) {
-	case "segment":
-		for i, seg := range tl.Segments {
-			if seg.ID != id {
-				continue
+	return []*widget.FormItem{
+		widget.NewFormItem("Root key", widget.NewLabel("drag it on the floor in the viewport")),
+		widget.NewFormItem("Frame", in.frameField(id, k.Frame)),
+		widget.NewFormItem("X (m)", pos(0)),
+		widget.NewFormItem("Z (m)", pos(1)),
+		widget.NewFormItem("Heading (°)", in.field(heading, func(t string) error {
+			if t == "" {
+				return ed.SetHeading(id, nil)
 			}
-			kind := widget.NewSelect([]string{project.KindText, project.KindUnconditioned}, func(k string) {
-				if !in.syncing {
-					s.report(ed.SetSegmentKind(id, k))
-				}
-			})
-			kind.SetSelected(seg.Kind)
-			prompt := in.field(seg.Prompt, func(t string) error { return ed.SetPrompt(id, t) })
-			// How the model reads the prompt, as it is typed.
-			words := s.wordsLabel(seg.Prompt)
-			prompt.OnChanged = func(t string) { s.setWords(words, t) }
-			if seg.Kind != project.KindText {
-				words.Hide()
-				prompt.OnChanged = nil
-			}
-			frames := in.field(strconv.Itoa(seg.Frames), func(t string) error {
-				n, err := atoi(t, "frames")
-				if err != nil {
-					return err
-				}
-				return ed.ResizeSegment(id, n)
-			})
-			start := p.SegmentStart(i)
-			return form(
-				widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
-				widget.NewFormItem("Kind", kind),
-				widget.NewFormItem("Prompt", container.NewVBox(prompt, words)),
-				widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
-					widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
-			)
-		}
-	case "root":
-		for _, k := range tl.RootKeys {
-			if k.ID != id {
-				continue
-			}
-			heading := ""
-			if k.Heading != nil {
-				heading = num(*k.Heading * 180 / math.Pi)
-			}
-			pos := func(axis int) *widget.Entry {
-				v := [2]float64{k.X, k.Z}
-				return in.field(num(v[axis]), func(t string) error {
-					f, err := atof(t, "position")
-					if err != nil {
-						return err
-					}
-					v[axis] = f
-					return ed.SetRootKeyPos(id, v[0], v[1])
-				})
-			}
-			return form(
-				widget.NewFormItem("Root key", widget.NewLabel("drag it on the floor in the viewport")),
-				widget.NewFormItem("Frame", frameField(k.Frame)),
-				widget.NewFormItem("X (m)", pos(0)),
-				widget.NewFormItem("Z (m)", pos(1)),
-				widget.NewFormItem("Heading (°)", in.field(heading, func(t string) error {
-					if t == "" {
-						return ed.SetHeading(id, nil)
-					}
-					d, err := atof(t, "heading")
-					if err != nil {
-						return err
-					}
-					r := d * math.Pi / 180
-					return ed.SetHeading(id, &r)
-				})),
-			)
-		}
-	case "effector":
-		for _, e := range tl.Effectors {
-			if e.ID != id {
-				continue
-			}
-			pos := func(axis int) *widget.Entry {
-				v := e.Pos
-				return in.field(num(v[axis]), func(t string) error {
-					f, err := atof(t, "position")
-					if err != nil {
-						return err
-					}
-					v[axis] = f
-					return ed.SetEffectorPos(id, v)
-				})
-			}
-			place := widget.NewButton("Place on the floor…", func() { s.placeEffector(id) })
-			return form(
-				widget.NewFormItem("Target", widget.NewLabel(e.Joint)),
-				widget.NewFormItem("Frame", frameField(e.Frame)),
-				widget.NewFormItem("X (m)", pos(0)),
-				widget.NewFormItem("Height (m)", pos(1)),
-				widget.NewFormItem("Z (m)", pos(2)),
-				widget.NewFormItem("", place),
-			)
-		}
-	case "pose":
-		for _, k := range tl.PoseKeys {
-			if k.ID != id {
-				continue
-			}
-			return form(
-				widget.NewFormItem("Pose key", widget.NewLabel(fmt.Sprintf("%d joints", len(k.Rotations)))),
-				widget.NewFormItem("Frame", frameField(k.Frame)),
-				widget.NewFormItem("", widget.NewButton("Take the shown pose", func() { s.repose(id) })),
-			)
-		}
-	}
-	return []fyne.CanvasObject{widget.NewLabel("Select a segment or a key on the timeline.")}
-}
-
-func (in *inspector) optionsForm() []fyne.CanvasObject {
-	s := in.s
-	o := s.ed.Project().Options
-	// opt applies one option typed into an entry.
-	opt := func(change func(o *project.Options, text string) error) func(string) error {
-		return func(t string) error {
-			no := s.ed.Project().Options
-			if err := change(&no, t); err != nil {
+			deg, err := atof(t, "heading")
+			if err != nil {
 				return err
 			}
-			return s.ed.SetOptions(no)
-		}
+			r := deg * math.Pi / 180
+			return ed.SetHeading(id, &r)
+		})),
 	}
-	// choose applies an option picked from a widget.
-	choose := func(change func(o *project.Options)) {
-		if in.syncing {
-			return
-		}
-		no := s.ed.Project().Options
-		change(&no)
-		s.report(s.ed.SetOptions(no))
+}
+
+// effectorForm is the form of effector target e.
+func (in *inspector) effectorForm(e project.Effector) []*widget.FormItem {
+	ed, id := in.d.ed, e.ID
+	pos := func(axis int) *widget.Entry {
+		v := e.Pos
+		return in.field(num(v[axis]), func(t string) error {
+			f, err := atof(t, "position")
+			if err != nil {
+				return err
+			}
+			v[axis] = f
+			return ed.SetEffectorPos(id, v)
+		})
 	}
+	place := widget.NewButton("Place on the floor…", func() { in.d.placeEffector(id) })
+	return []*widget.FormItem{
+		widget.NewFormItem("Target", widget.NewLabel(e.Joint)),
+		widget.NewFormItem("Frame", in.frameField(id, e.Frame)),
+		widget.NewFormItem("X (m)", pos(0)),
+		widget.NewFormItem("Height (m)", pos(1)),
+		widget.NewFormItem("Z (m)", pos(2)),
+		widget.NewFormItem("", place),
+	}
+}
+
+// optionsForm is the form of the project's generation options.
+func (in *inspector) optionsForm() []fyne.CanvasObject {
+	o := in.d.ed.Project().Options
 	toggle := func(label string, on bool, change func(*project.Options, bool)) *widget.Check {
-		c := widget.NewCheck(label, func(b bool) { choose(func(o *project.Options) { change(o, b) }) })
+		c := widget.NewCheck(label, func(b bool) { in.choose(func(o *project.Options) { change(o, b) }) })
 		c.SetChecked(on)
 		return c
 	}
-	steps := in.field(strconv.Itoa(o.Steps), opt(func(o *project.Options, t string) (err error) {
+	steps := in.optionField(strconv.Itoa(o.Steps), func(o *project.Options, t string) (err error) {
 		o.Steps, err = atoi(t, "steps")
 		return
-	}))
-	seed := in.field(strconv.FormatInt(o.Seed, 10), opt(func(o *project.Options, t string) error {
+	})
+	seed := in.optionField(strconv.FormatInt(o.Seed, 10), func(o *project.Options, t string) error {
 		v, err := strconv.ParseInt(t, 10, 64)
 		if err != nil {
 			return fmt.Errorf("seed: %q is not a whole number", t)
 		}
 		o.Seed, o.RandomSeed = v, false
 		return nil
-	}))
+	})
 	dice := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {
-		choose(func(o *project.Options) { o.Seed, o.RandomSeed = rand.Int64N(1<<53), false })
+		in.choose(func(o *project.Options) { o.Seed, o.RandomSeed = rand.Int64N(1<<53), false })
 	})
 	samples := widget.NewSelect([]string{"1", "2", "3", "4", "6", "8"}, func(v string) {
 		n, err := strconv.Atoi(v)
 		if err == nil {
-			choose(func(o *project.Options) { o.Samples = n })
+			in.choose(func(o *project.Options) { o.Samples = n })
 		}
 	})
 	samples.SetSelected(strconv.Itoa(o.Samples))
-	var labels []string
-	current := guidanceChoices[0].label
-	for _, g := range guidanceChoices {
-		labels = append(labels, g.label)
-		if g.value == o.Guidance {
-			current = g.label
-		}
-	}
-	guidance := widget.NewSelect(labels, func(l string) {
-		for _, g := range guidanceChoices {
-			if g.label == l {
-				choose(func(o *project.Options) { o.Guidance = g.value })
-			}
-		}
-	})
-	guidance.SetSelected(current)
 	weight := func(v float64, what string, put func(*project.Options, float64)) *widget.Entry {
-		return in.field(num(v), opt(func(o *project.Options, t string) error {
+		return in.optionField(num(v), func(o *project.Options, t string) error {
 			f, err := atof(t, what)
 			put(o, f)
 			return err
-		}))
+		})
 	}
-	trans := in.field(strconv.Itoa(o.TransitionFrames), opt(func(o *project.Options, t string) (err error) {
+	trans := in.optionField(strconv.Itoa(o.TransitionFrames), func(o *project.Options, t string) (err error) {
 		o.TransitionFrames, err = atoi(t, "transition frames")
 		return
-	}))
+	})
 	return []fyne.CanvasObject{widget.NewForm(
 		widget.NewFormItem("Steps", container.NewBorder(nil, nil, nil, widget.NewLabel("0: the model's"), steps)),
 		widget.NewFormItem("Seed", container.NewBorder(nil, nil, nil, dice, seed)),
 		widget.NewFormItem("", toggle("New seed each time", o.RandomSeed, func(o *project.Options, b bool) { o.RandomSeed = b })),
 		widget.NewFormItem("Samples", samples),
-		widget.NewFormItem("Guidance", guidance),
+		widget.NewFormItem("Guidance", in.guidanceSelect(o.Guidance)),
 		widget.NewFormItem("Text weight", weight(o.TextWeight, "text weight", func(o *project.Options, f float64) { o.TextWeight = f })),
 		widget.NewFormItem("Constraint weight", weight(o.ConstraintWeight, "constraint weight", func(o *project.Options, f float64) { o.ConstraintWeight = f })),
 		widget.NewFormItem("Transition frames", trans),
@@ -339,6 +316,49 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 			HintText: "feet on the floor, no skate, exact keys"},
 		widget.NewFormItem("Frame rate", in.fpsSelect()),
 	)}
+}
+
+// optionField is an entry that applies one option typed into it.
+func (in *inspector) optionField(value string, change func(o *project.Options, text string) error) *widget.Entry {
+	return in.field(value, func(t string) error {
+		no := in.d.ed.Project().Options
+		if err := change(&no, t); err != nil {
+			return err
+		}
+		return in.d.ed.SetOptions(no)
+	})
+}
+
+// choose applies an option picked from a widget (not one set from the
+// project).
+func (in *inspector) choose(change func(o *project.Options)) {
+	if in.syncing {
+		return
+	}
+	no := in.d.ed.Project().Options
+	change(&no)
+	in.d.status.report(in.d.ed.SetOptions(no))
+}
+
+// guidanceSelect picks the guidance, current first.
+func (in *inspector) guidanceSelect(current string) *widget.Select {
+	var labels []string
+	shown := guidanceChoices[0].label
+	for _, g := range guidanceChoices {
+		labels = append(labels, g.label)
+		if g.value == current {
+			shown = g.label
+		}
+	}
+	sel := widget.NewSelect(labels, func(l string) {
+		for _, g := range guidanceChoices {
+			if g.label == l {
+				in.choose(func(o *project.Options) { o.Guidance = g.value })
+			}
+		}
+	})
+	sel.SetSelected(shown)
+	return sel
 }
 
 // fpsRates are the frame rates offered; the take is generated at the
@@ -353,9 +373,9 @@ func (in *inspector) fpsSelect() *widget.Select {
 			return
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			in.s.report(in.s.ed.SetFPS(f))
+			in.d.status.report(in.d.ed.SetFPS(f))
 		}
 	})
-	sel.SetSelected(strconv.FormatFloat(in.s.ed.Project().Timeline.FPS, 'f', -1, 64))
+	sel.SetSelected(strconv.FormatFloat(in.d.ed.Project().Timeline.FPS, 'f', -1, 64))
 	return sel
 }

@@ -27,13 +27,13 @@ func generateTake(t *testing.T, s *Studio) { awaitTake(t, s, s.Generate) }
 func awaitTake(t *testing.T, s *Studio, start func()) {
 	t.Helper()
 	done := make(chan jobs.State, 1)
-	s.onDone = func(st jobs.State) { done <- st }
-	defer func() { s.onDone = nil }()
+	s.gen.onDone = func(st jobs.State) { done <- st }
+	defer func() { s.gen.onDone = nil }()
 	start()
 	select {
 	case st := <-done:
 		if st != jobs.Succeeded {
-			t.Fatalf("generation %s: %s", st, s.status.Text)
+			t.Fatalf("generation %s: %s", st, s.status.text())
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatal("no take after 2 minutes")
@@ -53,24 +53,24 @@ func TestStudioProjectSaveOpenRoundTrip(t *testing.T) {
 		t.Errorf("title of an unsaved project: %q", s.Window.Title())
 	}
 	path := filepath.Join(t.TempDir(), "take"+project.Ext)
-	if err := s.SavePath(path); err != nil {
+	if err := s.doc.savePath(path); err != nil {
 		t.Fatal(err)
 	}
-	if ed.Dirty() || s.Window.Title() != "take.msproj - Motion Studio" || s.Recent()[0] != path {
-		t.Errorf("after saving: dirty %v, title %q, recent %v", ed.Dirty(), s.Window.Title(), s.Recent())
+	if ed.Dirty() || s.Window.Title() != "take.msproj - Motion Studio" || s.doc.recent()[0] != path {
+		t.Errorf("after saving: dirty %v, title %q, recent %v", ed.Dirty(), s.Window.Title(), s.doc.recent())
 	}
 	want := ed.Project().Clone()
-	s.NewProject()
+	s.doc.newProject()
 	if len(s.Editor().Project().Timeline.Segments) != 1 {
 		t.Fatal("a new project was not started")
 	}
-	if err := s.OpenPath(path); err != nil {
+	if err := s.doc.openPath(path); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Editor().Project(); !reflect.DeepEqual(got, want) {
 		t.Errorf("opened project differs:\n got %+v\nwant %+v", got, want)
 	}
-	if err := s.OpenPath(filepath.Join(t.TempDir(), "missing.msproj")); err == nil {
+	if err := s.doc.openPath(filepath.Join(t.TempDir(), "missing.msproj")); err == nil {
 		t.Error("a missing file opened")
 	}
 }
@@ -89,7 +89,7 @@ func TestStudioUndoRedoShortcuts(t *testing.T) {
 	if !reflect.DeepEqual(s.Editor().Project().Timeline, before.Timeline) {
 		t.Error("Ctrl+Z did not undo the prompt")
 	}
-	if s.undo.Disabled() == s.Editor().CanUndo() || s.redo.Disabled() {
+	if s.doc.undo.Disabled() == s.Editor().CanUndo() || s.doc.redo.Disabled() {
 		t.Error("the undo/redo buttons do not follow the history")
 	}
 	c.TypedShortcut(redo)
@@ -114,7 +114,7 @@ func TestStudioRequestFromTheTimeline(t *testing.T) {
 	if _, err := ed.AddEffector(60, "RightHand", project.Vec3{0.3, 1.4, 0.5}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := s.engine()
+	e, err := s.gen.engine()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +154,10 @@ func TestStudioConstraintsInSpace(t *testing.T) {
 	// A root key at the playhead, dragged on the floor in the viewport: one
 	// undoable edit.
 	s.Viewport.Player().Seek(20)
-	s.AddRootKey()
+	s.doc.addRootKey()
 	keys := ed.Project().Timeline.RootKeys
-	if len(keys) != 1 || keys[0].Frame != 20 || s.selected != keys[0].ID {
-		t.Fatalf("root key at the playhead: %+v (selected %q)", keys, s.selected)
+	if len(keys) != 1 || keys[0].Frame != 20 || s.doc.selected != keys[0].ID {
+		t.Fatalf("root key at the playhead: %+v (selected %q)", keys, s.doc.selected)
 	}
 	s.Viewport.SetView(scene.Top)
 	cam := s.Viewport.Camera()
@@ -178,21 +178,21 @@ func TestStudioConstraintsInSpace(t *testing.T) {
 		t.Errorf("undoing the drag left the key at (%g, %g)", k.X, k.Z)
 	}
 	// A drawn path becomes keys over the whole timeline by arc length.
-	s.checks.draw.SetChecked(true)
+	s.doc.draw.SetChecked(true)
 	s.Viewport.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
 	for i := 0; i <= 20; i++ {
 		s.Viewport.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(300+float32(10*i), 300)}, Dragged: fyne.Delta{DX: 10}})
 	}
 	s.Viewport.DragEnd()
-	s.checks.draw.SetChecked(false)
+	s.doc.draw.SetChecked(false)
 	tl := ed.Project().Timeline
 	if len(tl.Path) < 10 || len(tl.RootKeys) < 10 || tl.RootKeys[len(tl.RootKeys)-1].Frame != ed.Project().TotalFrames()-1 {
 		t.Fatalf("drawn path: %d points, %d keys", len(tl.Path), len(tl.RootKeys))
 	}
 	// An effector target placed by clicking the floor keeps its height.
-	s.AddEffector("LeftHand")
+	s.doc.addEffector("LeftHand")
 	eff := ed.Project().Timeline.Effectors[0]
-	s.placeEffector(eff.ID)
+	s.doc.placeEffector(eff.ID)
 	test.TapAt(s.Viewport, fyne.NewPos(200, 200))
 	got := ed.Project().Timeline.Effectors[0]
 	floor, _ := s.Viewport.FloorPoint(fyne.NewPos(200, 200))
@@ -200,14 +200,14 @@ func TestStudioConstraintsInSpace(t *testing.T) {
 		t.Errorf("placed target %v, floor point %v, height was %g", got.Pos, floor, eff.Pos[1])
 	}
 	// A pose key needs a take to take the pose from.
-	s.AddPoseKey()
+	s.doc.addPoseKey()
 	if len(ed.Project().Timeline.PoseKeys) != 0 {
 		t.Error("a pose key was added without a take")
 	}
 	generateTake(t, s)
 	s.Viewport.Player().Pause()
 	s.Viewport.Player().Seek(40)
-	s.AddPoseKey()
+	s.doc.addPoseKey()
 	pk := ed.Project().Timeline.PoseKeys
 	if len(pk) != 1 || pk[0].Frame != 40 || len(pk[0].Rotations) != 77 {
 		t.Fatalf("pose key from the take: %+v", pk)
@@ -220,7 +220,7 @@ func TestStudioAutosaveAndRecovery(t *testing.T) {
 	opts := Options{Manual: true, AutosaveDir: dir}
 	s := NewStudio(a, opts)
 	s.SetPrompt("a person waves")
-	s.Autosave()
+	s.doc.autosave()
 	// A crash: the window never closed. The next studio offers the work back.
 	s2 := NewStudio(a, opts)
 	defer s2.Window.Close()
@@ -230,15 +230,15 @@ func TestStudioAutosaveAndRecovery(t *testing.T) {
 	}
 	// Accept it: the confirm dialog's "Yes" button.
 	clickButton(t, overlays[len(overlays)-1], "Yes")
-	if got := s2.Editor().Project().Timeline.Segments[0].Prompt; got != "a person waves" || !s2.unsaved() {
-		t.Errorf("recovered prompt %q, unsaved %v", got, s2.unsaved())
+	if got := s2.Editor().Project().Timeline.Segments[0].Prompt; got != "a person waves" || !s2.doc.unsaved() {
+		t.Errorf("recovered prompt %q, unsaved %v", got, s2.doc.unsaved())
 	}
 }
 
 func TestStudioAsksBeforeLosingWork(t *testing.T) {
 	s := newStudio(t)
 	s.SetPrompt("a person bows")
-	s.NewProject()
+	s.doc.newProject()
 	if got := s.Editor().Project().Timeline.Segments[0].Prompt; got != "a person bows" {
 		t.Fatal("a new project replaced unsaved work without asking")
 	}
@@ -291,26 +291,26 @@ func TestStudioRegeneratesASavedTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	generateTake(t, s)
-	first := s.chosenMotions()[0].Clone()
+	first := s.gen.chosenMotions()[0].Clone()
 	path := filepath.Join(t.TempDir(), "takes"+project.Ext)
-	if err := s.SavePath(path); err != nil {
+	if err := s.doc.savePath(path); err != nil {
 		t.Fatal(err)
 	}
-	s.NewProject()
-	if err := s.OpenPath(path); err != nil {
+	s.doc.newProject()
+	if err := s.doc.openPath(path); err != nil {
 		t.Fatal(err)
 	}
-	var saved *Take
-	for i, h := range s.History() {
+	var saved *take
+	for i, h := range s.gen.history.takes {
 		if h.Saved != nil {
-			saved = &s.History()[i]
+			saved = &s.gen.history.takes[i]
 		}
 	}
 	if saved == nil || saved.Seed != 11 {
-		t.Fatalf("the project's take is not in the history: %+v", s.History())
+		t.Fatalf("the project's take is not in the history: %+v", s.gen.history.takes)
 	}
-	awaitTake(t, s, func() { s.ShowTake(*saved) })
-	again := s.chosenMotions()[0]
+	awaitTake(t, s, func() { s.gen.showTake(*saved) })
+	again := s.gen.chosenMotions()[0]
 	if !reflect.DeepEqual(again.Root, first.Root) || !reflect.DeepEqual(again.Rot, first.Rot) {
 		t.Error("the regenerated take differs from the original")
 	}

@@ -24,102 +24,102 @@ const (
 
 var projectFilters = []fileFilter{{"Motion Studio project", []string{strings.TrimPrefix(project.Ext, ".")}}}
 
-// NewProject starts an empty project, after asking about unsaved work.
-func (s *Studio) NewProject() {
-	s.confirmDiscard("start a new project", func() { s.setProject(project.New(), "") })
+// newProject starts an empty project, after asking about unsaved work.
+func (d *documentPanel) newProject() {
+	d.confirmDiscard("start a new project", func() { d.setProject(project.New(), "") })
 }
 
-// OpenProject asks for a project file and opens it.
-func (s *Studio) OpenProject() {
-	s.confirmDiscard("open another project", func() {
-		s.askFile(fileQuestion{title: "Open project", dir: s.prefs().StringWithFallback(prefProjectDir, homeDir()),
+// openProject asks for a project file and opens it.
+func (d *documentPanel) openProject() {
+	d.confirmDiscard("open another project", func() {
+		d.files.ask(fileQuestion{title: "Open project", dir: d.prefs.StringWithFallback(prefProjectDir, homeDir()),
 			filters: projectFilters}, func(path string) {
-			if err := s.OpenPath(path); err != nil {
-				dialog.ShowError(err, s.Window)
+			if err := d.openPath(path); err != nil {
+				dialog.ShowError(err, d.win)
 			}
 		})
 	})
 }
 
-// OpenPath opens the project at path (no questions asked).
-func (s *Studio) OpenPath(path string) error {
+// openPath opens the project at path (no questions asked).
+func (d *documentPanel) openPath(path string) error {
 	p, err := project.Load(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", filepath.Base(path), err)
 	}
-	s.setProject(p, path)
-	s.remember(path)
+	d.setProject(p, path)
+	d.remember(path)
 	return nil
 }
 
 // setProject replaces the project being edited (its undo history goes).
-func (s *Studio) setProject(p *project.Project, path string) {
-	s.ed = project.NewEditor(p)
-	s.ed.OnChange = s.changed
-	s.path = path
-	s.selected = ""
-	s.Timeline.SetEditor(s.ed)
-	s.changed()
-	s.projectTakes()
-	s.status.SetText("Project: " + s.projectName())
+func (d *documentPanel) setProject(p *project.Project, path string) {
+	d.ed = project.NewEditor(p)
+	d.ed.OnChange = d.changed
+	d.path = path
+	d.selected = ""
+	d.timeline.SetEditor(d.ed)
+	d.changed()
+	d.gen.projectTakes(d.ed.Project().Takes)
+	d.status.set("Project: " + d.projectName())
 }
 
-func (s *Studio) projectName() string {
-	if s.path == "" {
+func (d *documentPanel) projectName() string {
+	if d.path == "" {
 		return "untitled"
 	}
-	return filepath.Base(s.path)
+	return filepath.Base(d.path)
 }
 
-// SaveProject saves to the project's file, asking for one the first time;
+// saveProject saves to the project's file, asking for one the first time;
 // done (if any) learns whether it was saved.
-func (s *Studio) SaveProject(done func(bool)) {
-	if s.path == "" {
-		s.SaveProjectAs(done)
+func (d *documentPanel) saveProject(done func(bool)) {
+	if d.path == "" {
+		d.saveProjectAs(done)
 		return
 	}
-	ok := s.saveTo(s.path)
+	ok := d.saveTo(d.path)
 	if done != nil {
 		done(ok)
 	}
 }
 
-// SaveProjectAs asks for a file and saves there.
-func (s *Studio) SaveProjectAs(done func(bool)) {
+// saveProjectAs asks for a file and saves there.
+func (d *documentPanel) saveProjectAs(done func(bool)) {
 	name := "motion" + project.Ext
-	if s.path != "" {
-		name = filepath.Base(s.path)
+	if d.path != "" {
+		name = filepath.Base(d.path)
 	}
-	s.askFile(fileQuestion{title: "Save project", save: true, dir: s.prefs().StringWithFallback(prefProjectDir, homeDir()),
+	d.files.ask(fileQuestion{title: "Save project", save: true, dir: d.prefs.StringWithFallback(prefProjectDir, homeDir()),
 		name: name, filters: projectFilters}, func(path string) {
 		if filepath.Ext(path) == "" {
 			path += project.Ext
 		}
-		ok := s.saveTo(path)
+		ok := d.saveTo(path)
 		if done != nil {
 			done(ok)
 		}
 	})
 }
 
-// SavePath saves the project to path and makes it the project's file.
-func (s *Studio) SavePath(path string) error {
-	if err := project.Save(path, s.ed.Project()); err != nil {
+// savePath saves the project to path and makes it the project's file.
+func (d *documentPanel) savePath(path string) error {
+	if err := project.Save(path, d.ed.Project()); err != nil {
 		return err
 	}
-	s.path = path
-	s.recovered = false
-	s.ed.MarkSaved()
-	s.remember(path)
-	_ = project.ClearAutosave(s.opt.AutosaveDir)
-	s.title()
-	s.status.SetText("Saved " + path)
+	d.path = path
+	d.recovered = false
+	d.ed.MarkSaved()
+	d.remember(path)
+	_ = project.ClearAutosave(d.recovery.dir)
+	d.title()
+	d.status.set("Saved " + path)
 	return nil
 }
 
-func (s *Studio) saveTo(path string) bool {
-	if err := s.SavePath(path); err != nil {
-		dialog.ShowError(fmt.Errorf("save: %w", err), s.Window)
+func (d *documentPanel) saveTo(path string) bool {
+	if err := d.savePath(path); err != nil {
+		dialog.ShowError(fmt.Errorf("save: %w", err), d.win)
 		return false
 	}
 	return true
@@ -127,70 +127,70 @@ func (s *Studio) saveTo(path string) bool {
 
 // confirmDiscard runs then at once when nothing is unsaved, else after
 // asking whether to save first (Save, Discard or Cancel).
-func (s *Studio) confirmDiscard(action string, then func()) {
-	if !s.unsaved() {
+func (d *documentPanel) confirmDiscard(action string, then func()) {
+	if !d.unsaved() {
 		then()
 		return
 	}
-	msg := widget.NewLabel(fmt.Sprintf("%s has unsaved changes. Save them before you %s?", s.projectName(), action))
-	d := dialog.NewCustomWithoutButtons("Unsaved changes", msg, s.Window)
+	msg := widget.NewLabel(fmt.Sprintf("%s has unsaved changes. Save them before you %s?", d.projectName(), action))
+	dlg := dialog.NewCustomWithoutButtons("Unsaved changes", msg, d.win)
 	save := widget.NewButton("Save", func() {
-		d.Hide()
-		s.SaveProject(func(ok bool) {
+		dlg.Hide()
+		d.saveProject(func(ok bool) {
 			if ok {
 				then()
 			}
 		})
 	})
 	save.Importance = widget.HighImportance
-	d.SetButtons([]fyne.CanvasObject{
-		widget.NewButton("Cancel", d.Hide),
+	dlg.SetButtons([]fyne.CanvasObject{
+		widget.NewButton("Cancel", dlg.Hide),
 		widget.NewButton("Don't save", func() {
-			d.Hide()
+			dlg.Hide()
 			// Discarded on purpose: not offered back at the next start.
-			_ = project.ClearAutosave(s.opt.AutosaveDir)
-			s.recovered = false
+			_ = project.ClearAutosave(d.recovery.dir)
+			d.recovered = false
 			then()
 		}),
 		save,
 	})
-	d.Show()
+	dlg.Show()
 }
 
 // unsaved reports whether closing would lose work.
-func (s *Studio) unsaved() bool { return s.ed.Dirty() || s.recovered }
+func (d *documentPanel) unsaved() bool { return d.ed.Dirty() || d.recovered }
 
 // remember puts path first in the recent projects and its folder as the
 // next dialog's start.
-func (s *Studio) remember(path string) {
+func (d *documentPanel) remember(path string) {
 	list := []string{path}
-	for _, p := range s.prefs().StringList(prefRecent) {
+	for _, p := range d.prefs.StringList(prefRecent) {
 		if p != path && len(list) < recentMax {
 			list = append(list, p)
 		}
 	}
-	s.prefs().SetStringList(prefRecent, list)
-	s.prefs().SetString(prefProjectDir, filepath.Dir(path))
-	if m := s.Window.MainMenu(); m != nil {
+	d.prefs.SetStringList(prefRecent, list)
+	d.prefs.SetString(prefProjectDir, filepath.Dir(path))
+	if m := d.win.MainMenu(); m != nil {
 		for _, item := range m.Items[0].Items {
 			if item.ChildMenu != nil {
-				s.fillRecent(item.ChildMenu)
+				d.fillRecent(item.ChildMenu)
 			}
 		}
 		m.Refresh()
 	}
 }
 
-// Recent lists the recently opened or saved projects, newest first.
-func (s *Studio) Recent() []string { return s.prefs().StringList(prefRecent) }
+// recent lists the recently opened or saved projects, newest first.
+func (d *documentPanel) recent() []string { return d.prefs.StringList(prefRecent) }
 
-func (s *Studio) fillRecent(m *fyne.Menu) {
+func (d *documentPanel) fillRecent(m *fyne.Menu) {
 	m.Items = nil
-	for _, p := range s.Recent() {
+	for _, p := range d.recent() {
 		m.Items = append(m.Items, fyne.NewMenuItem(p, func() {
-			s.confirmDiscard("open another project", func() {
-				if err := s.OpenPath(p); err != nil {
-					dialog.ShowError(err, s.Window)
+			d.confirmDiscard("open another project", func() {
+				if err := d.openPath(p); err != nil {
+					dialog.ShowError(err, d.win)
 				}
 			})
 		}))
@@ -203,33 +203,38 @@ func (s *Studio) fillRecent(m *fyne.Menu) {
 }
 
 // autosaveLoop writes a recovery copy while there are unsaved changes.
-func (s *Studio) autosaveLoop() {
-	tick := time.NewTicker(s.opt.AutosaveEvery)
+func (d *documentPanel) autosaveLoop() {
+	tick := time.NewTicker(d.recovery.every)
 	defer tick.Stop()
 	for {
 		select {
-		case <-s.quit:
+		case <-d.quit:
 			return
 		case <-tick.C:
-			bridge.Do(s.Autosave)
+			bridge.Do(d.autosave)
 		}
 	}
 }
 
-// Autosave writes the recovery copy now if the project has unsaved
-// changes; on Fyne's goroutine.
-func (s *Studio) Autosave() {
-	if s.closed || !s.ed.Dirty() {
+// autosave writes the recovery copy now if the project has unsaved
+// changes and the window is open; on Fyne's goroutine.
+func (d *documentPanel) autosave() {
+	select {
+	case <-d.quit:
+		return
+	default:
+	}
+	if !d.ed.Dirty() {
 		return
 	}
-	if _, err := project.Autosave(s.opt.AutosaveDir, s.ed.Project()); err != nil {
+	if _, err := project.Autosave(d.recovery.dir, d.ed.Project()); err != nil {
 		slog.Warn("autosave", "err", err)
 	}
 }
 
 // offerRecovery asks to restore the project autosaved before a crash.
-func (s *Studio) offerRecovery() {
-	p, when, found, err := project.Recover(s.opt.AutosaveDir)
+func (d *documentPanel) offerRecovery() {
+	p, when, found, err := project.Recover(d.recovery.dir)
 	switch {
 	case !found:
 		return
@@ -241,13 +246,13 @@ func (s *Studio) offerRecovery() {
 		fmt.Sprintf("Motion Studio closed with unsaved changes (autosaved %s). Recover them?", when.Local().Format("2 Jan 15:04")),
 		func(yes bool) {
 			if yes {
-				s.setProject(p, "")
+				d.setProject(p, "")
 				// The recovered work stays unsaved (and autosaved) until saved.
-				s.recovered = true
-				s.title()
-				s.status.SetText("Recovered the autosaved project: save it to keep it")
+				d.recovered = true
+				d.title()
+				d.status.set("Recovered the autosaved project: save it to keep it")
 				return
 			}
-			_ = project.ClearAutosave(s.opt.AutosaveDir)
-		}, s.Window)
+			_ = project.ClearAutosave(d.recovery.dir)
+		}, d.win)
 }

@@ -86,12 +86,12 @@ func fitMeasure(s *Studio, dir string) error {
 	fyne.DoAndWait(func() {
 		c := s.Window.Canvas()
 		rep.Scale, rep.Canvas, rep.MinSize = c.Scale(), c.Size(), s.Window.Content().MinSize()
-		rep.StatusBar = s.status.Text
+		rep.StatusBar = s.status.text()
 		d := fyne.CurrentApp().Driver()
 		for name, o := range map[string]fyne.CanvasObject{
-			"inspector": s.inspector.root, "status bar": s.statusBar, "status": s.status,
+			"inspector": s.doc.inspector.root, "status bar": s.statusBar, "status": s.status.label,
 			"timeline": s.Timeline, "viewport": s.Viewport, "transport": s.Transport,
-			"generate": s.generate, "export": s.export, "device": s.device,
+			"generate": s.gen.generate, "export": s.gen.export, "device": s.gen.device,
 		} {
 			p := d.AbsolutePositionForObject(o)
 			rep.Widgets[name] = fitRect{p.X, p.Y, o.Size().Width, o.Size().Height}

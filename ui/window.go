@@ -3,9 +3,6 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
-	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -15,9 +12,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/motionstudio/studio/engine"
-	"github.com/motionstudio/studio/engine/generate"
-	"github.com/motionstudio/studio/engine/jobs"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/project"
 	"github.com/motionstudio/studio/ui/bridge"
@@ -57,59 +51,26 @@ type Options struct {
 
 // Studio is the main window: toolbar, the viewport with its view controls
 // and transport, the inspector and history on the right, the timeline and
-// status bar below. The engine starts with the first generation, so the
-// window opens without loading a model.
+// status bar below. It composes the panels that own the studio's state —
+// the document, the generation and the API — and wires them: each asks
+// the others only through the narrow interfaces or callbacks it is given.
+// The engine starts with the first generation, so the window opens
+// without loading a model.
 type Studio struct {
 	Window    fyne.Window
 	Viewport  *viewer.Viewport
 	Transport *viewer.Transport
 	Timeline  *timeline.Timeline
 
-	app  fyne.App
-	opt  Options
-	ed   *project.Editor
-	path string // the project's file; "" until saved
-	// selected is the timeline's selection (a segment or constraint id).
-	selected  string
-	inspector *inspector
-
-	result     *generate.Result // the take shown
-	takePrompt string
-	pick       *widget.Select // which sample: all, or one
-	export     *widget.Button
-	generate   *widget.Button
-	cancel     *widget.Button
-	undo, redo *widget.Button
-	model      *widget.Select
-	device     *widget.Select
-	progress   *widget.ProgressBar
-	status     *widget.Label
-	backend    *widget.Label
-	deviceInfo *widget.Label
-	statusBar  *fyne.Container
-
-	words       words  // how the chosen model reads prompts
-	history     []Take // newest first
-	historyList *widget.List
-	api         *apiPanel
-
-	engines *Engines       // where eng is borrowed from
-	ownEngs bool           // engines is the studio's own, closed with it
-	eng     *engine.Engine // borrowed: never closed here
-	engFor  [2]string      // the model and device eng was started with
-	stop    func()
-	job     string // the running generation's job id
-	jobReq  []byte // its request, recorded as a take when it succeeds
-	regen   bool   // it remakes one of the project's takes
-	checks  struct{ follow, onion, trajectory, contacts, sideBySide, draw, headings *widget.Check }
-	grabbed string // the root key being dragged in the viewport
-	// recovered: the project came from the autosave and is not saved yet.
-	recovered bool
-	quit      chan struct{}
+	doc       *documentPanel
+	gen       *generationPanel
+	api       *apiPanel
+	view      *viewControls
+	status    *statusLine
+	backend   *widget.Label // the viewport's renderer
+	statusBar *fyne.Container
+	quit      chan struct{} // closed with the window
 	closed    bool
-
-	onPreview func(step, steps int)
-	onDone    func(jobs.State)
 }
 
 // NewStudio builds the studio window on a, with a new project (or, after a
@@ -121,232 +82,142 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	if opt.AutosaveDir == "" {
 		opt.AutosaveDir = filepath.Join(a.Storage().RootURI().Path(), "autosave")
 	}
-	s := &Studio{app: a, opt: opt, Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
+	s := &Studio{Window: a.NewWindow("Motion Studio"), quit: make(chan struct{})}
 	useSafeFileWriters()
-	s.engines, s.ownEngs = opt.Engines, opt.Engines == nil
-	if s.ownEngs {
-		s.engines = NewEngines(opt.Library)
-	}
 	skel := motion.SOMA77()
 	player := playback.New(nil)
 	s.Viewport = viewer.New(skel, player, viewer.Options{GL: opt.GL, Manual: opt.Manual})
 	// Until something is generated the viewport shows the rest pose.
 	_ = s.Viewport.SetSamples([]scene.Sample{{Motion: motion.New(skel, 30, 1)}})
 	s.Transport = viewer.NewTransport(player)
-
-	s.ed = project.NewEditor(project.New())
-	s.ed.OnChange = s.changed
-	s.Timeline = timeline.New(s.ed, player)
-	s.Timeline.OnSelect = s.selectItem
-	s.Timeline.OnError = s.report
-	s.inspector = newInspector(s)
-
-	s.generate = widget.NewButtonWithIcon("Generate", theme.MediaPlayIcon(), s.Generate)
-	s.generate.Importance = widget.HighImportance
-	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.Cancel)
-	s.cancel.Disable()
-	s.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), s.Export)
-	s.export.Disable()
-	s.undo = widget.NewButtonWithIcon("", theme.ContentUndoIcon(), s.Undo)
-	s.redo = widget.NewButtonWithIcon("", theme.ContentRedoIcon(), s.Redo)
-	s.pick = widget.NewSelect([]string{"All samples"}, func(string) { s.showChosen() })
-	s.pick.SetSelected("All samples")
-	s.pick.Disable()
-	s.model, s.device = s.enginePickers()
-	s.Timeline.SetPromptWords(s.promptNote)
-	s.progress = widget.NewProgressBar()
-	s.status = widget.NewLabel("Ready · the model loads with the first generation")
+	s.status = newStatusLine("Ready · the model loads with the first generation")
 	s.backend = widget.NewLabel("")
-	s.api = newAPIPanel(s.Window, a.Preferences(), opt.Version, s.engine)
-	s.deviceInfo = widget.NewLabel("")
-	s.historyList = s.newHistoryList()
-	s.hookViewport()
-
-	// Toolbar, view controls and status bar fit a 1280×720 screen: the
-	// rows wrap, the inspector scrolls and long texts are cut with an
-	// ellipsis, so the viewport is what shrinks.
-	toolbar := newWrap(
-		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), s.NewProject),
-		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.OpenProject),
-		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { s.SaveProject(nil) }),
-		s.undo, s.redo, widget.NewSeparator(),
-		s.generate, s.cancel, widget.NewSeparator(),
-		s.pick, s.export, widget.NewSeparator(),
-		widget.NewLabel("Model"), s.model, widget.NewLabel("Device"), s.device, s.api.check,
-	)
-	history := container.NewBorder(heading("History"), nil, nil, nil, s.historyList)
-	right := container.NewAppTabs(
-		container.NewTabItem("Inspector", s.inspector.root),
-		container.NewTabItem("History", history),
-	)
-	view := container.NewBorder(s.viewControls(), s.Transport, nil, nil, s.Viewport)
-	centre := container.NewHSplit(view, right)
-	centre.SetOffset(0.72)
-	for _, l := range []*widget.Label{s.status, s.backend} {
-		l.Truncation = fyne.TextTruncateEllipsis
-	}
-	progress := container.NewGridWrap(fyne.NewSize(160, s.progress.MinSize().Height), s.progress)
-	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, s.deviceInfo),
-		container.NewGridWithColumns(2, s.status, s.backend))
-	main := container.NewVSplit(centre, s.Timeline)
-	main.SetOffset(0.72)
-	s.Window.SetContent(container.NewBorder(toolbar, s.statusBar, nil, nil, main))
+	s.backend.Truncation = fyne.TextTruncateEllipsis
+	s.panels(a.Preferences(), opt)
+	s.Window.SetContent(s.layout())
 	s.Window.SetMainMenu(s.menu())
 	s.shortcuts()
 	s.Window.Resize(windowSize(screenWorkArea(a)))
-	s.Window.SetCloseIntercept(func() { s.confirmDiscard("quit", s.Window.Close) })
+	s.Window.SetCloseIntercept(func() { s.doc.confirmDiscard("quit", s.Window.Close) })
 	s.Window.SetOnClosed(s.close)
-	s.changed()
 	go s.showBackend()
-	go s.autosaveLoop()
-	s.offerRecovery()
+	s.doc.start()
 	return s
+}
+
+// panels makes the panels and wires them to each other.
+func (s *Studio) panels(prefs fyne.Preferences, opt Options) {
+	env := panelEnv{
+		win: s.Window, prefs: prefs, files: fileAsker{win: s.Window, native: opt.NativeDialogs},
+		viewport: s.Viewport, status: s.status,
+	}
+	engines, own := opt.Engines, opt.Engines == nil
+	if own {
+		engines = NewEngines(opt.Library)
+	}
+	s.gen = newGenerationPanel(env, engines, own, opt.Model, opt.Device)
+	s.api = newAPIPanel(s.Window, prefs, opt.Version, s.gen.engine)
+	s.doc = newDocumentPanel(env, s.gen, autosaving{dir: opt.AutosaveDir, every: opt.AutosaveEvery}, s.quit)
+	s.gen.connect(s.doc, s.api.serving, s.doc.wordsChanged)
+	s.Timeline = s.doc.timeline
+	s.view = newViewControls(s.Viewport, s.doc.draw, s.doc.headings)
+}
+
+// layout is the window's content. Toolbar, view controls and status bar
+// fit a 1280×720 screen: the rows wrap, the inspector scrolls and long
+// texts are cut with an ellipsis, so the viewport is what shrinks.
+func (s *Studio) layout() fyne.CanvasObject {
+	d, g := s.doc, s.gen
+	toolbar := newWrap(
+		widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), d.newProject),
+		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), d.openProject),
+		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { d.saveProject(nil) }),
+		d.undo, d.redo, widget.NewSeparator(),
+		g.generate, g.cancel, widget.NewSeparator(),
+		g.pick, g.export, widget.NewSeparator(),
+		widget.NewLabel("Model"), g.model, widget.NewLabel("Device"), g.device, s.api.check,
+	)
+	history := container.NewBorder(heading("History"), nil, nil, nil, g.history.list)
+	right := container.NewAppTabs(
+		container.NewTabItem("Inspector", d.inspector.root),
+		container.NewTabItem("History", history),
+	)
+	view := container.NewBorder(s.view.root, s.Transport, nil, nil, s.Viewport)
+	centre := container.NewHSplit(view, right)
+	centre.SetOffset(0.72)
+	progress := container.NewGridWrap(fyne.NewSize(160, g.progress.MinSize().Height), g.progress)
+	s.statusBar = container.NewBorder(nil, nil, progress, container.NewHBox(s.api.label, g.deviceInfo),
+		container.NewGridWithColumns(2, s.status.label, s.backend))
+	main := container.NewVSplit(centre, s.Timeline)
+	main.SetOffset(0.72)
+	return container.NewBorder(toolbar, s.statusBar, nil, nil, main)
 }
 
 // Editor is the project being edited (its undo history included); on
 // Fyne's goroutine.
-func (s *Studio) Editor() *project.Editor { return s.ed }
+func (s *Studio) Editor() *project.Editor { return s.doc.ed }
 
-// changed follows every project change: timeline, inspector, viewport
-// markers, title and undo buttons. On Fyne's goroutine.
-func (s *Studio) changed() {
-	s.syncClip()
-	s.Timeline.Refresh()
-	s.inspector.refresh()
-	s.showConstraints()
-	if s.ed.CanUndo() {
-		s.undo.Enable()
-	} else {
-		s.undo.Disable()
-	}
-	if s.ed.CanRedo() {
-		s.redo.Enable()
-	} else {
-		s.redo.Disable()
-	}
-	s.title()
-}
+// SetPrompt sets the first text segment's prompt (an undoable edit); on
+// Fyne's goroutine.
+func (s *Studio) SetPrompt(text string) { s.doc.setPrompt(text) }
 
-// syncClip makes the playhead range over the timeline and the shown take,
-// whichever is longer, so keys can be placed past a short take.
-func (s *Studio) syncClip() {
-	frames := s.ed.Project().TotalFrames()
-	if ms := s.chosenMotions(); len(ms) > 0 {
-		frames = max(frames, ms[0].Frames())
-	}
-	if err := s.Viewport.Player().SetClip(max(frames, 1), s.ed.Project().Timeline.FPS); err != nil {
-		slog.Warn("player clip", "err", err)
-	}
-}
+// SetSamples sets how many samples to generate; on Fyne's goroutine.
+func (s *Studio) SetSamples(n int) { s.doc.setSamples(n) }
 
-// title names the project and marks unsaved changes.
-func (s *Studio) title() {
-	name := "untitled"
-	if s.path != "" {
-		name = filepath.Base(s.path)
-	}
-	mark := ""
-	if s.unsaved() {
-		mark = " *"
-	}
-	s.Window.SetTitle(fmt.Sprintf("%s%s - Motion Studio", name, mark))
-}
+// SetSeed fixes the seed of the next generations ("" draws one each
+// time); on Fyne's goroutine.
+func (s *Studio) SetSeed(seed string) { s.doc.setSeed(seed) }
 
-// selectItem follows the timeline's selection.
-func (s *Studio) selectItem(id string) {
-	s.selected = id
-	s.inspector.refresh()
-}
+// Generate sends the timeline to the engine's queue; progress, the live
+// preview and the result arrive as events. Errors are shown in a dialog
+// and nothing is lost.
+func (s *Studio) Generate() { s.gen.run() }
 
-// Undo and Redo step the project's edit history.
-func (s *Studio) Undo() { s.ed.Undo() }
+// SetChosen picks sample n (1-based) of the shown take, or all with 0; on
+// Fyne's goroutine.
+func (s *Studio) SetChosen(n int) { s.gen.setChosen(n) }
 
-// Redo re-applies an undone edit.
-func (s *Studio) Redo() { s.ed.Redo() }
-
-// report shows a refused edit's reason in the status bar; nil is nothing.
-func (s *Studio) report(err error) {
-	if err == nil {
-		return
-	}
-	var msg string
-	if errors.Is(err, project.ErrInvalid) || errors.Is(err, project.ErrNotFound) {
-		msg = err.Error()
-	} else {
-		msg = "Error: " + err.Error()
-	}
-	s.status.SetText(msg)
-	slog.Info("studio", "refused", err)
-}
-
-// viewControls are the viewport's buttons: named views, framing, drawing
-// a root path and the scene's toggles (the same as its keys).
-func (s *Studio) viewControls() fyne.CanvasObject {
-	v := s.Viewport
-	view := func(label string, to scene.View) *widget.Button {
-		return widget.NewButton(label, func() { v.SetView(to) })
-	}
-	o := v.Options()
-	toggle := func(label string, on bool, set func(*scene.Options, bool)) *widget.Check {
-		c := widget.NewCheck(label, func(b bool) {
-			o := v.Options()
-			set(&o, b)
-			v.SetOptions(o)
-		})
-		c.SetChecked(on)
-		return c
-	}
-	s.checks.follow = widget.NewCheck("Follow", v.SetFollow)
-	s.checks.onion = toggle("Onion skin", o.Onion.On, func(o *scene.Options, b bool) { o.Onion.On = b })
-	s.checks.trajectory = toggle("Trajectory", o.Trajectory, func(o *scene.Options, b bool) { o.Trajectory = b })
-	s.checks.contacts = toggle("Contacts", o.Contacts, func(o *scene.Options, b bool) { o.Contacts = b })
-	s.checks.sideBySide = toggle("Side by side", o.SideBySide, func(o *scene.Options, b bool) { o.SideBySide = b })
-	s.checks.draw = widget.NewCheck("Draw root path", s.setDrawing)
-	s.checks.headings = widget.NewCheck("with headings", nil)
-	s.checks.headings.SetChecked(true)
-	return newWrap(
-		view("Front", scene.Front), view("Side", scene.Side), view("Top", scene.Top), view("3D", scene.Perspective),
-		widget.NewButtonWithIcon("Frame", theme.ZoomFitIcon(), v.FrameMotion), s.checks.follow,
-		s.checks.onion, s.checks.trajectory, s.checks.contacts, s.checks.sideBySide, s.checks.draw, s.checks.headings,
-	)
-}
+// ExportTo writes the chosen sample (or every sample, as name_0.ext …) to
+// path and remembers its folder. It returns the files written.
+func (s *Studio) ExportTo(path string) ([]string, error) { return s.gen.exportTo(path) }
 
 // SetViewOptions sets the viewport's toggles through their checkboxes, so
 // both agree; on Fyne's goroutine.
 func (s *Studio) SetViewOptions(onion, trajectory, contacts, sideBySide bool) {
-	s.checks.onion.SetChecked(onion)
-	s.checks.trajectory.SetChecked(trajectory)
-	s.checks.contacts.SetChecked(contacts)
-	s.checks.sideBySide.SetChecked(sideBySide)
+	s.view.set(onion, trajectory, contacts, sideBySide)
 }
+
+// Status is the status bar's text; on Fyne's goroutine.
+func (s *Studio) Status() string { return s.status.text() }
 
 // menu is the window's main menu.
 func (s *Studio) menu() *fyne.MainMenu {
+	d := s.doc
 	recent := fyne.NewMenuItem("Open Recent", nil)
 	recent.ChildMenu = fyne.NewMenu("")
-	s.fillRecent(recent.ChildMenu)
+	d.fillRecent(recent.ChildMenu)
 	file := fyne.NewMenu("File",
-		fyne.NewMenuItem("New Project", s.NewProject),
-		fyne.NewMenuItem("Open…", s.OpenProject),
+		fyne.NewMenuItem("New Project", d.newProject),
+		fyne.NewMenuItem("Open…", d.openProject),
 		recent,
-		fyne.NewMenuItem("Save", func() { s.SaveProject(nil) }),
-		fyne.NewMenuItem("Save As…", func() { s.SaveProjectAs(nil) }),
+		fyne.NewMenuItem("Save", func() { d.saveProject(nil) }),
+		fyne.NewMenuItem("Save As…", func() { d.saveProjectAs(nil) }),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Export…", s.Export),
+		fyne.NewMenuItem("Export…", s.gen.askExport),
 	)
 	edit := fyne.NewMenu("Edit",
-		fyne.NewMenuItem("Undo", s.Undo),
-		fyne.NewMenuItem("Redo", s.Redo),
+		fyne.NewMenuItem("Undo", d.undoEdit),
+		fyne.NewMenuItem("Redo", d.redoEdit),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Add Segment", s.Timeline.AddSegment),
 		fyne.NewMenuItem("Split at Playhead", s.Timeline.SplitAtPlayhead),
 		fyne.NewMenuItem("Delete", s.Timeline.DeleteSelected),
 	)
-	gen := fyne.NewMenu("Generate",
-		fyne.NewMenuItem("Generate", s.Generate),
-		fyne.NewMenuItem("Cancel", s.Cancel),
+	generate := fyne.NewMenu("Generate",
+		fyne.NewMenuItem("Generate", s.gen.run),
+		fyne.NewMenuItem("Cancel", s.gen.stopJob),
 	)
-	return fyne.NewMainMenu(file, edit, gen)
+	return fyne.NewMainMenu(file, edit, generate)
 }
 
 // shortcuts are the window's keys: Ctrl+Z/Ctrl+Shift+Z undo and redo,
@@ -357,12 +228,13 @@ func (s *Studio) shortcuts() {
 	add := func(key fyne.KeyName, mod fyne.KeyModifier, f func()) {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) { f() })
 	}
-	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault, s.Undo)
-	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault|fyne.KeyModifierShift, s.Redo)
-	add(fyne.KeyY, fyne.KeyModifierShortcutDefault, s.Redo)
-	add(fyne.KeyS, fyne.KeyModifierShortcutDefault, func() { s.SaveProject(nil) })
-	add(fyne.KeyReturn, fyne.KeyModifierShortcutDefault, s.Generate)
-	add(fyne.KeyEnter, fyne.KeyModifierShortcutDefault, s.Generate)
+	d := s.doc
+	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault, d.undoEdit)
+	add(fyne.KeyZ, fyne.KeyModifierShortcutDefault|fyne.KeyModifierShift, d.redoEdit)
+	add(fyne.KeyY, fyne.KeyModifierShortcutDefault, d.redoEdit)
+	add(fyne.KeyS, fyne.KeyModifierShortcutDefault, func() { d.saveProject(nil) })
+	add(fyne.KeyReturn, fyne.KeyModifierShortcutDefault, s.gen.run)
+	add(fyne.KeyEnter, fyne.KeyModifierShortcutDefault, s.gen.run)
 	player := s.Viewport.Player()
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		switch ev.Name {
@@ -395,9 +267,6 @@ func (s *Studio) showBackend() {
 	}
 }
 
-// Status is the status bar's text; on Fyne's goroutine.
-func (s *Studio) Status() string { return s.status.Text }
-
 // close releases everything when the window closes.
 func (s *Studio) close() {
 	if s.closed {
@@ -405,16 +274,11 @@ func (s *Studio) close() {
 	}
 	s.closed = true
 	close(s.quit)
-	s.Cancel()
+	s.gen.stopJob()
 	s.StopAPI()
 	s.Timeline.Close()
 	s.Transport.Close()
 	s.Viewport.Close()
-	s.detachEngine()
-	if s.ownEngs {
-		go s.engines.Close() // waits for the model; not on Fyne's goroutine
-	}
-	if !s.unsaved() {
-		_ = project.ClearAutosave(s.opt.AutosaveDir)
-	}
+	s.gen.release()
+	s.doc.close()
 }

@@ -63,14 +63,14 @@ func amber(img image.Image) int {
 func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	s := newStudio(t)
 	previews := make(chan [2]int, 1000)
-	s.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
+	s.gen.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
 	s.SetPrompt("a person walks forward")
 	s.SetSamples(2)
 	seg := s.Editor().Project().Timeline.Segments[0].ID
 	if err := s.Editor().ResizeSegment(seg, 60); err != nil {
 		t.Fatal(err)
 	}
-	awaitTake(t, s, func() { test.Tap(s.generate) })
+	awaitTake(t, s, func() { test.Tap(s.gen.generate) })
 	close(previews)
 	var last [2]int
 	n := 0
@@ -87,10 +87,10 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if st := s.Viewport.Player().State(); st.Frames != 60 || !st.Playing {
 		t.Errorf("after generating 2 s: the player has %d frames, playing %v", st.Frames, st.Playing)
 	}
-	if !strings.HasPrefix(s.status.Text, "Generated 2 sample(s)") || s.generate.Disabled() || !s.cancel.Disabled() {
-		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.Text, s.generate.Disabled(), s.cancel.Disabled())
+	if !strings.HasPrefix(s.status.text(), "Generated 2 sample(s)") || s.gen.generate.Disabled() || !s.gen.cancel.Disabled() {
+		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.text(), s.gen.generate.Disabled(), s.gen.cancel.Disabled())
 	}
-	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.Text)
+	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.text())
 
 	// Export: every sample, then the one picked, as BVH that reads back.
 	dir := t.TempDir()
@@ -98,7 +98,7 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if err != nil || len(names) != 2 {
 		t.Fatalf("export all: %v, %v", names, err)
 	}
-	s.pick.SetSelected("Sample 2")
+	s.gen.pick.SetSelected("Sample 2")
 	if got := s.Viewport.Player().State().Frames; got != 60 {
 		t.Errorf("showing sample 2: %d frames", got)
 	}
@@ -110,7 +110,7 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if err != nil || m.Frames() != 60 {
 		t.Fatalf("the exported BVH: %v", err)
 	}
-	if got := s.prefs().String(prefExportDir); got != dir {
+	if got := s.gen.prefs.String(prefExportDir); got != dir {
 		t.Errorf("remembered export folder %q, want %q", got, dir)
 	}
 	if _, err := s.ExportTo(filepath.Join(dir, "x.fbx")); err == nil {
@@ -121,15 +121,15 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 func TestStudioRefusesAnEmptyPrompt(t *testing.T) {
 	s := newStudio(t)
 	s.SetPrompt("")
-	test.Tap(s.generate)
-	if s.job != "" {
+	test.Tap(s.gen.generate)
+	if s.gen.job != "" {
 		t.Fatal("a job was submitted without a prompt")
 	}
 	overlays := s.Window.Canvas().Overlays().List()
 	if len(overlays) == 0 {
 		t.Fatal("no error dialog")
 	}
-	if !s.cancel.Disabled() || s.generate.Disabled() {
+	if !s.gen.cancel.Disabled() || s.gen.generate.Disabled() {
 		t.Error("the buttons changed for a refused generation")
 	}
 }
@@ -155,25 +155,25 @@ func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 	}
 	// The take reaches the history through the engine's events.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(s.History()) == 0 {
+	for len(s.gen.history.takes) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the API's take is not in the history")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	take := s.History()[0]
+	take := s.gen.history.takes[0]
 	if !strings.Contains(take.Label, "a person jumps") || len(take.Result.Motions) != 1 {
 		t.Errorf("history entry %q with %d motions", take.Label, len(take.Result.Motions))
 	}
-	s.ShowTake(take)
-	if ms := s.chosenMotions(); len(ms) != 1 || ms[0].Frames() != 30 || s.export.Disabled() {
-		t.Errorf("showing the API's take: %d motions, export disabled %v", len(ms), s.export.Disabled())
+	s.gen.showTake(take)
+	if ms := s.gen.chosenMotions(); len(ms) != 1 || ms[0].Frames() != 30 || s.gen.export.Disabled() {
+		t.Errorf("showing the API's take: %d motions, export disabled %v", len(ms), s.gen.export.Disabled())
 	}
 	<-s.StopAPI()
 	if _, err := c.Capabilities(ctx); err == nil {
 		t.Error("the API still answers after it was stopped")
 	}
-	if s.prefs().String(prefAPIToken) != "secret" || s.prefs().String(prefAPIAddr) != "127.0.0.1:0" {
+	if s.gen.prefs.String(prefAPIToken) != "secret" || s.gen.prefs.String(prefAPIAddr) != "127.0.0.1:0" {
 		t.Error("the API settings were not remembered")
 	}
 	if _, err := s.StartAPI("no-port", ""); err == nil {

@@ -24,24 +24,24 @@ type words struct {
 }
 
 // tokenizer is the chosen model's tokenizer, nil when it has none.
-func (s *Studio) tokenizer() *model.WordTokenizer {
-	name := s.opt.Model
-	if s.model != nil {
-		name = s.model.Selected
+func (g *generationPanel) tokenizer() *model.WordTokenizer {
+	if g.model == nil {
+		return nil // still building the pickers
 	}
-	if s.words.loaded && s.words.name == name {
-		return s.words.tok
+	name := g.model.Selected
+	if g.words.loaded && g.words.name == name {
+		return g.words.tok
 	}
-	s.words = words{name: name, loaded: true}
-	if s.eng != nil && s.engFor[0] == name && s.eng.Tokenizer != nil {
-		s.words.tok = s.eng.Tokenizer
-		return s.words.tok
+	g.words = words{name: name, loaded: true}
+	if g.eng != nil && g.engFor[0] == name && g.eng.Tokenizer != nil {
+		g.words.tok = g.eng.Tokenizer
+		return g.words.tok
 	}
 	tok, err := loadTokenizer(name)
 	if err != nil {
 		slog.Warn("studio: cannot read prompts as the model does", "model", name, "err", err)
 	}
-	s.words.tok = tok
+	g.words.tok = tok
 	return tok
 }
 
@@ -58,8 +58,8 @@ func loadTokenizer(name string) (*model.WordTokenizer, error) {
 }
 
 // reading is how the chosen model reads a prompt; false when it cannot say.
-func (s *Studio) reading(prompt string) (model.Reading, bool) {
-	tok := s.tokenizer()
+func (g *generationPanel) reading(prompt string) (model.Reading, bool) {
+	tok := g.tokenizer()
 	if tok == nil {
 		return model.Reading{}, false
 	}
@@ -67,8 +67,8 @@ func (s *Studio) reading(prompt string) (model.Reading, bool) {
 }
 
 // promptNote is the timeline's note for a prompt's block.
-func (s *Studio) promptNote(prompt string) timeline.WordsNote {
-	r, ok := s.reading(prompt)
+func (d *documentPanel) promptNote(prompt string) timeline.WordsNote {
+	r, ok := d.gen.reading(prompt)
 	if !ok {
 		return timeline.WordsNote{}
 	}
@@ -98,15 +98,15 @@ func describeReading(r model.Reading) string {
 
 // wordsLabel is the label under the inspector's prompt field; it follows
 // the field as the user types.
-func (s *Studio) wordsLabel(prompt string) *widget.Label {
+func (in *inspector) wordsLabel(prompt string) *widget.Label {
 	l := widget.NewLabel("")
 	l.Wrapping = fyne.TextWrapWord
-	s.setWords(l, prompt)
+	in.setWords(l, prompt)
 	return l
 }
 
-func (s *Studio) setWords(l *widget.Label, prompt string) {
-	r, ok := s.reading(prompt)
+func (in *inspector) setWords(l *widget.Label, prompt string) {
+	r, ok := in.d.gen.reading(prompt)
 	if !ok {
 		l.SetText("")
 		l.Hide()
@@ -120,13 +120,9 @@ func (s *Studio) setWords(l *widget.Label, prompt string) {
 	l.Show()
 }
 
-// modelChanged makes the timeline and the inspector say how the newly
-// chosen model reads the prompts.
-func (s *Studio) modelChanged() {
-	if s.Timeline == nil || s.inspector == nil {
-		return // still building the window
+// modelChanged tells the studio that prompts read anew.
+func (g *generationPanel) modelChanged() {
+	if g.onModel != nil { // nil while the window is built
+		g.onModel()
 	}
-	s.Timeline.SetPromptWords(s.promptNote)
-	s.inspector.shown = ""
-	s.inspector.refresh()
 }

@@ -16,10 +16,10 @@ import (
 // under it, with the first segment selected.
 func promptWidgets(t *testing.T, s *Studio) (*widget.Entry, *widget.Label) {
 	t.Helper()
-	s.selectItem(s.Editor().Project().Timeline.Segments[0].ID)
-	form, ok := s.inspector.selection.Objects[0].(*widget.Form)
+	s.doc.selectItem(s.Editor().Project().Timeline.Segments[0].ID)
+	form, ok := s.doc.inspector.selection.Objects[0].(*widget.Form)
 	if !ok {
-		t.Fatalf("the inspector shows %T", s.inspector.selection.Objects[0])
+		t.Fatalf("the inspector shows %T", s.doc.inspector.selection.Objects[0])
 	}
 	for _, it := range form.Items {
 		if it.Text != "Prompt" {
@@ -67,7 +67,7 @@ func TestStudioSaysHowPromptsAreRead(t *testing.T) {
 
 	// An unconditioned segment has no words to show.
 	seg := s.Editor().Project().Timeline.Segments[0].ID
-	s.report(s.Editor().SetSegmentKind(seg, "unconditioned"))
+	s.status.report(s.Editor().SetSegmentKind(seg, "unconditioned"))
 	_, label = promptWidgets(t, s)
 	if label.Visible() {
 		t.Errorf("an unconditioned segment shows %q", label.Text)
