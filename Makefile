@@ -53,7 +53,7 @@ FYNE_TOOLS := v1.7.4
 .PHONY: build build-check run test bench lint package deps apt-deps ort node-tools mocap clean dataset model model-eval model-eval-torch model-testdata
 
 build: build-check
-	$(GO) build -o $(BIN) ./app
+	$(GO) build -o $(BIN) ./cmd/motionstudio
 
 # What the cgo build (Fyne, GLFW, the GTK file dialogs) needs: checked, not
 # installed here; `make deps` installs it.
@@ -89,8 +89,8 @@ bench: deps
 # A Linux package: the binary, the icon and a .desktop entry in a tarball
 # with its own `make install` (fyne's packager).
 package: build
-	$(GO) run fyne.io/tools/cmd/fyne@$(FYNE_TOOLS) package --os linux --src app --executable $(BIN) \
-	  --icon ../assets/icon.png --name motionstudio --app-id dev.motionstudio.studio --release
+	$(GO) run fyne.io/tools/cmd/fyne@$(FYNE_TOOLS) package --os linux --src cmd/motionstudio --executable $(BIN) \
+	  --icon ../../assets/icon.png --name motionstudio --app-id dev.motionstudio.studio --release
 	mkdir -p dist && mv motionstudio.tar.xz dist/
 	tar tJf dist/motionstudio.tar.xz | grep -q 'usr/local/bin/motionstudio$$'
 	tar tJf dist/motionstudio.tar.xz | grep -q 'applications/dev.motionstudio.studio.desktop$$'

@@ -16,12 +16,12 @@ import (
 	"time"
 )
 
-// BuildBinary builds the motionstudio command (the module's app package)
+// BuildBinary builds the motionstudio command (the module's cmd/motionstudio)
 // into dir and returns its path and what `go build` printed. A TestMain
 // calls it once for the tests that run the binary as a user does.
 func BuildBinary(dir string) (path string, output []byte, err error) {
 	path = filepath.Join(dir, "motionstudio")
-	build := exec.Command("go", "build", "-o", path, "github.com/motionstudio/studio/app")
+	build := exec.Command("go", "build", "-o", path, "github.com/motionstudio/studio/cmd/motionstudio")
 	output, err = build.CombinedOutput()
 	if err != nil {
 		err = fmt.Errorf("building motionstudio: %w", err)

@@ -25,7 +25,7 @@ func TestMetadataMatchesFyneAppToml(t *testing.T) {
 		}
 		Migrations map[string]bool
 	}
-	if _, err := toml.DecodeFile("../FyneApp.toml", &f); err != nil {
+	if _, err := toml.DecodeFile("../../FyneApp.toml", &f); err != nil {
 		t.Fatal(err)
 	}
 	d := f.Details
@@ -38,7 +38,7 @@ func TestMetadataMatchesFyneAppToml(t *testing.T) {
 	if d.Icon != "assets/icon.png" {
 		t.Errorf("icon %q, want the embedded assets/icon.png", d.Icon)
 	}
-	mk, err := os.ReadFile("../Makefile")
+	mk, err := os.ReadFile("../../Makefile")
 	if err != nil {
 		t.Fatal(err)
 	}
