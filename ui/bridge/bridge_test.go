@@ -13,10 +13,8 @@ import (
 func TestDoRunsOneAtATime(t *testing.T) {
 	test.NewTempApp(t)
 	started, release := make(chan struct{}), make(chan struct{})
-	go Do(func() {
-		close(started)
-		<-release
-	})
+	drained := blockQueue(started, release)
+	defer func() { <-drained }()
 	<-started
 	var ran atomic.Bool
 	done := make(chan struct{})
@@ -32,8 +30,7 @@ func TestDoRunsOneAtATime(t *testing.T) {
 }
 
 // Work handed over by handed-over work runs after it (as the desktop
-// driver does), not inside it, and DoAndWait returns once both have run
-// when its goroutine is the one running them.
+// driver does), not inside it; a later DoAndWait runs after both.
 func TestDoFromHandedOverWorkRunsAfterIt(t *testing.T) {
 	test.NewTempApp(t)
 	var order []int
@@ -42,19 +39,19 @@ func TestDoFromHandedOverWorkRunsAfterIt(t *testing.T) {
 		Do(func() { order = append(order, 3) })
 		order = append(order, 2)
 	})
-	if want := []int{1, 2, 3}; !slices.Equal(order, want) {
-		t.Errorf("order %v, want %v", order, want)
-	}
+	DoAndWait(func() {
+		if want := []int{1, 2, 3}; !slices.Equal(order, want) {
+			t.Errorf("order %v, want %v", order, want)
+		}
+	})
 }
 
 // DoAndWait waits for its function even when another goroutine runs it.
 func TestDoAndWaitWaitsForItsTurn(t *testing.T) {
 	test.NewTempApp(t)
 	started, release := make(chan struct{}), make(chan struct{})
-	go Do(func() {
-		close(started)
-		<-release
-	})
+	drained := blockQueue(started, release)
+	defer func() { <-drained }()
 	<-started
 	var ran atomic.Bool
 	returned := make(chan struct{})
@@ -64,7 +61,7 @@ func TestDoAndWaitWaitsForItsTurn(t *testing.T) {
 	}()
 	select {
 	case <-returned:
-		t.Fatal("DoAndWait returned before its function could run")
+		t.Error("DoAndWait returned before its function could run")
 	default:
 	}
 	close(release)
@@ -91,4 +88,19 @@ func TestPanicDoesNotStopTheQueue(t *testing.T) {
 	if !ran {
 		t.Error("nothing runs after a panic")
 	}
+}
+
+// blockQueue hands over work that signals started and then holds the queue
+// until release is closed; drained is closed once the goroutine that ran it
+// has run the queue empty, so the next test finds it idle.
+func blockQueue(started, release chan struct{}) (drained chan struct{}) {
+	drained = make(chan struct{})
+	go func() {
+		defer close(drained)
+		Do(func() {
+			close(started)
+			<-release
+		})
+	}()
+	return drained
 }
