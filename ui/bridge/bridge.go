@@ -28,6 +28,8 @@ func Do(f func()) { fyne.Do(func() { work.run(f, nil) }) }
 // Fyne's desktop driver that goroutine is the process's main thread, which
 // GLFW needs for creating and destroying windows. Never call it from Fyne's
 // goroutine itself (from work handed over here, that waits forever).
+// Work that f hands over runs after it, maybe after DoAndWait returns; a
+// second DoAndWait returns after that too (the queue keeps its order).
 func DoAndWait(f func()) {
 	fyne.DoAndWait(func() {
 		done := make(chan struct{})
