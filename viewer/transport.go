@@ -66,7 +66,7 @@ func NewTransport(player *playback.Player) *Transport {
 	})
 	t.speed.SetSelected("1×")
 	t.ExtendBaseWidget(t)
-	t.cancel = player.OnChange(func(playback.State) { bridge.Do(t.sync) })
+	t.cancel = player.OnChange(func(playback.State) { t.syncLater() })
 	t.sync()
 	go t.follow()
 	return t
@@ -90,10 +90,22 @@ func (t *Transport) follow() {
 			return
 		case <-tick.C:
 			if t.player.Playing() {
-				bridge.Do(t.sync)
+				t.syncLater()
 			}
 		}
 	}
+}
+
+// syncLater hands sync to Fyne's goroutine, from the player's
+// notifications and follow; once Close has run it does nothing there.
+func (t *Transport) syncLater() {
+	bridge.Do(func() {
+		select {
+		case <-t.quit:
+		default:
+			t.sync()
+		}
+	})
 }
 
 // sync shows the player's state; on Fyne's goroutine.

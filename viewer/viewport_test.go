@@ -13,6 +13,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/ui/bridge"
 	"github.com/motionstudio/studio/viewer/glrender"
 	"github.com/motionstudio/studio/viewer/playback"
 	"github.com/motionstudio/studio/viewer/scene"
@@ -245,10 +246,17 @@ func TestViewportFallsBackWhenGLFails(t *testing.T) {
 	}
 	defer func() { newContext = saved }()
 	v := New(motion.SOMA77(), playback.New(nil), Options{GL: true})
-	w := a.NewWindow("viewport")
-	w.SetContent(v)
-	w.Resize(fyne.NewSize(400, 300))
-	defer w.Close()
+	defer func() { v.Close(); <-v.Closed() }()
+	// The render loop switches the widget to the fallback on Fyne's
+	// goroutine, which under the test driver is whichever one hands work
+	// over: the test's widget work goes the same way.
+	var w fyne.Window
+	bridge.DoAndWait(func() {
+		w = a.NewWindow("viewport")
+		w.SetContent(v)
+		w.Resize(fyne.NewSize(400, 300))
+	})
+	defer bridge.DoAndWait(func() { w.Close() })
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.HasPrefix(v.Stats().Backend, "canvas fallback") {
 		if time.Now().After(deadline) {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/motionstudio/studio/project"
+	"github.com/motionstudio/studio/ui/bridge"
 	"github.com/motionstudio/studio/viewer/playback"
 )
 
@@ -85,8 +86,11 @@ func newFixture(t *testing.T, p *project.Project) *fixture {
 	f.w.SetContent(f.tl)
 	f.w.Resize(fyne.NewSize(1000, 200))
 	t.Cleanup(func() {
-		f.tl.Close()
-		f.w.Close()
+		// The follow goroutine may be showing the playhead right now.
+		bridge.DoAndWait(func() {
+			f.tl.Close()
+			f.w.Close()
+		})
 	})
 	if s := f.tl.Size(); s.Width != 1000 || s.Height != 200 {
 		t.Fatalf("timeline is %v in a 1000×200 window", s)

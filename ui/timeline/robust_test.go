@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/motionstudio/studio/project"
+	"github.com/motionstudio/studio/ui/bridge"
 	"github.com/motionstudio/studio/viewer/playback"
 )
 
@@ -155,7 +157,10 @@ func TestNeverPanics(t *testing.T) {
 }
 
 // The playhead follows the player: on its changes at once, while it plays
-// at up to 30 Hz, paging a zoomed-in view along.
+// at up to 30 Hz, paging a zoomed-in view along. Once the follow goroutine
+// hands the playhead over, the test touches the widget through
+// bridge.DoAndWait (as Fyne's goroutine), and a second DoAndWait sees what
+// the first one's player calls handed over.
 func TestPlayheadFollowsThePlayer(t *testing.T) {
 	f := newFixture(t, sampleProject())
 	tl := f.tl
@@ -176,25 +181,62 @@ func TestPlayheadFollowsThePlayer(t *testing.T) {
 	f.player.Play()
 	f.clock.advance(time.Second) // 30 frames at 30 fps
 	wait(80)
-	if got := tl.r.playLine.Position().X + 1; got != tl.XOf(80) {
-		t.Errorf("while playing the playhead is at %.1f, want %.1f", got, tl.XOf(80))
-	}
-	f.player.Pause()
+	bridge.DoAndWait(func() {
+		if got := tl.r.playLine.Position().X + 1; got != tl.XOf(80) {
+			t.Errorf("while playing the playhead is at %.1f, want %.1f", got, tl.XOf(80))
+		}
+		f.player.Pause()
+	})
 
-	tl.SetZoom(20)
-	tl.SetScroll(0)
-	f.player.Play()
+	bridge.DoAndWait(func() {
+		tl.SetZoom(20)
+		tl.SetScroll(0)
+		f.player.Play()
+	})
 	f.clock.advance(2 * time.Second)
 	wait(140)
-	if x := tl.XOf(140); x < labelW || x > tl.Size().Width {
-		t.Errorf("the view did not page along: frame 140 at x %.1f (scroll %.1f)", x, tl.Scroll())
-	}
-	f.player.Pause()
+	bridge.DoAndWait(func() {
+		if x := tl.XOf(140); x < labelW || x > tl.Size().Width {
+			t.Errorf("the view did not page along: frame 140 at x %.1f (scroll %.1f)", x, tl.Scroll())
+		}
+		f.player.Pause()
+	})
 
-	tl.Close()
-	tl.Close()
-	f.player.Seek(3)
+	bridge.DoAndWait(func() {
+		tl.Close()
+		tl.Close()
+		f.player.Seek(3)
+	})
+	bridge.DoAndWait(func() {}) // anything Seek handed over has run
 	if tl.shown.Load() == 3 {
 		t.Error("the playhead follows after Close")
 	}
+}
+
+// The player is moved from other goroutines (the studio's engine events,
+// the transport) while the follow goroutine shows it playing: the playhead
+// is drawn on one goroutine at a time (the race detector checks) and ends
+// on the player's frame.
+func TestPlayheadMovedFromOtherGoroutines(t *testing.T) {
+	f := newFixture(t, sampleProject())
+	f.player.Play()
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 60 {
+				f.clock.advance(10 * time.Millisecond) // the follow goroutine sees new frames
+				f.player.Seek(float64(g*60 + i))
+			}
+		}()
+	}
+	wg.Wait()
+	f.player.Pause()
+	bridge.DoAndWait(func() {
+		want := f.player.Index()
+		if got := f.tl.r.playLine.Position().X + 1; got != f.tl.XOf(want) {
+			t.Errorf("the playhead is at %.1f, want %.1f (frame %d)", got, f.tl.XOf(want), want)
+		}
+	})
 }

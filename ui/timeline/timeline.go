@@ -656,12 +656,17 @@ func (t *Timeline) canvas() fyne.Canvas {
 // The player.
 
 // playerChanged brings the player's state to the playhead, on Fyne's
-// goroutine; updates already on their way are not queued again.
+// goroutine; updates already on their way are not queued again, and one
+// that arrives after Close is dropped.
 func (t *Timeline) playerChanged() {
 	if t.pending.CompareAndSwap(false, true) {
 		bridge.Do(func() {
 			t.pending.Store(false)
-			t.syncPlayer()
+			select {
+			case <-t.quit:
+			default:
+				t.syncPlayer()
+			}
 		})
 	}
 }
