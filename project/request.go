@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,7 +15,8 @@ import (
 // describe, with seed (NextSeed gives one): the segments in order; one
 // root_path of the root keys (with heading_radians when every key has a
 // heading); one effector_target per joint; one pose_keyframe per pose key;
-// timing.fps; the options (diffusion_steps only when set, guidance with
+// timing.fps; the options (diffusion_steps when set or the model says its
+// default, guidance with
 // its weights only when a type is chosen). It is validated as the engine
 // will (request.Validate), so a timeline the model cannot take gets MMCP's
 // own error (*request.Error); the project's own problems (an empty prompt,
@@ -81,18 +83,20 @@ func (p *Project) Request(caps request.ModelCaps, seed int64) (*request.Request,
 		}
 		r.Constraints = append(r.Constraints, c)
 	}
-	r.Options = p.Options.request(seed)
+	r.Options = p.Options.request(seed, caps.DefaultSteps)
 	if err := r.Validate(request.Caps{Models: []request.ModelCaps{caps}}); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (o Options) request(seed int64) *request.Options {
+// request states the options; Steps 0 ("the model's") becomes the model's
+// default when its caps say it, so that the take records what ran: read
+// back, a request without diffusion_steps gets MMCP's 100.
+func (o Options) request(seed int64, modelSteps int) *request.Options {
 	n, pp, tf := o.Samples, o.PostProcessing, o.TransitionFrames
 	r := &request.Options{NumSamples: &n, Seed: &seed, PostProcessing: &pp, TransitionFrames: &tf}
-	if o.Steps > 0 {
-		steps := o.Steps
+	if steps := cmp.Or(o.Steps, modelSteps); steps > 0 {
 		r.DiffusionSteps = &steps
 	}
 	switch o.Guidance {

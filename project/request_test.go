@@ -97,7 +97,10 @@ func TestRequestOptions(t *testing.T) {
 		check func(t *testing.T, r *request.Request)
 	}{
 		{"defaults", func(p *Project) {}, func(t *testing.T, r *request.Request) {
-			want := &request.Options{NumSamples: ptr(1), Seed: ptr[int64](7), PostProcessing: ptr(true), TransitionFrames: ptr(5)}
+			// Steps 0 is the model's default, stated: read back, a request
+			// without diffusion_steps would run MMCP's 100.
+			want := &request.Options{DiffusionSteps: ptr(caps.DefaultSteps), NumSamples: ptr(1), Seed: ptr[int64](7),
+				PostProcessing: ptr(true), TransitionFrames: ptr(5)}
 			if !reflect.DeepEqual(r.Options, want) {
 				t.Errorf("options %+v", r.Options)
 			}

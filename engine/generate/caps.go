@@ -31,6 +31,7 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
 		Limits:               lim,
 		MaxTotalFrames:       MaxSeconds * 240,
+		DefaultSteps:         man.Steps(0),
 	}
 }
 

@@ -36,6 +36,10 @@ type ModelCaps struct {
 	// fps, so that a huge timing.fps cannot ask for millions of frames
 	// within max_duration_seconds (400 invalid_options).
 	MaxTotalFrames int `json:"-"`
+	// DefaultSteps, when set, is the model's own number of diffusion steps
+	// (a bundle's default_steps), which a client that means "the model's"
+	// states explicitly: MMCP's default for a request without any is 100.
+	DefaultSteps int `json:"-"`
 }
 
 // Limits are a model's MMCP limits. Zero fields take the reference
