@@ -7,6 +7,7 @@ import (
 
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/viewer/scene"
 )
 
 // TestStudioFramesTheTakeShown: a take that walks 6 m away from the
@@ -17,8 +18,11 @@ func TestStudioFramesTheTakeShown(t *testing.T) {
 	for f := range m.Root {
 		m.Root[f] = m.Root[f].Add(mgl64.Vec3{0.01 * float64(f), 0, 0.04 * float64(f)})
 	}
-	s.gen.showTake(take{Label: "a person walks far", Result: &generate.Result{Motions: []*motion.Motion{m}}})
-	cam := s.Viewport.Camera()
+	var cam scene.Camera
+	onFyne(func() {
+		s.gen.showTake(take{Label: "a person walks far", Result: &generate.Result{Motions: []*motion.Motion{m}}})
+		cam = s.Viewport.Camera()
+	})
 	for _, f := range []int{0, 75, 149} {
 		x, y, ok := cam.Project(m.Root[f])
 		if !ok || x < 0 || y < 0 || x > float64(cam.Width) || y > float64(cam.Height) {

@@ -15,26 +15,29 @@ import (
 // the studio's engine with it.
 func TestStudioGeneratesAfterServingTheAPI(t *testing.T) {
 	s := newStudio(t)
-	serve := findIn(s, true, func(c *widget.Check) bool { return c.Text == "Serve API" })
-	if serve == nil {
-		t.Fatal("no Serve API switch")
-	}
-	test.Tap(serve)
-	addr := find(s, func(e *widget.Entry) bool { return e.Text == api.DefaultAddr })
-	if addr == nil {
-		t.Fatal("no address in the API dialog")
-	}
-	addr.SetText("127.0.0.1:0")
-	tapButton(t, s, "Start")
-	if s.APIAddr() == "" || !serve.Checked {
-		t.Fatalf("the API is not served: %q", s.Status())
-	}
-	test.Tap(serve)
-	if s.APIAddr() != "" || s.api.gone == nil {
-		t.Fatal("the API is still served")
-	}
-	<-s.api.gone
-	s.SetPrompt("a person walks forward")
+	var gone <-chan struct{}
+	onFyne(func() {
+		serve := findIn(s, true, func(c *widget.Check) bool { return c.Text == "Serve API" })
+		if serve == nil {
+			t.Fatal("no Serve API switch")
+		}
+		test.Tap(serve)
+		addr := find(s, func(e *widget.Entry) bool { return e.Text == api.DefaultAddr })
+		if addr == nil {
+			t.Fatal("no address in the API dialog")
+		}
+		addr.SetText("127.0.0.1:0")
+		tapButton(t, s, "Start")
+		if s.APIAddr() == "" || !serve.Checked {
+			t.Fatalf("the API is not served: %q", s.Status())
+		}
+		test.Tap(serve)
+		if gone = s.api.gone; s.APIAddr() != "" || gone == nil {
+			t.Fatal("the API is still served")
+		}
+	})
+	<-gone
+	onFyne(func() { s.SetPrompt("a person walks forward") })
 	awaitTake(t, s, func() {
 		test.Tap(s.gen.generate)
 		if s.gen.job == "" {

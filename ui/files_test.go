@@ -22,34 +22,36 @@ import (
 func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 	s := newStudio(t)
 	dir := t.TempDir()
-	old := filepath.Join(dir, "take.fbx")
-	if err := os.WriteFile(old, []byte("the previous take"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.gen.prefs.SetString(prefExportDir, dir)
-	s.gen.showTake(take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
-	s.gen.askExport()
-	name := find[*widget.Entry](s, func(e *widget.Entry) bool { return strings.HasSuffix(e.Text, ".bvh") })
-	if name == nil {
-		t.Fatal("no file name entry in the save dialog")
-	}
-	name.SetText("take.fbx")
-	tapButton(t, s, "Save")
-	tapButton(t, s, "Yes") // overwrite?
-	if b, err := os.ReadFile(old); err != nil || string(b) != "the previous take" {
-		t.Errorf("after a failed export the file holds %q (%v)", b, err)
-	}
-	if find[*widget.Label](s, func(l *widget.Label) bool { return strings.Contains(l.Text, "fbx") }) == nil {
-		t.Error("the export's error is not shown")
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("the folder holds %d files, want the old one alone", len(ents))
-	}
+	onFyne(func() {
+		old := filepath.Join(dir, "take.fbx")
+		if err := os.WriteFile(old, []byte("the previous take"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.gen.prefs.SetString(prefExportDir, dir)
+		s.gen.showTake(take{Label: "a person waves", Result: &generate.Result{Motions: []*motion.Motion{motion.New(motion.SOMA77(), 30, 10)}}})
+		s.gen.askExport()
+		name := find[*widget.Entry](s, func(e *widget.Entry) bool { return strings.HasSuffix(e.Text, ".bvh") })
+		if name == nil {
+			t.Fatal("no file name entry in the save dialog")
+		}
+		name.SetText("take.fbx")
+		tapButton(t, s, "Save")
+		tapButton(t, s, "Yes") // overwrite?
+		if b, err := os.ReadFile(old); err != nil || string(b) != "the previous take" {
+			t.Errorf("after a failed export the file holds %q (%v)", b, err)
+		}
+		if find[*widget.Label](s, func(l *widget.Label) bool { return strings.Contains(l.Text, "fbx") }) == nil {
+			t.Error("the export's error is not shown")
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 1 {
+			t.Errorf("the folder holds %d files, want the old one alone", len(ents))
+		}
+	})
 }
 
 // find is the first object of type T in the window's overlays (dialogs)
-// that ok accepts.
+// that ok accepts; on Fyne's goroutine.
 func find[T fyne.CanvasObject](s *Studio, ok func(T) bool) T { return findIn(s, false, ok) }
 
 // findIn is find, looking in the window's content too after the overlays
@@ -88,6 +90,8 @@ func findIn[T fyne.CanvasObject](s *Studio, inWindow bool, ok func(T) bool) T {
 	return found
 }
 
+// tapButton taps the enabled button labelled label in the dialogs; on
+// Fyne's goroutine.
 func tapButton(t *testing.T, s *Studio, label string) {
 	t.Helper()
 	b := find[*widget.Button](s, func(b *widget.Button) bool { return b.Text == label && !b.Disabled() })

@@ -15,22 +15,35 @@ import (
 	"github.com/motionstudio/studio/api"
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/internal/testtools"
+	"github.com/motionstudio/studio/ui/bridge"
 )
+
+// onFyne runs f on Fyne's goroutine and waits for it. The test driver has
+// no goroutine of its own: the bridge makes the caller Fyne's goroutine
+// for the moment, one at a time with the engine's events and the players'
+// tickers, so tests touch the studio only inside onFyne (and wait for
+// generations, or Redraw, outside it: those hand work to Fyne's goroutine
+// themselves).
+func onFyne(f func()) { bridge.DoAndWait(f) }
 
 // newStudio is the studio in Fyne's test driver (canvas viewport, drawn on
 // Redraw), on the repository's tiny random-weight bundle.
 func newStudio(t *testing.T) *Studio {
 	t.Helper()
 	a := test.NewTempApp(t)
-	s := NewStudio(a, Options{
+	opt := Options{
 		Model:       filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"),
 		Device:      "cpu",
 		Library:     testtools.ONNXRuntime(t),
 		Manual:      true,
 		AutosaveDir: t.TempDir(),
+	}
+	var s *Studio
+	onFyne(func() {
+		s = NewStudio(a, opt)
+		s.Window.Resize(fyne.NewSize(1000, 700))
 	})
-	t.Cleanup(s.Window.Close)
-	s.Window.Resize(fyne.NewSize(1000, 700))
+	t.Cleanup(func() { onFyne(s.Window.Close) })
 	return s
 }
 
@@ -39,7 +52,8 @@ func TestStudioShowsTheSkeleton(t *testing.T) {
 	if err := s.Viewport.Redraw(); err != nil {
 		t.Fatal(err)
 	}
-	img := s.Window.Canvas().Capture()
+	var img image.Image
+	onFyne(func() { img = s.Window.Canvas().Capture() })
 	if n := amber(img); n < 200 {
 		t.Fatalf("%d pixels of the skeleton's colour in the window", n)
 	}
@@ -63,14 +77,17 @@ func amber(img image.Image) int {
 func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	s := newStudio(t)
 	previews := make(chan [2]int, 1000)
-	s.gen.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
-	s.SetPrompt("a person walks forward")
-	s.SetSamples(2)
-	seg := s.Editor().Project().Timeline.Segments[0].ID
-	if err := s.Editor().ResizeSegment(seg, 60); err != nil {
-		t.Fatal(err)
-	}
+	onFyne(func() {
+		s.gen.onPreview = func(step, steps int) { previews <- [2]int{step, steps} }
+		s.SetPrompt("a person walks forward")
+		s.SetSamples(2)
+		seg := s.Editor().Project().Timeline.Segments[0].ID
+		if err := s.Editor().ResizeSegment(seg, 60); err != nil {
+			t.Fatal(err)
+		}
+	})
 	awaitTake(t, s, func() { test.Tap(s.gen.generate) })
+	onFyne(func() { s.gen.onPreview = nil })
 	close(previews)
 	var last [2]int
 	n := 0
@@ -84,15 +101,22 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 	if n == 0 || last[1] == 0 {
 		t.Fatal("no live preview reached the viewport")
 	}
-	if st := s.Viewport.Player().State(); st.Frames != 60 || !st.Playing {
-		t.Errorf("after generating 2 s: the player has %d frames, playing %v", st.Frames, st.Playing)
-	}
-	if !strings.HasPrefix(s.status.text(), "Generated 2 sample(s)") || s.gen.generate.Disabled() || !s.gen.cancel.Disabled() {
-		t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.text(), s.gen.generate.Disabled(), s.gen.cancel.Disabled())
-	}
-	t.Logf("%d previews of %d steps; %s", n, last[1], s.status.text())
+	onFyne(func() {
+		if st := s.Viewport.Player().State(); st.Frames != 60 || !st.Playing {
+			t.Errorf("after generating 2 s: the player has %d frames, playing %v", st.Frames, st.Playing)
+		}
+		if !strings.HasPrefix(s.status.text(), "Generated 2 sample(s)") || s.gen.generate.Disabled() || !s.gen.cancel.Disabled() {
+			t.Errorf("status %q, generate disabled %v, cancel disabled %v", s.status.text(), s.gen.generate.Disabled(), s.gen.cancel.Disabled())
+		}
+		t.Logf("%d previews of %d steps; %s", n, last[1], s.status.text())
+		checkExports(t, s)
+	})
+}
 
-	// Export: every sample, then the one picked, as BVH that reads back.
+// checkExports exports every sample of the take shown, then the one
+// picked, as BVH that reads back; on Fyne's goroutine.
+func checkExports(t *testing.T, s *Studio) {
+	t.Helper()
 	dir := t.TempDir()
 	names, err := s.ExportTo(filepath.Join(dir, "walk.bvh"))
 	if err != nil || len(names) != 2 {
@@ -120,29 +144,34 @@ func TestStudioGeneratesWithLivePreview(t *testing.T) {
 
 func TestStudioRefusesAnEmptyPrompt(t *testing.T) {
 	s := newStudio(t)
-	s.SetPrompt("")
-	test.Tap(s.gen.generate)
-	if s.gen.job != "" {
-		t.Fatal("a job was submitted without a prompt")
-	}
-	overlays := s.Window.Canvas().Overlays().List()
-	if len(overlays) == 0 {
-		t.Fatal("no error dialog")
-	}
-	if !s.gen.cancel.Disabled() || s.gen.generate.Disabled() {
-		t.Error("the buttons changed for a refused generation")
-	}
+	onFyne(func() {
+		s.SetPrompt("")
+		test.Tap(s.gen.generate)
+		if s.gen.job != "" {
+			t.Fatal("a job was submitted without a prompt")
+		}
+		overlays := s.Window.Canvas().Overlays().List()
+		if len(overlays) == 0 {
+			t.Fatal("no error dialog")
+		}
+		if !s.gen.cancel.Disabled() || s.gen.generate.Disabled() {
+			t.Error("the buttons changed for a refused generation")
+		}
+	})
 }
 
 func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 	s := newStudio(t)
-	addr, err := s.StartAPI("127.0.0.1:0", "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.APIAddr() != addr || s.api.label.Text != "API: http://"+addr {
-		t.Errorf("API address %q, label %q", s.APIAddr(), s.api.label.Text)
-	}
+	var addr string
+	onFyne(func() {
+		var err error
+		if addr, err = s.StartAPI("127.0.0.1:0", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		if s.APIAddr() != addr || s.api.label.Text != "API: http://"+addr {
+			t.Errorf("API address %q, label %q", s.APIAddr(), s.api.label.Text)
+		}
+	})
 	c, err := api.NewClient("http://"+addr, "secret")
 	if err != nil {
 		t.Fatal(err)
@@ -154,29 +183,42 @@ func TestStudioServesTheAPIAndRecordsItsTakes(t *testing.T) {
 		t.Fatalf("a script's generation through the studio's API: %v", err)
 	}
 	// The take reaches the history through the engine's events.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.gen.history.takes) == 0 {
+	var taken take
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n := 0
+		onFyne(func() {
+			if n = len(s.gen.history.takes); n > 0 {
+				taken = s.gen.history.takes[0]
+			}
+		})
+		if n > 0 {
+			break
+		}
 		if time.Now().After(deadline) {
 			t.Fatal("the API's take is not in the history")
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	take := s.gen.history.takes[0]
-	if !strings.Contains(take.Label, "a person jumps") || len(take.Result.Motions) != 1 {
-		t.Errorf("history entry %q with %d motions", take.Label, len(take.Result.Motions))
+	if !strings.Contains(taken.Label, "a person jumps") || len(taken.Result.Motions) != 1 {
+		t.Errorf("history entry %q with %d motions", taken.Label, len(taken.Result.Motions))
 	}
-	s.gen.showTake(take)
-	if ms := s.gen.chosenMotions(); len(ms) != 1 || ms[0].Frames() != 30 || s.gen.export.Disabled() {
-		t.Errorf("showing the API's take: %d motions, export disabled %v", len(ms), s.gen.export.Disabled())
-	}
-	<-s.StopAPI()
+	var stopped <-chan struct{}
+	onFyne(func() {
+		s.gen.showTake(taken)
+		if ms := s.gen.chosenMotions(); len(ms) != 1 || ms[0].Frames() != 30 || s.gen.export.Disabled() {
+			t.Errorf("showing the API's take: %d motions, export disabled %v", len(ms), s.gen.export.Disabled())
+		}
+		stopped = s.StopAPI()
+	})
+	<-stopped
 	if _, err := c.Capabilities(ctx); err == nil {
 		t.Error("the API still answers after it was stopped")
 	}
-	if s.gen.prefs.String(prefAPIToken) != "secret" || s.gen.prefs.String(prefAPIAddr) != "127.0.0.1:0" {
-		t.Error("the API settings were not remembered")
-	}
-	if _, err := s.StartAPI("no-port", ""); err == nil {
-		t.Error("an address without a port was accepted")
-	}
+	onFyne(func() {
+		if s.gen.prefs.String(prefAPIToken) != "secret" || s.gen.prefs.String(prefAPIAddr) != "127.0.0.1:0" {
+			t.Error("the API settings were not remembered")
+		}
+		if _, err := s.StartAPI("no-port", ""); err == nil {
+			t.Error("an address without a port was accepted")
+		}
+	})
 }
