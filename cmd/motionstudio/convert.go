@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
 	"github.com/motionstudio/studio/engine/motion"
@@ -20,7 +21,7 @@ import (
 // errUsage marks command-line mistakes; the dispatcher exits 2 on them.
 var errUsage = errors.New("usage")
 
-const convertUsage = `usage: motionstudio convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]
+const convertUsage = `usage: motionstudio convert IN.bvh OUT.{bvh,npz,glb,gltf,fbx} [flags]
 
 Reads a BVH clip, retargets it from its rig (iClone CC_Base, DAZ-friendly,
 CMU 31-joint with ASF or MotionBuilder names, or SOMA77) onto the SOMA77
@@ -33,7 +34,7 @@ Flags:
 // convertOptions are the parsed arguments of `convert`.
 type convertOptions struct {
 	in, out      string
-	format       string // "bvh", "npz", "glb" or "gltf"
+	format       string // "bvh", "npz", "glb", "gltf" or "fbx"
 	fps          float64
 	inFPS        float64 // the input's true rate when its header is wrong; 0 = trust it
 	units        string
@@ -63,17 +64,17 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 		args = args[1:]
 	}
 	if len(pos) != 2 {
-		return o, fmt.Errorf("%w: convert wants IN.bvh and OUT.{bvh,npz,glb,gltf}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
+		return o, fmt.Errorf("%w: convert wants IN.bvh and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
 	}
 	o.in, o.out = pos[0], pos[1]
 	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" {
 		return o, fmt.Errorf("%w: convert reads BVH files, not %q", errUsage, o.in)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
-	case ".bvh", ".npz", ".glb", ".gltf":
+	case ".bvh", ".npz", ".glb", ".gltf", ".fbx":
 		o.format = ext[1:]
 	default:
-		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz, .glb or .gltf)", errUsage, o.out, ext)
+		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz, .glb, .gltf or .fbx)", errUsage, o.out, ext)
 	}
 	for _, r := range []struct {
 		name string
@@ -151,6 +152,8 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		err = bvh.WriteFile(o.out, out, bvh.Options{Units: o.units}) // "" is metres
 	case "npz":
 		err = npz.WriteFile(o.out, out, npz.Options{})
+	case "fbx":
+		err = fbx.WriteFile(o.out, []*motion.Motion{out}, fbx.Options{})
 	default:
 		err = gltf.WriteFile(o.out, []*motion.Motion{out}, gltf.Options{})
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/internal/testtools"
@@ -131,6 +132,7 @@ print(p.shape[0], p.shape[1], p.shape[2], p[0, 0, 1], p[200, 0, 2])`, p).Combine
 		}},
 		{"glb", "g.glb", []string{"--fps", "30"}, at30, 30, validGLTF},
 		{"gltf", "h.gltf", nil, src.Frames(), 120, validGLTF},
+		{"fbx", "i.fbx", nil, src.Frames(), 120, validFBX(77, src.Frames(), 120)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,6 +171,44 @@ func validGLTF(t *testing.T, path string) {
 	}
 	if r.Info.AnimationCount != 1 || !r.Info.HasSkins {
 		t.Errorf("validator info: %d animations, skins %v", r.Info.AnimationCount, r.Info.HasSkins)
+	}
+}
+
+// validFBX checks that an FBX parses back with the given number of
+// LimbNode models, one animation stack keyed at every frame, and the rate.
+func validFBX(joints, frames int, fps float64) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top, _, err := fbx.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := &fbx.Node{Children: top}
+		objs := root.Child("Objects")
+		if objs == nil || root.Child("GlobalSettings") == nil {
+			t.Fatal("no Objects or GlobalSettings")
+		}
+		limbs := 0
+		for _, m := range objs.All("Model") {
+			if m.Props[2] == "LimbNode" {
+				limbs++
+			}
+		}
+		curve := objs.Child("AnimationCurve")
+		if limbs != joints || len(objs.All("AnimationStack")) != 1 || curve == nil {
+			t.Fatalf("%d LimbNodes, %d stacks, curve %v; want %d, 1", limbs, len(objs.All("AnimationStack")), curve != nil, joints)
+		}
+		if keys := curve.Child("KeyTime").Props[0].([]int64); len(keys) != frames {
+			t.Errorf("%d keys, want %d", len(keys), frames)
+		}
+		for _, p := range root.Child("GlobalSettings").Child("Properties70").All("P") {
+			if p.Props[0] == "CustomFrameRate" && p.Props[4] != fps {
+				t.Errorf("CustomFrameRate %v, want %g", p.Props[4], fps)
+			}
+		}
 	}
 }
 
@@ -272,7 +312,7 @@ func TestConvertErrors(t *testing.T) {
 		{"three files", []string{good, out, out}, true, "got 3 file names"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
 		{"input not bvh", []string{filepath.Join(dir, "clip.fbx"), out}, true, "reads BVH files"},
-		{"unknown output extension", []string{good, filepath.Join(dir, "out.fbx")}, true, `unknown extension ".fbx"`},
+		{"unknown output extension", []string{good, filepath.Join(dir, "out.obj")}, true, `unknown extension ".obj"`},
 		{"no output extension", []string{good, filepath.Join(dir, "out")}, true, "unknown extension"},
 		{"malformed bvh", []string{malformed, out}, false, "bvh: line"},
 		{"unknown rig", []string{good, out}, false, "--keep-skeleton"},
@@ -308,7 +348,7 @@ func TestConvertErrors(t *testing.T) {
 			if c.name == "unknown rig" && !errors.Is(err, retarget.ErrUnknownRig) {
 				t.Errorf("error %q does not wrap ErrUnknownRig", msg)
 			}
-			for _, p := range []string{out, filepath.Join(dir, "out.npz"), filepath.Join(dir, "out.fbx")} {
+			for _, p := range []string{out, filepath.Join(dir, "out.npz"), filepath.Join(dir, "out.obj")} {
 				if _, err := os.Stat(p); err == nil {
 					t.Errorf("%s was written", p)
 				}

@@ -17,8 +17,8 @@ import (
 	"github.com/motionstudio/studio/engine/request"
 )
 
-const generateUsage = `usage: motionstudio generate --prompt TEXT [--prompt TEXT ...] -o OUT.{bvh,npz,glb} [flags]
-       motionstudio generate --request req.json -o OUT.{bvh,npz,glb} [flags]
+const generateUsage = `usage: motionstudio generate --prompt TEXT [--prompt TEXT ...] -o OUT.{bvh,npz,glb,fbx} [flags]
+       motionstudio generate --request req.json -o OUT.{bvh,npz,glb,fbx} [flags]
 
 Generates motion from text on the bundled model (or --model). Each --prompt
 is one segment of --frames frames, in order; --request takes a whole MMCP
@@ -64,7 +64,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.precision, "precision", "auto", "auto (the model's int8 denoiser on the CPU, when it has one) or float")
 	fs.StringVar(&o.model, "model", models.DefaultID, "a bundled model's id, or a bundle folder")
 	fs.StringVar(&o.requestFile, "request", "", "an MMCP generate request (JSON) instead of --prompt")
-	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz or .glb")
+	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz, .glb or .fbx")
 	fs.BoolVar(&o.noRetrieval, "no-retrieval", false, "sample every window from noise, not from a retrieved real clip")
 	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (feet on the floor, foot-skate cleanup, exact constraints)")
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -81,7 +81,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	}
 	switch {
 	case o.out == "":
-		return o, fmt.Errorf("%w: generate needs -o OUT.{bvh,npz,glb}", errUsage)
+		return o, fmt.Errorf("%w: generate needs -o OUT.{bvh,npz,glb,fbx}", errUsage)
 	case (len(o.prompts) == 0) == (o.requestFile == ""):
 		return o, fmt.Errorf("%w: generate takes --prompt (one or more) or --request, not both or neither", errUsage)
 	case o.requestFile == "" && (o.frames < 1 || o.samples < 1 || o.steps < 0 || o.fps < 0):
@@ -93,10 +93,10 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 		return o, fmt.Errorf("%w: --guidance %q: want nocfg, regular or separated", errUsage, o.guidance)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
-	case ".bvh", ".npz", ".glb":
+	case ".bvh", ".npz", ".glb", ".fbx":
 		o.format = ext[1:]
 	default:
-		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz or .glb)", errUsage, o.out, ext)
+		return o, fmt.Errorf("%w: output %q: unknown extension %q (want .bvh, .npz, .glb or .fbx)", errUsage, o.out, ext)
 	}
 	if _, err := model.ParseDevice(o.device); err != nil {
 		return o, fmt.Errorf("%w: --device: %v", errUsage, err)

@@ -167,7 +167,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"nothing", nil, true, "needs -o"},
 		{"no prompt", []string{"-o", out}, true, "--prompt (one or more) or --request"},
 		{"both", []string{"--prompt", "walk", "--request", "r.json", "-o", out}, true, "not both"},
-		{"extension", []string{"--prompt", "walk", "-o", filepath.Join(dir, "x.fbx")}, true, `unknown extension ".fbx"`},
+		{"extension", []string{"--prompt", "walk", "-o", filepath.Join(dir, "x.obj")}, true, `unknown extension ".obj"`},
 		{"frames", []string{"--prompt", "walk", "--frames", "0", "-o", out}, true, "--frames"},
 		{"guidance", []string{"--prompt", "walk", "--guidance", "strong", "-o", out}, true, `--guidance "strong"`},
 		{"device", []string{"--prompt", "walk", "--device", "tpu", "-o", out}, true, "--device"},

@@ -33,11 +33,11 @@ const usage = `usage: motionstudio [command] [arguments]
 With no command, opens the studio window.
 
 Commands:
-  generate --prompt TEXT -o OUT.{bvh,npz,glb}     generate motion from text (run "motionstudio generate -h")
-  convert IN.bvh OUT.{bvh,npz,glb,gltf} [flags]   convert a BVH clip (run "motionstudio convert -h")
-  serve [--addr HOST:PORT] [--model ID|DIR|null]  serve the HTTP API (run "motionstudio serve -h")
-  version                                        print the version
-  help                                           print this help
+  generate --prompt TEXT -o OUT.{bvh,npz,glb,fbx}    generate motion from text (run "motionstudio generate -h")
+  convert IN.bvh OUT.{bvh,npz,glb,gltf,fbx} [flags]  convert a BVH clip (run "motionstudio convert -h")
+  serve [--addr HOST:PORT] [--model ID|DIR|null]     serve the HTTP API (run "motionstudio serve -h")
+  version                                            print the version
+  help                                               print this help
 `
 
 // run dispatches a subcommand and returns the process exit code: 0, 1 for a

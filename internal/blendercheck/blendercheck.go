@@ -26,7 +26,7 @@ var script []byte
 // Query says what to import and what to read back.
 type Query struct {
 	File   string
-	Format string  // "bvh" or "glb"
+	Format string  // "bvh", "glb" or "fbx"
 	Scale  float64 // BVH only: metres per file unit (0 means 1)
 	FPS    float64 // the motion's frame rate; set as the scene fps before a GLB import
 	Joints []string

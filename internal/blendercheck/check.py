@@ -1,5 +1,5 @@
 # Runs inside Blender (blender -b --python check.py -- queries.json): imports
-# each BVH or GLB with Blender's own importers, into an empty scene, and prints
+# each BVH, GLB or FBX with Blender's own importers, into an empty scene, and prints
 # what Blender sees: the action's frame count, the scene fps, and world
 # positions of named joints (bone heads) at given frames, converted back to
 # Y-up. One line per query; an import that fails reports its error and the
@@ -42,6 +42,10 @@ def check(query):
         # Debian's Blender 3.4 glTF importer computes flat/auto smoothing with
         # np.bool, which its NumPy no longer has; "SMOOTH" skips that path.
         bpy.ops.import_scene.gltf(filepath=query["file"], import_shading="SMOOTH")
+    elif query["format"] == "fbx":
+        # The file's GlobalSettings carry the frame rate and the units; the
+        # importer sets the scene fps from them.
+        bpy.ops.import_scene.fbx(filepath=query["file"])
     else:
         raise RuntimeError("unknown format " + query["format"])
 

@@ -1,6 +1,6 @@
 // Package export writes generated motions in the format a file name's
 // extension asks for: the one place the command line and the studio decide
-// how a take becomes BVH, NPZ or glTF files. Every file is written
+// how a take becomes BVH, NPZ, glTF or FBX files. Every file is written
 // atomically (a temporary file renamed into place).
 package export
 
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
 	"github.com/motionstudio/studio/engine/motion"
@@ -22,6 +23,7 @@ const (
 	NPZ  = "npz"
 	GLB  = "glb"
 	GLTF = "gltf"
+	FBX  = "fbx"
 )
 
 // ErrFormat is returned for an extension that names no format we write.
@@ -30,10 +32,10 @@ var ErrFormat = errors.New("unknown output format")
 // Format is the format of path's extension (case-insensitive).
 func Format(path string) (string, error) {
 	switch ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), ".")); ext {
-	case BVH, NPZ, GLB, GLTF:
+	case BVH, NPZ, GLB, GLTF, FBX:
 		return ext, nil
 	default:
-		return "", fmt.Errorf("%w: %q (want .bvh, .npz, .glb or .gltf)", ErrFormat, filepath.Ext(path))
+		return "", fmt.Errorf("%w: %q (want .bvh, .npz, .glb, .gltf or .fbx)", ErrFormat, filepath.Ext(path))
 	}
 }
 
@@ -62,6 +64,8 @@ func Write(path string, m *motion.Motion) error {
 		err = bvh.WriteFile(path, m, bvh.Options{})
 	case NPZ:
 		err = npz.WriteFile(path, m, npz.Options{})
+	case FBX:
+		err = fbx.WriteFile(path, []*motion.Motion{m}, fbx.Options{})
 	default:
 		err = gltf.WriteFile(path, []*motion.Motion{m}, gltf.Options{})
 	}

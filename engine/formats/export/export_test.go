@@ -10,6 +10,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/motion"
 )
 
@@ -19,7 +20,8 @@ func TestFormatAndNames(t *testing.T) {
 		err        bool
 	}{
 		{"a/walk.bvh", BVH, false}, {"WALK.NPZ", NPZ, false}, {"x.glb", GLB, false}, {"x.GlTf", GLTF, false},
-		{"x.fbx", "", true}, {"noext", "", true},
+		{"x.FBX", FBX, false},
+		{"x.obj", "", true}, {"noext", "", true},
 	} {
 		got, err := Format(tc.path)
 		if got != tc.want || (err != nil) != tc.err || (err != nil && !errors.Is(err, ErrFormat)) {
@@ -40,7 +42,7 @@ func TestWriteAllEveryFormat(t *testing.T) {
 		m.Root[f] = m.Root[f].Add(mgl64.Vec3{0, 0, 0.03 * float64(f)})
 	}
 	dir := t.TempDir()
-	for _, ext := range []string{".bvh", ".npz", ".glb", ".gltf"} {
+	for _, ext := range []string{".bvh", ".npz", ".glb", ".gltf", ".fbx"} {
 		names, err := WriteAll(filepath.Join(dir, "take"+ext), []*motion.Motion{m, m})
 		if err != nil || len(names) != 2 {
 			t.Fatalf("%s: %v, %v", ext, names, err)
@@ -56,7 +58,25 @@ func TestWriteAllEveryFormat(t *testing.T) {
 	if err != nil || back.Frames() != 10 {
 		t.Fatalf("BVH read back: %v frames, %v", back, err)
 	}
-	if _, err := WriteAll(filepath.Join(dir, "take.fbx"), []*motion.Motion{m}); !errors.Is(err, ErrFormat) {
+	// The FBX parses back as FBX 7.4 with one animation stack.
+	data, err := os.ReadFile(filepath.Join(dir, "take_0.fbx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, version, err := fbx.Parse(data)
+	if err != nil || version != fbx.Version {
+		t.Fatalf("FBX read back: version %d, %v", version, err)
+	}
+	stacks := 0
+	for _, n := range top {
+		if n.Name == "Objects" {
+			stacks = len(n.All("AnimationStack"))
+		}
+	}
+	if stacks != 1 {
+		t.Errorf("FBX has %d animation stacks, want 1", stacks)
+	}
+	if _, err := WriteAll(filepath.Join(dir, "take.obj"), []*motion.Motion{m}); !errors.Is(err, ErrFormat) {
 		t.Errorf("an unknown format: %v", err)
 	}
 	if _, err := WriteAll(filepath.Join(dir, "none.bvh"), nil); err == nil {
