@@ -100,7 +100,10 @@ func (p *parser) record(depth int) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if count > uint64(end)-uint64(p.off) { // every property takes at least a byte
+	if uint64(p.off) > end { // the header and name alone overrun the record
+		return nil, p.fail("record end %d inside its own header (at %d)", end, p.off)
+	}
+	if count > end-uint64(p.off) { // every property takes at least a byte
 		return nil, p.fail("%d properties cannot fit in the record", count)
 	}
 	n := &Node{Name: string(name), Props: make([]any, 0, count)}
