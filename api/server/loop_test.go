@@ -34,7 +34,7 @@ func TestLoopExample(t *testing.T) {
 	ts, s := newTestServer(t, eng, Options{})
 	var caps api.Capabilities
 	if _, data := get(t, ts.URL+"/capabilities", nil); json.Unmarshal(data, &caps) != nil || len(caps.Models) != 1 || !caps.Models[0].SupportsLoop {
-		t.Fatalf("capabilities %s: want supports_loop", data)
+		t.Fatalf("capabilities %.200s…: want one model with supports_loop", data)
 	}
 	var req map[string]any
 	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", "request_loop.json"))
