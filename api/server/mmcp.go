@@ -340,7 +340,7 @@ func acceptsGLB(r *http.Request) bool {
 	return best[api.MediaGLB] > 0 && best[api.MediaGLB] > json
 }
 
-// encodeGLTF writes the MMCP response document of a result as a shapes
+// encodeGLTF writes the MMCP response document of a result the way a says
 // it; the words (how the prompts were read) go into MMCP_motion.words and
 // each sample's travel into its trajectory.
 func (s *Server) encodeGLTF(res *generate.Result, a answer, binary bool) ([]byte, error) {
