@@ -143,6 +143,19 @@ type MotionSample struct {
 	NumFrames       int               `json:"num_frames"`
 	ChunkBoundaries []int             `json:"chunk_boundaries"`
 	FootContacts    map[string][]bool `json:"foot_contacts,omitempty"`
+	Trajectory      *Trajectory       `json:"trajectory,omitempty"`
+}
+
+// Trajectory is a sample's travel over the floor (MMCP
+// samples[].trajectory): per frame the root's x/z and its heading about +Y
+// (radians from frame 0's, unwrapped). In an in-place answer
+// (POST /generate?in_place=true) it is the travel taken out of the motion.
+type Trajectory struct {
+	Model    string         `json:"model"` // "still", or "sampled": a path frame by frame, no fitted curve
+	Loop     bool           `json:"loop"`  // options.loop
+	Params   map[string]any `json:"params"`
+	Position [][2]float64   `json:"position"`
+	Yaw      []float64      `json:"yaw"`
 }
 
 // KimodoRequest is the body of the kimodo-api routes (POST /generate

@@ -20,7 +20,7 @@ import (
 // writeZip answers ?download=zip: every sample as BVH, NPZ and GLB (with
 // the body mesh, for viewers), the MMCP response document, and the
 // request as sent, in one archive.
-func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.Result, req *request.Request, body []byte, words []api.Words) {
+func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.Result, body []byte, a answer) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	now := time.Now()
@@ -37,11 +37,12 @@ func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.
 	err := add("request.json", func(f io.Writer) error { _, err := f.Write(body); return err })
 	if err == nil {
 		var doc []byte
-		if doc, err = s.encodeGLTF(res, req.FPS(s.spec.FPS), words, false); err == nil {
+		if doc, err = s.encodeGLTF(res, a, false); err == nil {
 			err = add("response.gltf", func(f io.Writer) error { _, err := f.Write(doc); return err })
 		}
 	}
-	for i, m := range res.Motions {
+	motions, _ := a.motions(res)
+	for i, m := range motions {
 		if err != nil {
 			break
 		}
@@ -53,7 +54,7 @@ func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.
 			break
 		}
 		err = add(base+".glb", func(f io.Writer) error {
-			return gltf.WriteGLB(f, res.Motions[i:i+1], gltf.Options{})
+			return gltf.WriteGLB(f, motions[i:i+1], gltf.Options{})
 		})
 	}
 	if err == nil {
@@ -63,7 +64,7 @@ func (s *Server) writeZip(w http.ResponseWriter, r *http.Request, res *generate.
 		writeError(w, r, 0, request.NewError(request.CodeInternalError, "building the download: "+err.Error(), nil))
 		return
 	}
-	setWordsHeader(w, words, maxWordsHeader)
+	setWordsHeader(w, a.words, maxWordsHeader)
 	w.Header().Set("Content-Type", api.MediaZip)
 	w.Header().Set("Content-Disposition", `attachment; filename="motion.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))

@@ -53,21 +53,26 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
-		if preferAsync(r) {
-			s.submitAsync(w, r, req)
+		inPlace, err := inPlaceQuery(r)
+		if err != nil {
+			writeError(w, r, 0, err)
 			return
 		}
-		words := s.words(w, req)
+		if preferAsync(r) {
+			s.submitAsync(w, r, req, inPlace)
+			return
+		}
+		a := s.answerOf(w, req, inPlace)
 		res, err := s.run(r.Context(), "API: "+req.Summary(), req)
 		if err != nil {
 			writeError(w, r, 0, err)
 			return
 		}
 		if r.URL.Query().Get("download") == "zip" {
-			s.writeZip(w, r, res, req, body, words)
+			s.writeZip(w, r, res, body, a)
 			return
 		}
-		s.writeGLTF(w, r, res, req.FPS(s.spec.FPS), words, acceptsGLB(r))
+		s.writeGLTF(w, r, res, a, acceptsGLB(r))
 	}
 }
 
@@ -160,21 +165,25 @@ func (e *retryError) Unwrap() error { return e.err }
 // ones queued together, and each answered in order on its own.
 func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []byte) {
 	items, err := request.DecodeBatch(body, s.caps)
+	if err == nil {
+		_, err = inPlaceQuery(r)
+	}
 	if err != nil {
 		writeError(w, r, 0, err)
 		return
 	}
+	inPlace, _ := inPlaceQuery(r)
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Deadline)
 	defer cancel()
 	ids := make([]string, len(items))
 	fails := make([]error, len(items))
-	words := make([][]api.Words, len(items))
+	answers := make([]answer, len(items))
 	for i, it := range items {
 		if it.Err != nil {
 			fails[i] = it.Err
 			continue
 		}
-		words[i] = s.words(w, it.Request)
+		answers[i] = s.answerOf(w, it.Request, inPlace)
 		j, err := s.eng.Submit(ctx, fmt.Sprintf("API batch %d/%d: %s", i+1, len(items), it.Request.Summary()), it.Request, false)
 		if err != nil {
 			fails[i] = s.submitError(err)
@@ -188,7 +197,7 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 			res, err := s.wait(ctx, ids[i])
 			if err == nil {
 				var doc []byte
-				if doc, err = s.encodeGLTF(res, items[i].Request.FPS(s.spec.FPS), words[i], false); err == nil {
+				if doc, err = s.encodeGLTF(res, answers[i], false); err == nil {
 					out.Results[i].GLTF = json.RawMessage(doc)
 					continue
 				}
@@ -215,8 +224,8 @@ func preferAsync(r *http.Request) bool {
 
 // submitAsync queues the request detached from the connection and answers
 // 202 with where to poll.
-func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request) {
-	words := s.words(w, req)
+func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request, inPlace bool) {
+	a := s.answerOf(w, req, inPlace)
 	j, err := s.eng.Submit(context.WithoutCancel(r.Context()), "API: "+req.Summary(), req, false)
 	if err != nil {
 		writeError(w, r, 0, s.submitError(err))
@@ -224,7 +233,7 @@ func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *reques
 	}
 	s.mu.Lock()
 	s.pruneAsyncLocked()
-	s.async[j.ID] = asyncJob{fps: req.FPS(s.spec.FPS), created: j.Created, words: words}
+	s.async[j.ID] = asyncJob{answer: a, created: j.Created}
 	s.mu.Unlock()
 	go s.observeAsync(j.ID)
 	w.Header().Set("Location", "/generate/jobs/"+j.ID)
@@ -277,7 +286,7 @@ func (s *Server) pollJob(w http.ResponseWriter, r *http.Request) {
 	}
 	switch j.State {
 	case jobs.Succeeded:
-		s.writeGLTF(w, r, j.Result, a.fps, a.words, acceptsGLB(r))
+		s.writeGLTF(w, r, j.Result, a.answer, acceptsGLB(r))
 	case jobs.Failed:
 		writeError(w, r, 0, s.jobError(j.Err))
 	case jobs.Cancelled:
@@ -331,13 +340,16 @@ func acceptsGLB(r *http.Request) bool {
 	return best[api.MediaGLB] > 0 && best[api.MediaGLB] > json
 }
 
-// encodeGLTF writes the MMCP response document of a result; words (how
-// the prompts were read) go into MMCP_motion.words.
-func (s *Server) encodeGLTF(res *generate.Result, fps float64, words []api.Words, binary bool) ([]byte, error) {
-	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps, Words: words}
-	for i, m := range res.Motions {
+// encodeGLTF writes the MMCP response document of a result the way a says
+// it; the words (how the prompts were read) go into MMCP_motion.words and
+// each sample's travel into its trajectory.
+func (s *Server) encodeGLTF(res *generate.Result, a answer, binary bool) ([]byte, error) {
+	fps := a.fps
+	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps, Words: a.words}
+	motions, travels := a.motions(res)
+	for i, m := range motions {
 		sm := api.MotionSample{Name: fmt.Sprintf("sample_%d", i), NumFrames: m.Frames(),
-			ChunkBoundaries: chunkBoundaries(res, fps)}
+			ChunkBoundaries: chunkBoundaries(res, fps), Trajectory: trajectory(travels[i], fps, a.loop)}
 		if i < len(res.Contacts) && len(s.spec.PredictedContactJoints) == 4 {
 			sm.FootContacts = map[string][]bool{}
 			for k, name := range s.spec.PredictedContactJoints {
@@ -354,9 +366,9 @@ func (s *Server) encodeGLTF(res *generate.Result, fps float64, words []api.Words
 	var buf bytes.Buffer
 	var err error
 	if binary {
-		err = gltf.WriteGLB(&buf, res.Motions, opt)
+		err = gltf.WriteGLB(&buf, motions, opt)
 	} else {
-		err = gltf.WriteGLTF(&buf, res.Motions, opt)
+		err = gltf.WriteGLTF(&buf, motions, opt)
 	}
 	return buf.Bytes(), err
 }
@@ -370,8 +382,8 @@ func chunkBoundaries(res *generate.Result, fps float64) []int {
 	return out
 }
 
-func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate.Result, fps float64, words []api.Words, binary bool) {
-	doc, err := s.encodeGLTF(res, fps, words, binary)
+func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate.Result, a answer, binary bool) {
+	doc, err := s.encodeGLTF(res, a, binary)
 	if err != nil {
 		writeError(w, r, 0, request.NewError(request.CodeInternalError, "encoding the result: "+err.Error(), nil))
 		return
@@ -380,7 +392,7 @@ func (s *Server) writeGLTF(w http.ResponseWriter, r *http.Request, res *generate
 	if binary {
 		ct = api.MediaGLB
 	}
-	setWordsHeader(w, words, maxWordsHeader)
+	setWordsHeader(w, a.words, maxWordsHeader)
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusOK)

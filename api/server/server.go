@@ -72,9 +72,8 @@ type Server struct {
 
 // asyncJob is what a poll needs to encode the result as the submitter asked.
 type asyncJob struct {
-	fps     float64
+	answer
 	created time.Time
-	words   []api.Words // how its prompts were read
 }
 
 // New builds a server for eng.
@@ -101,7 +100,7 @@ func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
 	spec := api.ModelSpec{
 		ID: mc.ID, FPS: mc.FPS, CanonicalSkeleton: mc.CanonicalSkeleton,
 		SupportsRetargeting: mc.SupportsRetargeting, SupportsAsync: true, SupportsSegmentSeed: true,
-		SupportsLoop: mc.SupportsLoop, SupportsBatch: true,
+		SupportsLoop: mc.SupportsLoop, SupportsBatch: true, SupportsTrajectory: true,
 		SupportedConstraints:   nonNil(mc.SupportedConstraints),
 		SupportedSegments:      nonNil(mc.SupportedSegments),
 		SupportedGuidanceTypes: []string{request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated},

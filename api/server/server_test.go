@@ -297,7 +297,7 @@ func TestCapabilitiesMatchRecorded(t *testing.T) {
 	}
 	gm := got["models"].([]any)[0].(map[string]any)
 	wm := want["models"].([]any)[0].(map[string]any)
-	ours := map[string]any{"supports_async": true, "supports_segment_seed": true, "supports_trajectory": false}
+	ours := map[string]any{"supports_async": true, "supports_segment_seed": true}
 	for k, wv := range wm {
 		gv, ok := gm[k]
 		if !ok {

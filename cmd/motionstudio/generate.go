@@ -14,6 +14,7 @@ import (
 	"github.com/motionstudio/studio/engine/formats/export"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -48,6 +49,7 @@ type generateOptions struct {
 	out, format    string
 	noPost         bool
 	noRetrieval    bool
+	loop, inPlace  bool
 }
 
 func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error) {
@@ -67,6 +69,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.out, "o", "", "output file: .bvh, .npz, .glb or .fbx")
 	fs.BoolVar(&o.noRetrieval, "no-retrieval", false, "sample every window from noise, not from a retrieved real clip")
 	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (feet on the floor, foot-skate cleanup, exact constraints)")
+	fs.BoolVar(&o.loop, "loop", false, "close the take into a seamless cycle (MMCP options.loop; one --prompt)")
+	fs.BoolVar(&o.inPlace, "in-place", false, "hold the root's x/z at the first frame's: the motion turns but does not travel")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return o, err
 	}
@@ -84,6 +88,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 		return o, fmt.Errorf("%w: generate needs -o OUT.{bvh,npz,glb,fbx}", errUsage)
 	case (len(o.prompts) == 0) == (o.requestFile == ""):
 		return o, fmt.Errorf("%w: generate takes --prompt (one or more) or --request, not both or neither", errUsage)
+	case o.loop && o.requestFile != "":
+		return o, fmt.Errorf("%w: --loop goes with --prompt (a --request sets options.loop itself)", errUsage)
 	case o.requestFile == "" && (o.frames < 1 || o.samples < 1 || o.steps < 0 || o.fps < 0):
 		return o, fmt.Errorf("%w: --frames and --samples must be at least 1, --steps and --fps not negative", errUsage)
 	}
@@ -150,6 +156,9 @@ func buildRequest(o generateOptions, caps request.ModelCaps, g model.Guidance) (
 	}
 	post := !o.noPost
 	r.Options.PostProcessing = &post
+	if o.loop {
+		r.Options.Loop = &o.loop
+	}
 	if o.guidance != "" {
 		rg := &request.Guidance{Type: o.guidance} // with the model's weights
 		switch o.guidance {
@@ -199,6 +208,12 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, line := range startLines(res.Starts) {
 		fmt.Fprintf(stderr, "motionstudio: %s\n", line)
+	}
+	if o.inPlace {
+		for i, mo := range res.Motions {
+			fmt.Fprintf(stderr, "motionstudio: sample %d held in place (%.2f m of travel taken out)\n", i, post.TravelOf(mo).Distance())
+			res.Motions[i] = post.InPlace(mo)
+		}
 	}
 	names, err := export.WriteAll(o.out, res.Motions)
 	if err != nil {

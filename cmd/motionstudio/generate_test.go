@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/motionstudio/studio/assets/models"
+	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/internal/testtools"
 )
@@ -175,6 +178,8 @@ func TestGenerateErrors(t *testing.T) {
 		{"seed", []string{"--prompt", "walk", "--seed", "x", "-o", out}, true, "--seed"},
 		{"stray argument", []string{"walk", "-o", out}, true, "unexpected argument"},
 		{"steps", []string{"--prompt", "walk", "--steps", "900", "-o", out}, false, "diffusion_steps"},
+		{"loop with a request", []string{"--request", "r.json", "--loop", "-o", out}, true, "--loop goes with --prompt"},
+		{"loop over two prompts", []string{"--prompt", "walk", "--prompt", "run", "--loop", "-o", out}, false, "exactly one segment"},
 		{"too long", []string{"--prompt", "walk", "--frames", "5000", "-o", out}, false, "invalid_options"},
 		{"missing model", []string{"--prompt", "walk", "--model", filepath.Join(dir, "none"), "-o", out}, false, "neither a bundle folder"},
 		{"missing request", []string{"--request", filepath.Join(dir, "none.json"), "-o", out}, false, "no such file"},
@@ -253,5 +258,48 @@ func TestStartLines(t *testing.T) {
 		if got := startLines(c.starts); strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 			t.Errorf("%q: got %q, want %q", c.starts, got, c.want)
 		}
+	}
+}
+
+// --loop writes a take whose last frame is its first (pose and height),
+// --in-place one whose root keeps its first x/z, and says what it took out.
+func TestGenerateLoopInPlace(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name          string
+		flags         []string
+		loop, inPlace bool
+	}{
+		{"loop", []string{"--loop"}, true, false},
+		{"in place", []string{"--in-place"}, false, true},
+		{"both", []string{"--loop", "--in-place"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".bvh")
+			args := append([]string{"--prompt", "a person walks forward", "--frames", "45", "--steps", "4", "--seed", "3", "-o", out}, tc.flags...)
+			_, stderr, err := runGenerateArgs(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(stderr, "held in place"); got != tc.inPlace {
+				t.Errorf("stderr %q: says held in place %v, want %v", stderr, got, tc.inPlace)
+			}
+			m, err := bvh.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			T := m.Frames()
+			seam := post.MeasureSeam(m)
+			if looped := seam.PoseDeg < 1e-3 && seam.Height < 1e-4; looped != tc.loop {
+				t.Errorf("ends apart by %.3g° and %.3g m; looped %v, want %v", seam.PoseDeg, seam.Height, looped, tc.loop)
+			}
+			moved := 0.0
+			for f := range T {
+				moved = max(moved, math.Hypot(m.Root[f][0]-m.Root[0][0], m.Root[f][2]-m.Root[0][2]))
+			}
+			if (moved < 1e-4) != tc.inPlace {
+				t.Errorf("root moved up to %.3f m; in place %v", moved, tc.inPlace)
+			}
+		})
 	}
 }

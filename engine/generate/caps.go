@@ -14,7 +14,8 @@ const MaxSeconds = 60
 // Caps describes a loaded model in MMCP's terms, for validating requests
 // (engine/request) and for GET /capabilities: its canonical skeleton is the
 // bundle's SOMA77 with identity rest rotations, and it takes text and
-// unconditioned segments and the three constraint types Run implements.
+// unconditioned segments, the three constraint types Run implements and
+// options.loop.
 func Caps(m *model.Model) request.ModelCaps { return CapsFor(m.Manifest, m.Layout) }
 
 // CapsFor is Caps from a bundle's manifest and layout, before (or without)
@@ -32,6 +33,7 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		Limits:               lim,
 		MaxTotalFrames:       MaxSeconds * 240,
 		DefaultSteps:         man.Steps(0),
+		SupportsLoop:         true, // finish closes the take (post.Loop)
 	}
 }
 

@@ -148,6 +148,7 @@ type setup struct {
 	fps            float64 // the request's output rate
 	frames         int     // the request's length, at fps
 	post           bool    // post-process the takes
+	loop           bool    // close each take into a cycle (options.loop)
 }
 
 // take is one sample's motion as it is stitched together window by window.
@@ -169,7 +170,7 @@ func prepare(m *model.Model, req *request.Request, opts Options) (*setup, int64,
 	}
 	su := &setup{m: m, lay: m.Layout, off: m.Layout.Offsets(), plan: p, opts: opts,
 		samples: *o.NumSamples, steps: *o.DiffusionSteps, fps: req.FPS(m.Layout.FPS()), frames: req.TotalFrames(),
-		post: *o.PostProcessing}
+		post: *o.PostProcessing, loop: o.Loop != nil && *o.Loop}
 	if su.mode, su.textW, su.consW, err = guidance(o.Guidance, m.Manifest); err != nil {
 		return nil, 0, err
 	}
@@ -200,7 +201,7 @@ type finished struct {
 
 // finish makes take s the request's motion: turned to start facing +Z when
 // nothing places it, post-processed when asked, resampled to the request's
-// rate and cut to its length.
+// rate and cut to its length, and closed into a cycle for a loop.
 func (su *setup) finish(s int, tk take) (finished, error) {
 	out, p := tk.motion, su.plan
 	if len(p.Keys) == 0 && len(p.Effectors) == 0 { // nothing places the take: start facing +Z, not the model's random way
@@ -225,6 +226,14 @@ func (su *setup) finish(s int, tk take) (finished, error) {
 	if out.Frames() > su.frames {
 		if out, err = out.Slice(0, su.frames); err != nil {
 			return finished{}, err
+		}
+	}
+	// Last, on the request's frames: the seam is exact where it is played.
+	// The loop's heading wins over a root path's later keys (it turns the
+	// travel by the share of the net turn it takes out).
+	if su.loop {
+		if out, err = post.Loop(out, 0); err != nil {
+			return finished{}, fmt.Errorf("sample %d: loop: %w", s, err)
 		}
 	}
 	f.motion, f.contacts = out, nearestFrames(tk.contacts, out.Frames(), su.lay.FPS()/su.fps)

@@ -328,8 +328,17 @@ func (r *Request) checkLoop(m ModelCaps) error {
 	if len(r.Segments) != 1 {
 		return errorf(CodeInvalidOptions, map[string]any{"segments": len(r.Segments)}, "options.loop needs exactly one segment")
 	}
+	// A seam needs frames either side of it; a pose segment is one frame.
+	if n := r.TotalFrames(); n < MinLoopFrames {
+		return errorf(CodeInvalidOptions, map[string]any{"min_loop_frames": MinLoopFrames, "total_frames": n},
+			"options.loop needs at least %d frames, the request has %d", MinLoopFrames, n)
+	}
 	return nil
 }
+
+// MinLoopFrames is the shortest take options.loop closes into a cycle
+// (engine/post.MinLoopFrames).
+const MinLoopFrames = 4
 
 // checkConstraints takes each constraint in turn through its type, its
 // joints and its frames, so the first constraint's problem wins.

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+	gltflib "github.com/qmuntal/gltf"
+	"github.com/qmuntal/gltf/modeler"
+
+	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/engine"
+	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/internal/testtools"
+)
+
+// MMCP's request_loop.json, sent to the bundled model (its id and
+// skeleton in place of the null model's, which refuses loops), is answered
+// 200 with a glTF whose last keyframe equals the first on every rotation
+// channel, the root at the same height and moved on; the bundled model
+// advertises supports_loop.
+func TestLoopExample(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, s := newTestServer(t, eng, Options{})
+	var caps api.Capabilities
+	if _, data := get(t, ts.URL+"/capabilities", nil); json.Unmarshal(data, &caps) != nil || len(caps.Models) != 1 || !caps.Models[0].SupportsLoop {
+		t.Fatalf("capabilities %.200s…: want one model with supports_loop", data)
+	}
+	var req map[string]any
+	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", "request_loop.json"))
+	if err != nil || json.Unmarshal(raw, &req) != nil {
+		t.Fatalf("request_loop.json: %v", err)
+	}
+	req["model"], req["skeleton"] = s.spec.ID, s.spec.CanonicalSkeleton
+	req["options"].(map[string]any)["diffusion_steps"] = 4
+	req["options"].(map[string]any)["seed"] = 9
+	body, _ := json.Marshal(req)
+	resp, data := post(t, ts.URL+"/generate", body, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != api.MediaGLTF {
+		t.Fatalf("%d %s: %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	}
+	doc := new(gltflib.Document)
+	if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil || len(doc.Animations) != 1 {
+		t.Fatalf("glTF: %v, %d animations", err, len(doc.Animations))
+	}
+	var ext api.MotionExtension
+	b, _ := json.Marshal(doc.Extensions["MMCP_motion"])
+	if json.Unmarshal(b, &ext) != nil || len(ext.Samples) != 1 || ext.Samples[0].NumFrames != 30 ||
+		ext.Samples[0].Trajectory == nil || !ext.Samples[0].Trajectory.Loop {
+		t.Fatalf("MMCP_motion %s", b)
+	}
+	rotations, worst := 0, 0.0
+	for _, ch := range doc.Animations[0].Channels {
+		out := doc.Animations[0].Samplers[ch.Sampler].Output
+		v, err := modeler.ReadAccessor(doc, doc.Accessors[out], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ch.Target.Path {
+		case gltflib.TRSRotation:
+			q := v.([][4]float32)
+			if len(q) != 30 {
+				t.Fatalf("%d rotation keys", len(q))
+			}
+			a, z := quat(q[0]), quat(q[len(q)-1])
+			d := a.Conjugate().Mul(z)
+			worst = max(worst, 2*math.Atan2(d.V.Len(), math.Abs(d.W))*180/math.Pi)
+			rotations++
+		case gltflib.TRSTranslation:
+			p := v.([][3]float32)
+			first, last := p[0], p[len(p)-1]
+			if math.Abs(float64(last[1]-first[1])) > 0.01 {
+				t.Errorf("root height %.3f m, then %.3f m", first[1], last[1])
+			}
+			t.Logf("root advanced by (%.2f, %.2f) m", last[0]-first[0], last[2]-first[2])
+		}
+	}
+	if rotations != len(s.spec.CanonicalSkeleton.Joints) || worst >= 1 {
+		t.Fatalf("%d rotation channels, ends apart by up to %.3g°", rotations, worst)
+	}
+	t.Logf("first-to-last pose difference up to %.2g°", worst)
+}
+
+func quat(q [4]float32) mgl64.Quat {
+	return mgl64.Quat{W: float64(q[3]), V: mgl64.Vec3{float64(q[0]), float64(q[1]), float64(q[2])}}.Normalize()
+}
+
+// ?in_place=true holds the root's x/z at the first frame's while each
+// sample's MMCP trajectory keeps the travel, the same as a travelling
+// answer's; a value that is not a boolean is 400 invalid_request.
+func TestInPlace(t *testing.T) {
+	lib := testtools.ONNXRuntime(t)
+	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, s := newTestServer(t, eng, Options{})
+	skel, _ := json.Marshal(s.spec.CanonicalSkeleton)
+	body := []byte(`{"protocol_version":"1.3","model":"` + s.spec.ID + `","skeleton":` + string(skel) +
+		`,"segments":[{"type":"text","prompt":"a person walks forward","duration_frames":60}],"options":{"diffusion_steps":4,"seed":2}}`)
+	answer := func(query string) ([][3]float32, api.Trajectory) {
+		t.Helper()
+		resp, data := post(t, ts.URL+"/generate"+query, body, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %.300s", query, resp.StatusCode, data)
+		}
+		doc := new(gltflib.Document)
+		if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil {
+			t.Fatal(err)
+		}
+		var ext api.MotionExtension
+		b, _ := json.Marshal(doc.Extensions["MMCP_motion"])
+		if json.Unmarshal(b, &ext) != nil || len(ext.Samples) != 1 || ext.Samples[0].Trajectory == nil {
+			t.Fatalf("%s: MMCP_motion without a trajectory: %.300s", query, b)
+		}
+		for _, ch := range doc.Animations[0].Channels {
+			if ch.Target.Path == gltflib.TRSTranslation {
+				v, err := modeler.ReadAccessor(doc, doc.Accessors[doc.Animations[0].Samplers[ch.Sampler].Output], nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v.([][3]float32), *ext.Samples[0].Trajectory
+			}
+		}
+		t.Fatalf("%s: no root translation channel", query)
+		return nil, api.Trajectory{}
+	}
+	moving, tr := answer("")
+	still, trStill := answer("?in_place=true")
+	if len(tr.Position) != 60 || len(tr.Yaw) != 60 || tr.Yaw[0] != 0 || tr.Model != "sampled" || tr.Loop {
+		t.Fatalf("trajectory %s, %d positions, %d yaws", tr.Model, len(tr.Position), len(tr.Yaw))
+	}
+	if !reflect.DeepEqual(tr, trStill) {
+		t.Fatal("the in-place answer's trajectory differs from the travelling one's")
+	}
+	var went float64
+	for f := range moving {
+		if math.Abs(float64(moving[f][0])-tr.Position[f][0]) > 1e-5 || math.Abs(float64(moving[f][2])-tr.Position[f][1]) > 1e-5 {
+			t.Fatalf("frame %d: root %v, trajectory %v", f, moving[f], tr.Position[f])
+		}
+		if still[f][0] != still[0][0] || still[f][2] != still[0][2] || still[f][1] != moving[f][1] {
+			t.Fatalf("frame %d in place: root %v, moving %v", f, still[f], moving[f])
+		}
+		went = max(went, math.Hypot(float64(moving[f][0]-moving[0][0]), float64(moving[f][2]-moving[0][2])))
+	}
+	if went < 0.3 {
+		t.Fatalf("the walk went %.2f m: nothing to take out", went)
+	}
+	t.Logf("a walk of %.2f m held in place; speed %.2f m/s, turned %.1f°", went, tr.Params["speed"], tr.Params["turned_deg"])
+	resp, data := post(t, ts.URL+"/generate?in_place=maybe", body, nil)
+	if code := envelope(t, resp, data); code != request.CodeInvalidRequest {
+		t.Fatalf("in_place=maybe: %d %s", resp.StatusCode, code)
+	}
+}
