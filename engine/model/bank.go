@@ -78,6 +78,8 @@ type Bank struct {
 	joints  []int // SOMA77 index of each predicted joint, in bank order
 	skel    *motion.Skeleton
 	words   []map[string]bool // per entry: its captions' terms (words and their bases)
+	capts   [][][]string      // per entry and caption: its distinct words
+	df      map[string]int    // per term: how many entries hold it
 }
 
 // LoadBank reads the bank the manifest names (nil, nil when it names none).
@@ -136,16 +138,24 @@ func (b *Bank) check() error {
 // "falling" meets "falls" in "fall" and "dancing" meets "dances".
 func (b *Bank) index() {
 	b.words = make([]map[string]bool, len(b.Entries))
+	b.capts = make([][][]string, len(b.Entries))
+	b.df = map[string]int{}
 	for i, e := range b.Entries {
 		set := map[string]bool{}
 		for _, c := range e.Captions {
-			for _, w := range Words(c) {
+			ws := Words(c)
+			slices.Sort(ws)
+			b.capts[i] = append(b.capts[i], slices.Compact(ws))
+			for _, w := range ws {
 				for _, t := range terms(w) {
 					set[t] = true
 				}
 			}
 		}
 		b.words[i] = set
+		for t := range set {
+			b.df[t]++
+		}
 	}
 }
 
@@ -164,16 +174,20 @@ type Match struct {
 	Score float64
 }
 
-// Match scores every entry against the prompt's words. A word weighs its
-// inverse document frequency over the entries, log(1 + N/df), where an
-// entry holds it when they share a term; an entry scores the share of the
-// prompt's weight it holds. It returns the entries scoring at least
+// Match scores every entry against the prompt's words: the weighted
+// Jaccard index of the prompt and the entry's closest caption. A word
+// weighs its inverse document frequency over the entries, log(1 + N/df),
+// where an entry holds it when they share a term; an entry scores the
+// weight it holds over the prompt's weight plus that of its caption's words
+// the prompt does not explain — so "a person walks" is not answered with
+// "a person walks backwards". It returns the entries scoring at least
 // minShare of the best, best first (ties by index); none when no word is
 // shared.
 func (b *Bank) Match(words []string, minShare float64) []Match {
 	score := make([]float64, len(b.Entries))
 	var total float64
 	seen := map[string]bool{}
+	said := map[string]bool{} // the prompt's terms
 	held := make([]bool, len(b.Entries))
 	for _, w := range words {
 		if seen[w] {
@@ -181,6 +195,9 @@ func (b *Bank) Match(words []string, minShare float64) []Match {
 		}
 		seen[w] = true
 		ts, df := terms(w), 0
+		for _, t := range ts {
+			said[t] = true
+		}
 		for i, set := range b.words {
 			held[i] = slices.ContainsFunc(ts, func(t string) bool { return set[t] })
 			if held[i] {
@@ -202,13 +219,30 @@ func (b *Bank) Match(words []string, minShare float64) []Match {
 	best := 0.0
 	for i, s := range score {
 		if s > 0 {
-			out = append(out, Match{i, s / total})
-			best = max(best, s/total)
+			s /= total + b.unexplained(i, said)
+			out = append(out, Match{i, s})
+			best = max(best, s)
 		}
 	}
 	out = slices.DeleteFunc(out, func(m Match) bool { return m.Score < minShare*best })
 	sort.SliceStable(out, func(a, c int) bool { return out[a].Score > out[c].Score })
 	return out
+}
+
+// unexplained is the least weight, over entry i's captions, of a caption's
+// words that share no term with the prompt.
+func (b *Bank) unexplained(i int, said map[string]bool) float64 {
+	least := math.Inf(1)
+	for _, ws := range b.capts[i] {
+		var w float64
+		for _, word := range ws {
+			if !slices.ContainsFunc(terms(word), func(t string) bool { return said[t] }) {
+				w += math.Log(1 + float64(len(b.Entries))/float64(b.df[word]))
+			}
+		}
+		least = min(least, w)
+	}
+	return least
 }
 
 // Motion decodes entry i at the bank's frame rate: the predicted joints'

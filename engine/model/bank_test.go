@@ -128,10 +128,38 @@ func TestBankMatch(t *testing.T) {
 		{"veering", []int{0}},              // meets "veers" in "veer"
 		{"someone walks", []int{2}},        // entry 0 holds "walks" alone: under 0.75 of the best
 		{"walks and veers left", []int{0}}, // entry 2 shares only "walks"
-		{"a person dances", []int{0, 1}},   // "a person" alone, in two entries alike
+		{"a person dances", []int{1}},      // "a person" alone: entry 1 says less besides
 		{"the sky is blue", nil},
 	}
 	for _, c := range cases {
+		var got []int
+		for _, mt := range m.Bank.Match(Words(c.prompt), m.Manifest.Retrieval.MinShare) {
+			got = append(got, mt.Entry)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Match(%q) = %v, want %v", c.prompt, got, c.want)
+		}
+	}
+}
+
+// A caption's words the prompt does not say count against its entry: a
+// plain walk is not answered with a walk backwards, nor the reverse.
+func TestBankMatchWeighsUnsaidWords(t *testing.T) {
+	clips := []bankClip{
+		{"daz_02_01_walk.bvh", []string{"a person walks backwards", "someone walks backward"}},
+		{"cmu_16_11_walk_veer_left.bvh", []string{"a person walks", "someone walks forward"}},
+		{"cmu31_16_01_jump.bvh", []string{"a person jumps"}},
+	}
+	m := openBank(t, tinyBankFS(t, clips, nil))
+	for _, c := range []struct {
+		prompt string
+		want   []int
+	}{
+		{"a person walks", []int{1}},
+		{"someone walks", []int{0, 1}}, // in both, each with one word more: ties by index
+		{"a person walks backwards", []int{0}},
+		{"walking backward", []int{0}},
+	} {
 		var got []int
 		for _, mt := range m.Bank.Match(Words(c.prompt), m.Manifest.Retrieval.MinShare) {
 			got = append(got, mt.Entry)
