@@ -23,7 +23,7 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 	s := newStudio(t)
 	dir := t.TempDir()
 	onFyne(func() {
-		old := filepath.Join(dir, "take.fbx")
+		old := filepath.Join(dir, "take.obj")
 		if err := os.WriteFile(old, []byte("the previous take"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -34,13 +34,13 @@ func TestFyneSaveDialogKeepsTheFileAFailedExportWouldReplace(t *testing.T) {
 		if name == nil {
 			t.Fatal("no file name entry in the save dialog")
 		}
-		name.SetText("take.fbx")
+		name.SetText("take.obj")
 		tapButton(t, s, "Save")
 		tapButton(t, s, "Yes") // overwrite?
 		if b, err := os.ReadFile(old); err != nil || string(b) != "the previous take" {
 			t.Errorf("after a failed export the file holds %q (%v)", b, err)
 		}
-		if find[*widget.Label](s, func(l *widget.Label) bool { return strings.Contains(l.Text, "fbx") }) == nil {
+		if find[*widget.Label](s, func(l *widget.Label) bool { return strings.Contains(l.Text, "obj") }) == nil {
 			t.Error("the export's error is not shown")
 		}
 		ents, _ := os.ReadDir(dir)

@@ -137,7 +137,7 @@ func checkExports(t *testing.T, s *Studio) {
 	if got := s.gen.prefs.String(prefExportDir); got != dir {
 		t.Errorf("remembered export folder %q, want %q", got, dir)
 	}
-	if _, err := s.ExportTo(filepath.Join(dir, "x.fbx")); err == nil {
+	if _, err := s.ExportTo(filepath.Join(dir, "x.obj")); err == nil {
 		t.Error("an unknown format was exported")
 	}
 }

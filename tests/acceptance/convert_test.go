@@ -292,7 +292,7 @@ func TestConvertBadInput(t *testing.T) {
 		{"no arguments", nil, "usage"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), filepath.Join(dir, "o.glb")}, "nope.bvh"},
 		{"malformed input", []string{broken, filepath.Join(dir, "o.glb")}, "line 5"},
-		{"unknown output format", []string{good, filepath.Join(dir, "o.fbx")}, ".fbx"},
+		{"unknown output format", []string{good, filepath.Join(dir, "o.obj")}, ".obj"},
 		{"bad fps", []string{good, filepath.Join(dir, "o.bvh"), "--fps", "-3"}, "fps"},
 		{"bad units", []string{good, filepath.Join(dir, "o.bvh"), "--units", "inches"}, "units"},
 		{"missing output folder", []string{good, filepath.Join(dir, "no", "such", "o.npz")}, "o.npz"},
