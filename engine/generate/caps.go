@@ -1,6 +1,8 @@
 package generate
 
 import (
+	"slices"
+
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
@@ -14,9 +16,15 @@ const MaxSeconds = 60
 // Caps describes a loaded model in MMCP's terms, for validating requests
 // (engine/request) and for GET /capabilities: its canonical skeleton is the
 // bundle's SOMA77 with identity rest rotations, and it takes text and
-// unconditioned segments, the three constraint types Run implements and
+// unconditioned segments, the constraint types Run implements and
 // options.loop.
 func Caps(m *model.Model) request.ModelCaps { return CapsFor(m.Manifest, m.Layout) }
+
+// constraints are the constraint types Run implements: ground_height by
+// post-processing only (post.StandOn), the others also as the sampler's
+// known features.
+var constraints = []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe,
+	request.ConstraintGroundHeight}
 
 // CapsFor is Caps from a bundle's manifest and layout, before (or without)
 // starting ONNX Runtime.
@@ -29,7 +37,7 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		FPS:                  lay.FPS(),
 		CanonicalSkeleton:    rig,
 		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
-		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
+		SupportedConstraints: slices.Clone(constraints),
 		Limits:               lim,
 		MaxTotalFrames:       MaxSeconds * 240,
 		DefaultSteps:         man.Steps(0),

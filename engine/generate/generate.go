@@ -259,8 +259,18 @@ func (su *setup) postProcess(m *motion.Motion, contacts [][4]bool) (*motion.Moti
 	keepKeyframes(cleaned, m, p.PoseFrames)
 	if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
 		// Feet on the floor, last (the cleanup moves planted feet by a few
-		// cm): the model may stand the body in it or above it.
+		// cm): the model may stand the body in it or above it. Stated
+		// heights (targets, keyframes) win over the floor.
 		cleaned, _ = motion.Ground(cleaned)
+		if p.Ground != nil {
+			floor, err := post.NewFloor(p.Ground)
+			if err != nil {
+				return nil, post.Report{}, err
+			}
+			if cleaned, err = post.StandOn(cleaned, rep.Contacts, floor); err != nil {
+				return nil, post.Report{}, err
+			}
+		}
 	}
 	return cleaned, rep, nil
 }

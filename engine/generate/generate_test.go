@@ -17,6 +17,7 @@ import (
 	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/internal/testtools"
 )
@@ -399,6 +400,71 @@ func TestRunTurnsIntoTheModelsFrame(t *testing.T) {
 						t.Errorf("sample %d: the Hips' step changes by %.3f m at frame %d (join at %d)", s, accel, f, b)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A ground_height constraint stands the feet on its floor: every
+// foot contact (heel or toe) of the bundled model's walk is lifted by the floor under it
+// (within 1 cm) from where the same request without the constraint puts
+// it on y = 0.
+func TestRunStandsOnGroundHeight(t *testing.T) {
+	m := bundled(t)
+	var slope []request.Vec3 // x, z, height: rises 10 cm per metre along +Z
+	for x := -3.0; x <= 3; x++ {
+		for z := -3.0; z <= 8; z++ {
+			slope = append(slope, request.Vec3{x, z, 0.1 * z})
+		}
+	}
+	cases := []struct {
+		name   string
+		points []request.Vec3
+	}{
+		{"raised flat floor", []request.Vec3{{0, 0, 0.4}}},
+		{"slope", slope},
+	}
+	cj := motion.DefaultContactJoints(m.Layout.Skeleton())
+	o := request.Options{DiffusionSteps: ptr(10), NumSamples: ptr(1), Seed: ptr(int64(3)), PostProcessing: ptr(true)}
+	segs := []request.Segment{text("a person walks forward", 90)}
+	flat, err := Run(context.Background(), m, newRequest(t, m, segs, nil, o), Options{NoRetrieval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cons := []request.Constraint{{Type: request.ConstraintGroundHeight, Points: c.points}}
+			res, err := Run(context.Background(), m, newRequest(t, m, segs, cons, o), Options{NoRetrieval: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts := make([][3]float64, len(c.points))
+			for i, p := range c.points {
+				pts[i] = p
+			}
+			floor, err := post.NewFloor(pts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := flat.Motions[0], res.Motions[0]
+			pa, pb := a.WorldPositions(), b.WorldPositions()
+			J := a.Skel.Len()
+			worst, n := 0.0, 0
+			for f, con := range res.Contacts[0] {
+				for foot := range 2 {
+					if !con[2*foot] && !con[2*foot+1] {
+						continue
+					}
+					heel, toe := f*J+cj[2*foot], f*J+cj[2*foot+1]
+					before := pa[heel].Add(pa[toe]).Mul(0.5)
+					after := pb[heel].Add(pb[toe]).Mul(0.5)
+					worst = max(worst, math.Abs(after[1]-before[1]-floor.Height(before[0], before[2])))
+					n++
+				}
+			}
+			t.Logf("%d foot contacts, worst miss %.4f m", n, worst)
+			if n == 0 || worst > 0.01 {
+				t.Errorf("%d foot contacts; a planted foot misses its floor by %.4f m (> 1 cm)", n, worst)
 			}
 		})
 	}

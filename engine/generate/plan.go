@@ -54,6 +54,9 @@ type plan struct {
 	RootKeys   []rootKey
 	Effectors  []effector
 	PoseFrames []poseFrame // pose keyframes, kept as sampled by post-processing
+	// Ground holds every ground_height point (x, z, height), for
+	// post-processing to stand the feet on; nil: the floor is y = 0.
+	Ground [][3]float64
 
 	standing float64 // Hips height of a standing pose: the data's mean
 }
@@ -227,6 +230,12 @@ func (p *plan) addConstraint(ci int, c request.Constraint, lay *model.Layout, ra
 		p.PoseFrames = append(p.PoseFrames, poseFrame{Frame: mf, Joints: stated})
 		if c.RootPosition != nil {
 			p.RootKeys = append(p.RootKeys, rootKey{Frame: mf, X: c.RootPosition[0], Z: c.RootPosition[2]})
+		}
+	case request.ConstraintGroundHeight:
+		// Places, not frames: the model is not conditioned on it; post-
+		// processing stands the feet on the floor these points describe.
+		for _, pt := range c.Points {
+			p.Ground = append(p.Ground, [3]float64(pt))
 		}
 	default:
 		return fmt.Errorf("%w: %s constraints", ErrUnsupported, c.Type)

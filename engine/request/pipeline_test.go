@@ -79,6 +79,7 @@ const (
 
 func TestPipeline(t *testing.T) {
 	loopCaps := nullWith(func(m *ModelCaps) { m.SupportsLoop = true })
+	groundCaps := nullWith(func(m *ModelCaps) { m.SupportedConstraints = append(m.SupportedConstraints, ConstraintGroundHeight) })
 	retargeting := nullWith(func(m *ModelCaps) { m.SupportsRetargeting = true })
 	refCaps := nullWith(func(m *ModelCaps) {
 		m.SupportedSegments = append(m.SupportedSegments, SegmentMotionReference)
@@ -293,6 +294,24 @@ func TestPipeline(t *testing.T) {
 			patch: `{"segments":[` + strings.Replace(mrSegment, `"fps":30`, `"fps":30,"skeleton":{"joints":[{"name":"Hips","rest_translation":[0,1,0],"rest_rotation":[0,0,0,1]},{"name":"Spine","parent":"Hips","rest_translation":[0,0.2,0],"rest_rotation":[0,0,0,1]}]}`, 1) + `]}`},
 		{name: "motion_reference own rig, two roots", caps: refCaps, code: CodeInvalidSkeleton,
 			patch: `{"segments":[` + strings.Replace(mrSegment, `"fps":30`, `"fps":30,"skeleton":{"joints":[{"name":"Hips","rest_translation":[0,1,0],"rest_rotation":[0,0,0,1]},{"name":"Spine","rest_translation":[0,0.2,0],"rest_rotation":[0,0,0,1]}]}`, 1) + `]}`},
+
+		// 1.3 ground_height: points (x, z, height), no frames.
+		{name: "ground_height", caps: groundCaps, patch: `{"constraints":[{"type":"ground_height","points":[[0,0,0],[0,3,0],[0,4.5,-0.6]]}]}`},
+		{name: "ground_height one point far away", caps: groundCaps, patch: `{"constraints":[{"type":"ground_height","points":[[9000,-9000,0.3]]}]}`},
+		{name: "ground_height unsupported", code: CodeUnsupportedConstraint, details: `{"supported_constraints":["root_path","effector_target","pose_keyframe"]}`,
+			patch: `{"constraints":[{"type":"ground_height","points":[[0,0,0]]}]}`},
+		{name: "ground_height without points", caps: groundCaps, code: CodeSchemaValidation,
+			loc: []any{"constraints", 0, "ground_height", "points"}, patch: `{"constraints":[{"type":"ground_height","points":[]}]}`},
+		{name: "ground_height points missing", caps: groundCaps, code: CodeSchemaValidation,
+			loc: []any{"constraints", 0, "ground_height", "points"}, patch: `{"constraints":[{"type":"ground_height"}]}`},
+		{name: "ground_height point of 2", caps: groundCaps, code: CodeSchemaValidation,
+			loc: []any{"constraints", 0, "ground_height", "points", 1}, patch: `{"constraints":[{"type":"ground_height","points":[[0,0,0],[0,1]]}]}`},
+		{name: "ground_height height beyond MaxMagnitude", caps: groundCaps, code: CodeSchemaValidation,
+			loc: []any{"constraints", 0, "ground_height", "points", 0, 2}, patch: `{"constraints":[{"type":"ground_height","points":[[0,0,-1e5]]}]}`},
+		{name: "ground_height a string", caps: groundCaps, code: CodeSchemaValidation,
+			patch: `{"constraints":[{"type":"ground_height","points":[[0,"0",0]]}]}`},
+		{name: "ground_height with frames", caps: groundCaps, code: CodeSchemaValidation,
+			patch: `{"constraints":[{"type":"ground_height","points":[[0,0,0]],"frames":[0]}]}`},
 
 		// 1.2 video_reference.
 		{name: "video url", caps: videoCaps, patch: `{"segments":[{"type":"video_reference","duration_frames":60,"video":{"url":"https://cdn.example.com:8443/a.mp4"}}]}`},
