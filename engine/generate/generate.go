@@ -38,6 +38,10 @@ type Options struct {
 	// NoRetrieval samples every window from pure noise even when the model
 	// has a retrieval bank.
 	NoRetrieval bool
+	// Keep, when set, regenerates only a range of a previous take of the
+	// same request (see Keep); every sample is that take with the range
+	// redone.
+	Keep *Keep
 }
 
 // Result is a finished generation.
@@ -171,6 +175,17 @@ func prepare(m *model.Model, req *request.Request, opts Options) (*setup, int64,
 	su := &setup{m: m, lay: m.Layout, off: m.Layout.Offsets(), plan: p, opts: opts,
 		samples: *o.NumSamples, steps: *o.DiffusionSteps, fps: req.FPS(m.Layout.FPS()), frames: req.TotalFrames(),
 		post: *o.PostProcessing, loop: o.Loop != nil && *o.Loop}
+	if k := opts.Keep; k != nil {
+		if err := checkKeep(k, m.Layout.Skeleton(), su.fps, su.frames); err != nil {
+			return nil, 0, err
+		}
+		if su.loop { // the loop's seam would move the kept frames
+			return nil, 0, fmt.Errorf("%w: options.loop with a range to regenerate", ErrKeep)
+		}
+		if err := p.keepKeys(k, m.Layout, su.fps); err != nil {
+			return nil, 0, err
+		}
+	}
 	if su.mode, su.textW, su.consW, err = guidance(o.Guidance, m.Manifest); err != nil {
 		return nil, 0, err
 	}
@@ -228,6 +243,14 @@ func (su *setup) finish(s int, tk take) (finished, error) {
 			return finished{}, err
 		}
 	}
+	if k := su.opts.Keep; k != nil {
+		if out.Frames() != su.frames {
+			return finished{}, fmt.Errorf("sample %d: %d frames to splice into %d", s, out.Frames(), su.frames)
+		}
+		if out, err = splice(k, out); err != nil {
+			return finished{}, fmt.Errorf("sample %d: regenerating [%d, %d): %w", s, k.From, k.To, err)
+		}
+	}
 	// Last, on the request's frames: the seam is exact where it is played.
 	// The loop's heading wins over a root path's later keys (it turns the
 	// travel by the share of the net turn it takes out).
@@ -257,8 +280,8 @@ func (su *setup) postProcess(m *motion.Motion, contacts [][4]bool) (*motion.Moti
 		return nil, post.Report{}, err
 	}
 	keepKeyframes(cleaned, m, p.PoseFrames)
-	if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 {
-		// Feet on the floor, last (the cleanup moves planted feet by a few
+	if len(p.Effectors) == 0 && len(p.PoseFrames) == 0 && su.opts.Keep == nil {
+		// Feet on the floor (a kept take's stay where they were), last (the cleanup moves planted feet by a few
 		// cm): the model may stand the body in it or above it. Stated
 		// heights (targets, keyframes) win over the floor.
 		cleaned, _ = motion.Ground(cleaned)
