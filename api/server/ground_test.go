@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,9 +11,7 @@ import (
 	"github.com/qmuntal/gltf/modeler"
 
 	"github.com/motionstudio/studio/api"
-	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/request"
-	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // MMCP's request_ground_height_1_3.json, sent to the bundled model (its id
@@ -24,27 +20,14 @@ import (
 // bundled model advertises ground_height; bad ground_height constraints are
 // refused with MMCP's codes.
 func TestGroundHeightExample(t *testing.T) {
-	lib := testtools.ONNXRuntime(t)
-	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, s := newTestServer(t, eng, Options{})
+	ts, s := bundledServer(t)
 	var caps api.Capabilities
 	if _, data := get(t, ts.URL+"/capabilities", nil); json.Unmarshal(data, &caps) != nil || len(caps.Models) != 1 ||
 		!slices.Contains(caps.Models[0].SupportedConstraints, request.ConstraintGroundHeight) {
 		t.Fatalf("capabilities %.300s…: want one model with ground_height", data)
 	}
-	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", "request_ground_height_1_3.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	example := func(points any) []byte {
-		var req map[string]any
-		if err := json.Unmarshal(raw, &req); err != nil {
-			t.Fatal(err)
-		}
-		req["model"], req["skeleton"] = s.spec.ID, s.spec.CanonicalSkeleton
+		req := bundledExample(t, s, "request_ground_height_1_3.json")
 		req["options"] = map[string]any{"diffusion_steps": 4, "seed": 9}
 		if points != nil {
 			req["constraints"].([]any)[0].(map[string]any)["points"] = points

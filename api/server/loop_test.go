@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -15,9 +13,7 @@ import (
 	"github.com/qmuntal/gltf/modeler"
 
 	"github.com/motionstudio/studio/api"
-	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/request"
-	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // MMCP's request_loop.json, sent to the bundled model (its id and
@@ -26,22 +22,12 @@ import (
 // channel, the root at the same height and moved on; the bundled model
 // advertises supports_loop.
 func TestLoopExample(t *testing.T) {
-	lib := testtools.ONNXRuntime(t)
-	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, s := newTestServer(t, eng, Options{})
+	ts, s := bundledServer(t)
 	var caps api.Capabilities
 	if _, data := get(t, ts.URL+"/capabilities", nil); json.Unmarshal(data, &caps) != nil || len(caps.Models) != 1 || !caps.Models[0].SupportsLoop {
 		t.Fatalf("capabilities %.200s…: want one model with supports_loop", data)
 	}
-	var req map[string]any
-	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", "request_loop.json"))
-	if err != nil || json.Unmarshal(raw, &req) != nil {
-		t.Fatalf("request_loop.json: %v", err)
-	}
-	req["model"], req["skeleton"] = s.spec.ID, s.spec.CanonicalSkeleton
+	req := bundledExample(t, s, "request_loop.json")
 	req["options"].(map[string]any)["diffusion_steps"] = 4
 	req["options"].(map[string]any)["seed"] = 9
 	body, _ := json.Marshal(req)
@@ -99,12 +85,7 @@ func quat(q [4]float32) mgl64.Quat {
 // sample's MMCP trajectory keeps the travel, the same as a travelling
 // answer's; a value that is not a boolean is 400 invalid_request.
 func TestInPlace(t *testing.T) {
-	lib := testtools.ONNXRuntime(t)
-	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, s := newTestServer(t, eng, Options{})
+	ts, s := bundledServer(t)
 	skel, _ := json.Marshal(s.spec.CanonicalSkeleton)
 	body := []byte(`{"protocol_version":"1.3","model":"` + s.spec.ID + `","skeleton":` + string(skel) +
 		`,"segments":[{"type":"text","prompt":"a person walks forward","duration_frames":60}],"options":{"diffusion_steps":4,"seed":2}}`)

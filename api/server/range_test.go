@@ -6,9 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/motionstudio/studio/engine"
-	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // No user input may produce a 500: numbers the model cannot take are
@@ -16,12 +13,7 @@ import (
 // ones at the bound run. On the bundled model, whose post-processing used
 // to fail such requests as 500 internal_error.
 func TestOutOfRangeNumbers(t *testing.T) {
-	lib := testtools.ONNXRuntime(t)
-	eng, err := engine.New(engine.Options{Device: "cpu", Threads: 2, Library: lib})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, s := newTestServer(t, eng, Options{})
+	ts, s := bundledServer(t)
 	skel, _ := json.Marshal(s.spec.CanonicalSkeleton)
 	farRoot := strings.Replace(string(skel), `"rest_translation":[`, `"rest_translation":[1e30,`, 1)
 	farRoot = strings.Replace(farRoot, `[1e30,0,`, `[1e30,`, 1) // the root's x was 0
