@@ -166,6 +166,23 @@ func (s *Skeleton) SameJoints(o *Skeleton) bool {
 	return true
 }
 
+// SameRest reports whether two skeletons with the same joints also share
+// their rest geometry (offsets, end offsets and rest rotations, to 1e-9):
+// the writers put several motions on one skeleton only then.
+func (s *Skeleton) SameRest(o *Skeleton) bool {
+	if s == o {
+		return true
+	}
+	const eps = 1e-9
+	for i := range s.Joints {
+		a, b := &s.Joints[i], &o.Joints[i]
+		if a.Offset.Sub(b.Offset).Len() > eps || a.EndOffset.Sub(b.EndOffset).Len() > eps || a.Rest.Sub(b.Rest).Len() > eps {
+			return false
+		}
+	}
+	return true
+}
+
 // mirrorSwaps are name rewrites that turn a left joint's name into its right
 // counterpart and back, covering the naming styles of the rigs we read
 // (SOMA "LeftArm", DAZ "lShldr", CMU "LHipJoint", iClone "CC_Base_L_Thigh").

@@ -3,6 +3,7 @@ package motion
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -123,6 +124,28 @@ func TestMirrorNames(t *testing.T) {
 		s, _ := NewSkeleton([]Joint{{Name: centre, Parent: -1}, {Name: "x" + centre, Parent: 0}})
 		if s.MirrorMap()[0] != 0 {
 			t.Errorf("centre joint %q was paired", centre)
+		}
+	}
+}
+
+func TestSameRest(t *testing.T) {
+	base := SOMA77()
+	for _, c := range []struct {
+		name string
+		edit func(j []Joint)
+		want bool
+	}{
+		{"a copy", func([]Joint) {}, true},
+		{"an offset", func(j []Joint) { j[3].Offset[1] += 0.01 }, false},
+		{"an end offset", func(j []Joint) { j[5].EndOffset[0] += 0.01 }, false},
+		{"a rest rotation", func(j []Joint) { j[2].Rest = mgl64.QuatRotate(0.1, mgl64.Vec3{0, 1, 0}) }, false},
+		{"under 1e-9", func(j []Joint) { j[3].Offset[1] += 1e-12 }, true},
+	} {
+		o := *base
+		o.Joints = slices.Clone(base.Joints)
+		c.edit(o.Joints)
+		if got := base.SameRest(&o); got != c.want {
+			t.Errorf("%s: SameRest %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func check(ms []*motion.Motion) (*motion.Skeleton, error) {
 	}
 	s := ms[0].Skel
 	for i, m := range ms[1:] {
-		if !s.SameJoints(m.Skel) || !sameRest(s, m.Skel) {
+		if !s.SameJoints(m.Skel) || !s.SameRest(m.Skel) {
 			return nil, fmt.Errorf("%w: motion %d has another skeleton than motion 0", ErrMismatch, i+1)
 		}
 		if m.FPS != ms[0].FPS {
@@ -108,19 +108,4 @@ func check(ms []*motion.Motion) (*motion.Skeleton, error) {
 		}
 	}
 	return s, nil
-}
-
-// sameRest reports whether two skeletons with the same joints share the
-// rest offsets and rotations the models are written from.
-func sameRest(a, b *motion.Skeleton) bool {
-	if a == b {
-		return true
-	}
-	for i := range a.Joints {
-		ja, jb := &a.Joints[i], &b.Joints[i]
-		if ja.Offset.Sub(jb.Offset).Len() > 1e-9 || ja.Rest.Sub(jb.Rest).Len() > 1e-9 {
-			return false
-		}
-	}
-	return true
 }

@@ -136,7 +136,7 @@ func check(ms []*motion.Motion, opt Options) (*motion.Skeleton, error) {
 		if !s.SameJoints(m.Skel) {
 			return nil, fmt.Errorf("%w: motion %d has other joints than motion 0", ErrMismatch, i+1)
 		}
-		if !sameRest(s, m.Skel) {
+		if !s.SameRest(m.Skel) {
 			return nil, fmt.Errorf("%w: motion %d has other rest offsets or rotations than motion 0", ErrMismatch, i+1)
 		}
 		if m.FPS != ms[0].FPS {
@@ -144,23 +144,6 @@ func check(ms []*motion.Motion, opt Options) (*motion.Skeleton, error) {
 		}
 	}
 	return s, nil
-}
-
-// sameRest reports whether two skeletons with the same joints also share the
-// rest geometry the nodes and the body are written from.
-func sameRest(a, b *motion.Skeleton) bool {
-	if a == b {
-		return true
-	}
-	const eps = 1e-9
-	for i := range a.Joints {
-		ja, jb := &a.Joints[i], &b.Joints[i]
-		if ja.Offset.Sub(jb.Offset).Len() > eps || ja.EndOffset.Sub(jb.EndOffset).Len() > eps ||
-			ja.Rest.Sub(jb.Rest).Len() > eps {
-			return false
-		}
-	}
-	return true
 }
 
 func checkRange(m *motion.Motion) error {
