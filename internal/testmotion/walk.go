@@ -1,8 +1,9 @@
-// Package testmotion loads real motion for viewer tests and benchmarks (a
+// Package testmotion loads real motion for tests and benchmarks (a
 // package of its own: testtools is imported by the engine's own tests).
 package testmotion
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -28,4 +29,24 @@ func WalkSOMA(t testing.TB) *motion.Motion {
 		t.Fatal(err)
 	}
 	return soma
+}
+
+// Clip reads a test BVH (testdata/bvh) on its own skeleton and scales it to
+// metres so that the rest figure is 1.7 m tall (the rigs use inches,
+// centimetres or CMU's own unit of about 5.6 cm).
+func Clip(t testing.TB, name string) *motion.Motion {
+	t.Helper()
+	m, err := bvh.ReadFile(testtools.TestdataBVH(t, name))
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	pos, _ := m.Skel.RestWorld()
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range pos {
+		lo, hi = math.Min(lo, p[1]), math.Max(hi, p[1])
+	}
+	if m, err = m.Scale(1.7 / (hi - lo)); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/blendercheck"
 )
 
@@ -25,7 +26,7 @@ func TestBlender(t *testing.T) {
 			return somaClip(t, "cmu_16_11_walk_veer_left.bvh")
 		}, []string{"Hips", "Head", "LeftHand", "RightFoot", "LeftToeBase"}},
 		{"daz rig kept", func(t *testing.T) *motion.Motion {
-			return readClip(t, "daz_60_15_salsa.bvh")
+			return testmotion.Clip(t, "daz_60_15_salsa.bvh")
 		}, nil},
 		// 20 fps has no standard TimeMode: CustomFrameRate carries it. (Blender
 		// 3.4 places keys at the scene's whole-number fps, so a rate such as

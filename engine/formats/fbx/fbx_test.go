@@ -11,6 +11,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
 )
 
 // TestRoundTrip parses our own files back and checks the structure an
@@ -30,7 +31,7 @@ func TestRoundTrip(t *testing.T) {
 			return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
 		}, 20, 14},
 		{"cmu walk on its own rig", func(t *testing.T) []*motion.Motion {
-			return []*motion.Motion{readClip(t, "cmu_16_11_walk_veer_left.bvh")}
+			return []*motion.Motion{testmotion.Clip(t, "cmu_16_11_walk_veer_left.bvh")}
 		}, 120, 1},
 		{"one frame", func(t *testing.T) []*motion.Motion {
 			return []*motion.Motion{waveMotion(chainSkeleton(t), 1, 29.97)}

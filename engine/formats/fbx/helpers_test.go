@@ -50,24 +50,6 @@ func chainSkeleton(t testing.TB) *motion.Skeleton {
 	return s
 }
 
-// readClip reads a test BVH on its own skeleton, scaled to a 1.7 m figure.
-func readClip(t testing.TB, name string) *motion.Motion {
-	t.Helper()
-	m, err := bvh.ReadFile(testtools.TestdataBVH(t, name))
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	pos, _ := m.Skel.RestWorld()
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range pos {
-		lo, hi = math.Min(lo, p[1]), math.Max(hi, p[1])
-	}
-	if m, err = m.Scale(1.7 / (hi - lo)); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // somaClip is a test BVH retargeted onto SOMA77.
 func somaClip(t testing.TB, name string) *motion.Motion {
 	t.Helper()

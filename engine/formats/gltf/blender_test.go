@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/blendercheck"
 )
 
@@ -24,7 +25,7 @@ func TestBlender(t *testing.T) {
 		{"soma77", func(*testing.T) *motion.Motion { return normalized(waveMotion(motion.SOMA77(), 61, 30, 0)) },
 			[]string{"Hips", "Head", "LeftHand", "RightFoot"}},
 		{"cmu 16_11", func(t *testing.T) *motion.Motion {
-			return readClip(t, "cmu_16_11_walk_veer_left.bvh") // 240 frames
+			return testmotion.Clip(t, "cmu_16_11_walk_veer_left.bvh") // 240 frames
 		}, []string{"Hips", "Head", "LeftHand", "RightFoot"}},
 	}
 	for _, tc := range tests {

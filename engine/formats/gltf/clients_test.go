@@ -1,12 +1,11 @@
 package gltf
 
 import (
-	"math"
 	"path/filepath"
 	"testing"
 
-	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
@@ -18,28 +17,6 @@ var mocapClips = []string{
 	"cmu31_16_01_jump.bvh",         // 31-joint CMU rig, 30 fps
 	"iclone_01_01_jump.bvh",        // iClone CC_Base, 100 joints
 	"daz_60_15_salsa.bvh",          // DAZ rig, a dance
-}
-
-// readClip reads a CMU clip with the BVH reader and scales it to metres so
-// that the rest figure is 1.7 m tall (the rigs use inches, centimetres or
-// CMU's own unit of about 5.6 cm).
-func readClip(t testing.TB, name string) *motion.Motion {
-	t.Helper()
-	path := testtools.TestdataBVH(t, name)
-	m, err := bvh.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	pos, _ := m.Skel.RestWorld()
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range pos {
-		lo, hi = math.Min(lo, p[1]), math.Max(hi, p[1])
-	}
-	m, err = m.Scale(1.7 / (hi - lo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 func TestValidator(t *testing.T) {
@@ -56,7 +33,7 @@ func TestValidator(t *testing.T) {
 		cases = append(cases, tc{c.name, c.ms, c.opt, c.binary, c.noMesh})
 	}
 	for _, rel := range mocapClips {
-		cases = append(cases, tc{name: rel, ms: []*motion.Motion{readClip(t, rel)}, binary: true})
+		cases = append(cases, tc{name: rel, ms: []*motion.Motion{testmotion.Clip(t, rel)}, binary: true})
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -104,7 +81,7 @@ func TestValidatorExtension(t *testing.T) {
 func TestRoundTripMocap(t *testing.T) {
 	for _, rel := range mocapClips[:4] {
 		t.Run(rel, func(t *testing.T) {
-			ms := []*motion.Motion{readClip(t, rel)}
+			ms := []*motion.Motion{testmotion.Clip(t, rel)}
 			checkDocument(t, decode(t, encode(t, ms, Options{}, true)), ms, false, nil)
 		})
 	}
