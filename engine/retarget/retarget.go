@@ -46,7 +46,9 @@ type Retargeter struct {
 
 	srcOf   []int        // per target joint: driving source joint or -1
 	corr    []mgl64.Quat // per mapped target joint: (A·Q)⁻¹ · Y · T
-	rootSrc int
+	rootSrc int          // the source joint driving the anchor
+	anchor  int          // the target joint placed at the root translation
+	chain   []int        // anchor and its ancestors below the root, when the root is unmapped
 }
 
 // New prepares retargeting from src (a skeleton of rig) to dst.
@@ -73,10 +75,17 @@ func New(src, dst *motion.Skeleton, rig Rig) (*Retargeter, error) {
 			return nil, fmt.Errorf("%w: rig %s: source has no joint %q to drive %q", ErrMismatch, rig.Name, rig.Map[t], t)
 		}
 	}
+	// The anchor joint carries the root translation: the root itself when
+	// it is mapped, else the hips (Unreal's "root" bone sits on the floor
+	// above nothing; it keeps its rest and moves so the hips land right).
+	r.anchor = 0
 	if r.srcOf[0] < 0 {
-		return nil, fmt.Errorf("%w: rig %s maps nothing to the target root %q", ErrMismatch, rig.Name, dst.Joints[0].Name)
+		r.anchor, _ = dst.Index("Hips") // required, so present and mapped
+		for a := r.anchor; a > 0; a = dst.Joints[a].Parent {
+			r.chain = append(r.chain, a)
+		}
 	}
-	r.rootSrc = r.srcOf[0]
+	r.rootSrc = r.srcOf[r.anchor]
 
 	ref := src.RestPose()
 	if rig.Reference != nil {
@@ -287,10 +296,13 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 		loc := out.Rot[t*T : (t+1)*T]
 		for j := 0; j < T; j++ {
 			p := r.Dst.Joints[j].Parent
-			if sj := r.srcOf[j]; sj >= 0 {
+			switch sj := r.srcOf[j]; {
+			case sj >= 0:
 				world[j] = sRot[sj].Mul(r.corr[j]).Normalize()
-			} else {
-				world[j] = world[p].Mul(r.Dst.Joints[j].Rest) // root is always mapped
+			case p < 0:
+				world[j] = r.Dst.Joints[j].Rest
+			default:
+				world[j] = world[p].Mul(r.Dst.Joints[j].Rest)
 			}
 			if p < 0 {
 				loc[j] = world[j]
@@ -303,7 +315,11 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 				loc[j] = loc[j].Scale(-1)
 			}
 		}
-		out.Root[t] = sPos[r.rootSrc].Mul(k)
+		root := sPos[r.rootSrc].Mul(k)
+		for _, a := range r.chain { // offsets from the root down to the anchor
+			root = root.Sub(world[r.Dst.Joints[a].Parent].Rotate(r.Dst.Joints[a].Offset))
+		}
+		out.Root[t] = root
 	}
 	return out, nil
 }
