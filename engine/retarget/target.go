@@ -108,11 +108,7 @@ func ToTarget(m *motion.Motion, target *motion.Skeleton, names NameMap) (*motion
 // it once with NewToTarget to retarget many clips.
 type ToTargetRetargeter struct {
 	*Retargeter
-	target   *motion.Skeleton
-	srcFeet  []int // SOMA77 foot/toe joints that drive a target joint
-	dstFeet  []int // the target joints they drive
-	srcFloor float64
-	dstFloor float64
+	target *motion.Skeleton
 }
 
 // NewToTarget prepares retargeting from src (SOMA77, in any unit) onto
@@ -141,17 +137,30 @@ func NewToTarget(src, target *motion.Skeleton, names NameMap) (*ToTargetRetarget
 	if err != nil {
 		return nil, err
 	}
-	t := &ToTargetRetargeter{Retargeter: r, target: target}
-	for _, f := range []string{"LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase", "LeftToeEnd", "RightToeEnd"} {
-		if i, ok := renamed.Index(f); ok {
-			t.dstFeet = append(t.dstFeet, i)
-			t.srcFeet = append(t.srcFeet, r.srcOf[i])
+	f := &floorFix{parent: make([]int, target.Len()), offset: make([]mgl64.Vec3, target.Len())}
+	for j, jt := range target.Joints {
+		f.parent[j], f.offset[j] = jt.Parent, jt.Offset
+	}
+	need := make([]bool, target.Len())
+	for _, n := range []string{"LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase", "LeftToeEnd", "RightToeEnd"} {
+		if i, ok := renamed.Index(n); ok {
+			f.dst = append(f.dst, i)
+			f.src = append(f.src, r.srcOf[i])
+			for j := i; j > 0 && !need[j]; j = target.Joints[j].Parent {
+				need[j] = true
+			}
+		}
+	}
+	for j := range need {
+		if need[j] {
+			f.need = append(f.need, j)
 		}
 	}
 	sPos, _ := src.RestWorld()
 	dPos, _ := target.RestWorld()
-	t.srcFloor, t.dstFloor = lowest(sPos, t.srcFeet), lowest(dPos, t.dstFeet)
-	return t, nil
+	f.srcRest, f.dstRest = lowest(sPos, f.src), lowest(dPos, f.dst)
+	r.floor = f // the legs are required, so f.dst is never empty
+	return &ToTargetRetargeter{Retargeter: r, target: target}, nil
 }
 
 // renameTarget returns a copy of target whose mapped joints carry the
@@ -198,19 +207,6 @@ func (t *ToTargetRetargeter) Retarget(m *motion.Motion) (*motion.Motion, error) 
 		return nil, err
 	}
 	out.Skel = t.target // same joints and order as the renamed copy
-	if len(t.dstFeet) == 0 {
-		return out, nil
-	}
-	k := t.Scale * t.Ratio
-	S, T := m.Skel.Len(), t.target.Len()
-	sPos, sRot := make([]mgl64.Vec3, S), make([]mgl64.Quat, S)
-	dPos, dRot := make([]mgl64.Vec3, T), make([]mgl64.Quat, T)
-	for f := range out.Root {
-		m.Pose(f, sPos, sRot)
-		out.Pose(f, dPos, dRot)
-		want := t.dstFloor + k*(lowest(sPos, t.srcFeet)-t.srcFloor)
-		out.Root[f][1] += want - lowest(dPos, t.dstFeet)
-	}
 	return out, nil
 }
 
