@@ -40,6 +40,8 @@ type convertOptions struct {
 	units        string
 	keepSkeleton bool
 	mirror       bool
+	targetRig    string // --target-rig: a preset or a skeleton file; "" = SOMA77
+	targetMap    string // --target-map: a user name map for it
 }
 
 // parseConvertArgs accepts flags anywhere among the two file names.
@@ -51,6 +53,8 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	fs.StringVar(&o.units, "units", "", "units of BVH output: m (the default: Blender's importer, at its default scale 1.0,\nthen shows the character at its true size) or cm (the mocap convention of MotionBuilder\nand iClone files; import those in Blender with scale 0.01)")
 	fs.BoolVar(&o.keepSkeleton, "keep-skeleton", false, "keep the input's skeleton instead of retargeting to SOMA77 (scaled to metres;\nan unknown rig's units are guessed from its size)")
 	fs.BoolVar(&o.mirror, "mirror", false, "mirror the clip left to right")
+	fs.StringVar(&o.targetRig, "target-rig", "", targetRigUsage)
+	fs.StringVar(&o.targetMap, "target-map", "", targetMapUsage)
 	var pos []string
 	for {
 		if err := parseFlags(fs, args, stderr); err != nil {
@@ -95,6 +99,12 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	default:
 		return o, fmt.Errorf("%w: --units %q: want m or cm", errUsage, o.units)
 	}
+	if err := checkTargetFlags(o.targetRig, o.targetMap); err != nil {
+		return o, err
+	}
+	if o.targetRig != "" && o.keepSkeleton {
+		return o, fmt.Errorf("%w: --target-rig and --keep-skeleton exclude each other", errUsage)
+	}
 	if o.units != "" && o.format != "bvh" {
 		return o, fmt.Errorf("%w: --units applies to BVH output only (%s is always in metres)", errUsage, strings.ToUpper(o.format))
 	}
@@ -104,6 +114,10 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 // runConvert is the `convert` subcommand.
 func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseConvertArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	target, err := loadTargetRig(o.targetRig, o.targetMap)
 	if err != nil {
 		return err
 	}
@@ -138,6 +152,12 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if o.mirror {
 		out = out.Mirror()
+	}
+	if target != nil {
+		if out, err = target.apply(out); err != nil {
+			return fmt.Errorf("%s: %w", o.in, err)
+		}
+		from += " → " + target.what
 	}
 	if o.fps > 0 {
 		if out, err = out.Resample(o.fps); err != nil {
@@ -185,6 +205,45 @@ func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Moti
 		what = "own skeleton (rig " + rig.Name + ")"
 	}
 	return out, what, nil
+}
+
+// Flag help shared by convert and generate.
+const (
+	targetRigUsage = "retarget onto this character: a preset (mixamo, ue-mannequin, rigify) or a\nBVH or MMCP skeleton JSON file whose skeleton is the target (default: SOMA77)"
+	targetMapUsage = "a name map for --target-rig's skeleton (JSON {\"target joint\": \"SOMA77 joint\"} or\n\"target = SOMA77\" lines), for rigs that are not recognised by their names"
+)
+
+// checkTargetFlags rejects --target-map without --target-rig.
+func checkTargetFlags(rig, nameMap string) error {
+	if nameMap != "" && rig == "" {
+		return fmt.Errorf("%w: --target-map needs --target-rig", errUsage)
+	}
+	return nil
+}
+
+// targetRig is a resolved --target-rig.
+type targetRig struct {
+	skel  *motion.Skeleton
+	names retarget.NameMap
+	what  string
+}
+
+// loadTargetRig resolves --target-rig and --target-map (nil when no rig is
+// asked for).
+func loadTargetRig(spec, nameMap string) (*targetRig, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	skel, names, what, err := retarget.LoadTarget(spec, nameMap)
+	if err != nil {
+		return nil, fmt.Errorf("--target-rig %s: %w", spec, err)
+	}
+	return &targetRig{skel, names, what}, nil
+}
+
+// apply retargets a SOMA77 clip onto the rig.
+func (t *targetRig) apply(m *motion.Motion) (*motion.Motion, error) {
+	return retarget.ToTarget(m, t.skel, t.names)
 }
 
 func firstLine(err error) string {

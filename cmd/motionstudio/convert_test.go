@@ -325,6 +325,11 @@ func TestConvertErrors(t *testing.T) {
 		{"bad units", []string{good, out, "--units", "inch"}, true, `--units "inch"`},
 		{"units for npz", []string{good, filepath.Join(dir, "out.npz"), "--units", "cm"}, true, "BVH output only"},
 		{"unknown flag", []string{good, out, "--speed", "2"}, true, "speed"},
+		{"unknown target preset", []string{good, out, "--target-rig", "robot"}, false, `unknown target preset: "robot"`},
+		{"target map without rig", []string{good, out, "--target-map", good}, true, "--target-map needs --target-rig"},
+		{"target rig and keep skeleton", []string{good, out, "--target-rig", "mixamo", "--keep-skeleton"}, true, "exclude each other"},
+		{"target rig not recognised", []string{good, out, "--target-rig", good}, false, "no recognisable"},
+		{"bad target map", []string{good, out, "--target-rig", good, "--target-map", good}, false, "bad name map"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -355,4 +360,81 @@ func TestConvertErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// convert --target-rig puts the clip on a preset's skeleton, or on the
+// skeleton of a BVH file (here the Unreal mannequin written in
+// centimetres, once recognised by its names and once through a user map).
+func TestConvertTargetRig(t *testing.T) {
+	dir := t.TempDir()
+	in := testtools.TestdataBVH(t, convertClip)
+	ue, ueNames, err := retarget.PresetSkeleton("ue-mannequin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ueFile := filepath.Join(dir, "mannequin.bvh")
+	if err := bvh.WriteFile(ueFile, motion.New(ue, 30, 1), bvh.Options{Units: "cm"}); err != nil {
+		t.Fatal(err)
+	}
+	mapFile := filepath.Join(dir, "mannequin.map")
+	var lines []string
+	for k, v := range ueNames {
+		lines = append(lines, k+" = "+v)
+	}
+	writeFile(t, mapFile, strings.Join(lines, "\n")+"\n")
+	cases := []struct {
+		name  string
+		flags []string
+		joint string // a toe joint of the target
+		says  string // in the report line
+		rig   string // the preset whose skeleton it is
+	}{
+		{"mixamo", []string{"--target-rig", "mixamo"}, "mixamorig:LeftToeBase", "preset mixamo", "mixamo"},
+		{"rigify", []string{"--target-rig", "rigify"}, "DEF-toe.L", "preset rigify", "rigify"},
+		{"bvh file", []string{"--target-rig", ueFile}, "ball_l", "mannequin.bvh (ue-mannequin names)", "ue-mannequin"},
+		{"bvh file and map", []string{"--target-rig", ueFile, "--target-map", mapFile}, "ball_l", "with the name map mannequin.map", "ue-mannequin"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, c.name+".bvh")
+			stdout, _, err := runConvertArgs(t, append([]string{in, out}, c.flags...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stdout, c.says) {
+				t.Errorf("report %q does not say %q", stdout, c.says)
+			}
+			m, err := bvh.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := m.Skel.Index(c.joint); !ok || m.Frames() != 240 {
+				t.Fatalf("output has %d frames, joints %v; want 240 on the target", m.Frames(), m.Skel.Names()[:5])
+			}
+			// Metres, feet on the floor: over the walk the toe comes down
+			// to within 2 cm of its height in the rig's rest pose.
+			preset, _, err := retarget.PresetSkeleton(c.rig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			restPos, _ := preset.RestWorld()
+			rest := restPos[mustIndex(t, preset, c.joint)][1]
+			lowest := math.Inf(1)
+			for f := 0; f < m.Frames(); f++ {
+				lowest = math.Min(lowest, jointPos(m, c.joint, f)[1])
+			}
+			if math.Abs(lowest-rest) > 0.02 {
+				t.Errorf("%s: lowest %.3f m, rest height %.3f m", c.joint, lowest, rest)
+			}
+		})
+	}
+}
+
+func mustIndex(t *testing.T, s *motion.Skeleton, name string) int {
+	t.Helper()
+	i, ok := s.Index(name)
+	if !ok {
+		t.Fatalf("no joint %s", name)
+	}
+	return i
 }

@@ -50,6 +50,8 @@ type generateOptions struct {
 	noPost         bool
 	noRetrieval    bool
 	loop, inPlace  bool
+	targetRig      string // --target-rig: a preset or a skeleton file; "" = SOMA77
+	targetMap      string
 }
 
 func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error) {
@@ -70,6 +72,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.BoolVar(&o.noRetrieval, "no-retrieval", false, "sample every window from noise, not from a retrieved real clip")
 	fs.BoolVar(&o.noPost, "no-post", false, "skip post-processing (feet on the floor, foot-skate cleanup, exact constraints)")
 	fs.BoolVar(&o.loop, "loop", false, "close the take into a seamless cycle (MMCP options.loop; one --prompt)")
+	fs.StringVar(&o.targetRig, "target-rig", "", targetRigUsage)
+	fs.StringVar(&o.targetMap, "target-map", "", targetMapUsage)
 	fs.BoolVar(&o.inPlace, "in-place", false, "hold the root's x/z at the first frame's: the motion turns but does not travel")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return o, err
@@ -109,6 +113,9 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	}
 	if _, err := model.ParsePrecision(o.precision); err != nil {
 		return o, fmt.Errorf("%w: --precision: %v", errUsage, err)
+	}
+	if err := checkTargetFlags(o.targetRig, o.targetMap); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -181,6 +188,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	target, err := loadTargetRig(o.targetRig, o.targetMap) // before the model: a bad rig fails fast
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
 	m, err := openModel(o.model, model.Options{Device: o.device, Precision: o.precision})
 	if err != nil {
@@ -214,6 +225,14 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stderr, "motionstudio: sample %d held in place (%.2f m of travel taken out)\n", i, post.TravelOf(mo).Distance())
 			res.Motions[i] = post.InPlace(mo)
 		}
+	}
+	if target != nil {
+		for i, mo := range res.Motions {
+			if res.Motions[i], err = target.apply(mo); err != nil {
+				return fmt.Errorf("sample %d: %w", i, err)
+			}
+		}
+		fmt.Fprintf(stderr, "motionstudio: retargeted onto %s\n", target.what)
 	}
 	names, err := export.WriteAll(o.out, res.Motions)
 	if err != nil {

@@ -183,6 +183,9 @@ func TestGenerateErrors(t *testing.T) {
 		{"too long", []string{"--prompt", "walk", "--frames", "5000", "-o", out}, false, "invalid_options"},
 		{"missing model", []string{"--prompt", "walk", "--model", filepath.Join(dir, "none"), "-o", out}, false, "neither a bundle folder"},
 		{"missing request", []string{"--request", filepath.Join(dir, "none.json"), "-o", out}, false, "no such file"},
+		{"target map without rig", []string{"--prompt", "walk", "--target-map", "m.txt", "-o", out}, true, "--target-map needs --target-rig"},
+		{"unknown target preset", []string{"--prompt", "walk", "--target-rig", "robot", "-o", out}, false, "unknown target preset"},
+		{"missing target rig", []string{"--prompt", "walk", "--target-rig", filepath.Join(dir, "none.bvh"), "-o", out}, false, "no such file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,7 +46,11 @@ type Retargeter struct {
 
 	srcOf   []int        // per target joint: driving source joint or -1
 	corr    []mgl64.Quat // per mapped target joint: (A·Q)⁻¹ · Y · T
-	rootSrc int
+	rootSrc int          // the source joint driving the anchor
+	anchor  int          // the target joint placed at the root translation
+	chain   []int        // anchor and its ancestors below the root, when the root is unmapped
+	floor   *floorFix    // feet kept on the target's floor (ToTarget), or nil
+	fk      *sourceFK
 }
 
 // New prepares retargeting from src (a skeleton of rig) to dst.
@@ -73,10 +77,17 @@ func New(src, dst *motion.Skeleton, rig Rig) (*Retargeter, error) {
 			return nil, fmt.Errorf("%w: rig %s: source has no joint %q to drive %q", ErrMismatch, rig.Name, rig.Map[t], t)
 		}
 	}
+	// The anchor joint carries the root translation: the root itself when
+	// it is mapped, else the hips (Unreal's "root" bone sits on the floor
+	// above nothing; it keeps its rest and moves so the hips land right).
+	r.anchor = 0
 	if r.srcOf[0] < 0 {
-		return nil, fmt.Errorf("%w: rig %s maps nothing to the target root %q", ErrMismatch, rig.Name, dst.Joints[0].Name)
+		r.anchor, _ = dst.Index("Hips") // required, so present and mapped
+		for a := r.anchor; a > 0; a = dst.Joints[a].Parent {
+			r.chain = append(r.chain, a)
+		}
 	}
-	r.rootSrc = r.srcOf[0]
+	r.rootSrc = r.srcOf[r.anchor]
 
 	ref := src.RestPose()
 	if rig.Reference != nil {
@@ -277,33 +288,56 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 	if !m.Skel.SameJoints(r.Src) {
 		return nil, fmt.Errorf("%w: clip is not on the retargeter's source skeleton", ErrMismatch)
 	}
+	if r.fk == nil {
+		r.fk = newSourceFK(r)
+	}
 	S, T := r.Src.Len(), r.Dst.Len()
 	out := &motion.Motion{Skel: r.Dst, FPS: m.FPS, Root: make([]mgl64.Vec3, m.Frames()), Rot: make([]mgl64.Quat, m.Frames()*T)}
 	sPos, sRot := make([]mgl64.Vec3, S), make([]mgl64.Quat, S)
 	world := make([]mgl64.Quat, T)
+	var dPos []mgl64.Vec3
+	if r.floor != nil {
+		dPos = make([]mgl64.Vec3, T)
+	}
 	k := r.Scale * r.Ratio
 	for t := 0; t < m.Frames(); t++ {
-		m.Pose(t, sPos, sRot)
+		var trans []mgl64.Vec3
+		if m.Trans != nil {
+			trans = m.Trans[t*S : (t+1)*S]
+		}
+		r.fk.pose(m.Root[t], m.Frame(t), trans, sPos, sRot)
 		loc := out.Rot[t*T : (t+1)*T]
 		for j := 0; j < T; j++ {
 			p := r.Dst.Joints[j].Parent
-			if sj := r.srcOf[j]; sj >= 0 {
-				world[j] = sRot[sj].Mul(r.corr[j]).Normalize()
-			} else {
-				world[j] = world[p].Mul(r.Dst.Joints[j].Rest) // root is always mapped
+			switch sj := r.srcOf[j]; {
+			case sj >= 0:
+				// Products of a few unit quaternions stay unit to 1e-15 in
+				// float64: no normalising on this hot path.
+				world[j] = qmul(sRot[sj], r.corr[j])
+			case p < 0:
+				world[j] = r.Dst.Joints[j].Rest
+			default:
+				world[j] = qmul(world[p], r.Dst.Joints[j].Rest)
 			}
 			if p < 0 {
 				loc[j] = world[j]
 			} else {
-				loc[j] = world[p].Inverse().Mul(world[j]).Normalize()
+				loc[j] = qmul(qconj(world[p]), world[j])
 			}
 			// Keep each joint's quaternions in one hemisphere over time, so
 			// consumers that interpolate component-wise see no jumps.
 			if t > 0 && loc[j].Dot(out.Rot[(t-1)*T+j]) < 0 {
-				loc[j] = loc[j].Scale(-1)
+				loc[j] = mgl64.Quat{W: -loc[j].W, V: loc[j].V.Mul(-1)}
 			}
 		}
-		out.Root[t] = sPos[r.rootSrc].Mul(k)
+		root := sPos[r.rootSrc].Mul(k)
+		for _, a := range r.chain { // offsets from the root down to the anchor
+			root = root.Sub(qrot(world[r.Dst.Joints[a].Parent], r.Dst.Joints[a].Offset))
+		}
+		if r.floor != nil {
+			root[1] += r.floor.lift(k, root, world, sPos, dPos)
+		}
+		out.Root[t] = root
 	}
 	return out, nil
 }

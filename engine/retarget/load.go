@@ -1,0 +1,71 @@
+package retarget
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/motion"
+)
+
+// LoadTarget resolves a --target-rig argument: a preset name ("mixamo",
+// "ue-mannequin", "rigify") or a file whose skeleton is the target (a BVH,
+// or an MMCP skeleton JSON). A BVH's units are brought to metres (its
+// rig's, or guessed from its size). mapFile, when not "", is a user name
+// map (ParseNameMap); otherwise the rig is recognised by its names. It
+// returns the skeleton, the name map and a short description of the rig.
+func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error) {
+	var (
+		skel  *motion.Skeleton
+		names NameMap
+		what  string
+		err   error
+	)
+	switch ext := strings.ToLower(filepath.Ext(spec)); {
+	case ext == ".bvh":
+		m, err := bvh.ReadFile(spec)
+		if err != nil {
+			return nil, nil, "", err // names the file
+		}
+		rig, _ := Detect(m.Skel) // a target rig that is also a known source rig has known units
+		k, _, _ := ScaleOf(m.Skel, rig)
+		if skel, err = m.Skel.Scaled(k); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+		what = filepath.Base(spec)
+	case ext == ".json":
+		data, err := os.ReadFile(spec)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if skel, err = motion.ParseSkeletonJSON(data); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+		what = filepath.Base(spec)
+	default:
+		if skel, names, err = PresetSkeleton(spec); err != nil {
+			return nil, nil, "", err
+		}
+		what = "preset " + spec
+	}
+	switch {
+	case mapFile != "":
+		data, err := os.ReadFile(mapFile)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if names, err = ParseNameMap(data); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", mapFile, err)
+		}
+		what += " with the name map " + filepath.Base(mapFile)
+	case names == nil:
+		var preset string
+		if names, preset, err = DetectTarget(skel.Names()); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+		what += " (" + preset + " names)"
+	}
+	return skel, names, what, nil
+}
