@@ -141,10 +141,13 @@ func TestSameRest(t *testing.T) {
 		{"a rest rotation", func(j []Joint) { j[2].Rest = mgl64.QuatRotate(0.1, mgl64.Vec3{0, 1, 0}) }, false},
 		{"under 1e-9", func(j []Joint) { j[3].Offset[1] += 1e-12 }, true},
 	} {
-		o := *base
-		o.Joints = slices.Clone(base.Joints)
-		c.edit(o.Joints)
-		if got := base.SameRest(&o); got != c.want {
+		js := slices.Clone(base.Joints)
+		c.edit(js)
+		o, err := NewSkeleton(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := base.SameRest(o); got != c.want {
 			t.Errorf("%s: SameRest %v, want %v", c.name, got, c.want)
 		}
 	}
