@@ -345,7 +345,8 @@ func acceptsGLB(r *http.Request) bool {
 // each sample's travel into its trajectory.
 func (s *Server) encodeGLTF(res *generate.Result, a answer, binary bool) ([]byte, error) {
 	fps := a.fps
-	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps, Words: a.words}
+	ext := api.MotionExtension{Version: api.ProtocolVersion, Model: s.spec.ID, FPS: fps, Words: a.words,
+		CanonicalToRequest: res.CanonicalToRequest}
 	motions, travels := a.motions(res)
 	for i, m := range motions {
 		sm := api.MotionSample{Name: fmt.Sprintf("sample_%d", i), NumFrames: m.Frames(),
@@ -353,6 +354,11 @@ func (s *Server) encodeGLTF(res *generate.Result, a answer, binary bool) ([]byte
 		if i < len(res.Contacts) && len(s.spec.PredictedContactJoints) == 4 {
 			sm.FootContacts = map[string][]bool{}
 			for k, name := range s.spec.PredictedContactJoints {
+				if res.CanonicalToRequest != nil { // retargeted: the request's names, where it has the joint
+					if name = res.CanonicalToRequest[name]; name == "" {
+						continue
+					}
+				}
 				col := make([]bool, m.Frames())
 				for t := range col {
 					col[t] = t < len(res.Contacts[i]) && res.Contacts[i][t][k]

@@ -42,6 +42,10 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		MaxTotalFrames:       MaxSeconds * 240,
 		DefaultSteps:         man.Steps(0),
 		SupportsLoop:         true, // finish closes the take (post.Loop)
+		// A request's own skeleton is honoured: sampled on SOMA77 and
+		// retargeted onto it (Run, onto).
+		SupportsRetargeting: true,
+		RetargetsFromSOMA77: true,
 	}
 }
 

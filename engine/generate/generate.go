@@ -63,7 +63,11 @@ type Result struct {
 	// from ("CMU 13_26 (\"wave hello\")"); "" where it began from noise.
 	Starts [][]string
 	Post   []post.Report // per sample, when post-processing ran
-	Timing Timing
+	// CanonicalToRequest, set when the take was retargeted onto the
+	// request's own skeleton (then Motions are on it), names the request
+	// joint each canonical joint drives: MMCP's canonical_to_request.
+	CanonicalToRequest map[string]string
+	Timing             Timing
 }
 
 // DeviceLabel says where the result was made, for people: "cpu, int8",
@@ -92,6 +96,22 @@ type Timing struct {
 // finish post-processes each take and brings it to the request's rate and
 // length.
 func Run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
+	o, req, err := ontoOf(m.Layout.Skeleton(), req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, m, req, opts)
+	if err != nil || o == nil {
+		return res, err
+	}
+	if err := o.apply(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// run is Run on the model's canonical skeleton.
+func run(ctx context.Context, m *model.Model, req *request.Request, opts Options) (*Result, error) {
 	start := time.Now()
 	defaultSteps(req, m.Manifest)
 	req.ApplyDefaults() // fills only what is unset

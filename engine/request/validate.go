@@ -32,6 +32,11 @@ type ModelCaps struct {
 	// rest_rotation; without it such a skeleton is refused (400
 	// invalid_skeleton) rather than silently mis-posed, as MMCP asks.
 	HonoursRestRotation bool `json:"-"`
+	// RetargetsFromSOMA77 says the model generates on SOMA77 and retargets
+	// onto a request's own skeleton: validation checks that the skeleton
+	// can be mapped (Skeleton.Target) and refuses pose keyframes on it,
+	// whose local rotations are not converted between rigs.
+	RetargetsFromSOMA77 bool `json:"-"`
 	// MaxTotalFrames, when set, bounds the take in frames at the request's
 	// fps, so that a huge timing.fps cannot ask for millions of frames
 	// within max_duration_seconds (400 invalid_options).
@@ -223,7 +228,18 @@ func checkRig(s *Skeleton, m ModelCaps, l loc) error {
 			return fieldErrors(CodeInvalidSkeleton, []FieldError{{Type: "value_error", Loc: l.at("joints").at(i).at("rest_rotation"), Msg: msg}}, 1)
 		}
 	}
+	if m.custom(s) {
+		if _, err := s.Target(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// custom reports whether s is a skeleton the model retargets onto rather
+// than its canonical one.
+func (m ModelCaps) custom(s *Skeleton) bool {
+	return m.RetargetsFromSOMA77 && !slices.Equal(jointNames(s), jointNames(&m.CanonicalSkeleton))
 }
 
 func jointNames(s *Skeleton) []string {
@@ -362,6 +378,10 @@ func (r *Request) checkConstraints(m ModelCaps) error {
 					return unknownJoint(name, names, "request skeleton")
 				}
 			}
+			if m.custom(&r.Skeleton) {
+				return errorf(CodeUnsupportedConstraint, map[string]any{"supported_constraints": withoutPoseKeyframe(m.SupportedConstraints)},
+					"pose_keyframe constraints are not supported on a skeleton other than the model's canonical one")
+			}
 			frames = []int{c.Frame}
 		case ConstraintGroundHeight:
 			frames = nil // it describes places, not frames
@@ -374,6 +394,10 @@ func (r *Request) checkConstraints(m ModelCaps) error {
 		}
 	}
 	return nil
+}
+
+func withoutPoseKeyframe(s []string) []string {
+	return slices.DeleteFunc(slices.Clone(nonNil(s)), func(t string) bool { return t == ConstraintPoseKeyframe })
 }
 
 func nonNil(s []string) []string {
