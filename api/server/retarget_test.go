@@ -77,8 +77,10 @@ func TestCustomSkeleton(t *testing.T) {
 		code        string
 		msg         string // in the error message
 		mapped      map[string]string
+		path        map[int][2]float64 // root x, z the answer must pass through (the example's root_path)
 	}{
-		{name: "the example", status: http.StatusOK, mapped: map[string]string{"Hips": "Hips", "LeftArm": "LeftArm"}},
+		{name: "the example", status: http.StatusOK, mapped: map[string]string{"Hips": "Hips", "LeftArm": "LeftArm"},
+			path: map[int][2]float64{0: {0, 0}, 30: {0.5, 0}, 59: {1, 0}}},
 		{name: "mixamo", skel: mixamo, constraints: effector("mixamorig:LeftHand"), status: http.StatusOK,
 			mapped: map[string]string{"Hips": "mixamorig:Hips", "LeftShin": "mixamorig:LeftLeg", "RightToeBase": "mixamorig:RightToeBase"}},
 		{name: "legs not recognisable", skel: leglessSkel, status: http.StatusBadRequest, code: request.CodeInvalidSkeleton, msg: "no recognisable legs"},
@@ -113,6 +115,12 @@ func TestCustomSkeleton(t *testing.T) {
 				t.Fatalf("%d: %.400s", resp.StatusCode, data)
 			}
 			checkCustom(t, data, sk, c.mapped)
+			root := rootTrack(t, data)
+			for f, xz := range c.path {
+				if d := math.Hypot(float64(root[f][0])-xz[0], float64(root[f][2])-xz[1]); d > 0.02 {
+					t.Errorf("frame %d: root at x %.3f z %.3f, the root_path says %v", f, root[f][0], root[f][2], xz)
+				}
+			}
 		})
 	}
 }
