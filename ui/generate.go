@@ -60,8 +60,9 @@ type generationPanel struct {
 	takePrompt string
 	pick       *widget.Select // which sample: all, or one
 	export     *widget.Button
-	inPlace    *widget.Check // export without the root's travel
-	char       character     // the project's character: shown and exported
+	inPlace    *widget.Check    // export without the root's travel
+	char       character        // the project's character: shown and exported
+	shown      []*motion.Motion // the take as the viewport shows it, on the character
 	history    *takeHistory
 
 	onPreview func(step, steps int) // tests
@@ -294,6 +295,7 @@ func (g *generationPanel) showChosen() error {
 	if err := g.viewport.SetTake(smp); err != nil {
 		return err
 	}
+	g.shown = shown
 	g.doc.syncClip()
 	return nil
 }
