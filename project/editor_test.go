@@ -454,6 +454,9 @@ func TestRefused(t *testing.T) {
 			kind: ErrInvalid, msg: "weights"},
 		{name: "long transitions", edit: func(e *Editor, n ids) error { return e.SetOptions(opts(func(o *Options) { o.TransitionFrames = 61 })) },
 			kind: ErrInvalid, msg: "transition frames"},
+		{name: "name map without a character", edit: func(e *Editor, n ids) error {
+			return e.SetOptions(opts(func(o *Options) { o.CharacterMap = "/rigs/map.json" }))
+		}, kind: ErrInvalid, msg: "needs a character"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e, n := fixture(t)

@@ -19,6 +19,7 @@ func full(t *testing.T) *Editor {
 	mustDo(t, e.SetPath([]Vec2{{0, 0}, {0, 1}, {1, 1.5}}, 40, 60, true))
 	o := e.Project().Options
 	o.Guidance, o.Steps, o.Seed, o.RandomSeed = "separated", 30, -5, false
+	o.Loop, o.Character, o.CharacterMap = true, "/rigs/hero.bvh", "/rigs/hero-map.json"
 	mustDo(t, e.SetOptions(o))
 	_, err := e.AddTake(Take{Summary: "walk → jump", Seed: 4, Model: "random-tiny-v1",
 		Created: time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC), Request: json.RawMessage(`{"model":"random-tiny-v1","segments":[]}`)})
@@ -50,7 +51,7 @@ func TestSaveLoad(t *testing.T) {
 	if !strings.HasPrefix(string(data), "{\n  \"version\": 1,\n  \"timeline\": {\n    \"fps\": 30,") || !strings.HasSuffix(string(data), "}\n") {
 		t.Errorf("not indented JSON with the version first:\n%.200s", data)
 	}
-	for _, key := range []string{`"root_keys"`, `"effectors"`, `"pose_keys"`, `"path"`, `"heading"`, `"random_seed"`, `"takes"`, `"text_weight"`} {
+	for _, key := range []string{`"root_keys"`, `"effectors"`, `"pose_keys"`, `"path"`, `"heading"`, `"random_seed"`, `"takes"`, `"text_weight"`, `"loop": true`, `"character": "/rigs/hero.bvh"`, `"character_map"`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("the file has no %s", key)
 		}
@@ -96,6 +97,31 @@ func TestLoadFillsIn(t *testing.T) {
 	tl := p.Timeline
 	if tl.Segments[0].ID != "s5" || tl.Segments[1].ID != "s4" || tl.RootKeys[0].Frame != 10 || tl.RootKeys[0].ID == "" || tl.RootKeys[1].ID == "" {
 		t.Errorf("ids or order: %+v", tl)
+	}
+}
+
+// TestLoadOldOptions: a file written before loops and characters loads
+// with neither (SOMA77, no loop), its other options as written; and a
+// project without them saves no such keys, so older studios read it as
+// before.
+func TestLoadOldOptions(t *testing.T) {
+	p, err := Unmarshal([]byte(`{"version": 1, "timeline": {"fps": 30, "segments": [{"id": "s1", "kind": "text", "prompt": "wave", "frames": 60}]},
+		"options": {"steps": 20, "seed": 3, "random_seed": false, "samples": 2, "text_weight": 2, "constraint_weight": 2,
+		"transition_frames": 5, "post_processing": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultOptions()
+	want.Steps, want.Seed, want.RandomSeed, want.Samples = 20, 3, false, 2
+	if p.Options != want {
+		t.Errorf("options %+v, want %+v", p.Options, want)
+	}
+	data, err := Marshal(p)
+	mustDo(t, err)
+	for _, key := range []string{`"loop"`, `"character"`, `"character_map"`} {
+		if strings.Contains(string(data), key) {
+			t.Errorf("a project without it saved %s", key)
+		}
 	}
 }
 

@@ -176,6 +176,15 @@ type Options struct {
 	ConstraintWeight float64 `json:"constraint_weight"`
 	TransitionFrames int     `json:"transition_frames"`
 	PostProcessing   bool    `json:"post_processing"`
+	// Loop makes the take a cycle (MMCP options.loop); it needs a timeline
+	// of one segment.
+	Loop bool `json:"loop,omitempty"`
+	// Character is the rig the take is shown on and exported to: "" for
+	// SOMA77, a preset (mixamo, ue-mannequin, rigify) or a BVH file whose
+	// skeleton is the rig; CharacterMap, when set, is its name map file.
+	// Not sent to the model: the studio retargets what comes back.
+	Character    string `json:"character,omitempty"`
+	CharacterMap string `json:"character_map,omitempty"`
 }
 
 // Take is one generation made from the project.
@@ -557,6 +566,8 @@ func (o Options) Check() error {
 			request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated)
 	case !finite(o.TextWeight, o.ConstraintWeight) || o.TextWeight < 0 || o.ConstraintWeight < 0:
 		return invalid("guidance weights must be finite and not negative")
+	case o.Character == "" && o.CharacterMap != "":
+		return invalid("a name map (%s) needs a character to map onto", o.CharacterMap)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 // describe, with seed (NextSeed gives one): the segments in order; one
 // root_path of the root keys (with heading_radians when every key has a
 // heading); one effector_target per joint; one pose_keyframe per pose key;
-// timing.fps; the options (diffusion_steps when set or the model says its
+// timing.fps; the options (loop when set, which needs one segment; diffusion_steps when set or the model says its
 // default, guidance with
 // its weights only when a type is chosen). It is validated as the engine
 // will (request.Validate), so a timeline the model cannot take gets MMCP's
@@ -83,6 +83,9 @@ func (p *Project) Request(caps request.ModelCaps, seed int64) (*request.Request,
 		}
 		r.Constraints = append(r.Constraints, c)
 	}
+	if p.Options.Loop && len(t.Segments) != 1 {
+		return nil, invalid("a loop is one segment and the timeline has %d: join them, or untick Loop", len(t.Segments))
+	}
 	r.Options = p.Options.request(seed, caps.DefaultSteps)
 	if err := r.Validate(request.Caps{Models: []request.ModelCaps{caps}}); err != nil {
 		return nil, err
@@ -98,6 +101,10 @@ func (o Options) request(seed int64, modelSteps int) *request.Options {
 	r := &request.Options{NumSamples: &n, Seed: &seed, PostProcessing: &pp, TransitionFrames: &tf}
 	if steps := cmp.Or(o.Steps, modelSteps); steps > 0 {
 		r.DiffusionSteps = &steps
+	}
+	if o.Loop {
+		loop := true
+		r.Loop = &loop
 	}
 	switch o.Guidance {
 	case request.GuidanceNoCFG:

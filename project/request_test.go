@@ -125,6 +125,16 @@ func TestRequestOptions(t *testing.T) {
 				t.Errorf("root path %+v", c)
 			}
 		}},
+		{"loop", func(p *Project) { p.Options.Loop = true }, func(t *testing.T, r *request.Request) {
+			if r.Options.Loop == nil || !*r.Options.Loop {
+				t.Errorf("loop %v", r.Options.Loop)
+			}
+		}},
+		{"the character stays home", func(p *Project) { p.Options.Character = "mixamo" }, func(t *testing.T, r *request.Request) {
+			if r.Options.Loop != nil || r.Skeleton.Joints[0].Name != "Hips" {
+				t.Errorf("loop %v, skeleton's first joint %q", r.Options.Loop, r.Skeleton.Joints[0].Name)
+			}
+		}},
 		{"an unconditioned segment's prompt stays home", func(p *Project) {
 			p.Timeline.Segments[0].Kind = KindUnconditioned
 		}, func(t *testing.T, r *request.Request) {
@@ -170,6 +180,13 @@ func TestRequestRefused(t *testing.T) {
 			_, err := e.AddPoseKey(3, Vec3{}, map[string]Quat{"Wing": {0, 0, 0, 1}})
 			mustDo(t, err)
 		}, nil, request.CodeUnknownJoint, "joint 'Wing'"},
+		{"loop over two segments", func(t *testing.T, e *Editor) {
+			o := e.Project().Options
+			o.Loop = true
+			mustDo(t, e.SetOptions(o))
+			_, err := e.AddSegment(1, KindText, "sits down", 30)
+			mustDo(t, err)
+		}, ErrInvalid, "", "a loop is one segment and the timeline has 2"},
 		{"too long", func(t *testing.T, e *Editor) { mustDo(t, e.ResizeSegment("s1", 61*30)) }, nil, request.CodeInvalidOptions,
 			"exceeds max_duration_seconds"},
 		{"prompt too long", func(t *testing.T, e *Editor) { mustDo(t, e.SetPrompt("s1", strings.Repeat("a", 1001))) }, nil,

@@ -25,6 +25,8 @@ type generation interface {
 	reading(prompt string) (model.Reading, bool)
 	// projectTakes lists an opened project's takes, to be made again.
 	projectTakes(takes []project.Take)
+	// setCharacter shows and exports takes on the project's character.
+	setCharacter(spec, mapFile string)
 }
 
 // autosaving is where and how often the document's recovery copy is
@@ -96,6 +98,8 @@ func (d *documentPanel) addTake(t project.Take) {
 // changed follows every project change: timeline, inspector, viewport
 // markers, title and undo buttons.
 func (d *documentPanel) changed() {
+	o := d.ed.Project().Options
+	d.gen.setCharacter(o.Character, o.CharacterMap)
 	d.syncClip()
 	d.timeline.Refresh()
 	d.inspector.refresh()

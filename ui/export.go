@@ -40,7 +40,9 @@ func (g *generationPanel) askExport() {
 }
 
 // exportTo writes the chosen sample (or every sample, as name_0.ext …) to
-// path and remembers its folder. It returns the files written.
+// path, on the project's character and, with In place, without the root's
+// travel (retargeted first, so the rig's own root stays put), and
+// remembers its folder. It returns the files written.
 func (g *generationPanel) exportTo(path string) ([]string, error) {
 	ms := g.chosenMotions()
 	if len(ms) == 0 {
@@ -48,6 +50,13 @@ func (g *generationPanel) exportTo(path string) ([]string, error) {
 	}
 	if filepath.Ext(path) == "" {
 		path += ".bvh"
+	}
+	ms, err := g.char.onto(ms)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if g.inPlace.Checked {
+		ms = inPlace(ms)
 	}
 	names, err := export.WriteAll(path, ms)
 	if err != nil {

@@ -60,6 +60,9 @@ type generationPanel struct {
 	takePrompt string
 	pick       *widget.Select // which sample: all, or one
 	export     *widget.Button
+	inPlace    *widget.Check    // export without the root's travel
+	char       character        // the project's character: shown and exported
+	shown      []*motion.Motion // the take as the viewport shows it, on the character
 	history    *takeHistory
 
 	onPreview func(step, steps int) // tests
@@ -77,6 +80,8 @@ func newGenerationPanel(env panelEnv, engines *Engines, own bool, model, device 
 	g.cancel.Disable()
 	g.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), g.askExport)
 	g.export.Disable()
+	g.inPlace = widget.NewCheck("In place", func(on bool) { g.prefs.SetBool(prefExportInPlace, on) })
+	g.inPlace.SetChecked(g.prefs.Bool(prefExportInPlace))
 	g.pick = widget.NewSelect([]string{"All samples"}, func(string) { g.showChosen() })
 	g.pick.SetSelected("All samples")
 	g.pick.Disable()
@@ -267,8 +272,15 @@ func (g *generationPanel) showChosen() error {
 		return nil
 	}
 	res := g.result
+	// The take on the project's character; SOMA77 when that fails (the
+	// status bar says why, and export refuses).
+	shown, err := g.char.onto(res.Motions)
+	if err != nil {
+		g.status.report(err)
+		shown = res.Motions
+	}
 	var smp []scene.Sample
-	for i, m := range res.Motions {
+	for i, m := range shown {
 		if c := g.chosen(); c >= 0 && c != i {
 			continue
 		}
@@ -283,8 +295,27 @@ func (g *generationPanel) showChosen() error {
 	if err := g.viewport.SetTake(smp); err != nil {
 		return err
 	}
+	g.shown = shown
 	g.doc.syncClip()
 	return nil
+}
+
+// setCharacter loads the project's character when it changed and shows
+// the take on it; a rig that cannot be loaded is reported, and the take
+// stays on SOMA77.
+func (g *generationPanel) setCharacter(spec, mapFile string) {
+	if spec == g.char.spec && mapFile == g.char.mapFile {
+		return
+	}
+	g.char = loadCharacter(spec, mapFile)
+	if g.char.err != nil {
+		g.status.report(g.char.err)
+	} else {
+		g.status.set("Character: " + g.char.what)
+	}
+	if err := g.showChosen(); err != nil {
+		g.status.report(err)
+	}
 }
 
 func homeDir() string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +37,10 @@ type inspector struct {
 	options   *fyne.Container
 	root      fyne.CanvasObject
 	joint     *widget.Select
-	syncing   bool   // widgets are being set from the project, not by the user
-	shown     string // what the forms show (see refresh)
+	loop      *widget.Check  // Options.Loop
+	character *widget.Select // Options.Character
+	syncing   bool           // widgets are being set from the project, not by the user
+	shown     string         // what the forms show (see refresh)
 }
 
 func newInspector(d *documentPanel) *inspector {
@@ -303,6 +306,15 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		o.TransitionFrames, err = atoi(t, "transition frames")
 		return
 	})
+	in.loop = toggle("Loop", o.Loop, func(o *project.Options, b bool) { o.Loop = b })
+	loopHint := "the last frame meets the first: plays as a cycle"
+	if n := len(in.d.ed.Project().Timeline.Segments); n > 1 {
+		loopHint = fmt.Sprintf("a loop is one segment; the timeline has %d", n)
+		if !o.Loop { // one set already stays, so it can be unticked
+			in.loop.Disable()
+		}
+	}
+	in.character = in.characterSelect(o.Character)
 	return []fyne.CanvasObject{widget.NewForm(
 		widget.NewFormItem("Steps", container.NewBorder(nil, nil, nil, widget.NewLabel("0: the model's"), steps)),
 		widget.NewFormItem("Seed", container.NewBorder(nil, nil, nil, dice, seed)),
@@ -315,7 +327,60 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		&widget.FormItem{Widget: toggle("Post-processing", o.PostProcessing, func(o *project.Options, b bool) { o.PostProcessing = b }),
 			HintText: "feet on the floor, no skate, exact keys"},
 		widget.NewFormItem("Frame rate", in.fpsSelect()),
+		&widget.FormItem{Widget: in.loop, HintText: loopHint},
+		&widget.FormItem{Text: "Character", Widget: in.character, HintText: "the rig the take is shown on and exported to"},
 	)}
+}
+
+// characterSelect picks the project's character: SOMA77, a preset, or a
+// BVH rig asked for with "Load rig…" (the current one listed by name).
+func (in *inspector) characterSelect(current string) *widget.Select {
+	labels := []string{somaLabel}
+	for _, p := range characterPresets {
+		labels = append(labels, p.label)
+	}
+	shown := characterLabel(current)
+	if !slices.Contains(labels, shown) {
+		labels = append(labels, shown)
+	}
+	labels = append(labels, loadRigLabel)
+	sel := widget.NewSelect(labels, func(l string) {
+		switch {
+		case in.syncing:
+		case l == loadRigLabel:
+			in.askRig()
+		case l == shown:
+		case l == somaLabel:
+			in.choose(func(o *project.Options) { o.Character, o.CharacterMap = "", "" })
+		default:
+			for _, p := range characterPresets {
+				if p.label == l {
+					in.choose(func(o *project.Options) { o.Character, o.CharacterMap = p.preset, "" })
+				}
+			}
+		}
+	})
+	sel.SetSelected(shown)
+	return sel
+}
+
+// askRig asks for a BVH rig and makes it the character; the picker shows
+// the project's character again whether or not one was chosen.
+func (in *inspector) askRig() {
+	in.shown = "" // rebuild the picker from the project
+	in.refresh()
+	in.d.files.ask(fileQuestion{title: "Load a character's rig", dir: in.d.prefs.StringWithFallback(prefRigDir, homeDir()),
+		filters: rigFilters}, func(path string) { in.setRig(path) })
+}
+
+// setRig makes the BVH rig at path the character, when it loads.
+func (in *inspector) setRig(path string) {
+	if c := loadCharacter(path, ""); c.err != nil {
+		in.d.status.report(c.err)
+		return
+	}
+	in.d.prefs.SetString(prefRigDir, filepath.Dir(path))
+	in.choose(func(o *project.Options) { o.Character, o.CharacterMap = path, "" })
 }
 
 // optionField is an entry that applies one option typed into it.

@@ -169,8 +169,16 @@ type sampleCache struct {
 
 // New is an empty scene on skel.
 func New(skel *motion.Skeleton) *Scene {
-	s := &Scene{Skel: skel, Options: DefaultOptions()}
+	s := &Scene{Options: DefaultOptions()}
 	s.Hover.Joint = -1
+	s.adopt(skel)
+	s.lo, s.hi = mgl64.Vec3{-0.5, 0, -0.5}, mgl64.Vec3{0.5, 1.8, 0.5}
+	return s
+}
+
+// adopt makes skel the scene's skeleton, with its bones' sizes.
+func (s *Scene) adopt(skel *motion.Skeleton) {
+	s.Skel = skel
 	s.radius = make([]float32, skel.Len())
 	s.finger = make([]bool, skel.Len())
 	s.detail = make([]bool, skel.Len())
@@ -189,8 +197,6 @@ func New(skel *motion.Skeleton) *Scene {
 		s.radius[j] = float32(r)
 	}
 	s.contact = motion.DefaultContactJoints(skel)
-	s.lo, s.hi = mgl64.Vec3{-0.5, 0, -0.5}, mgl64.Vec3{0.5, 1.8, 0.5}
-	return s
 }
 
 func isFinger(name string) bool {
@@ -208,8 +214,14 @@ func isDetail(name string) bool {
 }
 
 // SetSamples replaces the motions shown; their world positions are
-// computed once here so building a frame is only interpolation.
+// computed once here so building a frame is only interpolation. The
+// samples share one skeleton, which becomes the scene's (a character the
+// take was retargeted onto, say).
 func (s *Scene) SetSamples(samples []Sample) error {
+	skel := s.Skel
+	if len(samples) > 0 && samples[0].Motion != nil && samples[0].Motion.Skel != nil {
+		skel = samples[0].Motion.Skel
+	}
 	out := make([]sampleCache, 0, len(samples))
 	lo := mgl64.Vec3{math.Inf(1), math.Inf(1), math.Inf(1)}
 	hi := lo.Mul(-1)
@@ -218,7 +230,7 @@ func (s *Scene) SetSamples(samples []Sample) error {
 		if m == nil || m.Frames() == 0 {
 			return fmt.Errorf("scene: sample %d has no frames", i)
 		}
-		if !m.Skel.SameJoints(s.Skel) {
+		if !m.Skel.SameJoints(skel) {
 			return fmt.Errorf("%w: sample %d", ErrSkeleton, i)
 		}
 		if smp.Contacts != nil && len(smp.Contacts) != m.Frames() {
@@ -234,7 +246,7 @@ func (s *Scene) SetSamples(samples []Sample) error {
 		off := s.offset(i)
 		for k, p := range c.pos {
 			if !finite(p) {
-				return fmt.Errorf("scene: sample %d has a non-finite joint position at frame %d", i, k/s.Skel.Len())
+				return fmt.Errorf("scene: sample %d has a non-finite joint position at frame %d", i, k/skel.Len())
 			}
 			p = p.Add(off)
 			c.pos[k] = p
@@ -243,6 +255,9 @@ func (s *Scene) SetSamples(samples []Sample) error {
 			}
 		}
 		out = append(out, c)
+	}
+	if !skel.SameJoints(s.Skel) {
+		s.adopt(skel)
 	}
 	s.samples = out
 	if len(out) > 0 {

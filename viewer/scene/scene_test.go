@@ -250,22 +250,49 @@ func TestSetSamplesRejectsBadInput(t *testing.T) {
 	other, _ := motion.NewSkeleton([]motion.Joint{{Name: "Root", Parent: -1, Rest: mgl64.QuatIdent()}})
 	for _, tc := range []struct {
 		name string
-		smp  Sample
+		smp  []Sample
 		is   error
 	}{
-		{"nil motion", Sample{}, nil},
-		{"NaN root", Sample{Motion: bad}, nil},
-		{"short contacts", Sample{Motion: walk(5), Contacts: make([][4]bool, 2)}, nil},
-		{"other skeleton", Sample{Motion: motion.New(other, 30, 3)}, ErrSkeleton},
+		{"nil motion", []Sample{{}}, nil},
+		{"NaN root", []Sample{{Motion: bad}}, nil},
+		{"short contacts", []Sample{{Motion: walk(5), Contacts: make([][4]bool, 2)}}, nil},
+		{"two skeletons", []Sample{{Motion: walk(3)}, {Motion: motion.New(other, 30, 3)}}, ErrSkeleton},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.SetSamples([]Sample{tc.smp}); err == nil || (tc.is != nil && !errors.Is(err, tc.is)) {
+			if err := s.SetSamples(tc.smp); err == nil || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Errorf("error %v", err)
 			}
 		})
 	}
 	if s.Samples() != 0 {
 		t.Errorf("a failed SetSamples left %d samples", s.Samples())
+	}
+}
+
+// TestSetSamplesAdoptsTheirSkeleton: a take on another rig (a retargeted
+// character) is drawn on that rig, and SOMA77 again after it.
+func TestSetSamplesAdoptsTheirSkeleton(t *testing.T) {
+	s := New(motion.SOMA77())
+	two, err := motion.NewSkeleton([]motion.Joint{{Name: "Root", Parent: -1, Rest: mgl64.QuatIdent()},
+		{Name: "Top", Parent: 0, Offset: mgl64.Vec3{0, 1, 0}, Rest: mgl64.QuatIdent()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		m    *motion.Motion
+	}{
+		{"another rig", motion.New(two, 30, 3)},
+		{"SOMA77 again", walk(3)},
+	} {
+		if err := s.SetSamples([]Sample{{Motion: tc.m}}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(s.Pose(0, 1, nil)); got != tc.m.Skel.Len() || s.Skel != tc.m.Skel {
+			t.Errorf("%s: a pose of %d joints", tc.name, got)
+		}
+		var dl DrawList
+		s.Build(1, &dl) // no index out of range on the new rig
 	}
 }
 

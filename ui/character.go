@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/post"
+	"github.com/motionstudio/studio/engine/retarget"
+)
+
+// Preference keys: export without travel, and where rigs were loaded from.
+const (
+	prefExportInPlace = "export.in_place"
+	prefRigDir        = "character.dir"
+)
+
+// somaLabel is the picker's name for the model's own skeleton.
+const somaLabel = "SOMA77"
+
+// loadRigLabel is the picker's entry that asks for a rig file.
+const loadRigLabel = "Load rig…"
+
+// characterPresets are the picker's labels of retarget's presets.
+var characterPresets = []struct{ label, preset string }{
+	{"Mixamo", "mixamo"},
+	{"Unreal mannequin", "ue-mannequin"},
+	{"Blender Rigify", "rigify"},
+}
+
+var rigFilters = []fileFilter{{"BVH rig (its skeleton is the character)", []string{"bvh"}}}
+
+// characterLabel is the picker's label of a project's Options.Character.
+func characterLabel(spec string) string {
+	if spec == "" {
+		return somaLabel
+	}
+	for _, p := range characterPresets {
+		if p.preset == spec {
+			return p.label
+		}
+	}
+	return filepath.Base(spec)
+}
+
+// character is the rig takes are shown on and exported to: SOMA77 itself
+// (no skel), or a target rig loaded once when the project picks it.
+type character struct {
+	spec, mapFile string
+	what          string // how the rig was read, for the status bar
+	skel          *motion.Skeleton
+	names         retarget.NameMap
+	err           error // the rig could not be loaded: export refuses
+}
+
+// loadCharacter reads the rig of spec (see project.Options.Character).
+func loadCharacter(spec, mapFile string) character {
+	c := character{spec: spec, mapFile: mapFile, what: somaLabel}
+	if spec == "" {
+		return c
+	}
+	skel, names, what, err := retarget.LoadTarget(spec, mapFile)
+	if err != nil {
+		c.err = fmt.Errorf("character %s: %w", characterLabel(spec), err)
+		return c
+	}
+	c.skel, c.names, c.what = skel, names, what
+	return c
+}
+
+// onto is ms retargeted onto the character (ms itself for SOMA77).
+func (c character) onto(ms []*motion.Motion) ([]*motion.Motion, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.skel == nil {
+		return ms, nil
+	}
+	out := make([]*motion.Motion, len(ms))
+	for i, m := range ms {
+		r, err := retarget.ToTarget(m, c.skel, c.names)
+		if err != nil {
+			return nil, fmt.Errorf("retarget onto %s: %w", c.what, err)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// inPlace is ms with the root's travel over the floor taken out.
+func inPlace(ms []*motion.Motion) []*motion.Motion {
+	out := make([]*motion.Motion, len(ms))
+	for i, m := range ms {
+		out[i] = post.InPlace(m)
+	}
+	return out
+}
