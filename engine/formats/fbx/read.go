@@ -155,5 +155,15 @@ func (sc *graph) fps() (float64, error) {
 	if !(fps > 0 && fps <= 10000) {
 		return 0, fmt.Errorf("%w: frame rate %g (TimeMode %g, CustomFrameRate) is not in (0, 10000]", ErrMalformed, fps, mode)
 	}
-	return fps, nil
+	return snapRate(fps), nil
+}
+
+// snapRate returns the whole rate within 0.01% of fps, else fps: Blender
+// writes a BVH's 120 fps as 120.0048 (its fps_base is a float32), and a
+// clip's frame rate should not carry that noise (29.97 stays 29.97).
+func snapRate(fps float64) float64 {
+	if r := math.Round(fps); math.Abs(fps-r) <= 1e-4*r {
+		return r
+	}
+	return fps
 }

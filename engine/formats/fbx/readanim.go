@@ -44,8 +44,9 @@ func (sc *graph) sample(st *stack, ids []int64, parents []int, c conv, fps float
 		return nil, fmt.Errorf("%w: %d frames of %d joints (at most %d joint-frames)", ErrUnsupported, n, J, maxSamples)
 	}
 	pos, rot := make([]mgl64.Vec3, J), make([]mgl64.Quat, J)
+	memo := make(map[int64]mgl64.Mat4, 2*J)
 	eval := func(st *stack, t int64) {
-		memo := map[int64]mgl64.Mat4{}
+		clear(memo)
 		for j, id := range ids {
 			pos[j], rot[j] = c.pose(sc.world(id, st, t, memo))
 		}
