@@ -21,9 +21,9 @@ import (
 // errUsage marks command-line mistakes; the dispatcher exits 2 on them.
 var errUsage = errors.New("usage")
 
-const convertUsage = `usage: motionstudio convert IN.bvh OUT.{bvh,npz,glb,gltf,fbx} [flags]
+const convertUsage = `usage: motionstudio convert IN.{bvh,fbx} OUT.{bvh,npz,glb,gltf,fbx} [flags]
 
-Reads a BVH clip, retargets it from its rig (iClone CC_Base, DAZ-friendly,
+Reads a BVH clip or a binary FBX file's first take, retargets it from its rig (iClone CC_Base, DAZ-friendly,
 CMU 31-joint with ASF or MotionBuilder names, or SOMA77) onto the SOMA77
 skeleton, and writes the format named by OUT's extension. Flags may come
 before or after the file names.
@@ -68,11 +68,11 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 		args = args[1:]
 	}
 	if len(pos) != 2 {
-		return o, fmt.Errorf("%w: convert wants IN.bvh and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
+		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
 	}
 	o.in, o.out = pos[0], pos[1]
-	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" {
-		return o, fmt.Errorf("%w: convert reads BVH files, not %q", errUsage, o.in)
+	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" && ext != ".fbx" {
+		return o, fmt.Errorf("%w: convert reads BVH and FBX files, not %q", errUsage, o.in)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
 	case ".bvh", ".npz", ".glb", ".gltf", ".fbx":
@@ -121,9 +121,9 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	src, err := bvh.ReadFile(o.in)
+	src, err := readClip(o.in, stderr)
 	if err != nil {
-		return err // bvh.ReadFile names the file
+		return err
 	}
 	if o.inFPS > 0 {
 		src.FPS = o.inFPS
@@ -183,6 +183,29 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "%s → %s: %s, %d joints, %d frames at %g fps\n",
 		o.in, o.out, from, out.Skel.Len(), out.Frames(), out.FPS)
 	return nil
+}
+
+// readClip reads a BVH, or an FBX file's first take. An FBX clip is in
+// metres; a rig we know by name is put back in its own units, which the
+// retargeting and --keep-skeleton expect of it.
+func readClip(path string, stderr io.Writer) (*motion.Motion, error) {
+	if strings.ToLower(filepath.Ext(path)) != ".fbx" {
+		return bvh.ReadFile(path) // it names the file
+	}
+	ms, err := fbx.ReadFile(path)
+	if err != nil {
+		return nil, err // it names the file
+	}
+	if len(ms) > 1 {
+		fmt.Fprintf(stderr, "motionstudio: %s: %d takes; converting the first\n", path, len(ms))
+	}
+	m := ms[0]
+	if rig, _ := retarget.Detect(m.Skel); rig.Scale > 0 {
+		if m, err = m.Scale(1 / rig.Scale); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return m, nil
 }
 
 // keepSkeleton returns the clip in metres on its own skeleton, warning on

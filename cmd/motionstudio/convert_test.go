@@ -300,6 +300,10 @@ func TestConvertErrors(t *testing.T) {
 	writeFile(t, denormal, "HIERARCHY\nROOT a\n{\n\tOFFSET 0 0 0\n\tCHANNELS 3 Xrotation Yrotation Zrotation\n"+
 		"\tJOINT b\n\t{\n\t\tOFFSET 1e-320 0 0\n\t\tCHANNELS 3 Xrotation Yrotation Zrotation\n\t\tEnd Site\n\t\t{\n\t\t\tOFFSET 0 0 0\n\t\t}\n\t}\n}\n"+
 		"MOTION\nFrames: 1\nFrame Time: 0.033333\n0 0 0 0 0 0\n")
+	asciiFBX := filepath.Join(dir, "ascii.fbx")
+	writeFile(t, asciiFBX, "; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n")
+	truncFBX := filepath.Join(dir, "trunc.fbx")
+	writeFile(t, truncFBX, "Kaydara FBX Binary  \x00\x1a\x00\xe8\x1c\x00\x00\x10")
 	out := filepath.Join(dir, "out.bvh")
 	cases := []struct {
 		name  string
@@ -311,7 +315,9 @@ func TestConvertErrors(t *testing.T) {
 		{"one file", []string{good}, true, "got 1 file names"},
 		{"three files", []string{good, out, out}, true, "got 3 file names"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
-		{"input not bvh", []string{filepath.Join(dir, "clip.fbx"), out}, true, "reads BVH files"},
+		{"input not bvh or fbx", []string{filepath.Join(dir, "clip.glb"), out}, true, "reads BVH and FBX files"},
+		{"ascii fbx", []string{asciiFBX, out}, false, "ASCII FBX is not supported yet"},
+		{"truncated fbx", []string{truncFBX, out}, false, "malformed"},
 		{"unknown output extension", []string{good, filepath.Join(dir, "out.obj")}, true, `unknown extension ".obj"`},
 		{"no output extension", []string{good, filepath.Join(dir, "out")}, true, "unknown extension"},
 		{"malformed bvh", []string{malformed, out}, false, "bvh: line"},
@@ -437,4 +443,54 @@ func mustIndex(t *testing.T, s *motion.Skeleton, name string) int {
 		t.Fatalf("no joint %s", name)
 	}
 	return i
+}
+
+// TestConvertFBXInput: an FBX clip (our own, in metres, on the CMU rig)
+// converts as its BVH does: retargeted onto SOMA77, or kept on its own
+// skeleton in metres.
+func TestConvertFBXInput(t *testing.T) {
+	src, err := bvh.ReadFile(testtools.TestdataBVH(t, convertClip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, rig, err := retarget.ToSOMA(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metres, err := src.Scale(rig.Scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "clip.fbx")
+	if err := fbx.WriteFile(in, []*motion.Motion{metres}, fbx.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		flags  []string
+		joints int
+		want   *motion.Motion
+	}{
+		{"onto soma77", nil, 77, want},
+		{"keeping the skeleton", []string{"--keep-skeleton"}, 31, metres},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name+".bvh")
+			if _, stderr, err := runConvertArgs(t, append([]string{in, out}, tc.flags...)...); err != nil {
+				t.Fatalf("convert: %v\n%s", err, stderr)
+			}
+			m := readBack(t, out, tc.joints)
+			if m.Frames() != src.Frames() || m.FPS != src.FPS {
+				t.Errorf("%d frames at %g fps, want %d at %g", m.Frames(), m.FPS, src.Frames(), src.FPS)
+			}
+			for _, f := range []int{0, 100, src.Frames() - 1} {
+				for _, j := range []string{"Hips", "LeftHand", "RightFoot", "Head"} {
+					if d := jointPos(m, j, f).Sub(jointPos(tc.want, j, f)).Len(); d > 1e-4 {
+						t.Errorf("frame %d %s: %.2g m from the BVH's conversion", f, j, d)
+					}
+				}
+			}
+		})
+	}
 }

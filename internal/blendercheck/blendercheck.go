@@ -130,3 +130,27 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+//go:embed export.py
+var exportScript []byte
+
+// BVHToFBX has Blender import a BVH (scale: metres per file unit) and
+// export it with its own FBX exporter to out: an FBX file as a real tool
+// writes it, for testing our reader. simplify is the exporter's
+// bake_anim_simplify_factor (0 keeps a key at every frame; Blender's
+// default, 1, drops keys its cubic curves can interpolate).
+func BVHToFBX(t testing.TB, bvhPath string, scale, simplify float64, out string) {
+	t.Helper()
+	blender := testtools.Blender(t)
+	job := map[string]any{"bvh": bvhPath, "scale": scale, "simplify": simplify, "out": out}
+	dir, scriptPath, jobPath := testtools.StageScript(t, "export.py", exportScript, job)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
+		"--python-exit-code", "3", "--python", scriptPath, "--", jobPath)
+	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
+	output, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(output), "BLENDERCHECK_EXPORTED") {
+		t.Fatalf("blender export of %s to FBX: %v\n%s", bvhPath, err, tail(string(output), 3000))
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/blendercheck"
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // TestBlender imports our FBX with Blender's own FBX importer and compares
@@ -82,4 +84,63 @@ func TestBlender(t *testing.T) {
 		})
 	}
 	t.Logf("largest distance between Blender's joints and our FK: %.4f mm", worst*1000)
+}
+
+// TestReadBlenderFBX reads FBX files that Blender's own exporter wrote (of a
+// real rig: Blender imports a test BVH and exports it as FBX, Y up, with
+// leaf bones added and a key at every frame: the reader interpolates
+// linearly, Blender's simplified keys want cubic curves) and compares frame count, frame rate
+// and the joints' world positions with the BVH's own FK.
+func TestReadBlenderFBX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Blender export is slow")
+	}
+	for _, name := range []string{"cmu_16_11_walk_veer_left.bvh", "daz_02_01_walk.bvh"} {
+		t.Run(name, func(t *testing.T) {
+			want := testmotion.Clip(t, name) // in metres, 1.7 m tall
+			raw, err := bvh.ReadFile(testtools.TestdataBVH(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			scale := height(want.Skel) / height(raw.Skel)
+			path := filepath.Join(t.TempDir(), "blender.fbx")
+			blendercheck.BVHToFBX(t, testtools.TestdataBVH(t, name), scale, 0, path)
+			ms, err := ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ms[0]
+			if got.Frames() != want.Frames() || got.FPS != want.FPS {
+				t.Errorf("%d frames at %g fps, want %d at %g", got.Frames(), got.FPS, want.Frames(), want.FPS)
+			}
+			gp, wp := got.WorldPositions(), want.WorldPositions()
+			gJ, wJ := got.Skel.Len(), want.Skel.Len()
+			worst := 0.0
+			T := min(got.Frames(), want.Frames())
+			for _, k := range []int{0, T / 3, T / 2, T - 1} {
+				for wj, jt := range want.Skel.Joints {
+					gj, ok := got.Skel.Index(jt.Name)
+					if !ok {
+						t.Fatalf("joint %q not read (have %v)", jt.Name, got.Skel.Names())
+					}
+					d := gp[k*gJ+gj].Sub(wp[k*wJ+wj]).Len()
+					worst = math.Max(worst, d)
+					if d > 1e-3 {
+						t.Errorf("%s frame %d: read %v, BVH %v (%.2f mm apart)", jt.Name, k, gp[k*gJ+gj], wp[k*wJ+wj], d*1000)
+					}
+				}
+			}
+			t.Logf("%d joints read (%d in the BVH); largest distance from the BVH's FK: %.4f mm", gJ, wJ, worst*1000)
+		})
+	}
+}
+
+// height is the rest figure's height.
+func height(s *motion.Skeleton) float64 {
+	pos, _ := s.RestWorld()
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range pos {
+		lo, hi = math.Min(lo, p[1]), math.Max(hi, p[1])
+	}
+	return hi - lo
 }

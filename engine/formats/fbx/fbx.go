@@ -1,6 +1,7 @@
 // Package fbx writes motions as binary FBX 7.4, the format game engines and
 // DCC tools (Blender, Maya, Unity, Unreal) import skeletal animation from,
-// and parses binary FBX node records back (Parse).
+// parses binary FBX node records back (Parse) and reads the skeleton and
+// animation of binary FBX 7.x files (Read, ReadFile).
 //
 // Layout: a Null model "Armature" at the scene root; under it one LimbNode
 // model per skeleton joint, in skeleton order and hierarchy, whose Lcl
@@ -45,6 +46,11 @@ var (
 	ErrFormat = errors.New("fbx: unsupported file extension (want .fbx)")
 	// ErrMalformed: Parse met a file that is not well-formed binary FBX.
 	ErrMalformed = errors.New("fbx: malformed file")
+	// ErrUnsupported: Read met well-formed FBX it cannot read (ASCII FBX,
+	// axes that are not a permutation, an animation too long to hold).
+	ErrUnsupported = errors.New("fbx: unsupported file")
+	// ErrNoSkeleton: Read found no LimbNode, Null or Root model.
+	ErrNoSkeleton = errors.New("fbx: no skeleton in the file")
 )
 
 // Ticks is FBX's time unit: ticks per second.
