@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ import (
 
 //go:embed check.py
 var script []byte
+
+//go:embed bvhimport.py
+var bvhImport []byte
 
 // Query says what to import and what to read back.
 type Query struct {
@@ -73,6 +77,7 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 		wire[i] = wireQuery(q)
 	}
 	dir, scriptPath, queryPath := testtools.StageScript(t, "check.py", script, wire)
+	stageHelper(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
@@ -144,6 +149,7 @@ func BVHToFBX(t testing.TB, bvhPath string, scale, simplify float64, out string)
 	blender := testtools.Blender(t)
 	job := map[string]any{"bvh": bvhPath, "scale": scale, "simplify": simplify, "out": out}
 	dir, scriptPath, jobPath := testtools.StageScript(t, "export.py", exportScript, job)
+	stageHelper(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
@@ -152,5 +158,13 @@ func BVHToFBX(t testing.TB, bvhPath string, scale, simplify float64, out string)
 	output, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(output), "BLENDERCHECK_EXPORTED") {
 		t.Fatalf("blender export of %s to FBX: %v\n%s", bvhPath, err, tail(string(output), 3000))
+	}
+}
+
+// stageHelper writes the module both scripts import beside them.
+func stageHelper(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "bvhimport.py"), bvhImport, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

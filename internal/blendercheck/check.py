@@ -4,35 +4,22 @@
 # positions of named joints (bone heads) at given frames, converted back to
 # Y-up. One line per query; an import that fails reports its error and the
 # next query still runs.
-import builtins
 import json
+import os
 import sys
 import traceback
 
 import bpy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bvhimport import import_bvh  # noqa: E402
 
 
 def check(query):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     if query["format"] == "bvh":
-        # Debian's Blender 3.4 BVH importer opens files with mode "rU", which its
-        # Python 3.11 rejects; drop the "U" for the duration of the import.
-        real_open = builtins.open
-
-        def open_without_u(file, mode="r", *args, **kwargs):
-            if isinstance(mode, str):
-                mode = mode.replace("U", "")
-            return real_open(file, mode, *args, **kwargs)
-
-        builtins.open = open_without_u
-        try:
-            bpy.ops.import_anim.bvh(
-                filepath=query["file"], global_scale=query["scale"], frame_start=1,
-                use_fps_scale=False, update_scene_fps=True, update_scene_duration=True,
-                rotate_mode="NATIVE", axis_forward="-Z", axis_up="Y")
-        finally:
-            builtins.open = real_open
+        import_bvh(query["file"], query["scale"])
     elif query["format"] == "glb":
         # glTF carries no frame rate: the importer maps seconds to frames at the
         # scene's fps, so set it to the motion's first.
