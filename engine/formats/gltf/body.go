@@ -3,117 +3,10 @@ package gltf
 import (
 	"math"
 
-	"github.com/go-gl/mathgl/mgl64"
 	gltflib "github.com/qmuntal/gltf"
 
-	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/formats/body"
 )
-
-// Capsule resolution: sides around the bone, and one ring between each
-// pole and the cylinder. 34 vertices and 64 triangles a bone keep SOMA77's
-// 81 bones under 3,000 vertices.
-const (
-	capSides = 8
-	capRings = 4 // bottom cap, bottom equator, top equator, top cap
-	capVerts = capRings*capSides + 2
-	capTris  = 2*capSides + 2*(capRings-1)*capSides
-)
-
-// bodyMesh is the stick-figure body in rest-pose world space: a capsule per
-// bone, every vertex bound with weight 1 to the joint that moves the bone.
-type bodyMesh struct {
-	pos, nrm []mgl64.Vec3
-	joint    []int
-	idx      []uint32
-}
-
-// newBody builds a capsule from each joint's parent to the joint, and from
-// each leaf to its EndOffset tip. Bones shorter than a 10,000th of the
-// longest (coincident joints) are skipped; their joints simply carry no
-// geometry. pos and rot are the skeleton's rest world pose.
-func newBody(s *motion.Skeleton, pos []mgl64.Vec3, rot []mgl64.Quat) *bodyMesh {
-	type bone struct {
-		a, b  mgl64.Vec3
-		joint int
-	}
-	var bones []bone
-	for j := 1; j < s.Len(); j++ {
-		bones = append(bones, bone{pos[s.Joints[j].Parent], pos[j], s.Joints[j].Parent})
-	}
-	for j, jt := range s.Joints {
-		if len(s.Children(j)) == 0 && jt.EndOffset != (mgl64.Vec3{}) {
-			bones = append(bones, bone{pos[j], pos[j].Add(rot[j].Rotate(jt.EndOffset)), j})
-		}
-	}
-	longest, lo, hi := 0.0, pos[0], pos[0]
-	for _, bn := range bones {
-		longest = math.Max(longest, bn.b.Sub(bn.a).Len())
-		for k := range 3 {
-			lo[k], hi[k] = math.Min(lo[k], bn.b[k]), math.Max(hi[k], bn.b[k])
-		}
-	}
-	// Radii scale with the figure (about 5 cm at most for a 1.7 m body) so
-	// that a clip in other units still looks like a body.
-	height := hi.Sub(lo).Len()
-	rMin, rMax := 0.0025*height, 0.03*height
-
-	m := &bodyMesh{}
-	for _, bn := range bones {
-		l := bn.b.Sub(bn.a).Len()
-		if l <= longest*1e-4 {
-			continue
-		}
-		r := math.Min(math.Max(0.14*l, rMin), rMax)
-		m.capsule(bn.a, bn.b, r, bn.joint)
-	}
-	return m
-}
-
-// capsule appends a low-poly capsule around segment a→b with radius r,
-// counter-clockwise seen from outside.
-func (m *bodyMesh) capsule(a, b mgl64.Vec3, r float64, joint int) {
-	d := b.Sub(a)
-	l := d.Len()
-	d = d.Mul(1 / l)
-	// u, v, d form a right-handed frame (u×v = d).
-	helper := mgl64.Vec3{1, 0, 0}
-	if math.Abs(d[0]) > 0.6 {
-		helper = mgl64.Vec3{0, 1, 0}
-	}
-	u := d.Cross(helper).Normalize()
-	v := d.Cross(u)
-
-	base := uint32(len(m.pos))
-	add := func(p, n mgl64.Vec3) {
-		m.pos = append(m.pos, p)
-		m.nrm = append(m.nrm, n.Normalize())
-		m.joint = append(m.joint, joint)
-	}
-	// Rings from bottom to top: (axial position, axial normal part, radial part).
-	c := math.Sqrt2 / 2
-	rings := [capRings][3]float64{{-r * c, -c, c}, {0, 0, 1}, {l, 0, 1}, {l + r*c, c, c}}
-	add(a.Sub(d.Mul(r)), d.Mul(-1))
-	for _, rg := range rings {
-		for i := range capSides {
-			s, co := math.Sincos(2 * math.Pi * float64(i) / capSides)
-			radial := u.Mul(co).Add(v.Mul(s))
-			add(a.Add(d.Mul(rg[0])).Add(radial.Mul(r*rg[2])), d.Mul(rg[1]).Add(radial.Mul(rg[2])))
-		}
-	}
-	add(b.Add(d.Mul(r)), d)
-
-	ring := func(k, i int) uint32 { return base + 1 + uint32(k*capSides+i%capSides) }
-	bottom, top := base, base+capVerts-1
-	for i := range capSides {
-		m.idx = append(m.idx, bottom, ring(0, i+1), ring(0, i))
-		for k := 0; k < capRings-1; k++ {
-			m.idx = append(m.idx,
-				ring(k, i), ring(k, i+1), ring(k+1, i+1),
-				ring(k, i), ring(k+1, i+1), ring(k+1, i))
-		}
-		m.idx = append(m.idx, ring(capRings-1, i), ring(capRings-1, i+1), top)
-	}
-}
 
 // jointBytes is the component size of JOINTS_0: unsigned byte while joint
 // indices fit, else unsigned short.
@@ -124,26 +17,26 @@ func jointBytes(joints int) int {
 	return 2
 }
 
-func (m *bodyMesh) indexBytes() int {
-	if len(m.pos) <= math.MaxUint16 {
+func indexBytes(m *body.Mesh) int {
+	if len(m.Pos) <= math.MaxUint16 {
 		return 2
 	}
 	return 4
 }
 
-func (m *bodyMesh) byteSize(joints int) int {
-	n := len(m.pos)
-	return n*12 + n*12 + pad4(n*4*jointBytes(joints)) + n*16 + pad4(len(m.idx)*m.indexBytes())
+func byteSize(m *body.Mesh, joints int) int {
+	n := len(m.Pos)
+	return n*12 + n*12 + pad4(n*4*jointBytes(joints)) + n*16 + pad4(len(m.Idx)*indexBytes(m))
 }
 
 // primitive writes the mesh attributes and returns the primitive.
-func (p *packer) primitive(m *bodyMesh, joints int) *gltflib.Primitive {
-	n := len(m.pos)
+func (p *packer) primitive(m *body.Mesh, joints int) *gltflib.Primitive {
+	n := len(m.Pos)
 	attr := gltflib.PrimitiveAttributes{}
 
 	view, b := p.view(n*12, gltflib.TargetArrayBuffer)
 	lo, hi := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}, [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
-	for i, v := range m.pos {
+	for i, v := range m.Pos {
 		putVec3(b[i*12:], v)
 		for k := range 3 {
 			x := float64(float32(v[k]))
@@ -153,7 +46,7 @@ func (p *packer) primitive(m *bodyMesh, joints int) *gltflib.Primitive {
 	attr[gltflib.POSITION] = p.accessor(view, gltflib.ComponentFloat, gltflib.AccessorVec3, n, lo[:], hi[:])
 
 	view, b = p.view(n*12, gltflib.TargetArrayBuffer)
-	for i, v := range m.nrm {
+	for i, v := range m.Nrm {
 		putVec3(b[i*12:], v)
 	}
 	attr[gltflib.NORMAL] = p.accessor(view, gltflib.ComponentFloat, gltflib.AccessorVec3, n, nil, nil)
@@ -162,7 +55,7 @@ func (p *packer) primitive(m *bodyMesh, joints int) *gltflib.Primitive {
 	jb := jointBytes(joints)
 	view, b = p.view(n*4*jb, gltflib.TargetArrayBuffer)
 	ct := gltflib.ComponentUbyte
-	for i, j := range m.joint {
+	for i, j := range m.Joint {
 		if jb == 1 {
 			b[i*4] = byte(j)
 		} else {
@@ -180,10 +73,10 @@ func (p *packer) primitive(m *bodyMesh, joints int) *gltflib.Primitive {
 	}
 	attr[gltflib.WEIGHTS_0] = p.accessor(view, gltflib.ComponentFloat, gltflib.AccessorVec4, n, nil, nil)
 
-	ib := m.indexBytes()
-	view, b = p.view(len(m.idx)*ib, gltflib.TargetElementArrayBuffer)
+	ib := indexBytes(m)
+	view, b = p.view(len(m.Idx)*ib, gltflib.TargetElementArrayBuffer)
 	ct = gltflib.ComponentUint
-	for i, x := range m.idx {
+	for i, x := range m.Idx {
 		if ib == 2 {
 			le.PutUint16(b[i*2:], uint16(x))
 		} else {
@@ -193,7 +86,7 @@ func (p *packer) primitive(m *bodyMesh, joints int) *gltflib.Primitive {
 	if ib == 2 {
 		ct = gltflib.ComponentUshort
 	}
-	indices := p.accessor(view, ct, gltflib.AccessorScalar, len(m.idx), nil, nil)
+	indices := p.accessor(view, ct, gltflib.AccessorScalar, len(m.Idx), nil, nil)
 
 	return &gltflib.Primitive{
 		Attributes: attr,

@@ -8,6 +8,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 	gltflib "github.com/qmuntal/gltf"
 
+	bodypkg "github.com/motionstudio/studio/engine/formats/body"
 	"github.com/motionstudio/studio/engine/motion"
 )
 
@@ -29,11 +30,11 @@ func build(ms []*motion.Motion, opt Options) (*gltflib.Document, error) {
 	}
 
 	restPos, restRot := s.RestWorld()
-	var body *bodyMesh
+	var body *bodypkg.Mesh
 	if !opt.NoBody {
 		// A skeleton without a bone of any length (one joint, no tip) has no
 		// body to draw; an empty mesh would be invalid glTF.
-		if body = newBody(s, restPos, restRot); len(body.pos) == 0 {
+		if body = bodypkg.New(s, restPos, restRot); len(body.Pos) == 0 {
 			body = nil
 		}
 	}
@@ -139,11 +140,11 @@ func movingJoints(m *motion.Motion) []int {
 
 // bufferSize is the exact byte size the packer will fill, so the buffer is
 // allocated once.
-func bufferSize(s *motion.Skeleton, ms []*motion.Motion, moving [][]int, body *bodyMesh) int {
+func bufferSize(s *motion.Skeleton, ms []*motion.Motion, moving [][]int, body *bodypkg.Mesh) int {
 	J := s.Len()
 	n := J * 64 // inverse bind matrices
 	if body != nil {
-		n += body.byteSize(J)
+		n += byteSize(body, J)
 	}
 	for i, m := range ms {
 		T := m.Frames()
