@@ -64,6 +64,9 @@ func build(ms []*motion.Motion, opt Options) ([]*Node, error) {
 	}
 	d := &doc{next: 1 << 40, objects: node("Objects"), conns: node("Connections"), counts: map[string]int{}}
 	ids := d.skeleton(s)
+	if !opt.NoBody {
+		d.skin(s, ids)
+	}
 	fps := ms[0].FPS
 	var last int64
 	takes := node("Takes").add(node("Current", ""))
@@ -165,8 +168,15 @@ func (d *doc) model(name, kind string, t mgl64.Vec3, r mgl64.Quat) int64 {
 	}
 	d.object("NodeAttribute", node("NodeAttribute", attr, name+"\x00\x01NodeAttribute", kind).add(
 		node("TypeFlags", flags)))
+	d.object("Model", modelNode(id, name, kind, t, r))
+	d.oo(attr, id)
+	return id
+}
+
+// modelNode is a Model record placed by a rest offset and rotation.
+func modelNode(id int64, name, kind string, t mgl64.Vec3, r mgl64.Quat) *Node {
 	e := degrees(motion.QuatToEuler(r, fbxOrder))
-	d.object("Model", node("Model", id, name+"\x00\x01Model", kind).add(
+	return node("Model", id, name+"\x00\x01Model", kind).add(
 		node("Version", int32(232)),
 		props(
 			pBool("RotationActive", true),
@@ -177,9 +187,7 @@ func (d *doc) model(name, kind string, t mgl64.Vec3, r mgl64.Quat) int64 {
 			pVec("Lcl Rotation", e),
 			pVec("Lcl Scaling", mgl64.Vec3{1, 1, 1})),
 		node("Shading", true),
-		node("Culling", "CullingOff")))
-	d.oo(attr, id)
-	return id
+		node("Culling", "CullingOff"))
 }
 
 func degrees(v mgl64.Vec3) mgl64.Vec3 { return v.Mul(180 / math.Pi) }

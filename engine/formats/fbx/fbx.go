@@ -56,11 +56,13 @@ var (
 // Ticks is FBX's time unit: ticks per second.
 const Ticks = 46186158000
 
-// Options tune the output; the zero value writes the skeleton and the
-// animation.
+// Options tune the output; the zero value writes the skeleton, the skinned
+// body and the animation.
 type Options struct {
 	// Creator is written as the file's creator; "Motion Studio" when empty.
 	Creator string
+	// NoBody leaves out the skinned body mesh: the skeleton and animation only.
+	NoBody bool
 }
 
 // Write writes ms as binary FBX to w, one animation stack per motion.

@@ -86,6 +86,9 @@ type scene struct {
 	curves  map[string]map[int64]map[string][3][]float32 // stack → model → "Lcl Rotation" → axis keys
 	times   map[string][]int64                           // stack → key times of its first curve
 	globals map[string][]any
+	mesh    int64           // the body's Mesh model; 0 when none
+	objs    map[int64]*Node // every object by id
+	links   [][3]any        // every connection: kind, child id, parent id
 }
 
 func strProp(t testing.TB, n *Node, i int) string {
@@ -154,9 +157,17 @@ func load(t testing.TB, data []byte) *scene {
 	}
 	sc.globals = properties(gs)
 	objs := map[int64]*Node{}
+	sc.objs = objs
 	for _, o := range root.Child("Objects").Children {
 		id := idProp(t, o, 0)
 		objs[id] = o
+		if o.Name == "Model" && strProp(t, o, 2) == "Mesh" {
+			if sc.mesh != 0 {
+				t.Fatalf("two Mesh models")
+			}
+			sc.mesh = id
+			continue
+		}
 		if o.Name == "Model" {
 			sc.names[id] = strings.Split(strProp(t, o, 1), "\x00\x01")[0]
 			sc.kinds[id] = strProp(t, o, 2)
@@ -181,6 +192,7 @@ func load(t testing.TB, data []byte) *scene {
 			l.prop = strProp(t, c, 3)
 		}
 		links = append(links, l)
+		sc.links = append(sc.links, [3]any{l.kind, l.child, l.parent})
 	}
 	kind := func(id int64) string {
 		if o := objs[id]; o != nil {
@@ -198,6 +210,10 @@ func load(t testing.TB, data []byte) *scene {
 	}
 	for _, l := range links {
 		switch ck, pk := kind(l.child), kind(l.parent); {
+		case l.child == sc.mesh && l.parent == 0 && l.kind == "OO":
+		case l.kind == "OO" && (ck == "Geometry" && l.parent == sc.mesh || ck == "Deformer" && pk == "Geometry" ||
+			ck == "Deformer" && pk == "Deformer" || ck == "Model" && pk == "Deformer"):
+			// the body's skin: checked by TestSkin
 		case ck == "Model" && (pk == "Model" || l.parent == 0):
 			sc.parent[l.child] = l.parent
 		case ck == "NodeAttribute" && pk == "Model", ck == "AnimationLayer":
