@@ -35,6 +35,10 @@ type Query struct {
 	FPS    float64 // the motion's frame rate; set as the scene fps before a GLB import
 	Joints []string
 	Frames []int // 0-based frame indices of our motion
+	// Vertices, when set, asks for the imported file's one mesh: its
+	// Armature modifier, vertex groups, and these vertices' evaluated
+	// (skinned) world positions at Frames.
+	Vertices []int
 }
 
 // Result is what Blender reports after the import.
@@ -42,6 +46,15 @@ type Result struct {
 	Frames    int     // frame count of the imported action
 	FPS       float64 // scene frame rate after the import
 	Positions map[string][]mgl64.Vec3
+	Mesh      *Mesh // when Query.Vertices is set
+}
+
+// Mesh is what Blender made of a skinned mesh.
+type Mesh struct {
+	Vertices int            // vertex count
+	Modifier bool           // an Armature modifier on the armature
+	Groups   map[string]int // vertex group → vertices with a weight above 0
+	Skinned  [][]mgl64.Vec3 // per queried vertex, per frame: world position, Y up
 }
 
 // Run imports q.File with Blender in the background and fails the test if
@@ -62,12 +75,13 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 	t.Helper()
 	blender := testtools.Blender(t)
 	type wireQuery struct {
-		File   string   `json:"file"`
-		Format string   `json:"format"`
-		Scale  float64  `json:"scale"`
-		FPS    float64  `json:"fps"`
-		Joints []string `json:"joints"`
-		Frames []int    `json:"frames"`
+		File     string   `json:"file"`
+		Format   string   `json:"format"`
+		Scale    float64  `json:"scale"`
+		FPS      float64  `json:"fps"`
+		Joints   []string `json:"joints"`
+		Frames   []int    `json:"frames"`
+		Vertices []int    `json:"vertices"`
 	}
 	wire := make([]wireQuery, len(qs))
 	for i, q := range qs {
@@ -103,6 +117,12 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 				Frames    int                     `json:"frames"`
 				FPS       float64                 `json:"fps"`
 				Positions map[string][][3]float64 `json:"positions"`
+				Mesh      *struct {
+					Vertices int            `json:"vertices"`
+					Modifier bool           `json:"modifier"`
+					Groups   map[string]int `json:"groups"`
+					Skinned  [][][3]float64 `json:"skinned"`
+				} `json:"mesh"`
 			} `json:"result"`
 		}
 		if err := json.Unmarshal([]byte(rest), &raw); err != nil || raw.Index < 0 || raw.Index >= len(qs) {
@@ -117,6 +137,16 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 		for j, ps := range raw.Result.Positions {
 			for _, p := range ps {
 				res.Positions[j] = append(res.Positions[j], mgl64.Vec3(p))
+			}
+		}
+		if rm := raw.Result.Mesh; rm != nil {
+			res.Mesh = &Mesh{Vertices: rm.Vertices, Modifier: rm.Modifier, Groups: rm.Groups}
+			for _, ps := range rm.Skinned {
+				vs := make([]mgl64.Vec3, len(ps))
+				for k, p := range ps {
+					vs[k] = mgl64.Vec3(p)
+				}
+				res.Mesh.Skinned = append(res.Mesh.Skinned, vs)
 			}
 		}
 		results[raw.Index] = res

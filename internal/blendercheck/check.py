@@ -53,10 +53,42 @@ def check(query):
         for j in query["joints"]:
             p = arm.matrix_world @ arm.pose.bones[j].head
             positions[j].append([p.x, p.z, -p.y])  # Blender Z-up -> Y-up
-    return {
+    out = {
         "frames": int(round(end - start)) + 1,
         "fps": scene.render.fps / scene.render.fps_base,
         "positions": positions,
+    }
+    if query.get("vertices"):
+        out["mesh"] = skinned(query, scene, arm, int(start))
+    return out
+
+
+def skinned(query, scene, arm, start):
+    """The one mesh's binding and its evaluated (deformed) vertices."""
+    meshes = [o for o in scene.objects if o.type == "MESH"]
+    if len(meshes) != 1:
+        raise RuntimeError("expected one mesh, found %d" % len(meshes))
+    ob = meshes[0]
+    names = {g.index: g.name for g in ob.vertex_groups}
+    groups = {name: 0 for name in names.values()}
+    for v in ob.data.vertices:
+        for ge in v.groups:
+            if ge.weight > 0:
+                groups[names[ge.group]] += 1
+    skinned = [[] for _ in query["vertices"]]
+    for k in query["frames"]:
+        scene.frame_set(start + k)
+        ev = ob.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        me = ev.to_mesh()
+        for i, vi in enumerate(query["vertices"]):
+            p = ev.matrix_world @ me.vertices[vi].co
+            skinned[i].append([p.x, p.z, -p.y])
+        ev.to_mesh_clear()
+    return {
+        "vertices": len(ob.data.vertices),
+        "modifier": any(m.type == "ARMATURE" and m.object == arm for m in ob.modifiers),
+        "groups": groups,
+        "skinned": skinned,
     }
 
 
