@@ -12,6 +12,10 @@
 // Rotation curve node on every joint and an Lcl Translation curve node on
 // the root (world position) and on joints whose Motion.Trans moves them,
 // each with one linear AnimationCurve per axis keyed at every frame.
+// Unless Options.NoBody is set, a Mesh model "body" at the scene root holds
+// the capsule body of package body in rest-pose world space, bound by a Skin
+// deformer with one Cluster (weight 1) per joint that moves vertices, and a
+// BindPose lists the mesh and every joint at rest.
 //
 // Units and axes: GlobalSettings declare Y up, Z front, X coord (right
 // handed, as the motion package) and UnitScaleFactor 100, i.e. one file
