@@ -167,9 +167,17 @@ func (e *Engine) Caps() request.ModelCaps { return e.caps }
 // progress events carry each step's clean-motion estimate
 // ([]*motion.Motion). Errors: jobs.ErrBusy, jobs.ErrClosed.
 func (e *Engine) Submit(ctx context.Context, label string, req *request.Request, preview bool) (Job, error) {
+	return e.SubmitKeep(ctx, label, req, preview, nil)
+}
+
+// SubmitKeep is Submit regenerating only a range of a previous take
+// (generate.Options.Keep; nil: the whole request), for the studio's
+// "Regenerate range". A Keep that does not fit the request fails the job
+// with generate.ErrKeep.
+func (e *Engine) SubmitKeep(ctx context.Context, label string, req *request.Request, preview bool, keep *generate.Keep) (Job, error) {
 	req = req.Clone() // the scheduler goroutine applies defaults to its own copy
 	work := func(ctx context.Context, m Backend, progress func(jobs.Progress)) (*generate.Result, error) {
-		return m.Run(ctx, req, generate.Options{Preview: preview, Progress: func(p generate.Progress) {
+		return m.Run(ctx, req, generate.Options{Preview: preview, Keep: keep, Progress: func(p generate.Progress) {
 			jp := jobs.Progress{Step: p.Step, Steps: p.Steps, Stage: "denoise"}
 			if p.Preview != nil {
 				jp.Preview = p.Preview

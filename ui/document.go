@@ -27,6 +27,9 @@ type generation interface {
 	projectTakes(takes []project.Take)
 	// setCharacter shows and exports takes on the project's character.
 	setCharacter(spec, mapFile string)
+	// regenerateRange makes frames [from, to) of the shown take anew and
+	// keeps the rest of it.
+	regenerateRange(from, to int) error
 }
 
 // autosaving is where and how often the document's recovery copy is

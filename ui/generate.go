@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -52,6 +53,7 @@ type generationPanel struct {
 	job      string // the running generation's job id
 	jobReq   []byte // its request, recorded as a take when it succeeds
 	regen    bool   // it remakes one of the project's takes
+	ranged   bool   // it redoes a range of a take: the request alone cannot make it again
 	generate *widget.Button
 	cancel   *widget.Button
 	progress *widget.ProgressBar
@@ -122,7 +124,7 @@ func (g *generationPanel) run() {
 		p := g.doc.project()
 		var req *request.Request
 		if req, err = p.Request(e.Caps(), p.NextSeed()); err == nil {
-			err = g.submit(e, req, p.Summary())
+			err = g.submit(e, req, p.Summary(), nil)
 		}
 	}
 	if err != nil {
@@ -130,9 +132,10 @@ func (g *generationPanel) run() {
 	}
 }
 
-// submit queues req with a live preview and follows it.
-func (g *generationPanel) submit(e *engine.Engine, req *request.Request, label string) error {
-	job, err := e.Submit(context.Background(), label, req, true)
+// submit queues req with a live preview and follows it; with keep, only
+// its range is made anew.
+func (g *generationPanel) submit(e *engine.Engine, req *request.Request, label string, keep *generate.Keep) error {
+	job, err := e.SubmitKeep(context.Background(), label, req, true, keep)
 	if err != nil {
 		return err
 	}
@@ -159,10 +162,46 @@ func (g *generationPanel) regenerate(t project.Take) error {
 	if err != nil {
 		return fmt.Errorf("take %q cannot be made with %s: %w", t.Summary, e.Caps().ID, err)
 	}
-	if err := g.submit(e, req, t.Summary); err != nil {
+	if err := g.submit(e, req, t.Summary, nil); err != nil {
 		return err
 	}
 	g.regen = true
+	return nil
+}
+
+// errNoRangeTake: Regenerate range needs a take to keep the rest of.
+var errNoRangeTake = errors.New("generate a motion first: a range is redone in the take shown")
+
+// regenerateRange makes frames [from, to) of the shown sample (the first
+// when all are shown) anew, with the project's request and its next seed,
+// and keeps the frames outside exactly; the new take goes to the history
+// (not to the project, whose takes are requests made again on a click). The request must still have the shown
+// take's length and rate (the engine says so when the timeline changed).
+func (g *generationPanel) regenerateRange(from, to int) error {
+	if g.job != "" {
+		return errors.New("a generation is running; regenerate the range after it")
+	}
+	ms := g.chosenMotions()
+	if len(ms) == 0 {
+		return errNoRangeTake
+	}
+	if n := ms[0].Frames(); from < 0 || to > n || from >= to {
+		return fmt.Errorf("frames %d–%d: a range to redo lies within the take's 0–%d", from, to, n)
+	}
+	e, err := g.engine()
+	if err != nil {
+		return err
+	}
+	p := g.doc.project()
+	req, err := p.Request(e.Caps(), p.NextSeed())
+	if err != nil {
+		return err
+	}
+	keep := &generate.Keep{Motion: ms[0], From: from, To: to}
+	if err := g.submit(e, req, fmt.Sprintf("%s (frames %d–%d redone)", p.Summary(), from, to), keep); err != nil {
+		return err
+	}
+	g.ranged = true
 	return nil
 }
 
@@ -205,7 +244,7 @@ func (g *generationPanel) event(ev engineEvent) {
 }
 
 func (g *generationPanel) finish(j engine.Job) {
-	defer func() { g.regen = false }()
+	defer func() { g.regen, g.ranged = false, false }()
 	g.job = ""
 	g.generate.Enable()
 	g.cancel.Disable()
@@ -221,8 +260,9 @@ func (g *generationPanel) finish(j engine.Job) {
 		g.viewport.Player().Play()
 		g.deviceInfo.SetText("Model on " + res.DeviceLabel())
 		// The project keeps the exact request, so the take can be made
-		// again (a regenerated take is in it already).
-		if t, err := takeOf(g.jobReq, j.Finished); err == nil && !g.regen {
+		// again (a regenerated take is in it already; a range's take is
+		// the session's only, as its request would make a whole new take).
+		if t, err := takeOf(g.jobReq, j.Finished); err == nil && !g.regen && !g.ranged {
 			g.doc.addTake(t)
 		}
 	case jobs.Cancelled:

@@ -39,6 +39,7 @@ type inspector struct {
 	joint     *widget.Select
 	loop      *widget.Check  // Options.Loop
 	character *widget.Select // Options.Character
+	redo      *redoRange     // Regenerate range
 	syncing   bool           // widgets are being set from the project, not by the user
 	shown     string         // what the forms show (see refresh)
 }
@@ -53,9 +54,12 @@ func newInspector(d *documentPanel) *inspector {
 			func() { d.addEffector(in.joint.Selected) }), in.joint),
 		widget.NewButtonWithIcon("Pose key from this frame", theme.ContentAddIcon(), d.addPoseKey),
 	)
+	var redo fyne.CanvasObject
+	in.redo, redo = newRedoRange(d)
 	in.root = container.NewVScroll(container.NewVBox(
 		heading("Selection"), in.selection,
 		widget.NewSeparator(), heading("Add a constraint"), add,
+		widget.NewSeparator(), heading("Redo part of the take"), redo,
 		widget.NewSeparator(), heading("Generation"), in.options,
 	))
 	in.refresh()

@@ -26,9 +26,21 @@ type Keep struct {
 // ErrKeep: Options.Keep does not fit the request.
 var ErrKeep = errors.New("bad regenerate range")
 
-// seamFrames is how many frames inside the range each edge blends over,
-// at most: 0.27 s at 30 fps, as a window's join.
-const seamFrames = joinFade
+// seamMax is how many frames inside the range each edge blends over, at
+// most (0.67 s at 30 fps); a range with two edges blends over half its
+// length at most, so that they do not overlap. A longer blend than a window's join
+// (joinFade): the new part may differ from the kept frames by a whole
+// stride, and the offset's fade adds 1.5/n of it to a frame's step.
+const seamMax = 20
+
+// seamSpan is how many frames each edge of [from, to) in a take of frames
+// frames blends over.
+func seamSpan(from, to, frames int) int {
+	if from > 0 && to < frames {
+		return min(seamMax, max(1, (to-from)/2))
+	}
+	return min(seamMax, to-from)
+}
 
 // checkKeep accepts a Keep that fits a take of frames frames at fps on skel.
 func checkKeep(k *Keep, skel *motion.Skeleton, fps float64, frames int) error {
@@ -94,44 +106,104 @@ func (p *plan) keepKeys(k *Keep, lay *model.Layout, reqFPS float64) error {
 
 // splice returns the previous take with frames [From, To) taken from the
 // new one (both at the request's rate and length), each edge blended over
-// up to seamFrames frames inside the range. The model does not quite
-// continue the frames it was given (it jumps as it leaves them, as after a
-// window's prefix), so each edge is inertialized: the first new frame is
-// moved to where the kept frames were heading, the last new frame to where
-// the kept frames after the range come from, and those offsets fade
-// towards the inside (motion.Inertialize, run backwards for the end).
-// Where an edge has fewer than two kept frames beside it, the new frames
-// there take the plain offset to the kept frame instead. Frames outside
-// the range are the previous take's, bit for bit.
+// seamSpan frames inside the range. The model does not quite continue the
+// frames it was given (it jumps as it leaves them, as after a window's
+// prefix), so each edge moves the new frames by an offset that fades
+// towards the inside (blendEdge; run on the take played backwards for the
+// end). Frames outside the range are the previous take's, bit for bit.
 func splice(k *Keep, fresh *motion.Motion) (*motion.Motion, error) {
 	out := k.Motion.Clone()
 	J, T := out.Skel.Len(), out.Frames()
-	n := min(seamFrames, max(1, (k.To-k.From)/2))
+	n := seamSpan(k.From, k.To, T)
 	copy(out.Root[k.From:k.To], fresh.Root[k.From:k.To])
 	copy(out.Rot[k.From*J:k.To*J], fresh.Rot[k.From*J:k.To*J])
-	switch {
-	case k.From >= 2:
-		if err := out.Inertialize(k.From, n); err != nil {
-			return nil, err
-		}
-	case k.From == 1:
-		for i := range n {
-			offsetFrame(out, fresh, k.Motion, k.From+i, 0, fade(i, n))
-		}
+	if k.From > 0 {
+		blendEdge(out, k.From, n)
 	}
-	switch {
-	case T-k.To >= 2:
+	if k.To < T {
 		back := reversed(out)
-		if err := back.Inertialize(T-k.To, n); err != nil {
-			return nil, err
-		}
+		blendEdge(back, T-k.To, n)
 		out = reversed(back)
-	case T-k.To == 1:
-		for i := range n {
-			offsetFrame(out, fresh, k.Motion, k.To-1-i, k.To, fade(i, n))
-		}
 	}
 	return out, nil
+}
+
+// coast is how much of its velocity the kept motion keeps per frame as it
+// runs on past an edge (blendEdge): it glides to a stop over a few frames
+// rather than keep going, so a jittery last kept step is not repeated.
+const coast = 0.8
+
+// blendEdge joins m's frames from at on (new) to those before it (kept,
+// at ≥ 1) by a cross-fade over n frames from the kept motion run on past
+// the edge (the last kept frame moving on with its velocity, which fades
+// by coast a frame) into the new frames, weighted by smoothstep. The first
+// blended frame is the run-on one, so the seam's step is at most the last
+// kept step; the new part's own steps are damped near the edge, and the
+// weight's change moves a frame by at most 1.5/n of the gap between the
+// two. Frames before at are not touched; joint translations are left.
+func blendEdge(m *motion.Motion, at, n int) {
+	J, T := m.Skel.Len(), m.Frames()
+	last := at - 1
+	var v mgl64.Vec3 // the kept root velocity; none with one kept frame
+	turn := make([]mgl64.Quat, J)
+	for j := range J {
+		turn[j] = mgl64.QuatIdent()
+		if at >= 2 {
+			turn[j] = short(m.Rot[(last-1)*J+j].Conjugate().Mul(m.Rot[last*J+j]).Normalize())
+		}
+	}
+	if at >= 2 {
+		v = m.Root[last].Sub(m.Root[last-1])
+	}
+	// The new frames first take the offset to the first run-on frame,
+	// fading as the cross-fade does: fixed for the whole blend, it moves
+	// them as one (a per-frame slerp from a joint's new rotation to its
+	// run-on one could flip sides where the two are half a turn apart).
+	dRoot := m.Root[last].Add(v.Mul(coast)).Sub(m.Root[at])
+	dRot := make([]mgl64.Quat, J)
+	for j := range J {
+		on := m.Rot[last*J+j].Mul(turnBy(turn[j], coast))
+		dRot[j] = short(on.Mul(m.Rot[at*J+j].Conjugate()).Normalize())
+	}
+	run := 0.0 // frames of velocity run on so far
+	for i := 0; i < n && at+i < T; i++ {
+		run += math.Pow(coast, float64(i+1))
+		w, t := fade(i, n), at+i
+		x := fade(min(i, n/2), max(1, n/2)) // the cross-fade's weight
+		root := m.Root[t].Add(dRoot.Mul(w))
+		m.Root[t] = root.Mul(1 - x).Add(m.Root[last].Add(v.Mul(run)).Mul(x))
+		for j := range J {
+			q := mgl64.QuatSlerp(mgl64.QuatIdent(), dRot[j], w).Mul(m.Rot[t*J+j]).Normalize()
+			on := m.Rot[last*J+j].Mul(turnBy(turn[j], run)).Normalize()
+			m.Rot[t*J+j] = mgl64.QuatSlerp(q, nearer(on, q), x).Normalize()
+		}
+	}
+}
+
+// turnBy is q's rotation about its axis, s times over.
+func turnBy(q mgl64.Quat, s float64) mgl64.Quat {
+	l := q.V.Len()
+	if l < 1e-12 {
+		return mgl64.QuatIdent()
+	}
+	return mgl64.QuatRotate(2*math.Atan2(l, q.W)*s, q.V.Mul(1/l))
+}
+
+// nearer is q or −q, whichever is on ref's side, so a slerp between them
+// takes the shorter way.
+func nearer(q, ref mgl64.Quat) mgl64.Quat {
+	if q.Dot(ref) < 0 {
+		return q.Scale(-1)
+	}
+	return q
+}
+
+// short is q or −q, whichever turns the shorter way round.
+func short(q mgl64.Quat) mgl64.Quat {
+	if q.W < 0 {
+		return q.Scale(-1)
+	}
+	return q
 }
 
 // fade is the weight of an edge's offset i frames inside: smoothstep from
@@ -150,18 +222,4 @@ func reversed(m *motion.Motion) *motion.Motion {
 		copy(out.Rot[t*J:(t+1)*J], m.Rot[(T-1-t)*J:(T-t)*J])
 	}
 	return out
-}
-
-// offsetFrame moves out's frame t by w times the offset from fresh to prev
-// at frame edge: the root by the translation, each joint by the rotation.
-func offsetFrame(out, fresh, prev *motion.Motion, t, edge int, w float64) {
-	J := out.Skel.Len()
-	out.Root[t] = out.Root[t].Add(prev.Root[edge].Sub(fresh.Root[edge]).Mul(w))
-	for j := range J {
-		d := prev.Rot[edge*J+j].Mul(fresh.Rot[edge*J+j].Conjugate()).Normalize()
-		if d.W < 0 { // the shorter way round
-			d = d.Scale(-1)
-		}
-		out.Rot[t*J+j] = mgl64.QuatSlerp(mgl64.QuatIdent(), d, w).Mul(out.Rot[t*J+j]).Normalize()
-	}
 }
