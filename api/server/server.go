@@ -101,6 +101,8 @@ func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
 		ID: mc.ID, FPS: mc.FPS, CanonicalSkeleton: mc.CanonicalSkeleton,
 		SupportsRetargeting: mc.SupportsRetargeting, SupportsAsync: true, SupportsSegmentSeed: true,
 		SupportsLoop: mc.SupportsLoop, SupportsBatch: true, SupportsTrajectory: true,
+		// A model that takes clips takes them among its other segments.
+		SupportsMotionReferenceMixed: slices.Contains(mc.SupportedSegments, request.SegmentMotionReference),
 		SupportedConstraints:   nonNil(mc.SupportedConstraints),
 		SupportedSegments:      nonNil(mc.SupportedSegments),
 		SupportedGuidanceTypes: []string{request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated},
