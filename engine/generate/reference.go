@@ -23,13 +23,19 @@ const MaxReferenceFrames = 1800
 // of them and the joins blend. MMCP's closed options have no knob for it.
 const refStartFrac = 0.4
 
+// refPoseEvery is how often (model frames) a reference that begins the take
+// states its pose as known features: often enough to hold the model to it,
+// sparse enough to leave the frames between to the model.
+const refPoseEvery = 4
+
 // refClip is a motion_reference segment's clip on the model's skeleton at
 // the model's rate, frame 0 at the segment's first frame. The clip plays at
 // its own speed (not stretched to the segment): a longer clip is cut to the
 // segment's length, a shorter one holds its last frame.
 type refClip struct {
-	m   *motion.Motion
-	own int // frames the clip itself covers; the rest hold its last
+	m      *motion.Motion
+	own    int             // frames the clip itself covers; the rest hold its last
+	stated map[string]bool // the model joints the clip poses; nil: all
 }
 
 // refOf maps segment s's clip (on its own skeleton, else rig, the
@@ -42,12 +48,18 @@ func refOf(s request.Segment, rig request.Skeleton, canon *motion.Skeleton, fps 
 	if err != nil {
 		return nil, err
 	}
+	stated := make(map[string]bool, len(s.JointNames))
+	for _, name := range s.JointNames {
+		stated[name] = true
+	}
 	if !slices.Equal(src.Skel.Names(), canon.Names()) {
-		if src, err = toCanon(src, rig, canon); err != nil {
+		if src, stated, err = toCanon(src, rig, canon); err != nil {
 			return nil, err
 		}
 	}
-	return sampleClip(src, fps, n), nil
+	rc := sampleClip(src, fps, n)
+	rc.stated = stated
+	return rc, nil
 }
 
 // clipOn is the clip as sent, at its own rate, on canon when rig is canon's
@@ -107,14 +119,15 @@ func skeletonOf(rig request.Skeleton) (*motion.Skeleton, error) {
 // (CMU, DAZ, ...) through its retargeter, with rest-pose alignment; else
 // the rig's recognised joints (request.Skeleton.Target) turn canon's as
 // they turn in the world, the root scaled by the hip heights.
-func toCanon(src *motion.Motion, rig request.Skeleton, canon *motion.Skeleton) (*motion.Motion, error) {
+func toCanon(src *motion.Motion, rig request.Skeleton, canon *motion.Skeleton) (*motion.Motion, map[string]bool, error) {
 	if out, _, err := retarget.ToSOMA(src); err == nil && slices.Equal(out.Skel.Names(), canon.Names()) {
-		return out, nil
+		return out, nil, nil
 	}
 	t, err := rig.Target()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	stated := map[string]bool{}
 	drive := make([]int, canon.Len()) // canon joint → the rig joint turning it, -1 for none
 	for j := range drive {
 		drive[j] = -1
@@ -122,6 +135,7 @@ func toCanon(src *motion.Motion, rig request.Skeleton, canon *motion.Skeleton) (
 	for _, jt := range src.Skel.Joints { // rig order: the first of several wins
 		if c, ok := canon.Index(t.Names[jt.Name]); ok && drive[c] < 0 {
 			drive[c], _ = src.Skel.Index(jt.Name)
+			stated[canon.Joints[c].Name] = true
 		}
 	}
 	k := 1.0
@@ -152,7 +166,7 @@ func toCanon(src *motion.Motion, rig request.Skeleton, canon *motion.Skeleton) (
 		}
 		out.Root[f] = src.Root[f].Mul(k)
 	}
-	return out, nil
+	return out, stated, nil
 }
 
 // sampleClip plays m at rate fps for n frames from its first: rotations
@@ -183,12 +197,25 @@ func sampleClip(m *motion.Motion, fps float64, n int) *refClip {
 }
 
 // refKeys states the clip's root path (position and heading) at every
-// frame the clip itself covers, from model frame at: the path is in the
-// client's world, which places the take, so only a reference that begins
-// the take states it; a later one is followed through its start clip alone.
+// frame the clip itself covers, from model frame at, and the world
+// rotations of the joints it poses every refPoseEvery frames. Both are in
+// the client's world, which places the take, so only a reference that
+// begins the take states them; a later one is followed through its start
+// clip alone.
 func (p *plan) refKeys(rc *refClip, at int, lay *model.Layout) error {
 	off := lay.Offsets()
-	oRoot, oHead := off.RootPos.Off, off.Heading.Off
+	oRoot, oHead, oRot := off.RootPos.Off, off.Heading.Off, off.Rotations.Off
+	f, err := lay.Encode(rc.m)
+	if err != nil {
+		return err
+	}
+	var rotDims []int
+	for i, name := range lay.Joints() {
+		if rc.stated == nil || rc.stated[name] {
+			rotDims = append(rotDims, oRot+6*i, oRot+6*i+1, oRot+6*i+2, oRot+6*i+3, oRot+6*i+4, oRot+6*i+5)
+		}
+	}
+	D := lay.Dim()
 	for t := range rc.own {
 		h, err := lay.Heading(rc.m, t)
 		if err != nil {
@@ -197,6 +224,11 @@ func (p *plan) refKeys(rc *refClip, at int, lay *model.Layout) error {
 		x, z := rc.m.Root[t][0], rc.m.Root[t][2]
 		k := key{Frame: at + t, Dims: []int{oRoot, oRoot + 2, oHead, oHead + 1},
 			Values: []float32{float32(x), float32(z), float32(math.Cos(h)), float32(math.Sin(h))}, RootXZ: true, X: x, Z: z, Heading: &h}
+		if t%refPoseEvery == 0 {
+			for _, d := range rotDims {
+				k.Dims, k.Values = append(k.Dims, d), append(k.Values, f[t*D+d])
+			}
+		}
 		p.Keys = append(p.Keys, k)
 		p.RootKeys = append(p.RootKeys, rootKey{Frame: at + t, X: x, Z: z, Heading: &h})
 	}
