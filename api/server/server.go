@@ -101,8 +101,6 @@ func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
 		ID: mc.ID, FPS: mc.FPS, CanonicalSkeleton: mc.CanonicalSkeleton,
 		SupportsRetargeting: mc.SupportsRetargeting, SupportsAsync: true, SupportsSegmentSeed: true,
 		SupportsLoop: mc.SupportsLoop, SupportsBatch: true, SupportsTrajectory: true,
-		// A model that takes clips takes them among its other segments.
-		SupportsMotionReferenceMixed: slices.Contains(mc.SupportedSegments, request.SegmentMotionReference),
 		SupportedConstraints:   nonNil(mc.SupportedConstraints),
 		SupportedSegments:      nonNil(mc.SupportedSegments),
 		SupportedGuidanceTypes: []string{request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated},
@@ -110,6 +108,8 @@ func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
 		NativeClipSeconds:      10, Chunking: "none", RecommendedMaxDurationSeconds: 12,
 		Limits: mc.Limits,
 	}
+	// A model that takes clips takes them among its other segments.
+	spec.SupportsMotionReferenceMixed = slices.Contains(mc.SupportedSegments, request.SegmentMotionReference)
 	if m := eng.Manifest; m != nil {
 		spec.NativeClipSeconds = float64(m.MaxFrames) / mc.FPS
 		spec.Chunking = "stitched" // longer takes are sampled window by window
