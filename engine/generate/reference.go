@@ -189,7 +189,11 @@ func sampleClip(m *motion.Motion, fps float64, n int) *refClip {
 		a := int(u)
 		w := u - float64(a)
 		for j := range J {
-			out.Rot[i*J+j] = mgl64.QuatNlerp(m.Rot[a*J+j], m.Rot[(a+1)*J+j], w)
+			q0, q1 := m.Rot[a*J+j], m.Rot[(a+1)*J+j]
+			if q0.Dot(q1) < 0 { // q and -q are one turn: lerp the near way, never through zero
+				q1 = q1.Scale(-1)
+			}
+			out.Rot[i*J+j] = mgl64.QuatNlerp(q0, q1, w)
 		}
 		out.Root[i] = m.Root[a].Mul(1 - w).Add(m.Root[a+1].Mul(w))
 	}

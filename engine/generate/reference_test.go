@@ -51,6 +51,18 @@ func TestSampleClip(t *testing.T) {
 	}
 }
 
+// Neighbouring frames may send one turn as q and -q (MMCP does not ask
+// for a hemisphere): the frames between are that turn, not a NaN.
+func TestSampleClipOppositeSigns(t *testing.T) {
+	m := motion.New(motion.SOMA77(), 60, 2)
+	q := mgl64.QuatRotate(0.5, mgl64.Vec3{0, 1, 0})
+	m.Rot[0], m.Rot[m.Skel.Len()] = q, q.Scale(-1)
+	rc := sampleClip(m, 120, 2) // frame 1 is half-way
+	if got := rc.m.Rot[rc.m.Skel.Len()]; angle(got, q) > 1e-9 || math.IsNaN(got.W) {
+		t.Fatalf("half-way between q and -q: %v, want %v", got, q)
+	}
+}
+
 // A reference longer than a window is laid over its windows, each starting
 // from its own part of the clip; one after a text segment states no path.
 func TestPlanReferenceWindows(t *testing.T) {
