@@ -108,6 +108,8 @@ func modelSpec(eng *engine.Engine, mc request.ModelCaps) api.ModelSpec {
 		NativeClipSeconds:      10, Chunking: "none", RecommendedMaxDurationSeconds: 12,
 		Limits: mc.Limits,
 	}
+	// A model that takes clips takes them among its other segments.
+	spec.SupportsMotionReferenceMixed = slices.Contains(mc.SupportedSegments, request.SegmentMotionReference)
 	if m := eng.Manifest; m != nil {
 		spec.NativeClipSeconds = float64(m.MaxFrames) / mc.FPS
 		spec.Chunking = "stitched" // longer takes are sampled window by window

@@ -16,8 +16,8 @@ const MaxSeconds = 60
 // Caps describes a loaded model in MMCP's terms, for validating requests
 // (engine/request) and for GET /capabilities: its canonical skeleton is the
 // bundle's SOMA77 with identity rest rotations, and it takes text and
-// unconditioned segments, the constraint types Run implements and
-// options.loop.
+// unconditioned segments and motion_reference clips (mixed with them), the
+// constraint types Run implements and options.loop.
 func Caps(m *model.Model) request.ModelCaps { return CapsFor(m.Manifest, m.Layout) }
 
 // constraints are the constraint types Run implements: ground_height by
@@ -32,11 +32,12 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 	rig := Rig(lay.Skeleton())
 	lim := request.DefaultLimits()
 	lim.MaxDurationSeconds = MaxSeconds
+	lim.MaxReferenceFrames = MaxReferenceFrames
 	return request.ModelCaps{
 		ID:                   man.ID,
 		FPS:                  lay.FPS(),
 		CanonicalSkeleton:    rig,
-		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
+		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned, request.SegmentMotionReference},
 		SupportedConstraints: slices.Clone(constraints),
 		Limits:               lim,
 		MaxTotalFrames:       MaxSeconds * 240,

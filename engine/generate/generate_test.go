@@ -240,8 +240,8 @@ func TestPlanWindows(t *testing.T) {
 	if m.Manifest.MaxFrames != 200 {
 		t.Fatalf("bundle max_frames %d: this plan assumes 200", m.Manifest.MaxFrames)
 	}
-	want := []window{{0, 200, 0, "a person dances", false, 0}, {192, 200, 8, "", false, 0},
-		{384, 200, 8, "", false, 0}, {576, 124, 8, "", false, 0}, {692, 58, 8, "a person walks", false, 0}}
+	want := []window{{Start: 0, Frames: 200, Prefix: 0, Prompt: "a person dances", NoText: false}, {Start: 192, Frames: 200, Prefix: 8, Prompt: "", NoText: false},
+		{Start: 384, Frames: 200, Prefix: 8, Prompt: "", NoText: false}, {Start: 576, Frames: 124, Prefix: 8, Prompt: "", NoText: false}, {Start: 692, Frames: 58, Prefix: 8, Prompt: "a person walks", NoText: false}}
 	if len(p.Windows) != len(want) || p.Frames != 750 {
 		t.Fatalf("windows %+v, %d frames", p.Windows, p.Frames)
 	}

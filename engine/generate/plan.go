@@ -29,6 +29,11 @@ type window struct {
 	Prompt                string
 	NoText                bool
 	Seed                  uint64
+	// Ref is the motion_reference clip the window starts from (nil for
+	// text and unconditioned segments); RefAt is the clip frame at the
+	// window's frame 0 (negative over a prefix before the segment).
+	Ref   *refClip
+	RefAt int
 }
 
 // key is one constrained frame in world coordinates: which feature
@@ -104,7 +109,7 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 	at := 0
 	for i, s := range segs {
 		switch s.Type {
-		case request.SegmentText, request.SegmentUnconditioned:
+		case request.SegmentText, request.SegmentUnconditioned, request.SegmentMotionReference:
 		default:
 			return nil, fmt.Errorf("%w: %s segments", ErrUnsupported, s.Type)
 		}
@@ -114,6 +119,19 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 			end = modelTotal
 		}
 		n := max(1, end-p.Frames)
+		var ref *refClip
+		if s.Type == request.SegmentMotionReference {
+			var err error
+			if ref, err = refOf(s, req.Skeleton, lay.Skeleton(), lay.FPS(), n); err != nil {
+				return nil, fmt.Errorf("segment %d: %w", i, err)
+			}
+			if p.Frames == 0 {
+				if err := p.refKeys(ref, 0, lay); err != nil {
+					return nil, err
+				}
+			}
+		}
+		segStart := p.Frames
 		sseed := seed + uint64(i)*0x9E3779B97F4A7C15 // segments draw different noise from one seed
 		if s.Seed != nil {
 			sseed = uint64(*s.Seed)
@@ -125,7 +143,8 @@ func makePlan(req *request.Request, m *model.Model, seed uint64) (*plan, error) 
 			}
 			take := min(n, maxF-pre)
 			p.Windows = append(p.Windows, window{Start: p.Frames - pre, Frames: take + pre, Prefix: pre,
-				Prompt: s.Prompt, NoText: s.Type == request.SegmentUnconditioned, Seed: sseed + uint64(chunk)})
+				Prompt: s.Prompt, NoText: s.Type != request.SegmentText, Seed: sseed + uint64(chunk),
+				Ref: ref, RefAt: p.Frames - pre - segStart})
 			p.Frames += take
 			n -= take
 		}

@@ -27,8 +27,12 @@ const constrainedLift = 300
 // one of the clips whose captions best share the prompt's words, drawn from
 // (the window's seed, the sample) alone, so more samples never change the
 // earlier ones. Noise when retrieval is off, the model has no bank, the
-// window has no text, or no clip shares a word.
+// window has no text, or no clip shares a word. A motion_reference window
+// starts from its own clip instead (refStart), retrieval or not.
 func startOf(m *model.Model, p *plan, w window, samples int, off bool) (start, error) {
+	if w.Ref != nil {
+		return refStart(m, w, samples)
+	}
 	st := start{names: make([]string, samples)}
 	if off || m.Bank == nil || w.NoText {
 		return st, nil

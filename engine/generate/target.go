@@ -46,6 +46,12 @@ func ontoOf(canon *motion.Skeleton, req *request.Request) (*onto, *request.Reque
 		o.k = o.full.Scale * o.full.Ratio
 	}
 	c := req.Clone()
+	for i := range c.Segments { // a clip on the request's skeleton keeps it (refOf maps it)
+		if seg := &c.Segments[i]; seg.Type == request.SegmentMotionReference && seg.Skeleton == nil {
+			own := c.Skeleton
+			seg.Skeleton = &own
+		}
+	}
 	c.Skeleton = Rig(canon)
 	for i := range c.Constraints {
 		if err := o.restate(&c.Constraints[i], canon); err != nil {
