@@ -26,6 +26,14 @@ func bundledServer(t *testing.T) (*httptest.Server, *Server) {
 // canonical skeleton in place of the null model's.
 func bundledExample(t *testing.T, s *Server, name string) map[string]any {
 	t.Helper()
+	req := readExample(t, name)
+	req["model"], req["skeleton"] = s.spec.ID, s.spec.CanonicalSkeleton
+	return req
+}
+
+// readExample is an MMCP example request as sent.
+func readExample(t *testing.T, name string) map[string]any {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", name))
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +42,5 @@ func bundledExample(t *testing.T, s *Server, name string) map[string]any {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	req["model"], req["skeleton"] = s.spec.ID, s.spec.CanonicalSkeleton
 	return req
 }

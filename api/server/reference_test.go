@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/engine/retarget"
-	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // refClip is a motion_reference segment of n frames at fps whose root
@@ -147,18 +144,4 @@ func TestMotionReferenceNotANumber(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readExample is an MMCP example request as sent.
-func readExample(t *testing.T, name string) map[string]any {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req map[string]any
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return req
 }
