@@ -466,10 +466,12 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 	// jobs out before the queue is seen full. The 504 has its own server.
 	ts, srv := newTestServer(t, gateEngine(g, 1), Options{Deadline: time.Minute})
 
-	// One runs (held), one waits; the third is refused.
+	// One runs (held), one waits; the third is refused. The second is sent
+	// only once the first runs: sent together, on a busy machine the second
+	// could find the first still queued, be refused, and never wait.
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for range 2 {
+	send := func() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -479,7 +481,9 @@ func TestQueueDisconnectAndDeadline(t *testing.T) {
 			}
 		}()
 	}
+	send()
 	<-g.started
+	send()
 	// Probe only once the second job waits: a probe sent earlier would take
 	// its place in the queue and wait out the deadline.
 	waitFor(t, func() bool { return srv.eng.Stats().Queued == 1 })
