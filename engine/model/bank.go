@@ -78,8 +78,7 @@ type Bank struct {
 	joints  []int // SOMA77 index of each predicted joint, in bank order
 	skel    *motion.Skeleton
 	words   []map[string]bool // per entry: its captions' terms (words and their bases)
-	capts   [][][]string      // per entry and caption: its distinct words
-	df      map[string]int    // per term: how many entries hold it
+	capts   [][][]captionWord // per entry and caption: its distinct words
 }
 
 // LoadBank reads the bank the manifest names (nil, nil when it names none).
@@ -138,14 +137,15 @@ func (b *Bank) check() error {
 // "falling" meets "falls" in "fall" and "dancing" meets "dances".
 func (b *Bank) index() {
 	b.words = make([]map[string]bool, len(b.Entries))
-	b.capts = make([][][]string, len(b.Entries))
-	b.df = map[string]int{}
+	words := make([][][]string, len(b.Entries)) // per entry and caption: distinct words
+	df := map[string]int{}
 	for i, e := range b.Entries {
 		set := map[string]bool{}
 		for _, c := range e.Captions {
 			ws := Words(c)
 			slices.Sort(ws)
-			b.capts[i] = append(b.capts[i], slices.Compact(ws))
+			ws = slices.Compact(ws)
+			words[i] = append(words[i], ws)
 			for _, w := range ws {
 				for _, t := range terms(w) {
 					set[t] = true
@@ -154,9 +154,26 @@ func (b *Bank) index() {
 		}
 		b.words[i] = set
 		for t := range set {
-			b.df[t]++
+			df[t]++
 		}
 	}
+	b.capts = make([][][]captionWord, len(b.Entries))
+	n := float64(len(b.Entries))
+	for i, caps := range words {
+		for _, ws := range caps {
+			cw := make([]captionWord, len(ws))
+			for k, w := range ws {
+				cw[k] = captionWord{terms(w), math.Log(1 + n/float64(df[w]))}
+			}
+			b.capts[i] = append(b.capts[i], cw)
+		}
+	}
+}
+
+// captionWord is a caption's word as Match weighs it: its terms and idf.
+type captionWord struct {
+	terms []string
+	idf   float64
 }
 
 // terms are a word and the bases it may be an inflection of.
@@ -236,8 +253,8 @@ func (b *Bank) unexplained(i int, said map[string]bool) float64 {
 	for _, ws := range b.capts[i] {
 		var w float64
 		for _, word := range ws {
-			if !slices.ContainsFunc(terms(word), func(t string) bool { return said[t] }) {
-				w += math.Log(1 + float64(len(b.Entries))/float64(b.df[word]))
+			if !slices.ContainsFunc(word.terms, func(t string) bool { return said[t] }) {
+				w += word.idf
 			}
 		}
 		least = min(least, w)
