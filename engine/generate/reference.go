@@ -66,7 +66,7 @@ func refOf(s request.Segment, rig request.Skeleton, canon *motion.Skeleton, fps 
 // joints, else on rig; joints it does not list stay at rest.
 func clipOn(s request.Segment, rig request.Skeleton, canon *motion.Skeleton) (*motion.Motion, error) {
 	skel := canon
-	if !slices.Equal(jointNames(rig), canon.Names()) {
+	if !slices.Equal(rig.Names(), canon.Names()) {
 		var err error
 		if skel, err = skeletonOf(rig); err != nil {
 			return nil, err

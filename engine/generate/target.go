@@ -25,7 +25,7 @@ type onto struct {
 // else the retargeting and req restated on the canonical skeleton:
 // effector joints mapped to SOMA77's, positions scaled to its size.
 func ontoOf(canon *motion.Skeleton, req *request.Request) (*onto, *request.Request, error) {
-	if slices.Equal(jointNames(req.Skeleton), canon.Names()) {
+	if slices.Equal(req.Skeleton.Names(), canon.Names()) {
 		return nil, req, nil
 	}
 	t, err := req.Skeleton.Target()
@@ -59,14 +59,6 @@ func ontoOf(canon *motion.Skeleton, req *request.Request) (*onto, *request.Reque
 		}
 	}
 	return o, c, nil
-}
-
-func jointNames(s request.Skeleton) []string {
-	out := make([]string, len(s.Joints))
-	for i, j := range s.Joints {
-		out[i] = j.Name
-	}
-	return out
 }
 
 // restate puts one constraint in SOMA77's terms. Validation refuses pose

@@ -215,7 +215,7 @@ func (r *Request) checkSkeleton(m ModelCaps) error {
 // names in order when it cannot retarget (only names are compared, as in the
 // reference), identity rest rotations when it cannot honour others.
 func checkRig(s *Skeleton, m ModelCaps, l loc) error {
-	if !m.SupportsRetargeting && !slices.Equal(jointNames(s), jointNames(&m.CanonicalSkeleton)) {
+	if !m.SupportsRetargeting && !slices.Equal(s.Names(), m.CanonicalSkeleton.Names()) {
 		return NewError(CodeRetargetingUnsupported,
 			"this model does not support retargeting; send the canonical skeleton verbatim from /capabilities", nil)
 	}
@@ -239,10 +239,11 @@ func checkRig(s *Skeleton, m ModelCaps, l loc) error {
 // custom reports whether s is a skeleton the model retargets onto rather
 // than its canonical one.
 func (m ModelCaps) custom(s *Skeleton) bool {
-	return m.RetargetsFromSOMA77 && !slices.Equal(jointNames(s), jointNames(&m.CanonicalSkeleton))
+	return m.RetargetsFromSOMA77 && !slices.Equal(s.Names(), m.CanonicalSkeleton.Names())
 }
 
-func jointNames(s *Skeleton) []string {
+// Names are the skeleton's joint names in order.
+func (s *Skeleton) Names() []string {
 	names := make([]string, len(s.Joints))
 	for i, j := range s.Joints {
 		names[i] = j.Name
@@ -278,7 +279,7 @@ func (r *Request) checkMotionReferences(m ModelCaps) error {
 			}
 			rig, where = s.Skeleton, "motion_reference skeleton"
 		}
-		names := jointNames(rig)
+		names := rig.Names()
 		for _, name := range s.JointNames {
 			if !slices.Contains(names, name) {
 				return unknownJoint(name, names, where)
@@ -359,7 +360,7 @@ const MinLoopFrames = 4
 // checkConstraints takes each constraint in turn through its type, its
 // joints and its frames, so the first constraint's problem wins.
 func (r *Request) checkConstraints(m ModelCaps) error {
-	names := jointNames(&r.Skeleton)
+	names := r.Skeleton.Names()
 	total := r.TotalFrames()
 	for _, c := range r.Constraints {
 		if !slices.Contains(m.SupportedConstraints, c.Type) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/motionstudio/studio/engine/motion"
-	"github.com/motionstudio/studio/internal/testmotion"
 	"github.com/motionstudio/studio/internal/blendercheck"
+	"github.com/motionstudio/studio/internal/testmotion"
 )
 
 // TestBlender imports our GLB with Blender's own glTF importer and compares
