@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -128,14 +129,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestGeneratePrecision(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string][]byte{}
-	fsys, err := models.Bundle(models.DefaultID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := model.LoadManifestFS(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, man := bundledManifest(t)
 	auto := "on cpu, int8"
 	if why := model.Int8Saturates(man.Denoiser.CPUQuantization); why != "" {
 		auto = "on cpu, float32 (float32 denoiser: " // and the reason
@@ -213,14 +207,7 @@ func TestGenerateErrors(t *testing.T) {
 // The command line names, per text segment, the words the model
 // understands, maps and ignores.
 func TestReadingLines(t *testing.T) {
-	fsys, err := models.Bundle(models.DefaultID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := model.LoadManifestFS(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys, man := bundledManifest(t)
 	tok, err := model.LoadTokenizer(fsys, man)
 	if err != nil {
 		t.Fatal(err)
@@ -305,4 +292,19 @@ func TestGenerateLoopInPlace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bundledManifest is the bundled model's files and manifest (no ONNX
+// Runtime needed).
+func bundledManifest(t *testing.T) (fs.FS, *model.Manifest) {
+	t.Helper()
+	fsys, err := models.Bundle(models.DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := model.LoadManifestFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys, man
 }
