@@ -1,6 +1,7 @@
 // Package gltf writes motions as glTF 2.0: binary GLB, or JSON .gltf with
 // the buffer embedded as a base64 data URI, so that any glTF viewer, game
-// engine or Blender plays them.
+// engine or Blender plays them. Read takes such a document (an MMCP answer)
+// back into motions, so that it can be written in the other formats.
 //
 // Layout (the MMCP glTF response layout plus a body): one node per skeleton
 // joint in skeleton order (translation = rest offset, rotation = rest
