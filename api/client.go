@@ -70,10 +70,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 
 // decodeError reads an error envelope (or keeps the raw body in Message).
 func decodeError(resp *http.Response, data []byte) *Error {
-	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-ID")}
-	if s, err := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64); err == nil && s >= 0 {
-		e.RetryAfter = time.Duration(s * float64(time.Second))
-	}
+	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-ID"), RetryAfter: retryAfterOf(resp)}
 	var env ErrorEnvelope
 	if json.Unmarshal(data, &env) == nil && env.Error != nil {
 		e.Code, e.Message, e.Details = env.Error.Code, env.Error.Message, env.Error.Details
@@ -81,6 +78,15 @@ func decodeError(resp *http.Response, data []byte) *Error {
 		e.Message = strings.TrimSpace(string(data[:min(len(data), 500)]))
 	}
 	return e
+}
+
+// retryAfterOf reads a Retry-After in seconds (0 when absent or an HTTP
+// date, which this server never sends).
+func retryAfterOf(resp *http.Response) time.Duration {
+	if s, err := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64); err == nil && s >= 0 && s < 1e6 {
+		return time.Duration(s * float64(time.Second))
+	}
+	return 0
 }
 
 // Capabilities fetches GET /capabilities.
@@ -149,18 +155,26 @@ func (c *Client) Submit(ctx context.Context, req *request.Request) (string, erro
 	if err != nil {
 		return "", err
 	}
+	id, _, err := c.SubmitJSON(ctx, body)
+	return id, err
+}
+
+// SubmitJSON queues a request given as its JSON body, as sent (a pipeline's
+// line, which the server validates), and returns its job id and how long
+// the server suggests waiting before the first poll (its Retry-After).
+func (c *Client) SubmitJSON(ctx context.Context, body []byte) (string, time.Duration, error) {
 	resp, data, err := c.do(ctx, http.MethodPost, "/generate", body, http.Header{"Prefer": {"respond-async"}})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("api: asked for an async job, got %d", resp.StatusCode)
+		return "", 0, fmt.Errorf("api: asked for an async job, got %d", resp.StatusCode)
 	}
 	var a Accepted
 	if err := json.Unmarshal(data, &a); err != nil || a.JobID == "" {
-		return "", fmt.Errorf("api: 202 without a job id: %s", data)
+		return "", 0, fmt.Errorf("api: 202 without a job id: %.200s", data)
 	}
-	return a.JobID, nil
+	return a.JobID, retryAfterOf(resp), nil
 }
 
 // Poll asks for a job once: the glTF document when done (status nil), or
@@ -179,6 +193,7 @@ func (c *Client) Poll(ctx context.Context, id string, binary bool) ([]byte, *Job
 		if err := json.Unmarshal(data, &st); err != nil {
 			return nil, nil, fmt.Errorf("api: job status: %w", err)
 		}
+		st.RetryAfter = retryAfterOf(resp)
 		return nil, &st, nil
 	}
 	return data, nil, nil

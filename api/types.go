@@ -99,6 +99,9 @@ type JobStatus struct {
 	Steps    int     `json:"steps"`
 	Elapsed  float64 `json:"elapsed_s"`
 	Estimate float64 `json:"eta_s"`
+	// RetryAfter is the answer's Retry-After, when to poll again (set by
+	// Client.Poll; not in the body).
+	RetryAfter time.Duration `json:"-"`
 }
 
 // MotionExtension is the document-level MMCP_motion glTF extension.

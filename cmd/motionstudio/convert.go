@@ -55,17 +55,9 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 	fs.BoolVar(&o.mirror, "mirror", false, "mirror the clip left to right")
 	fs.StringVar(&o.targetRig, "target-rig", "", targetRigUsage)
 	fs.StringVar(&o.targetMap, "target-map", "", targetMapUsage)
-	var pos []string
-	for {
-		if err := parseFlags(fs, args, stderr); err != nil {
-			return o, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := parseInterspersed(fs, args, stderr)
+	if err != nil {
+		return o, err
 	}
 	if len(pos) != 2 {
 		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))

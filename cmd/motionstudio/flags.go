@@ -34,3 +34,19 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	}
 	return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), firstLine(err))
 }
+
+// parseInterspersed parses flags placed anywhere among the positional
+// arguments, which it returns in order.
+func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args, stderr); err != nil {
+			return pos, err
+		}
+		if args = fs.Args(); len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -298,17 +298,29 @@ func newProgressBar(w io.Writer) *progressBar {
 	return &progressBar{w: w, tty: tty, start: time.Now()}
 }
 
-func (b *progressBar) update(p generate.Progress) {
+func (b *progressBar) update(p generate.Progress) { b.draw("step ", p.Step, p.Steps, "") }
+
+// draw shows k of n done, after label and before note.
+func (b *progressBar) draw(label string, k, n int, note string) {
 	if !b.tty {
 		return
 	}
 	const width = 30
-	done := width * p.Step / max(1, p.Steps)
+	done := width * min(k, n) / max(1, n)
 	el := time.Since(b.start)
-	eta := time.Duration(float64(el) * float64(p.Steps-p.Step) / float64(max(1, p.Step)))
-	fmt.Fprintf(b.w, "\r[%s%s] step %d/%d  %.1fs  eta %.1fs ", strings.Repeat("#", done), strings.Repeat(".", width-done),
-		p.Step, p.Steps, el.Seconds(), eta.Seconds())
+	eta := time.Duration(float64(el) * float64(n-k) / float64(max(1, k)))
+	fmt.Fprintf(b.w, "\r[%s%s] %s%d/%d  %.1fs  eta %.1fs %s", strings.Repeat("#", done), strings.Repeat(".", width-done),
+		label, k, n, el.Seconds(), eta.Seconds(), note)
 	b.drawn = true
+}
+
+// println writes a whole line above the bar (on a terminal, over it: the
+// next draw puts the bar back below).
+func (b *progressBar) println(line string) {
+	if b.tty && b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+	}
+	fmt.Fprintln(b.w, line)
 }
 
 func (b *progressBar) done() {

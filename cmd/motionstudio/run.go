@@ -36,6 +36,7 @@ Commands:
   generate --prompt TEXT -o OUT.{bvh,npz,glb,fbx}    generate motion from text (run "motionstudio generate -h")
   convert IN.bvh OUT.{bvh,npz,glb,gltf,fbx} [flags]  convert a BVH clip (run "motionstudio convert -h")
   serve [--addr HOST:PORT] [--model ID|DIR|null]     serve the HTTP API (run "motionstudio serve -h")
+  batch REQUESTS.jsonl --server URL [--out DIR]      send MMCP requests to a server, write the results (run "motionstudio batch -h")
   version                                            print the version
   help                                               print this help
 `
@@ -59,6 +60,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		err = runGenerate(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
+	case "batch":
+		err = runBatch(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "motionstudio", studio.Version)
 	case "help", "-h", "--help":
