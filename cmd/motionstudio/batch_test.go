@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,6 +170,10 @@ func TestBatchMixedLines(t *testing.T) {
 		}
 	}
 	checkOutput(t, filepath.Join(out, "two_0.bvh"))
+	// Converted, not just renamed: the request's frames at the model's rate.
+	if m, err := bvh.ReadFile(filepath.Join(out, "walk", "a.bvh")); err != nil || m.Frames() != 31 || m.FPS != nullmodel.FPS {
+		t.Errorf("walk/a.bvh: %v, want 31 frames at %d fps", err, nullmodel.FPS)
+	}
 	if st := eng.Stats(); st.Rejected == 0 {
 		t.Errorf("no submission met a full queue (%+v): the retry path went untested", st)
 	}
@@ -242,7 +248,10 @@ func TestBatchResumesExactlyOnce(t *testing.T) {
 	if len(first) < 4 || len(first) >= n {
 		t.Fatalf("the interrupted run wrote %d of %d outputs", len(first), n)
 	}
-	waitIdle(t, eng) // the jobs in flight were cancelled, not left to run
+	if n := cancelledJobs(t, base); n < 1 { // the jobs in flight were cancelled, not left to run
+		t.Errorf("the interrupted run cancelled %d jobs", n)
+	}
+	waitIdle(t, eng)
 	started := model.starts.Load()
 
 	stdout, stderr, err = runBatchArgs(context.Background(), file, "--server", base, "--out", out, "--concurrency", "3")
@@ -280,6 +289,24 @@ func inodes(t *testing.T, dir string) map[string]uint64 {
 		out[filepath.Base(p)] = st.Sys().(*syscall.Stat_t).Ino
 	}
 	return out
+}
+
+// cancelledJobs is how many DELETE /generate/jobs/{id} the server answered
+// 204 (its metrics).
+func cancelledJobs(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`motionstudio_http_requests_total\{code="204",route="job"\} (\d+)`).FindSubmatch(data)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 func waitIdle(t *testing.T, eng *engine.Engine) {
