@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/clip"
 	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
@@ -71,7 +72,7 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
 	}
 	o.in, o.out = pos[0], pos[1]
-	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" && ext != ".fbx" {
+	if !clip.Readable(o.in) {
 		return o, fmt.Errorf("%w: convert reads BVH and FBX files, not %q", errUsage, o.in)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
@@ -185,27 +186,16 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// readClip reads a BVH, or an FBX file's first take. An FBX clip is in
-// metres; a rig we know by name is put back in its own units, which the
-// retargeting and --keep-skeleton expect of it.
+// readClip reads a BVH, or an FBX file's first take (clip.ReadFile).
 func readClip(path string, stderr io.Writer) (*motion.Motion, error) {
-	if strings.ToLower(filepath.Ext(path)) != ".fbx" {
-		return bvh.ReadFile(path) // it names the file
-	}
-	ms, err := fbx.ReadFile(path)
+	ms, err := clip.ReadFile(path)
 	if err != nil {
 		return nil, err // it names the file
 	}
 	if len(ms) > 1 {
 		fmt.Fprintf(stderr, "motionstudio: %s: %d takes; converting the first\n", path, len(ms))
 	}
-	m := ms[0]
-	if rig, _ := retarget.Detect(m.Skel); rig.Scale > 0 {
-		if m, err = m.Scale(1 / rig.Scale); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return m, nil
+	return ms[0], nil
 }
 
 // keepSkeleton returns the clip in metres on its own skeleton, warning on
