@@ -17,7 +17,7 @@ import (
 // prefClipDir is where clips were last taken from.
 const prefClipDir = "clip.dir"
 
-var clipFilters = []fileFilter{{"Motion clip (BVH, FBX)", clip.Extensions}}
+var clipFilters = []fileFilter{{"Motion clip (BVH, FBX, glTF)", clip.Extensions}}
 
 // errNoTakeShown: Use take as prompt needs a take in the viewport.
 var errNoTakeShown = errors.New("show a generated take first (pick one in the history): its shown sample becomes the clip")

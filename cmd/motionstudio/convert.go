@@ -22,9 +22,10 @@ import (
 // errUsage marks command-line mistakes; the dispatcher exits 2 on them.
 var errUsage = errors.New("usage")
 
-const convertUsage = `usage: motionstudio convert IN.{bvh,fbx} OUT.{bvh,npz,glb,gltf,fbx} [flags]
+const convertUsage = `usage: motionstudio convert IN.{bvh,fbx,glb,gltf} OUT.{bvh,npz,glb,gltf,fbx} [flags]
 
-Reads a BVH clip or a binary FBX file's first take, retargets it from its rig (iClone CC_Base, DAZ-friendly,
+Reads a BVH clip, or the first take of a binary FBX or a glTF file (its first
+skin), retargets it from its rig (iClone CC_Base, DAZ-friendly,
 CMU 31-joint with ASF or MotionBuilder names, or SOMA77) onto the SOMA77
 skeleton, and writes the format named by OUT's extension. Flags may come
 before or after the file names.
@@ -69,11 +70,11 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 		args = args[1:]
 	}
 	if len(pos) != 2 {
-		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
+		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx,glb,gltf} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
 	}
 	o.in, o.out = pos[0], pos[1]
 	if !clip.Readable(o.in) {
-		return o, fmt.Errorf("%w: convert reads BVH and FBX files, not %q", errUsage, o.in)
+		return o, fmt.Errorf("%w: convert reads BVH, FBX and glTF files, not %q", errUsage, o.in)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
 	case ".bvh", ".npz", ".glb", ".gltf", ".fbx":
@@ -186,7 +187,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// readClip reads a BVH, or an FBX file's first take (clip.ReadFile).
+// readClip reads a BVH, or an FBX or glTF file's first take (clip.ReadFile).
 func readClip(path string, stderr io.Writer) (*motion.Motion, error) {
 	ms, err := clip.ReadFile(path)
 	if err != nil {

@@ -12,12 +12,13 @@ import (
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/fbx"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
 )
 
 // Extensions are the formats ReadFile reads, without dots.
-var Extensions = []string{"bvh", "fbx"}
+var Extensions = []string{"bvh", "fbx", "glb", "gltf"}
 
 // ErrFormat is wrapped when a file's extension names no format ReadFile
 // reads.
@@ -28,11 +29,16 @@ func Readable(path string) bool {
 	return slices.Contains(Extensions, strings.ToLower(strings.TrimPrefix(filepath.Ext(path), ".")))
 }
 
-// ReadFile reads the clips of a BVH file (one) or an FBX file (one per
-// take), each on the file's own skeleton. An FBX clip comes in metres; a
-// rig retarget knows by name is put back in its own units, as its BVH
-// files have them and as retargeting expects. Errors name the file.
+// ReadFile reads the clips of a BVH file (one), an FBX file (one per take)
+// or a glTF file, .glb or .gltf (one per animation), each on the file's own
+// skeleton. FBX and glTF clips come in metres; a rig retarget knows by name
+// is put back in its own units, as its BVH files have them and as
+// retargeting expects. Errors name the file.
 func ReadFile(path string) ([]*motion.Motion, error) {
+	var (
+		ms  []*motion.Motion
+		err error
+	)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".bvh":
 		m, err := bvh.ReadFile(path) // it names the file
@@ -41,19 +47,21 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 		}
 		return []*motion.Motion{m}, nil
 	case ".fbx":
-		ms, err := fbx.ReadFile(path) // it names the file
-		if err != nil {
-			return nil, err
-		}
-		for i, m := range ms {
-			if rig, _ := retarget.Detect(m.Skel); rig.Scale > 0 {
-				if ms[i], err = m.Scale(1 / rig.Scale); err != nil {
-					return nil, fmt.Errorf("%s: %w", path, err)
-				}
-			}
-		}
-		return ms, nil
+		ms, err = fbx.ReadFile(path) // it names the file
+	case ".glb", ".gltf":
+		ms, err = gltf.ReadFile(path) // it names the file
 	default:
 		return nil, fmt.Errorf("%s: %w: %q (want .%s)", path, ErrFormat, ext, strings.Join(Extensions, ", ."))
 	}
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range ms {
+		if rig, _ := retarget.Detect(m.Skel); rig.Scale > 0 {
+			if ms[i], err = m.Scale(1 / rig.Scale); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	return ms, nil
 }

@@ -10,12 +10,13 @@ import (
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/fbx"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// A BVH reads as itself; an FBX of a known rig comes back in the rig's own
-// units (as its BVH has them), of an unknown rig in metres; other files
+// A BVH reads as itself; an FBX or GLB of a known rig comes back in the
+// rig's own units (as its BVH has them), of an unknown rig in metres; other files
 // and broken ones are refused with an error naming the file.
 func TestReadFile(t *testing.T) {
 	src, err := bvh.ReadFile(testtools.TestdataBVH(t, "cmu_16_11_walk_veer_left.bvh"))
@@ -31,6 +32,10 @@ func TestReadFile(t *testing.T) {
 	if err := fbx.WriteFile(known, []*motion.Motion{metres, metres}, fbx.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	glb := filepath.Join(dir, "walk.glb")
+	if err := gltf.WriteFile(glb, []*motion.Motion{metres}, gltf.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	unknown := filepath.Join(dir, "soma.FBX")
 	soma := motion.New(motion.SOMA77(), 30, 3)
 	if err := fbx.WriteFile(unknown, []*motion.Motion{soma}, fbx.Options{}); err != nil {
@@ -43,6 +48,7 @@ func TestReadFile(t *testing.T) {
 	}{
 		{testtools.TestdataBVH(t, "cmu_16_11_walk_veer_left.bvh"), 1, src.Root[0][1]},
 		{known, 2, src.Root[0][1]},
+		{glb, 1, src.Root[0][1]},
 		{unknown, 1, soma.Root[0][1]},
 	}
 	for _, c := range cases {
