@@ -54,7 +54,8 @@ func promptTrackAt(t *testing.T, s *Studio, frame int) fyne.Position {
 // lands, shown in the inspector; bad files dropped are named in a dialog
 // and change nothing; generating on the bundled model sends the clip as a
 // motion_reference and the take follows it; the take, used as a prompt,
-// is a clip too; undo takes the segments back.
+// is a clip too; undo takes the segments back; the take exported as GLB
+// drops back in.
 func TestStudioClipAsPrompt(t *testing.T) {
 	s := newBundledStudio(t)
 	walkPath := testtools.TestdataBVH(t, "cmu_16_11_walk_veer_left.bvh")
@@ -179,6 +180,19 @@ func TestStudioClipAsPrompt(t *testing.T) {
 		s.doc.redoEdit()
 		if segs = p.Timeline.Segments; len(segs) != 2 || segs[0].Ref != seg.Ref {
 			t.Errorf("after redo: %d segments", len(segs))
+		}
+
+		// The take exported as GLB and dropped back is a SOMA77 clip.
+		s.SetChosen(1)
+		glb := filepath.Join(dir, "take.glb")
+		if _, err := s.ExportTo(glb); err != nil {
+			t.Fatal(err)
+		}
+		s.dropped(promptTrackAt(t, s, 0), []fyne.URI{storage.NewFileURI(glb)})
+		segs = p.Timeline.Segments
+		if len(segs) != 3 || segs[0].Ref == nil || segs[0].Ref.Name != "take.glb" || segs[0].Ref.Skeleton != nil ||
+			segs[0].Ref.Frames() != m.Frames() {
+			t.Errorf("the GLB dropped: %d segments, the first %+v", len(segs), segs[0].Kind)
 		}
 	})
 }
