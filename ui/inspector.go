@@ -134,19 +134,19 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 	tl := &p.Timeline
 	var items []*widget.FormItem
 	switch p.KindOf(id) {
-	case "segment":
+	case project.ItemSegment:
 		if i := slices.IndexFunc(tl.Segments, func(s project.Segment) bool { return s.ID == id }); i >= 0 {
 			items = in.segmentForm(p, i)
 		}
-	case "root":
+	case project.ItemRootKey:
 		if i := slices.IndexFunc(tl.RootKeys, func(k project.RootKey) bool { return k.ID == id }); i >= 0 {
 			items = in.rootKeyForm(tl.RootKeys[i])
 		}
-	case "effector":
+	case project.ItemEffector:
 		if i := slices.IndexFunc(tl.Effectors, func(e project.Effector) bool { return e.ID == id }); i >= 0 {
 			items = in.effectorForm(tl.Effectors[i])
 		}
-	case "pose":
+	case project.ItemPoseKey:
 		if i := slices.IndexFunc(tl.PoseKeys, func(k project.PoseKey) bool { return k.ID == id }); i >= 0 {
 			k := tl.PoseKeys[i]
 			items = []*widget.FormItem{

@@ -238,3 +238,15 @@ func dialogText(o fyne.CanvasObject) string {
 	walk(o)
 	return strings.Join(parts, " ")
 }
+
+// The inspector shows a selected root key's form (it switched on names
+// that KindOf does not give, and showed nothing for root and pose keys).
+func TestStudioInspectsRootKeys(t *testing.T) {
+	s := newStudio(t)
+	onFyne(func() {
+		s.doc.addRootKey()
+		if !inspectorSays(s, "Root key", "drag it on the floor") {
+			t.Error("no root key form for the selected root key")
+		}
+	})
+}
