@@ -296,6 +296,9 @@ func (e *Editor) SetSegmentKind(id, kind string) error {
 		if err := checkKind(kind); err != nil {
 			return err
 		}
+		if t.Segments[i].Kind == KindReference {
+			return invalid("a reference segment stays one: delete it, or add a %s segment beside it", kind)
+		}
 		t.Segments[i].Kind = kind
 		return nil
 	})
@@ -336,6 +339,8 @@ func (e *Editor) SplitSegment(frame int) (id string, err error) {
 			return invalid("frame %d is outside the timeline (frames 0 to %d)", frame, t.TotalFrames()-1)
 		case frame == start:
 			return invalid("frame %d is where a segment starts: split inside a segment", frame)
+		case t.Segments[i].Kind == KindReference:
+			return invalid("a reference segment plays its clip from the start and cannot be split: shorten it instead")
 		}
 		s := t.Segments[i]
 		second := s

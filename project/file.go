@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,12 +20,13 @@ import (
 // AutosaveName is the one autosave file's name in its folder.
 const AutosaveName = "autosave" + Ext + ".json"
 
-// Save writes p to path as indented JSON with the current Version,
+// Save writes p to path as indented JSON with the current Version (reference
+// clips' sources relative to path's folder when they lie in it or below),
 // atomically: a reader, or a crash, never sees half a file, and a failed
 // save leaves the old file as it was. p must pass Validate (so that Load
 // takes the file back); p itself is not changed.
 func Save(path string, p *Project) error {
-	data, err := Marshal(p)
+	data, err := Marshal(p.withSources(relativeTo(absDir(path))))
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
@@ -48,7 +50,8 @@ func Marshal(p *Project) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// Load reads a project file and holds it to Validate; the error names the
+// Load reads a project file and holds it to Validate (reference clips'
+// relative sources made absolute from its folder); the error names the
 // file and what is wrong (wrapping ErrInvalid, or ErrNewerVersion for a
 // file from a newer studio).
 func Load(path string) (*Project, error) {
@@ -60,7 +63,35 @@ func Load(path string) (*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return p, nil
+	return p.withSources(absoluteIn(absDir(path))), nil
+}
+
+// absDir is the absolute folder of path (as given when that fails).
+func absDir(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		path = a
+	}
+	return filepath.Dir(path)
+}
+
+// withSources is p with its reference clips' sources rewritten by f (p
+// itself when none changes; the timeline's other data shared).
+func (p *Project) withSources(f func(string) string) *Project {
+	var segs []Segment
+	for i, s := range p.Timeline.Segments {
+		if r := s.Ref.withSource(f); r != s.Ref {
+			if segs == nil {
+				segs = slices.Clone(p.Timeline.Segments)
+			}
+			segs[i].Ref = r
+		}
+	}
+	if segs == nil {
+		return p
+	}
+	c := *p
+	c.Timeline.Segments = segs
+	return &c
 }
 
 // Unmarshal reads a project file's bytes (see Load). Options missing from

@@ -40,6 +40,8 @@ const Ext = ".msproj"
 const (
 	KindText          = request.SegmentText
 	KindUnconditioned = request.SegmentUnconditioned
+	// KindReference is generated from a clip (MMCP 1.2 motion_reference).
+	KindReference = request.SegmentMotionReference
 )
 
 // Item kinds, as KindOf names them.
@@ -128,11 +130,15 @@ type Timeline struct {
 // Segment is one span of the timeline.
 type Segment struct {
 	ID   string `json:"id"`
-	Kind string `json:"kind"` // KindText or KindUnconditioned
+	Kind string `json:"kind"` // KindText, KindUnconditioned or KindReference
 	// Prompt is kept when the segment is unconditioned (and not sent), so
 	// that switching back to text restores it.
 	Prompt string `json:"prompt"`
-	Frames int    `json:"frames"`
+	// Frames is the segment's length on the timeline; a reference clip
+	// plays at its own speed, cut to it or holding its last frame.
+	Frames int `json:"frames"`
+	// Ref is a KindReference segment's clip (and only theirs).
+	Ref *Reference `json:"reference,omitempty"`
 }
 
 // RootKey pins the root on the floor at a frame.
@@ -405,13 +411,31 @@ func finite(xs ...float64) bool {
 	return true
 }
 
-func knownKind(kind string) bool { return kind == KindText || kind == KindUnconditioned }
-
+// checkKind accepts the kinds a segment can be made or switched to: a
+// reference segment is made from its clip (Editor.AddReference) and stays
+// one.
 func checkKind(kind string) error {
-	if !knownKind(kind) {
-		return invalid("segment kind %q is not one of %q and %q", kind, KindText, KindUnconditioned)
+	switch kind {
+	case KindText, KindUnconditioned:
+		return nil
+	case KindReference:
+		return invalid("a reference segment is made from a clip (drop one on the prompt track), not switched to")
 	}
-	return nil
+	return invalid("segment kind %q is not one of %q, %q and %q", kind, KindText, KindUnconditioned, KindReference)
+}
+
+// checkSegment holds a segment to its kind: a reference segment has a
+// valid clip, the others none.
+func checkSegment(s Segment) error {
+	switch {
+	case s.Kind == KindReference && s.Ref == nil:
+		return invalid("a reference segment has no clip")
+	case s.Kind == KindReference:
+		return s.Ref.check()
+	case s.Ref != nil:
+		return invalid("a %s segment has a reference clip; only %s segments do", s.Kind, KindReference)
+	}
+	return checkKind(s.Kind)
 }
 
 // Validate checks everything Load and Save hold a project to: the version,
@@ -441,7 +465,7 @@ func (p *Project) validateContent() error {
 	total := 0
 	for i, s := range t.Segments {
 		what := fmt.Sprintf("segment %d (%s)", i+1, s.ID)
-		if err := checkKind(s.Kind); err != nil {
+		if err := checkSegment(s); err != nil {
 			return invalid("%s: %v", what, err)
 		}
 		if s.Frames < 1 || s.Frames > MaxFrames {

@@ -12,7 +12,9 @@ import (
 )
 
 // Request is the project as an MMCP generate request for the model caps
-// describe, with seed (NextSeed gives one): the segments in order; one
+// describe, with seed (NextSeed gives one): the segments in order (a
+// reference segment as a motion_reference of its clip, as long as it is on
+// the timeline); one
 // root_path of the root keys (with heading_radians when every key has a
 // heading); one effector_target per joint; one pose_keyframe per pose key;
 // timing.fps; the options (loop when set, which needs one segment; diffusion_steps when set or the model says its
@@ -32,6 +34,9 @@ func (p *Project) Request(caps request.ModelCaps, seed int64) (*request.Request,
 		Timing: &request.Timing{FPS: t.FPS}}
 	for i, s := range t.Segments {
 		seg := request.Segment{Type: s.Kind, DurationFrames: s.Frames}
+		if s.Kind == KindReference {
+			seg = s.Ref.segment(s.Frames)
+		}
 		if s.Kind == KindText {
 			seg.Prompt = strings.TrimSpace(s.Prompt)
 			if seg.Prompt == "" {
@@ -140,13 +145,17 @@ func (t Take) Decode(caps request.Caps) (*request.Request, error) {
 
 // Summary is the prompts in order, for a title or a take's label, as the
 // engine labels its jobs (request.Request.Summary): "a person walks
-// forward → (unconditioned) → sits down", at most 80 characters.
+// forward → (unconditioned) → clip walk.bvh → sits down", at most 80
+// characters.
 func (p *Project) Summary() string {
 	r := request.Request{Segments: make([]request.Segment, len(p.Timeline.Segments))}
 	for i, s := range p.Timeline.Segments {
 		r.Segments[i] = request.Segment{Type: s.Kind}
-		if s.Kind == KindText {
+		switch s.Kind {
+		case KindText:
 			r.Segments[i].Prompt = strings.TrimSpace(s.Prompt)
+		case KindReference:
+			r.Segments[i].Prompt = "clip " + s.Ref.Name
 		}
 	}
 	return r.Summary()

@@ -27,6 +27,8 @@ type document interface {
 	project() *project.Project // what is generated
 	addTake(project.Take)      // records a take generated
 	syncClip()                 // after the shown take changed
+	// useClip adds a take's sample as a reference segment at the playhead.
+	useClip(m *motion.Motion, name, takeID string)
 }
 
 // generationPanel makes takes and shows them: the model and device
@@ -59,6 +61,7 @@ type generationPanel struct {
 	progress *widget.ProgressBar
 
 	result     *generate.Result // the take shown
+	takeID     string           // its id in the history
 	takePrompt string
 	pick       *widget.Select // which sample: all, or one
 	export     *widget.Button

@@ -113,7 +113,7 @@ func (g *generationPanel) showTake(t take) {
 		}
 		return
 	}
-	g.result, g.takePrompt = t.Result, t.Label
+	g.result, g.takeID, g.takePrompt = t.Result, t.ID, t.Label
 	opts := []string{"All samples"}
 	for i := range t.Result.Motions {
 		opts = append(opts, fmt.Sprintf("Sample %d", i+1))

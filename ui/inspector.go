@@ -59,6 +59,8 @@ func newInspector(d *documentPanel) *inspector {
 	in.root = container.NewVScroll(container.NewVBox(
 		heading("Selection"), in.selection,
 		widget.NewSeparator(), heading("Add a constraint"), add,
+		widget.NewSeparator(), heading("Add a clip as a prompt"),
+		widget.NewButtonWithIcon("Clip as prompt…", theme.FolderOpenIcon(), d.askClip),
 		widget.NewSeparator(), heading("Redo part of the take"), redo,
 		widget.NewSeparator(), heading("Generation"), in.options,
 	))
@@ -132,19 +134,19 @@ func (in *inspector) selectionForm() []fyne.CanvasObject {
 	tl := &p.Timeline
 	var items []*widget.FormItem
 	switch p.KindOf(id) {
-	case "segment":
+	case project.ItemSegment:
 		if i := slices.IndexFunc(tl.Segments, func(s project.Segment) bool { return s.ID == id }); i >= 0 {
 			items = in.segmentForm(p, i)
 		}
-	case "root":
+	case project.ItemRootKey:
 		if i := slices.IndexFunc(tl.RootKeys, func(k project.RootKey) bool { return k.ID == id }); i >= 0 {
 			items = in.rootKeyForm(tl.RootKeys[i])
 		}
-	case "effector":
+	case project.ItemEffector:
 		if i := slices.IndexFunc(tl.Effectors, func(e project.Effector) bool { return e.ID == id }); i >= 0 {
 			items = in.effectorForm(tl.Effectors[i])
 		}
-	case "pose":
+	case project.ItemPoseKey:
 		if i := slices.IndexFunc(tl.PoseKeys, func(k project.PoseKey) bool { return k.ID == id }); i >= 0 {
 			k := tl.PoseKeys[i]
 			items = []*widget.FormItem{
@@ -176,6 +178,9 @@ func (in *inspector) segmentForm(p *project.Project, i int) []*widget.FormItem {
 	d, ed, tl := in.d, in.d.ed, &p.Timeline
 	seg := tl.Segments[i]
 	id := seg.ID
+	if seg.Ref != nil {
+		return in.referenceForm(p, i)
+	}
 	kind := widget.NewSelect([]string{project.KindText, project.KindUnconditioned}, func(k string) {
 		if !in.syncing {
 			d.status.report(ed.SetSegmentKind(id, k))
@@ -202,6 +207,47 @@ func (in *inspector) segmentForm(p *project.Project, i int) []*widget.FormItem {
 		widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
 		widget.NewFormItem("Kind", kind),
 		widget.NewFormItem("Prompt", container.NewVBox(prompt, words)),
+		widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
+			widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
+	}
+}
+
+// referenceForm is the form of p's reference segment i: where its clip
+// came from and what it holds, and its length on the timeline.
+func (in *inspector) referenceForm(p *project.Project, i int) []*widget.FormItem {
+	tl := &p.Timeline
+	seg := tl.Segments[i]
+	ref, id := seg.Ref, seg.ID
+	source := ref.Source
+	switch {
+	case source == "" && ref.Take != "":
+		source = "take " + ref.Take
+	case source == "":
+		source = "(not recorded)"
+	}
+	rig := "SOMA77 (the model's)"
+	if ref.Skeleton != nil {
+		rig = fmt.Sprintf("its own, %d joints", len(ref.Skeleton.Joints))
+	}
+	label := func(text string) *widget.Label {
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapBreak
+		return l
+	}
+	frames := in.field(strconv.Itoa(seg.Frames), func(t string) error {
+		n, err := atoi(t, "frames")
+		if err != nil {
+			return err
+		}
+		return in.d.ed.ResizeSegment(id, n)
+	})
+	start := p.SegmentStart(i)
+	return []*widget.FormItem{
+		widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
+		widget.NewFormItem("Clip", label(ref.Name)),
+		widget.NewFormItem("Source", label(source)),
+		widget.NewFormItem("Clip frames", widget.NewLabel(fmt.Sprintf("%d at %g fps (%.2f s)", ref.Frames(), ref.FPS, float64(ref.Frames()-1)/ref.FPS))),
+		widget.NewFormItem("Joints", widget.NewLabel(fmt.Sprintf("%d posed · rig %s", len(ref.JointNames), rig))),
 		widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
 			widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
 	}

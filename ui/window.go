@@ -100,6 +100,7 @@ func NewStudio(a fyne.App, opt Options) *Studio {
 	s.Window.Resize(windowSize(screenWorkArea(a)))
 	s.Window.SetCloseIntercept(func() { s.doc.confirmDiscard("quit", s.Window.Close) })
 	s.Window.SetOnClosed(s.close)
+	s.Window.SetOnDropped(s.dropped)
 	go s.showBackend()
 	s.doc.start()
 	return s
@@ -137,7 +138,8 @@ func (s *Studio) layout() fyne.CanvasObject {
 		g.pick, g.export, g.inPlace, widget.NewSeparator(),
 		widget.NewLabel("Model"), g.model, widget.NewLabel("Device"), g.device, s.api.check,
 	)
-	history := container.NewBorder(heading("History"), nil, nil, nil, g.history.list)
+	useTake := widget.NewButtonWithIcon("Use take as prompt", theme.ContentAddIcon(), g.useTakeAsPrompt)
+	history := container.NewBorder(heading("History"), useTake, nil, nil, g.history.list)
 	right := container.NewAppTabs(
 		container.NewTabItem("Inspector", d.inspector.root),
 		container.NewTabItem("History", history),
@@ -211,6 +213,8 @@ func (s *Studio) menu() *fyne.MainMenu {
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Add Segment", s.Timeline.AddSegment),
 		fyne.NewMenuItem("Split at Playhead", s.Timeline.SplitAtPlayhead),
+		fyne.NewMenuItem("Clip as Prompt…", d.askClip),
+		fyne.NewMenuItem("Use Take as Prompt", s.gen.useTakeAsPrompt),
 		fyne.NewMenuItem("Delete", s.Timeline.DeleteSelected),
 	)
 	generate := fyne.NewMenu("Generate",

@@ -317,7 +317,7 @@ func writeBatchOutput(l *batchLine, doc []byte) error {
 	case export.GLB, export.GLTF, "json":
 		return atomicfile.WriteFile(l.path, func(w io.Writer) error { _, err := w.Write(doc); return err })
 	}
-	ms, err := gltf.Read(doc)
+	ms, err := gltf.Decode(doc)
 	if err != nil {
 		return fmt.Errorf("reading the server's answer: %w", err)
 	}

@@ -190,7 +190,7 @@ func checkOutput(t *testing.T, path string) {
 		if strings.HasSuffix(path, ".glb") != bytes.HasPrefix(data, []byte("glTF")) {
 			t.Fatalf("%s: GLB magic where not wanted or missing", path)
 		}
-		_, err = gltf.Read(data)
+		_, err = gltf.Decode(data)
 	case ".bvh":
 		_, err = bvh.Read(bytes.NewReader(data))
 	case ".fbx":

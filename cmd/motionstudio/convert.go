@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/clip"
 	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
@@ -21,9 +22,10 @@ import (
 // errUsage marks command-line mistakes; the dispatcher exits 2 on them.
 var errUsage = errors.New("usage")
 
-const convertUsage = `usage: motionstudio convert IN.{bvh,fbx} OUT.{bvh,npz,glb,gltf,fbx} [flags]
+const convertUsage = `usage: motionstudio convert IN.{bvh,fbx,glb,gltf} OUT.{bvh,npz,glb,gltf,fbx} [flags]
 
-Reads a BVH clip or a binary FBX file's first take, retargets it from its rig (iClone CC_Base, DAZ-friendly,
+Reads a BVH clip, or the first take of a binary FBX or a glTF file (its first
+skin), retargets it from its rig (iClone CC_Base, DAZ-friendly,
 CMU 31-joint with ASF or MotionBuilder names, or SOMA77) onto the SOMA77
 skeleton, and writes the format named by OUT's extension. Flags may come
 before or after the file names.
@@ -60,11 +62,11 @@ func parseConvertArgs(args []string, stderr io.Writer) (convertOptions, error) {
 		return o, err
 	}
 	if len(pos) != 2 {
-		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
+		return o, fmt.Errorf("%w: convert wants IN.{bvh,fbx,glb,gltf} and OUT.{bvh,npz,glb,gltf,fbx}, got %d file names (run \"motionstudio convert -h\")", errUsage, len(pos))
 	}
 	o.in, o.out = pos[0], pos[1]
-	if ext := strings.ToLower(filepath.Ext(o.in)); ext != ".bvh" && ext != ".fbx" {
-		return o, fmt.Errorf("%w: convert reads BVH and FBX files, not %q", errUsage, o.in)
+	if !clip.Readable(o.in) {
+		return o, fmt.Errorf("%w: convert reads BVH, FBX and glTF files, not %q", errUsage, o.in)
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); ext {
 	case ".bvh", ".npz", ".glb", ".gltf", ".fbx":
@@ -177,27 +179,16 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// readClip reads a BVH, or an FBX file's first take. An FBX clip is in
-// metres; a rig we know by name is put back in its own units, which the
-// retargeting and --keep-skeleton expect of it.
+// readClip reads a BVH, or an FBX or glTF file's first take (clip.ReadFile).
 func readClip(path string, stderr io.Writer) (*motion.Motion, error) {
-	if strings.ToLower(filepath.Ext(path)) != ".fbx" {
-		return bvh.ReadFile(path) // it names the file
-	}
-	ms, err := fbx.ReadFile(path)
+	ms, err := clip.ReadFile(path)
 	if err != nil {
 		return nil, err // it names the file
 	}
 	if len(ms) > 1 {
 		fmt.Fprintf(stderr, "motionstudio: %s: %d takes; converting the first\n", path, len(ms))
 	}
-	m := ms[0]
-	if rig, _ := retarget.Detect(m.Skel); rig.Scale > 0 {
-		if m, err = m.Scale(1 / rig.Scale); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return m, nil
+	return ms[0], nil
 }
 
 // keepSkeleton returns the clip in metres on its own skeleton, warning on

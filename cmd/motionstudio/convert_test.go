@@ -315,7 +315,7 @@ func TestConvertErrors(t *testing.T) {
 		{"one file", []string{good}, true, "got 1 file names"},
 		{"three files", []string{good, out, out}, true, "got 3 file names"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
-		{"input not bvh or fbx", []string{filepath.Join(dir, "clip.glb"), out}, true, "reads BVH and FBX files"},
+		{"input not a clip", []string{filepath.Join(dir, "clip.obj"), out}, true, "reads BVH, FBX and glTF files"},
 		{"ascii fbx", []string{asciiFBX, out}, false, "ASCII FBX is not supported yet"},
 		{"truncated fbx", []string{truncFBX, out}, false, "malformed"},
 		{"unknown output extension", []string{good, filepath.Join(dir, "out.obj")}, true, `unknown extension ".obj"`},
@@ -492,5 +492,41 @@ func TestConvertFBXInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A GLB we wrote converts back: the SOMA77 walk read from glTF is the
+// same clip (joints, frames, rate, the hips' path within 0.1 mm).
+func TestConvertReadsGLB(t *testing.T) {
+	dir := t.TempDir()
+	glb, back := filepath.Join(dir, "walk.glb"), filepath.Join(dir, "back.bvh")
+	if _, _, err := runConvertArgs(t, testtools.TestdataBVH(t, convertClip), glb, "--fps", "30"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runConvertArgs(t, glb, back); err != nil {
+		t.Fatal(err)
+	}
+	m, err := bvh.ReadFile(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := bvh.ReadFile(testtools.TestdataBVH(t, convertClip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := retarget.ToSOMA(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = want.Resample(30); err != nil {
+		t.Fatal(err)
+	}
+	if m.Skel.Len() != 77 || m.Frames() != want.Frames() || math.Abs(m.FPS-30) > 1e-6 {
+		t.Fatalf("%d joints, %d frames at %g fps; want 77, %d at 30", m.Skel.Len(), m.Frames(), m.FPS, want.Frames())
+	}
+	for f := range m.Frames() {
+		if d := jointPos(m, "Hips", f).Sub(jointPos(want, "Hips", f)).Len(); d > 1e-4 {
+			t.Fatalf("frame %d: the hips are %.3g m from the walk's", f, d)
+		}
 	}
 }

@@ -30,6 +30,8 @@ var (
 	colTextSel   = color.NRGBA{0x4c, 0x8e, 0xea, 0xff}
 	colUncond    = color.NRGBA{0x4a, 0x4c, 0x56, 0xff} // an unconditioned one
 	colUncondSel = color.NRGBA{0x68, 0x6b, 0x7a, 0xff}
+	colRef       = color.NRGBA{0x2e, 0x7a, 0x5e, 0xff} // a reference clip
+	colRefSel    = color.NRGBA{0x3e, 0xa8, 0x80, 0xff}
 	colMuted     = color.NRGBA{0xbc, 0xc0, 0xca, 0xff}
 	colWhite     = color.NRGBA{0xff, 0xff, 0xff, 0xff}
 	colSubText   = color.NRGBA{0xff, 0xff, 0xff, 0xa0}
@@ -505,6 +507,10 @@ func (r *renderer) layoutSegments(w float32, b band) {
 			fill = colUncondSel
 		case s.kind == project.KindUnconditioned:
 			fill = colUncond
+		case s.kind == project.KindReference && selected:
+			fill = colRefSel
+		case s.kind == project.KindReference:
+			fill = colRef
 		case selected:
 			fill = colTextSel
 		}
@@ -547,6 +553,8 @@ func (r *renderer) layoutSegments(w float32, b band) {
 		switch {
 		case s.kind == project.KindUnconditioned:
 			text, c, style = "(unconditioned)", colMuted, fyne.TextStyle{Italic: true}
+		case s.kind == project.KindReference:
+			text, style = "▶ "+s.clip, fyne.TextStyle{Bold: true}
 		case strings.TrimSpace(text) == "":
 			text, c, style = "(no prompt)", colMuted, fyne.TextStyle{Italic: true}
 		}
@@ -560,6 +568,9 @@ func (r *renderer) layoutSegments(w float32, b band) {
 		show(bk.sub.Text, showSub)
 		if showSub {
 			sub := strconv.Itoa(s.frames) + " f · " + strconv.FormatFloat(float64(s.frames)/fps, 'f', 1, 64) + " s"
+			if s.kind == project.KindReference {
+				sub = "clip · " + sub
+			}
 			if note.Text != "" {
 				sub += " · " + note.Text
 			}

@@ -1,5 +1,6 @@
 // Package timeline is the studio's timeline widget: a frame ruler, the
-// prompt track (one block per segment) and the three constraint tracks
+// prompt track (one block per segment: a prompt, unconditioned, or a
+// reference clip named on it) and the three constraint tracks
 // (root-path keys, effector targets, pose keys), with the playhead across
 // them all.
 //
@@ -293,6 +294,16 @@ func (t *Timeline) framesIn(dx float32) int {
 	return int(math.Round(math.Max(-2*project.MaxFrames, math.Min(2*project.MaxFrames, f))))
 }
 
+// PromptFrameAt is the frame under pos (in the widget) on the prompt
+// track, from 0 to the timeline's length (past its last frame: its end),
+// for what is dropped there; ok is false off the track.
+func (t *Timeline) PromptFrameAt(pos fyne.Position) (frame int, ok bool) {
+	if t.ed == nil || pos.X < labelW || pos.X > t.Size().Width || t.rowAt(pos.Y) != rowPrompt {
+		return 0, false
+	}
+	return max(0, min(t.frameAtRaw(pos.X), t.total())), true
+}
+
 // Zoom and scroll.
 
 // Zoom is the scale in pixels per frame.
@@ -421,6 +432,7 @@ func (t *Timeline) fps() float64 {
 // and the segments after it moved.
 type span struct {
 	id, kind, prompt string
+	clip             string // a reference segment's clip name
 	start, frames    int
 }
 
@@ -436,7 +448,11 @@ func (t *Timeline) view() []span {
 		if t.drag.mode == dragResize && s.ID == t.drag.id {
 			n = t.resizeTarget()
 		}
-		t.spans = append(t.spans, span{s.ID, s.Kind, s.Prompt, start, n})
+		sp := span{id: s.ID, kind: s.Kind, prompt: s.Prompt, start: start, frames: n}
+		if s.Ref != nil {
+			sp.clip = s.Ref.Name
+		}
+		t.spans = append(t.spans, sp)
 		start += n
 	}
 	return t.spans
@@ -579,13 +595,16 @@ func (t *Timeline) added(id string, err error) {
 
 // EditPrompt opens the in-place editor on a segment's prompt: Enter (or
 // leaving it, or editing another) applies it with Editor.SetPrompt, Escape
-// drops it.
+// drops it. A reference segment has its clip instead, and no prompt.
 func (t *Timeline) EditPrompt(id string) {
 	i := t.segmentIndex(id)
 	if i < 0 {
 		if t.ed != nil && id != "" {
 			t.report(fmt.Errorf("%s is not a segment: only a segment has a prompt: %w", id, project.ErrInvalid))
 		}
+		return
+	}
+	if t.ed.Project().Timeline.Segments[i].Kind == project.KindReference {
 		return
 	}
 	t.commitEdit() // another prompt being edited is kept
