@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func New(c *redis.Client, opts Options) *Redis {
 	return &Redis{c: c, opts: opts}
 }
 
-func (r *Redis) jobKey(id string) string      { return r.opts.Prefix + ":job:" + id }
+func (r *Redis) jobKey(id string) string       { return r.opts.Prefix + ":job:" + id }
 func (r *Redis) streamKey(queue string) string { return r.opts.Prefix + ":queue:" + queue }
 
 // Lease is how long a claim holds without a Beat.
@@ -384,4 +385,15 @@ func (r *Redis) QueueCounts(ctx context.Context, queue string) (Counts, error) {
 		pending = int(p.Count)
 	}
 	return Counts{Waiting: int(n) - pending, Pending: pending}, nil
+}
+
+// LogTo sends the Redis client's own messages (failed dials and the like)
+// to l at debug level: the client library logs process-wide, and the
+// server already reports an unreachable store once per outage.
+func LogTo(l *slog.Logger) { redis.SetLogger(slogPrinter{l}) }
+
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Printf(ctx context.Context, format string, v ...any) {
+	p.l.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
