@@ -83,10 +83,11 @@ func (r *Redis) Close() error { return r.c.Close() }
 // Clients is how many connections this store holds open now.
 func (r *Redis) Clients() int { return int(r.c.PoolStats().TotalConns) }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
+// stamp is how times are kept: microseconds since the epoch.
+func stamp(t time.Time) int64 { return t.UnixMicro() }
 
 // submitScript writes the job and queues it, unless the queue is full.
-// KEYS: job, stream. ARGV: id, queue, request, now (ms), max queued.
+// KEYS: job, stream. ARGV: id, queue, request, now (µs), max queued.
 var submitScript = redis.NewScript(`
 if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'queue', ARGV[2], 'request', ARGV[3], 'created', ARGV[4],
@@ -100,7 +101,7 @@ func (r *Redis) Submit(ctx context.Context, queue string, request []byte) (Job, 
 	rand.Read(b[:])
 	j := Job{ID: hex.EncodeToString(b[:]), Queue: queue, State: Queued, Request: request, Created: time.Now()}
 	n, err := submitScript.Run(ctx, r.c, []string{r.jobKey(j.ID), r.streamKey(queue)},
-		j.ID, queue, request, ms(j.Created), r.opts.MaxQueued).Int()
+		j.ID, queue, request, stamp(j.Created), r.opts.MaxQueued).Int()
 	switch {
 	case err != nil:
 		return Job{}, fmt.Errorf("job store: submitting: %w", err)
@@ -128,7 +129,7 @@ func (r *Redis) Get(ctx context.Context, id string, outputs ...string) (Job, err
 	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
 	when := func(i int) time.Time {
 		if n := num(i); n > 0 {
-			return time.UnixMilli(n)
+			return time.UnixMicro(n)
 		}
 		return time.Time{}
 	}
@@ -158,7 +159,7 @@ func outKeys(names []string) []string {
 }
 
 // cancelScript: queued or running → cancelled (kept for the TTL), a
-// finished job deleted. KEYS: job. ARGV: now (ms), ttl (s).
+// finished job deleted. KEYS: job. ARGV: now (µs), ttl (s).
 var cancelScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return -1 end
@@ -172,7 +173,7 @@ return 0`)
 
 // Cancel cancels a queued or running job and deletes a finished one.
 func (r *Redis) Cancel(ctx context.Context, id string) error {
-	n, err := cancelScript.Run(ctx, r.c, []string{r.jobKey(id)}, ms(time.Now()), int(r.opts.TTL.Seconds())).Int()
+	n, err := cancelScript.Run(ctx, r.c, []string{r.jobKey(id)}, stamp(time.Now()), int(r.opts.TTL.Seconds())).Int()
 	switch {
 	case err != nil:
 		return fmt.Errorf("job store: cancelling job %s: %w", id, err)
@@ -184,7 +185,7 @@ func (r *Redis) Cancel(ctx context.Context, id string) error {
 
 // claimScript starts a claimed entry's attempt, or drops an entry whose job
 // is gone, finished or cancelled (returning 0). KEYS: job, stream. ARGV:
-// group, entry, worker, now (ms).
+// group, entry, worker, now (µs).
 var claimScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if st ~= 'queued' and st ~= 'running' then
@@ -206,7 +207,7 @@ func (r *Redis) Claim(ctx context.Context, queue, worker string, block time.Dura
 			return nil, err
 		}
 		id, _ := msg.Values["id"].(string)
-		n, err := claimScript.Run(ctx, r.c, []string{r.jobKey(id), stream}, group, msg.ID, worker, ms(time.Now())).Int()
+		n, err := claimScript.Run(ctx, r.c, []string{r.jobKey(id), stream}, group, msg.ID, worker, stamp(time.Now())).Int()
 		if err != nil {
 			return nil, fmt.Errorf("job store: claiming job %s: %w", id, err)
 		}
@@ -304,7 +305,7 @@ func (r *Redis) leaseKeys(l *Lease) []string { return []string{r.jobKey(l.ID), r
 
 // endScript acknowledges the entry and, unless the job was cancelled,
 // stores its end: state and field/value pairs, kept for the TTL. KEYS: job,
-// stream. ARGV: group, entry, worker, state, now (ms), ttl (s), pairs….
+// stream. ARGV: group, entry, worker, state, now (µs), ttl (s), pairs….
 var endScript = redis.NewScript(ownsLua + `
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
@@ -315,7 +316,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[6])
 return 1`)
 
 func (r *Redis) end(ctx context.Context, l *Lease, state string, pairs ...any) error {
-	args := append([]any{group, l.Entry, l.Worker, state, ms(time.Now()), int(r.opts.TTL.Seconds())}, pairs...)
+	args := append([]any{group, l.Entry, l.Worker, state, stamp(time.Now()), int(r.opts.TTL.Seconds())}, pairs...)
 	n, err := endScript.Run(ctx, r.c, r.leaseKeys(l), args...).Int()
 	switch {
 	case err != nil:
