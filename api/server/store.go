@@ -234,33 +234,36 @@ func (s *Server) work(ctx, hard context.Context) {
 			s.handBack(l)
 			return
 		}
-		s.runLease(hard, l)
+		if !s.runLease(hard, l) {
+			bo.wait(ctx) // the local engine is full: let other replicas take the queue a while
+		}
 	}
 }
 
 // runLease runs a claimed job on the engine, beating while it runs, and
-// stores how it ended.
-func (s *Server) runLease(hard context.Context, l *jobstore.Lease) {
+// stores how it ended. False when the engine refused the job (its queue
+// full of synchronous work, or closing) and it was handed back.
+func (s *Server) runLease(hard context.Context, l *jobstore.Lease) bool {
 	if l.Attempts > s.opts.JobAttempts {
 		s.failLease(hard, l, request.NewError(request.CodeInternalError, fmt.Sprintf(
 			"the job was claimed %d times and no worker finished it (each died or lost its lease); giving up",
 			l.Attempts-1), map[string]any{"job_id": l.ID, "attempts": l.Attempts - 1}))
-		return
+		return true
 	}
 	var sr storedRequest
 	if err := json.Unmarshal(l.Request, &sr); err != nil {
 		s.failLease(hard, l, request.NewError(request.CodeInternalError, "the stored job is unreadable: "+err.Error(), nil))
-		return
+		return true
 	}
 	req, err := request.Decode(sr.Request, s.caps)
 	if err != nil {
 		s.failLease(hard, l, asMMCP(err))
-		return
+		return true
 	}
 	j, err := s.eng.Submit(context.Background(), "API (shared queue): "+req.Summary(), req, false)
 	if err != nil { // the local queue is full of synchronous work, or closing: another replica may take it
 		s.handBack(l)
-		return
+		return false
 	}
 	type outcome struct {
 		res *generate.Result
@@ -277,12 +280,12 @@ func (s *Server) runLease(hard context.Context, l *jobstore.Lease) {
 		select {
 		case o := <-done:
 			s.endLease(hard, l, req, sr, o.res, o.err)
-			return
+			return true
 		case <-hard.Done():
 			s.eng.Cancel(j.ID)
 			<-done
 			s.handBack(l)
-			return
+			return true
 		case <-tick.C:
 			var step, steps int
 			if cur, ok := s.eng.Get(j.ID); ok {
@@ -296,14 +299,14 @@ func (s *Server) runLease(hard context.Context, l *jobstore.Lease) {
 				s.log.Warn("api: lost a job's lease to another worker; dropping it", "job", l.ID)
 				s.eng.Cancel(j.ID)
 				<-done
-				return
+				return true
 			case err != nil:
 				s.storeFailed(err) // the job goes on; the next beat retries
 			case cancelled:
 				s.eng.Cancel(j.ID)
 				<-done
 				s.retryStore(hard, l, func(ctx context.Context) error { return s.opts.Jobs.Fail(ctx, l, nil) })
-				return
+				return true
 			}
 		}
 	}

@@ -54,7 +54,7 @@ type cluster struct {
 }
 
 // startCluster starts Redis (aof: with an append-only file), n replicas
-// with args, and nginx.
+// with args, and nginx in front of them (none without replicas).
 func startCluster(t testing.TB, n int, aof bool, args ...string) *cluster {
 	t.Helper()
 	if buildErr != nil {
@@ -67,7 +67,9 @@ func startCluster(t testing.TB, n int, aof bool, args ...string) *cluster {
 		c.replicas = append(c.replicas, testtools.StartServe(t, binary,
 			append([]string{"--model", "null", "--jobs", c.redis.URL()}, args...)...))
 	}
-	c.lb = startNginx(t, c.replicas)
+	if n > 0 {
+		c.lb = startNginx(t, c.replicas)
+	}
 	return c
 }
 

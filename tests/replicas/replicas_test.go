@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // run is one burst of jobs through the load balancer.
@@ -107,11 +110,11 @@ func (r *run) check(t *testing.T, want func(i int) []byte) (succeeded, failed in
 // every 20 jobs but their seeds; the null model's answer does not depend on
 // the seed, which this checks too by comparing job i with job i%20).
 func expected(t *testing.T, c *client, bodies [][]byte) func(int) []byte {
-	want := make([][]byte, 20)
+	want := make([][]byte, min(20, len(bodies)))
 	for i := range want {
 		want[i] = c.syncAnswer(t, bodies[i])
 	}
-	return func(i int) []byte { return want[i%20] }
+	return func(i int) []byte { return want[i%len(want)] }
 }
 
 // The burst: three replicas behind nginx, 300 async jobs through
@@ -290,4 +293,59 @@ func TestRedisRestartDuringRun(t *testing.T) {
 	}
 	t.Logf("%d succeeded, %d failed, none lost; %v store errors counted; all in %s", succeeded, failed, errs,
 		time.Since(start).Round(time.Millisecond))
+}
+
+// SIGTERM drains: a replica whose grace covers its running job finishes it
+// and exits 0; one whose grace is shorter hands the job back, and another
+// replica runs it (the hand-back not counted as an attempt).
+func TestSIGTERMDrain(t *testing.T) {
+	c := startCluster(t, 0, false) // Redis alone: the replicas start here
+	long := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "20s")
+	short := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "300ms")
+	cl := newClient(long.URL)
+	ids := make([]string, 2)
+	for i := range ids {
+		id, err := cl.submit(request(t, i), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	running := func(s *testtools.Serve) bool { return metric(t, s.URL, "motionstudio_jobs_running") == 1 }
+	for deadline := time.Now().Add(10 * time.Second); !running(long) || !running(short); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the two jobs did not start on the two replicas")
+		}
+	}
+	// The replica that takes over the job handed back.
+	taker := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL())
+	stopped := make(chan error, 2)
+	for _, s := range []*testtools.Serve{long, short} {
+		go func() { stopped <- s.Stop(syscall.SIGTERM, 30*time.Second) }()
+	}
+	for range 2 {
+		if err := <-stopped; err != nil {
+			t.Fatalf("a replica after SIGTERM: %v", err)
+		}
+	}
+	if !strings.Contains(short.Stderr(), "handed a job back") {
+		t.Errorf("the replica with a short grace did not hand its job back; stderr:\n%s", short.StderrTail(3000))
+	}
+	if strings.Contains(long.Stderr(), "handed a job back") {
+		t.Errorf("the replica with a long grace handed its job back instead of finishing it")
+	}
+	r := &run{ids: ids, outcomes: make([]outcome, 2)}
+	if open := r.pollAll(newClient(taker.URL), 20*time.Second); len(open) > 0 {
+		t.Fatalf("%d jobs never finished", len(open))
+	}
+	want := expected(t, newClient(taker.URL), [][]byte{request(t, 0), request(t, 1)})
+	if succeeded, _ := r.check(t, func(i int) []byte { return want(i % 2) }); succeeded != 2 {
+		t.Fatalf("%d of the 2 jobs succeeded", succeeded)
+	}
+	_, attempts, _ := c.storeCounts(t)
+	for _, id := range ids {
+		if attempts[id] != 1 {
+			t.Errorf("job %s: %d attempts counted, want 1 (a hand-back is not an attempt)", id, attempts[id])
+		}
+	}
 }
