@@ -287,29 +287,38 @@ func (s *Server) runLease(hard context.Context, l *jobstore.Lease) bool {
 			s.handBack(l)
 			return true
 		case <-tick.C:
-			var step, steps int
-			if cur, ok := s.eng.Get(j.ID); ok {
-				step, steps = cur.Progress.Step, cur.Progress.Steps
-			}
-			bctx, cancel := context.WithTimeout(hard, storeTimeout)
-			cancelled, err := s.opts.Jobs.Beat(bctx, l, step, steps)
-			cancel()
-			switch {
-			case errors.Is(err, jobstore.ErrLeaseLost):
-				s.log.Warn("api: lost a job's lease to another worker; dropping it", "job", l.ID)
+			if stop, cancelled := s.beat(hard, l, j.ID); stop {
 				s.eng.Cancel(j.ID)
 				<-done
-				return true
-			case err != nil:
-				s.storeFailed(err) // the job goes on; the next beat retries
-			case cancelled:
-				s.eng.Cancel(j.ID)
-				<-done
-				s.retryStore(hard, l, func(ctx context.Context) error { return s.opts.Jobs.Fail(ctx, l, nil) })
+				if cancelled { // acknowledged, so no worker takes it up again
+					s.retryStore(hard, l, func(ctx context.Context) error { return s.opts.Jobs.Fail(ctx, l, nil) })
+				}
 				return true
 			}
 		}
 	}
+}
+
+// beat renews a running job's lease and reports its progress. stop: the
+// job is to stop, because a client cancelled it or its lease went to
+// another worker. A store that does not answer lets it run on.
+func (s *Server) beat(hard context.Context, l *jobstore.Lease, jobID string) (stop, cancelled bool) {
+	var step, steps int
+	if cur, ok := s.eng.Get(jobID); ok {
+		step, steps = cur.Progress.Step, cur.Progress.Steps
+	}
+	ctx, cancel := context.WithTimeout(hard, storeTimeout)
+	defer cancel()
+	cancelled, err := s.opts.Jobs.Beat(ctx, l, step, steps)
+	switch {
+	case errors.Is(err, jobstore.ErrLeaseLost):
+		s.log.Warn("api: lost a job's lease to another worker; dropping it", "job", l.ID)
+		return true, false
+	case err != nil:
+		s.storeFailed(err) // the next beat retries
+		return false, false
+	}
+	return cancelled, cancelled
 }
 
 // beatEvery is how often a running job beats: often enough to see a
