@@ -127,15 +127,23 @@ func startNginx(t testing.TB, replicas []*testtools.Serve) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-p", dir, "-e", "logs/error.log", "-c", path, "-g", "daemon off;")
-	out := &strings.Builder{}
+	out, err := os.Create(filepath.Join(dir, "logs", "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	// A file, not a pipe: nginx's workers would hold a pipe open after
+	// the master is gone, and Wait would wait on them.
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting nginx: %v", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	// SIGTERM: nginx's fast shutdown (SIGQUIT's graceful one waits on
+	// keep-alive connections for up to a minute).
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT)
+		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
@@ -153,8 +161,9 @@ func startNginx(t testing.TB, replicas []*testtools.Serve) string {
 		}
 		select {
 		case <-exited:
+			output, _ := os.ReadFile(out.Name())
 			log, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
-			t.Fatalf("nginx exited: %s\n%s", out, log)
+			t.Fatalf("nginx exited: %s\n%s", output, log)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -188,6 +197,30 @@ func (c *cluster) storeCounts(t testing.TB) (states map[string]int, attempts map
 		t.Fatal(err)
 	}
 	return states, attempts, stream
+}
+
+// heldBy lists the jobs whose stream entries the replica with this pid
+// holds (its consumer is named host-PID-random).
+func (c *cluster) heldBy(t testing.TB, pid int) []string {
+	t.Helper()
+	ctx := context.Background()
+	pending, err := c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "motionstudio:queue:null", Group: "workers",
+		Start: "-", End: "+", Count: 1000}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range pending {
+		if !strings.Contains(p.Consumer, fmt.Sprintf("-%d-", pid)) {
+			continue
+		}
+		msgs, err := c.rdb.XRange(ctx, "motionstudio:queue:null", p.ID, p.ID).Result()
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("entry %s: %v %v", p.ID, msgs, err)
+		}
+		ids = append(ids, fmt.Sprint(msgs[0].Values["id"]))
+	}
+	return ids
 }
 
 // metric reads one unlabelled series of a replica's /v1/metrics.
