@@ -23,10 +23,13 @@ MOCAP_DIR   := $(CACHE)/mocap
 # are checked against, and PyTorch (with
 # OpenBLAS: the reference BLAS is ~20x slower) and ONNX for training/, and
 # WordNet 3.0 for a bundle's word map (training/cmd/wordmap; the studio does
-# not need it).
+# not need it), and Redis and nginx for the replica tests (the shared job
+# store of serve --jobs and deploy/nginx.conf in front of three replicas),
+# and systemd-analyze to verify deploy/'s unit.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libgtk-3-dev \
             xvfb xauth x11-apps x11-utils libgl1-mesa-dri blender python3-numpy python3-requests \
-            python3-torch python3-onnx libopenblas0-pthread wordnet-base
+            python3-torch python3-onnx libopenblas0-pthread wordnet-base redis-server nginx-light \
+            systemd
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine/generate"
@@ -27,6 +28,9 @@ type Options struct {
 	// Precision is auto (the bundle's int8 denoiser on the CPU, when it
 	// has one) or float.
 	Precision string
+	// NullDelay makes the null model take this long per job (see
+	// nullmodel.Model.Delay); other models ignore it.
+	NullDelay time.Duration
 	Jobs      jobs.Options
 }
 
@@ -86,7 +90,12 @@ func (e *Engine) Read(req *request.Request) []Reading {
 // and starts the scheduler; the model itself loads with the first job.
 func New(opts Options) (*Engine, error) {
 	if opts.Model == nullmodel.ID {
-		return NewWith(nullmodel.Caps(), func(context.Context) (Backend, error) { return nullmodel.New(), nil }, opts.Jobs), nil
+		load := func(context.Context) (Backend, error) {
+			m := nullmodel.New()
+			m.Delay = opts.NullDelay
+			return m, nil
+		}
+		return NewWith(nullmodel.Caps(), load, opts.Jobs), nil
 	}
 	fsys, err := Bundle(opts.Model)
 	if err != nil {

@@ -25,8 +25,14 @@ type answer struct {
 // answerOf reads how req's result is to be written (and sets the words
 // header's source: s.words).
 func (s *Server) answerOf(w http.ResponseWriter, req *request.Request, inPlace bool) answer {
+	return s.answerFor(w.Header().Get("X-Request-ID"), req, inPlace)
+}
+
+// answerFor is answerOf for the request with id reqID (a stored job's
+// submission, answered by a worker later).
+func (s *Server) answerFor(reqID string, req *request.Request, inPlace bool) answer {
 	o := req.Options
-	return answer{fps: req.FPS(s.spec.FPS), words: s.words(w, req), loop: o != nil && o.Loop != nil && *o.Loop, inPlace: inPlace}
+	return answer{fps: req.FPS(s.spec.FPS), words: s.words(reqID, req), loop: o != nil && o.Loop != nil && *o.Loop, inPlace: inPlace}
 }
 
 // inPlaceQuery reads POST /generate's ?in_place= (a boolean; absent is

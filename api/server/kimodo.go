@@ -81,7 +81,7 @@ func (s *Server) generateKimodo(w http.ResponseWriter, r *http.Request, body []b
 		writeError(w, r, 0, err)
 		return
 	}
-	words := s.words(w, req)
+	words := s.words(w.Header().Get("X-Request-ID"), req)
 	res, err := s.run(r.Context(), "kimodo-api: "+req.Summary(), req)
 	if err != nil {
 		writeError(w, r, 0, err)

@@ -23,6 +23,13 @@ type metrics struct {
 	rate     prometheus.Gauge
 	handler  http.Handler
 
+	// The shared job store's series, registered only with one (serve --jobs).
+	storeUp     prometheus.Gauge
+	storeErrors prometheus.Counter
+	claimed     prometheus.Counter
+	reclaimed   prometheus.Counter
+	handedBack  prometheus.Counter
+
 	mu    sync.Mutex
 	last  float64 // wall seconds of the latest generation
 	rateV float64 // its steps per second
@@ -30,7 +37,7 @@ type metrics struct {
 	prec  string  // the denoiser that ran (int8 or float32)
 }
 
-func newMetrics(eng *engine.Engine) *metrics {
+func newMetrics(eng *engine.Engine, store bool) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "motionstudio_http_requests_total", Help: "HTTP requests answered, by route and status code.",
@@ -66,6 +73,24 @@ func newMetrics(eng *engine.Engine) *metrics {
 	})
 	m.reg.MustRegister(m.requests, m.seconds, m.steps, m.rate, queue, running, inFlight, loaded,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.storeUp = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "motionstudio_store_up", Help: "1 while the shared job store answers (serve --jobs).",
+	})
+	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "motionstudio_store_errors_total", Help: "Job store calls that failed (unreachable, timed out).",
+	})
+	m.claimed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "motionstudio_store_jobs_claimed_total", Help: "Jobs this replica took from the shared queue.",
+	})
+	m.reclaimed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "motionstudio_store_jobs_reclaimed_total", Help: "Of those, jobs taken over after another worker's lease ran out.",
+	})
+	m.handedBack = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "motionstudio_store_jobs_handed_back_total", Help: "Jobs this replica gave back to the queue (shutdown, local queue full).",
+	})
+	if store {
+		m.reg.MustRegister(m.storeUp, m.storeErrors, m.claimed, m.reclaimed, m.handedBack)
+	}
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
 }

@@ -58,6 +58,10 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
+		if preferAsync(r) && s.opts.Jobs != nil {
+			s.submitStored(w, r, req, body, inPlace)
+			return
+		}
 		if preferAsync(r) {
 			s.submitAsync(w, r, req, inPlace)
 			return
@@ -280,6 +284,10 @@ func (s *Server) asyncJobOf(w http.ResponseWriter, r *http.Request) (asyncJob, e
 // pollJob answers GET /generate/jobs/{id}: 202 with progress while queued
 // or running, the glTF when done, the job's error when it failed.
 func (s *Server) pollJob(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Jobs != nil {
+		s.pollStored(w, r)
+		return
+	}
 	a, j, ok := s.asyncJobOf(w, r)
 	if !ok {
 		return
@@ -306,6 +314,10 @@ func (s *Server) pollJob(w http.ResponseWriter, r *http.Request) {
 
 // cancelJob answers DELETE /generate/jobs/{id} with 204.
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Jobs != nil {
+		s.cancelStored(w, r)
+		return
+	}
 	_, j, ok := s.asyncJobOf(w, r)
 	if !ok {
 		return

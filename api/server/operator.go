@@ -21,6 +21,15 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 // while it loads (or after it failed to).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	st := s.eng.Stats().Model
+	if s.opts.Jobs != nil && !s.storeUp.Load() {
+		why, _ := s.storeErr.Load().(string)
+		if why == "" {
+			why = "not reached yet"
+		}
+		retryAfter(w, time.Second)
+		writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "store_unreachable", Error: "the job store: " + why})
+		return
+	}
 	switch {
 	case st.Loaded:
 		writeJSON(w, http.StatusOK, api.Health{Status: "ready"})

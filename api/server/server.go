@@ -23,9 +23,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/api/jobstore"
 	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/request"
 )
@@ -48,6 +50,13 @@ type Options struct {
 	Deadline time.Duration
 	// Version is the application version reported by /v1/metadata.
 	Version string
+	// Jobs, when set, is the job store replicas share: async jobs are
+	// queued there, any replica answers their polls, and this one runs
+	// queued jobs of its model (see store.go). Nil: in-process, as before.
+	Jobs jobstore.Store
+	// JobAttempts is how many workers may claim a stored job (each that
+	// died or lost its lease counts) before it fails. Default 3.
+	JobAttempts int
 	// Notice is the project's NOTICE text (data credits) for /v1/license.
 	Notice string
 	Logger *slog.Logger
@@ -68,6 +77,10 @@ type Server struct {
 
 	mu    sync.Mutex
 	async map[string]asyncJob // jobs submitted with Prefer: respond-async
+
+	worker   string       // this replica's consumer name in the job store
+	storeUp  atomic.Bool  // the store answered the latest ping
+	storeErr atomic.Value // string: why it did not
 }
 
 // asyncJob is what a poll needs to encode the result as the submitter asked.
@@ -84,6 +97,9 @@ func New(eng *engine.Engine, opts Options) *Server {
 	if opts.Deadline <= 0 {
 		opts.Deadline = 5 * time.Minute
 	}
+	if opts.JobAttempts <= 0 {
+		opts.JobAttempts = defaultAttempts
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -91,7 +107,10 @@ func New(eng *engine.Engine, opts Options) *Server {
 	mc.Limits.MaxRequestBytes = int(opts.MaxBodyBytes)
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, caps: request.Caps{Models: []request.ModelCaps{mc}},
 		spec: modelSpec(eng, mc), started: time.Now(), async: map[string]asyncJob{}}
-	s.metrics = newMetrics(eng)
+	s.metrics = newMetrics(eng, opts.Jobs != nil)
+	if opts.Jobs != nil {
+		s.worker = workerName()
+	}
 	return s
 }
 
@@ -373,6 +392,8 @@ func retryAfter(w http.ResponseWriter, d time.Duration) {
 
 // Serve runs the API on l until ctx ends, then shuts down gracefully:
 // no new connections, running requests and async jobs drain (up to grace).
+// With a job store, the worker stops claiming at once and finishes its
+// running job within grace, else hands it back to the queue.
 // The engine is borrowed: Serve never closes it, since its creator (the
 // studio, or the serve command) may go on using it; close it after Serve
 // returns.
@@ -387,18 +408,36 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	wctx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	hard, stopHard := context.WithCancel(context.Background())
+	defer stopHard()
+	workerDone := make(chan struct{})
+	if s.opts.Jobs != nil {
+		go s.watchStore(wctx)
+		go func() {
+			defer close(workerDone)
+			s.work(wctx, hard)
+		}()
+	} else {
+		close(workerDone)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
+		stopHard()
+		<-workerDone
 		return err
 	case <-ctx.Done():
 	}
 	s.log.Info("api: shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	context.AfterFunc(sctx, stopHard)
 	err := srv.Shutdown(sctx) // waits for the requests in flight (and their sync jobs)
 	s.drainAsync(sctx)
+	<-workerDone
 	return err
 }
 

@@ -785,7 +785,7 @@ func TestDownloadZip(t *testing.T) {
 
 // /v1/metadata's device says which denoiser ran; the metrics keep it.
 func TestMetricsKeepThePrecision(t *testing.T) {
-	m := newMetrics(nil) // its gauges read the engine only when scraped
+	m := newMetrics(nil, false) // its gauges read the engine only when scraped
 	if dev, prec := m.device(); dev != "" || prec != "" {
 		t.Fatalf("before any generation: %q, %q", dev, prec)
 	}

@@ -18,7 +18,7 @@ const maxWordsHeader = 8 << 10
 // words says how the model reads req's text segments and logs it, one
 // structured line per segment, with the answer's request id. Nil for a
 // model without a vocabulary.
-func (s *Server) words(w http.ResponseWriter, req *request.Request) []api.Words {
+func (s *Server) words(reqID string, req *request.Request) []api.Words {
 	readings := s.eng.Read(req)
 	if readings == nil {
 		return nil
@@ -32,7 +32,7 @@ func (s *Server) words(w http.ResponseWriter, req *request.Request) []api.Words 
 			out[i].Mapped[k] = api.MappedWord{From: m.From, To: m.To, How: m.How}
 			mapped[k] = fmt.Sprintf("%s→%s (%s)", m.From, m.To, m.How)
 		}
-		s.log.Info("api: prompt words", "request_id", w.Header().Get("X-Request-ID"), "segment", rd.Segment,
+		s.log.Info("api: prompt words", "request_id", reqID, "segment", rd.Segment,
 			"understood", rd.Understood, "mapped", mapped, "ignored", rd.Ignored)
 	}
 	return out
@@ -41,18 +41,25 @@ func (s *Server) words(w http.ResponseWriter, req *request.Request) []api.Words 
 // setWordsHeader writes X-Motionstudio-Words: the readings as compact
 // ASCII JSON, left out beyond limit bytes (0: no limit).
 func setWordsHeader(w http.ResponseWriter, words []api.Words, limit int) {
+	if v := wordsHeader(words, limit); v != "" {
+		w.Header().Set(api.HeaderWords, v)
+	}
+}
+
+// wordsHeader is X-Motionstudio-Words' value; "" for none or beyond limit.
+func wordsHeader(words []api.Words, limit int) string {
 	if words == nil {
-		return
+		return ""
 	}
 	data, err := json.Marshal(words)
 	if err != nil {
-		return
+		return ""
 	}
 	v := asciiJSON(data)
 	if limit > 0 && len(v) > limit {
-		return
+		return ""
 	}
-	w.Header().Set(api.HeaderWords, v)
+	return v
 }
 
 // asciiJSON escapes every non-ASCII character of a JSON text as \uXXXX

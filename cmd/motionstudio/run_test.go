@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -85,6 +86,10 @@ func TestParseServeArgs(t *testing.T) {
 		tok  string
 		cors []string
 		bad  bool
+		// with --jobs and --null-delay
+		jobs              string
+		delay, lease, ttl time.Duration
+		attempts          int
 	}{
 		{args: nil, addr: "127.0.0.1:9551"},
 		{args: nil, env: map[string]string{"PORT": "8000", "MOTIONSTUDIO_TOKEN": "t"}, addr: "127.0.0.1:8000", tok: "t"},
@@ -94,6 +99,15 @@ func TestParseServeArgs(t *testing.T) {
 		{args: []string{"--queue", "0"}, bad: true},
 		{args: []string{"extra"}, bad: true},
 		{args: []string{"--what"}, bad: true},
+		{args: []string{"--jobs", "redis://127.0.0.1:6379/0", "--model", "null", "--null-delay", "200ms", "--jobs-lease", "5s",
+			"--jobs-attempts", "2", "--jobs-ttl", "1h"}, addr: "127.0.0.1:9551",
+			jobs: "redis://127.0.0.1:6379/0", delay: 200 * time.Millisecond, lease: 5 * time.Second, attempts: 2, ttl: time.Hour},
+		{args: []string{"--jobs", "127.0.0.1:6379"}, bad: true},
+		{args: []string{"--null-delay", "1s"}, bad: true}, // the bundled model takes its own time
+		{args: []string{"--model", "null", "--null-delay", "-1s"}, bad: true},
+		{args: []string{"--jobs-lease", "10ms"}, bad: true},
+		{args: []string{"--jobs-attempts", "0"}, bad: true},
+		{args: []string{"--jobs-ttl", "0s"}, bad: true},
 	}
 	for _, c := range cases {
 		o, err := parseServeArgs(c.args, io.Discard, env(c.env))
@@ -105,6 +119,10 @@ func TestParseServeArgs(t *testing.T) {
 		}
 		if err != nil || o.addr != c.addr || o.token != c.tok || !slices.Equal(o.cors, c.cors) {
 			t.Errorf("%v %v: %+v %v", c.args, c.env, o, err)
+		}
+		if c.jobs != "" && (o.jobs != c.jobs || o.nullDelay != c.delay || o.store.Lease != c.lease ||
+			o.store.TTL != c.ttl || o.attempts != c.attempts) {
+			t.Errorf("%v: %+v", c.args, o)
 		}
 	}
 }

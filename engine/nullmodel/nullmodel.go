@@ -56,13 +56,20 @@ func Skeleton() *motion.Skeleton {
 }
 
 // Model answers validated requests with rest poses.
-type Model struct{ skel *motion.Skeleton }
+type Model struct {
+	skel *motion.Skeleton
+	// Delay is how long each job takes, spread evenly over its steps: a
+	// stand-in for GPU time when measuring how replicas scale (serve
+	// --null-delay). Zero: instant.
+	Delay time.Duration
+}
 
 // New returns the model.
 func New() *Model { return &Model{skel: Skeleton()} }
 
 // Run returns num_samples rest-pose motions of the request's length at its
-// frame rate, reporting one step of progress per diffusion step asked for.
+// frame rate, reporting one step of progress per diffusion step asked for
+// (each reached at its share of Delay).
 func (m *Model) Run(ctx context.Context, req *request.Request, opts generate.Options) (*generate.Result, error) {
 	start := time.Now()
 	req.ApplyDefaults()
@@ -74,7 +81,7 @@ func (m *Model) Run(ctx context.Context, req *request.Request, opts generate.Opt
 		res.Seed = *o.Seed
 	}
 	for step := 1; step <= res.Steps; step++ {
-		if err := ctx.Err(); err != nil {
+		if err := m.wait(ctx, start.Add(m.Delay*time.Duration(step)/time.Duration(res.Steps))); err != nil {
 			return nil, err
 		}
 		if opts.Progress != nil {
@@ -86,4 +93,19 @@ func (m *Model) Run(ctx context.Context, req *request.Request, opts generate.Opt
 	}
 	res.Timing.Total = time.Since(start)
 	return res, nil
+}
+
+// wait returns at until, or with ctx's error once ctx is done.
+func (m *Model) wait(ctx context.Context, until time.Time) error {
+	if err := ctx.Err(); err != nil || m.Delay <= 0 {
+		return err
+	}
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
