@@ -19,7 +19,7 @@ const (
 	maxSamples = 1 << 22
 )
 
-// ReadFile reads the skeleton and animation of a binary FBX file: one motion
+// ReadFile reads the skeleton and animation of an FBX file: one motion
 // per AnimationStack (see Read).
 func ReadFile(path string) ([]*motion.Motion, error) {
 	data, err := os.ReadFile(path)
@@ -33,7 +33,8 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 	return ms, nil
 }
 
-// Read reads the skeleton and animation of a binary FBX 7.x file.
+// Read reads the skeleton and animation of an FBX 7.x file, binary or
+// ASCII (ParseASCII gives the same node tree).
 //
 // The skeleton is the hierarchy of LimbNode/Null/Root models with the most
 // LimbNodes; Null models above its first LimbNode that have a single child
@@ -51,15 +52,20 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 // between keys; a file without stacks gives one frame at rest.
 //
 // Errors wrap ErrMalformed (not well-formed FBX, cycles, inconsistent
-// curves), ErrUnsupported (ASCII FBX, axes that are not a permutation, an
+// curves), ErrUnsupported (FBX 6.x, axes that are not a permutation, an
 // animation too long to hold) or ErrNoSkeleton.
 func Read(data []byte) ([]*motion.Motion, error) {
+	parse := Parse
 	if isASCII(data) {
-		return nil, fmt.Errorf("%w: ASCII FBX is not supported yet (export binary FBX)", ErrUnsupported)
+		parse = ParseASCII
 	}
-	top, _, err := Parse(data)
+	top, version, err := parse(data)
 	if err != nil {
 		return nil, err
+	}
+	if version != 0 && version < 7000 {
+		return nil, fmt.Errorf("%w: FBX %d.%d (6.x keeps its objects by name and its animation in Takes; export FBX 7.x)",
+			ErrUnsupported, version/1000, version%1000/100)
 	}
 	sc, err := newScene(top)
 	if err != nil {

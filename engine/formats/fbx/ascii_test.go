@@ -1,0 +1,313 @@
+package fbx
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/internal/testmotion"
+)
+
+// asciiText writes a node tree as ASCII FBX 7.4, as the FBX SDK lays it
+// out: "Name: values {", arrays as "*count { a: … }", object names as
+// "Class::Name", numbers in their shortest exact form (float32 arrays at
+// float32 precision), booleans T/F.
+func asciiText(t testing.TB, top []*Node) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("; FBX 7.4.0 project file\n; ----------------------------------------------------\n\n")
+	var write func(n *Node, depth int)
+	write = func(n *Node, depth int) {
+		tab := strings.Repeat("\t", depth)
+		b.WriteString(tab + n.Name + ": ")
+		if len(n.Props) == 1 {
+			if a, n2 := asciiArray(n.Props[0]); a != "" {
+				fmt.Fprintf(&b, "*%d {\n%s\ta: %s\n%s}\n", n2, tab, a, tab)
+				return
+			}
+		}
+		for i, p := range n.Props {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			switch v := p.(type) {
+			case string:
+				if i := strings.Index(v, "\x00\x01"); i >= 0 { // "Name\x00\x01Class" → "Class::Name"
+					v = v[i+2:] + "::" + v[:i]
+				}
+				b.WriteString(strconv.Quote(v))
+			case bool:
+				b.WriteString(map[bool]string{true: "T", false: "F"}[v])
+			case []byte: // raw bytes: the SDK writes them base64, quoted
+				b.WriteString(strconv.Quote(base64.StdEncoding.EncodeToString(v)))
+			case int16, int32, int64:
+				fmt.Fprintf(&b, "%d", v)
+			case float32:
+				b.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+			case float64:
+				b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+			default:
+				t.Fatalf("node %q: property %T has no ASCII form here", n.Name, p)
+			}
+		}
+		if len(n.Children) == 0 {
+			b.WriteString("\n")
+			return
+		}
+		b.WriteString(" {\n")
+		for _, c := range n.Children {
+			write(c, depth+1)
+		}
+		b.WriteString(tab + "}\n")
+	}
+	for _, n := range top {
+		write(n, 0)
+	}
+	return b.Bytes()
+}
+
+func asciiArray(p any) (string, int) {
+	var parts []string
+	switch v := p.(type) {
+	case []float32:
+		for _, x := range v {
+			parts = append(parts, strconv.FormatFloat(float64(x), 'g', -1, 32))
+		}
+	case []float64:
+		for _, x := range v {
+			parts = append(parts, strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	case []int32:
+		for _, x := range v {
+			parts = append(parts, strconv.Itoa(int(x)))
+		}
+	case []int64:
+		for _, x := range v {
+			parts = append(parts, strconv.FormatInt(x, 10))
+		}
+	default:
+		return "", 0
+	}
+	return strings.Join(parts, ","), len(parts)
+}
+
+// Our binary files written out as ASCII FBX 7.4 read back as the very same
+// motions as the binary: skeleton, rate, frame count, every root position
+// and joint rotation bit for bit (the ASCII parser gives the reader the
+// binary parser's tree).
+func TestReadASCIIMatchesBinary(t *testing.T) {
+	tests := []struct {
+		name string
+		ms   func(t *testing.T) []*motion.Motion
+	}{
+		{"chain at 30 fps", func(t *testing.T) []*motion.Motion {
+			return []*motion.Motion{waveMotion(chainSkeleton(t), 45, 30)}
+		}},
+		{"soma77, two takes, 20 fps", func(*testing.T) []*motion.Motion {
+			return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
+		}},
+		{"daz rig at 29.97", func(t *testing.T) []*motion.Motion {
+			m := testmotion.Clip(t, "daz_60_15_salsa.bvh")
+			m.FPS = 29.97
+			return []*motion.Motion{m}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := encodeFBX(t, tc.ms(t))
+			top, _, err := Parse(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := asciiText(t, top)
+			if !isASCII(text) {
+				t.Fatal("the text is not taken for ASCII FBX")
+			}
+			want, err := Read(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Read(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d takes, want %d", len(got), len(want))
+			}
+			for i := range want {
+				g, w := got[i], want[i]
+				if !g.Skel.SameJoints(w.Skel) || g.FPS != w.FPS || g.Frames() != w.Frames() {
+					t.Fatalf("take %d: %d joints at %g fps × %d frames, want %d at %g × %d", i,
+						g.Skel.Len(), g.FPS, g.Frames(), w.Skel.Len(), w.FPS, w.Frames())
+				}
+				for j := range w.Skel.Joints {
+					if g.Skel.Joints[j].Offset != w.Skel.Joints[j].Offset || g.Skel.Joints[j].Rest != w.Skel.Joints[j].Rest {
+						t.Fatalf("take %d joint %s: rest differs", i, w.Skel.Joints[j].Name)
+					}
+				}
+				if !slices.Equal(g.Root, w.Root) || !slices.Equal(g.Rot, w.Rot) {
+					t.Fatalf("take %d: the animation differs from the binary file's", i)
+				}
+			}
+			t.Logf("%d bytes binary, %d bytes ASCII", len(bin), len(text))
+		})
+	}
+}
+
+// A real ASCII FBX 7.5 file written by Maya (ufbx's test data): the reader
+// finds its four-joint chain (the skinned mesh is not a bone) and places
+// every joint where the file's own BindPose matrices put it — read from the
+// file here, apart from the reader's transform code — within 1e-9 m, in
+// metres (the file is in centimetres) with Y up; joint4, which the pose
+// does not list, sits 1.0737 cm along joint3's bone (up: joint1's
+// PreRotation turns the chain's X axis to Y).
+func TestReadASCIIMaya(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "maya_game_sausage_7500_ascii.fbx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Frames() != 1 {
+		t.Fatalf("%d takes, want one frame at rest", len(ms))
+	}
+	m := ms[0]
+	var names []string
+	for _, j := range m.Skel.Joints {
+		names = append(names, j.Name)
+	}
+	if want := []string{"joint1", "joint2", "joint3", "joint4"}; !slices.Equal(names, want) {
+		t.Fatalf("joints %v, want %v", names, want)
+	}
+	for j, p := range []int{-1, 0, 1, 2} {
+		if m.Skel.Joints[j].Parent != p {
+			t.Fatalf("%s's parent is %d, want %d", names[j], m.Skel.Joints[j].Parent, p)
+		}
+	}
+	// The BindPose: model id → world matrix (column-major, translation last).
+	top, version, err := ParseASCII(data)
+	if err != nil || version != 7500 {
+		t.Fatalf("version %d: %v", version, err)
+	}
+	byID, bind := map[int64]string{}, map[string]mgl64.Vec3{}
+	for _, n := range top {
+		if n.Name != "Objects" {
+			continue
+		}
+		for _, o := range n.All("Model") {
+			byID[o.Props[0].(int64)] = objectName(o.Props[1].(string))
+		}
+		for _, pose := range n.All("Pose") {
+			for _, pn := range pose.All("PoseNode") {
+				mat := pn.Child("Matrix").Props[0].([]float64)
+				bind[byID[pn.Child("Node").Props[0].(int64)]] = mgl64.Vec3{mat[12], mat[13], mat[14]}.Mul(0.01)
+			}
+		}
+	}
+	want := map[string]mgl64.Vec3{"joint4": bind["joint3"].Add(mgl64.Vec3{0, 0.0107370048859635, 0})}
+	for _, name := range []string{"joint1", "joint2", "joint3"} {
+		p, ok := bind[name]
+		if !ok {
+			t.Fatalf("no BindPose matrix for %s", name)
+		}
+		want[name] = p
+	}
+	pos := m.WorldPositions()
+	for j, name := range names {
+		if d := pos[j].Sub(want[name]).Len(); d > 1e-9 {
+			t.Errorf("%s at %v, the BindPose says %v (%.3g m off)", name, pos[j], want[name], d)
+		}
+	}
+}
+
+// Hostile or broken text gets ErrMalformed naming the problem, and FBX 6.x
+// (a different object layout) ErrUnsupported; never a panic.
+func TestParseASCIIErrors(t *testing.T) {
+	head := "; FBX 7.4.0 project file\n"
+	tests := []struct {
+		name, text string
+		want       error
+		says       string
+	}{
+		{"unclosed node", head + "Objects:  {\n\tModel: 1, \"Model::a\", \"LimbNode\" {\n", ErrMalformed, "'}' missing"},
+		{"stray brace", head + "Objects:  {\n}\n}\n", ErrMalformed, "no node open"},
+		{"unclosed string", head + "Creator: \"abc\n", ErrMalformed, "closing quote"},
+		{"no colon", head + "Objects {\n}\n", ErrMalformed, "followed by ':'"},
+		{"missing comma", head + "C: \"OO\" 1,2\n", ErrMalformed, "','"},
+		{"dangling comma", head + "C: \"OO\",\n}\n", ErrMalformed, "value expected"},
+		{"array count", head + "Objects:  {\n\tKeyTime: *3 {\n\t\ta: 0,1\n\t}\n}\n", ErrMalformed, "2 values, its count says 3"},
+		{"array of words", head + "KeyValueFloat: *2 {\n\ta: 1,x\n}\n", ErrMalformed, "not a number"},
+		{"fractional key time", head + "KeyTime: *2 {\n\ta: 0,1.5\n}\n", ErrMalformed, "integers"},
+		{"too deep", head + strings.Repeat("a: {\n", 100) + strings.Repeat("}\n", 100), ErrMalformed, "deeper"},
+		{"fbx 6.1", "; FBX 6.1.0 project file\nFBXHeaderExtension:  {\n\tFBXVersion: 6100\n}\n", ErrUnsupported, "FBX 6.1"},
+		{"no skeleton", head + "FBXHeaderExtension:  {\n\tFBXVersion: 7400\n}\n", ErrNoSkeleton, "no LimbNode"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read([]byte(tc.text))
+			if !errors.Is(err, tc.want) || !strings.Contains(fmt_(err), tc.says) {
+				t.Fatalf("error %v, want %v saying %q", err, tc.want, tc.says)
+			}
+		})
+	}
+}
+
+// FuzzParseASCII: any text is parsed into a tree or refused with
+// ErrMalformed, and read into motions or refused with the reader's errors;
+// never a panic. Seeds: the Maya file, one of ours as ASCII, a minimal one.
+func FuzzParseASCII(f *testing.F) {
+	maya, err := os.ReadFile(filepath.Join("testdata", "maya_game_sausage_7500_ascii.fbx"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(maya)
+	top, _, err := Parse(encodeFBX(f, []*motion.Motion{waveMotion(chainSkeleton(f), 3, 30)}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(asciiText(f, top))
+	f.Add([]byte("; FBX 7.4.0 project file\nObjects:  {\n\tModel: 1, \"Model::a\", \"LimbNode\" {\n\t}\n" +
+		"\tAnimationCurve: 2, \"AnimCurve::\", \"\" {\n\t\tKeyTime: *2 {\n\t\t\ta: 0,1924423250\n\t\t}\n" +
+		"\t\tKeyValueFloat: *2 {\n\t\t\ta: 0,1.5\n\t\t}\n\t}\n}\nConnections:  {\n\tC: \"OO\",1,0\n}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, _, err := ParseASCII(data); err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("error %v does not wrap ErrMalformed", err)
+		}
+		if !isASCII(data) {
+			return
+		}
+		_, err := Read(data)
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrNoSkeleton) {
+			t.Fatalf("error %v wraps none of the reader's errors", err)
+		}
+	})
+}
+
+// The ASCII parser's numbers: integers stay exact (FBX ids and key times
+// need all 64 bits), others are float64, words stay words.
+func TestParseASCIINumbers(t *testing.T) {
+	top, _, err := ParseASCII([]byte("X: 2519924281408, -46186158000, 1.78813934326172e-07, -0, T, \"a, b\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{int64(2519924281408), int64(-46186158000), 1.78813934326172e-07, int64(0), "T", "a, b"}
+	if len(top) != 1 || fmt.Sprint(top[0].Props) != fmt.Sprint(want) {
+		t.Fatalf("%v, want %v", top[0].Props, want)
+	}
+	if _, ok := top[0].Props[2].(float64); !ok || math.IsNaN(top[0].Props[2].(float64)) {
+		t.Fatal("not a float64")
+	}
+}
