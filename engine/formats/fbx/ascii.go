@@ -112,6 +112,7 @@ func (s *scanner) node(depth int) (*Node, error) {
 	n := &Node{Name: string(s.data[start:s.off])}
 	s.off++ // ':'
 	s.skip(false)
+	s.valuesBelow()
 	for more := !s.endOfValues(); more; {
 		v, err := s.value()
 		if err != nil {
@@ -137,6 +138,21 @@ func (s *scanner) node(depth int) (*Node, error) {
 		n.Children = kids
 	}
 	return n, arrayNode(n, s)
+}
+
+// valuesBelow steps onto the next line when a node's values start there
+// (FBX 6.x writes "Key: " and its keys below it): a line that starts with
+// a number or a string, which no node name does.
+func (s *scanner) valuesBelow() {
+	if s.peek() != '\n' {
+		return
+	}
+	at, line := s.off, s.line
+	s.skip(true)
+	if c := s.peek(); c == '"' || c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9' {
+		return
+	}
+	s.off, s.line = at, line
 }
 
 func (s *scanner) endOfValues() bool {

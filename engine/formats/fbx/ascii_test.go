@@ -233,8 +233,8 @@ func TestReadASCIIMaya(t *testing.T) {
 	}
 }
 
-// Hostile or broken text gets ErrMalformed naming the problem, and FBX 6.x
-// (a different object layout) ErrUnsupported; never a panic.
+// Hostile or broken text gets ErrMalformed naming the problem, and FBX
+// before 6.0 ErrUnsupported; never a panic.
 func TestParseASCIIErrors(t *testing.T) {
 	head := "; FBX 7.4.0 project file\n"
 	tests := []struct {
@@ -252,7 +252,12 @@ func TestParseASCIIErrors(t *testing.T) {
 		{"array of words", head + "KeyValueFloat: *2 {\n\ta: 1,x\n}\n", ErrMalformed, "not a number"},
 		{"fractional key time", head + "KeyTime: *2 {\n\ta: 0,1.5\n}\n", ErrMalformed, "integers"},
 		{"too deep", head + strings.Repeat("a: {\n", 100) + strings.Repeat("}\n", 100), ErrMalformed, "deeper"},
-		{"fbx 6.1", "; FBX 6.1.0 project file\nFBXHeaderExtension:  {\n\tFBXVersion: 6100\n}\n", ErrUnsupported, "FBX 6.1"},
+		{"fbx 5", "; FBX 5.8.0 project file\nFBXHeaderExtension:  {\n\tFBXVersion: 5800\n}\n", ErrUnsupported, "FBX 5.8"},
+		{"fbx 6.1, no models", "; FBX 6.1.0 project file\nFBXHeaderExtension:  {\n\tFBXVersion: 6100\n}\n", ErrNoSkeleton, "no LimbNode"},
+		{"fbx 6.1, bad keys", "; FBX 6.1.0 project file\nObjects:  {\n\tModel: \"Model::a\", \"Limb\" {\n\t}\n}\n" +
+			"Takes:  {\n\tTake: \"t\" {\n\t\tModel: \"Model::a\" {\n\t\t\tChannel: \"Transform\" {\n\t\t\t\tChannel: \"T\" {\n" +
+			"\t\t\t\t\tChannel: \"X\" {\n\t\t\t\t\t\tKey: \n\t\t\t\t\t\t\t1.5,1,L\n\t\t\t\t\t}\n\t\t\t\t}\n\t\t\t}\n\t\t}\n\t}\n}\n",
+			ErrMalformed, "not time, value, interpolation"},
 		{"no skeleton", head + "FBXHeaderExtension:  {\n\tFBXVersion: 7400\n}\n", ErrNoSkeleton, "no LimbNode"},
 	}
 	for _, tc := range tests {
@@ -267,7 +272,8 @@ func TestParseASCIIErrors(t *testing.T) {
 
 // FuzzParseASCII: any text is parsed into a tree or refused with
 // ErrMalformed, and read into motions or refused with the reader's errors;
-// never a panic. Seeds: the Maya file, one of ours as ASCII, a minimal one.
+// never a panic. Seeds: the Maya file, one of ours as ASCII 7.4 and 6.1, a
+// minimal one.
 func FuzzParseASCII(f *testing.F) {
 	maya, err := os.ReadFile(filepath.Join("testdata", "maya_game_sausage_7500_ascii.fbx"))
 	if err != nil {
@@ -279,6 +285,7 @@ func FuzzParseASCII(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(asciiText(f, top))
+	f.Add(fbx6Text(f, top, "24"))
 	f.Add([]byte("; FBX 7.4.0 project file\nObjects:  {\n\tModel: 1, \"Model::a\", \"LimbNode\" {\n\t}\n" +
 		"\tAnimationCurve: 2, \"AnimCurve::\", \"\" {\n\t\tKeyTime: *2 {\n\t\t\ta: 0,1924423250\n\t\t}\n" +
 		"\t\tKeyValueFloat: *2 {\n\t\t\ta: 0,1.5\n\t\t}\n\t}\n}\nConnections:  {\n\tC: \"OO\",1,0\n}\n"))
@@ -309,5 +316,201 @@ func TestParseASCIINumbers(t *testing.T) {
 	}
 	if _, ok := top[0].Props[2].(float64); !ok || math.IsNaN(top[0].Props[2].(float64)) {
 		t.Fatal("not a float64")
+	}
+}
+
+// fbx6Text restates one of our binary trees as ASCII FBX 6.1 in the layout
+// Blender 2.79's exporter writes: models by name ("Model::Hips", bones of
+// kind "Limb") with Properties60, Connect entries by name, the animation
+// as Takes of Channel "Transform" T/R/S X/Y/Z keys. Keys alternate linear,
+// constant and cubic markers with their tangent data (the reader samples
+// linearly either way). With frameRate set, GlobalSettings state no
+// TimeMode and Version5's Settings give the rate instead.
+func fbx6Text(t testing.TB, top []*Node, frameRate string) []byte {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("; FBX 6.1.0 project file\n; Created by Blender FBX Exporter\n\nFBXHeaderExtension:  {\n\tFBXHeaderVersion: 1003\n\tFBXVersion: 6100\n}\n")
+	num := func(v any) string {
+		switch x := v.(type) {
+		case float64:
+			return strconv.FormatFloat(x, 'g', -1, 64)
+		case float32:
+			return strconv.FormatFloat(float64(x), 'g', -1, 64)
+		}
+		return fmt.Sprint(v)
+	}
+	props := func(n *Node, tab string) {
+		b.WriteString(tab + "Properties60:  {\n")
+		for _, p := range n.Child("Properties70").All("P") {
+			name := p.Props[0].(string)
+			if frameRate != "" && (name == "TimeMode" || name == "CustomFrameRate") {
+				continue
+			}
+			fmt.Fprintf(&b, "%s\tProperty: %q, %q, %q", tab, name, p.Props[1], p.Props[3])
+			for _, v := range p.Props[4:] {
+				if s, ok := v.(string); ok {
+					fmt.Fprintf(&b, ",%q", s)
+				} else {
+					b.WriteString("," + num(v))
+				}
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(tab + "}\n")
+	}
+	name := map[int64]string{0: "Model::Scene"}
+	objs := map[int64]*Node{}
+	for _, n := range top {
+		switch n.Name {
+		case "GlobalSettings":
+			b.WriteString("GlobalSettings:  {\n\tVersion: 1000\n")
+			props(n, "\t")
+			b.WriteString("}\n")
+		case "Objects":
+			b.WriteString("Objects:  {\n")
+			for _, o := range n.Children {
+				id := o.Props[0].(int64)
+				objs[id] = o
+				if o.Name != "Model" {
+					continue
+				}
+				name[id] = "Model::" + objectName(o.Props[1].(string))
+				kind := o.Props[2].(string)
+				if kind == "LimbNode" {
+					kind = "Limb"
+				}
+				fmt.Fprintf(&b, "\tModel: %q, %q {\n\t\tVersion: 232\n", name[id], kind)
+				props(o, "\t\t")
+				b.WriteString("\t\tMultiLayer: 0\n\t\tShading: Y\n\t\tTypeFlags: \"Skeleton\"\n\t}\n")
+			}
+			b.WriteString("}\n")
+		}
+	}
+	if frameRate != "" {
+		fmt.Fprintf(&b, "Version5:  {\n\tSettings:  {\n\t\tFrameRate: %q\n\t\tTimeFormat: 1\n\t}\n}\n", frameRate)
+	}
+	// Curve nodes by stack and model; curves by curve node and axis.
+	conns := findNode(top, "Connections")
+	layerStack, nodeLayer := map[int64]int64{}, map[int64]int64{}
+	nodeModel, nodeProp := map[int64]int64{}, map[int64]string{}
+	curves := map[int64]map[string]*Node{}
+	b.WriteString("Connections:  {\n")
+	for _, c := range conns.Children {
+		kind, child, parent := c.Props[0].(string), c.Props[1].(int64), c.Props[2].(int64)
+		co, po := objs[child], objs[parent]
+		switch {
+		case co != nil && co.Name == "Model":
+			fmt.Fprintf(&b, "\tConnect: %q, %q, %q\n", kind, name[child], name[parent])
+		case co != nil && co.Name == "AnimationLayer":
+			layerStack[child] = parent
+		case co != nil && co.Name == "AnimationCurveNode" && po != nil && po.Name == "AnimationLayer":
+			nodeLayer[child] = parent
+		case co != nil && co.Name == "AnimationCurveNode" && kind == "OP":
+			nodeModel[child], nodeProp[child] = parent, c.Props[3].(string)
+		case co != nil && co.Name == "AnimationCurve":
+			if curves[parent] == nil {
+				curves[parent] = map[string]*Node{}
+			}
+			curves[parent][strings.TrimPrefix(c.Props[3].(string), "d|")] = co
+		}
+	}
+	b.WriteString("}\nTakes:  {\n\tCurrent: \"\"\n")
+	marks := []string{"L", "C,n", "U,s,0,0,n"}
+	for _, st := range findNode(top, "Objects").All("AnimationStack") {
+		fmt.Fprintf(&b, "\tTake: %q {\n\t\tFileName: \"take.tak\"\n", objectName(st.Props[1].(string)))
+		byModel := map[int64][]int64{}
+		var models []int64
+		for cn, layer := range nodeLayer {
+			if layerStack[layer] == st.Props[0].(int64) {
+				if byModel[nodeModel[cn]] == nil {
+					models = append(models, nodeModel[cn])
+				}
+				byModel[nodeModel[cn]] = append(byModel[nodeModel[cn]], cn)
+			}
+		}
+		slices.Sort(models)
+		for _, m := range models {
+			fmt.Fprintf(&b, "\t\tModel: %q {\n\t\t\tVersion: 1.1\n\t\t\tChannel: \"Transform\" {\n", name[m])
+			for _, cn := range byModel[m] {
+				letter := map[string]string{"Lcl Translation": "T", "Lcl Rotation": "R", "Lcl Scaling": "S"}[nodeProp[cn]]
+				fmt.Fprintf(&b, "\t\t\t\tChannel: %q {\n", letter)
+				for _, axis := range []string{"X", "Y", "Z"} {
+					cv := curves[cn][axis]
+					if cv == nil {
+						continue
+					}
+					times, vals := cv.Child("KeyTime").Props[0].([]int64), cv.Child("KeyValueFloat").Props[0].([]float32)
+					fmt.Fprintf(&b, "\t\t\t\t\tChannel: %q {\n\t\t\t\t\t\tDefault: %s\n\t\t\t\t\t\tKeyVer: 4005\n\t\t\t\t\t\tKeyCount: %d\n\t\t\t\t\t\tKey: \n",
+						axis, num(vals[0]), len(times))
+					for i := range times {
+						sep := ",\n"
+						if i == len(times)-1 {
+							sep = "\n"
+						}
+						fmt.Fprintf(&b, "\t\t\t\t\t\t\t%d,%s,%s%s", times[i], num(vals[i]), marks[i%len(marks)], sep)
+					}
+					b.WriteString("\t\t\t\t\t\tColor: 1,0,0\n\t\t\t\t\t}\n")
+				}
+				b.WriteString("\t\t\t\t}\n")
+			}
+			b.WriteString("\t\t\t}\n\t\t}\n")
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("}\n")
+	return []byte(b.String())
+}
+
+// FBX 6.1 (Blender 2.79's ASCII layout, written here from our binary
+// files) reads back as the same motions as the binary 7.4 file: joints,
+// rate (from GlobalSettings, or from Version5's FrameRate when they have no
+// TimeMode), frames, and every root position and rotation bit for bit.
+func TestReadFBX6(t *testing.T) {
+	tests := []struct {
+		name, rate string
+		ms         func(t *testing.T) []*motion.Motion
+	}{
+		{"chain at 30 fps", "", func(t *testing.T) []*motion.Motion {
+			return []*motion.Motion{waveMotion(chainSkeleton(t), 45, 30)}
+		}},
+		{"soma77, two takes, Version5 rate 20", "20", func(*testing.T) []*motion.Motion {
+			return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
+		}},
+		{"daz rig at 29.97", "", func(t *testing.T) []*motion.Motion {
+			m := testmotion.Clip(t, "daz_60_15_salsa.bvh")
+			m.FPS = 29.97
+			return []*motion.Motion{m}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := encodeFBX(t, tc.ms(t))
+			top, _, err := Parse(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := fbx6Text(t, top, tc.rate)
+			want, err := Read(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Read(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d takes, want %d", len(got), len(want))
+			}
+			for i := range want {
+				g, w := got[i], want[i]
+				if !g.Skel.SameJoints(w.Skel) || g.FPS != w.FPS || g.Frames() != w.Frames() {
+					t.Fatalf("take %d: %d joints at %g fps × %d frames, want %d at %g × %d", i,
+						g.Skel.Len(), g.FPS, g.Frames(), w.Skel.Len(), w.FPS, w.Frames())
+				}
+				if !slices.Equal(g.Root, w.Root) || !slices.Equal(g.Rot, w.Rot) {
+					t.Fatalf("take %d: the animation differs from the binary file's", i)
+				}
+			}
+		})
 	}
 }

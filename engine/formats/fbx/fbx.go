@@ -51,7 +51,7 @@ var (
 	// ErrMalformed: Parse or ParseASCII met a file that is not well-formed
 	// FBX.
 	ErrMalformed = errors.New("fbx: malformed file")
-	// ErrUnsupported: Read met well-formed FBX it cannot read (FBX 6.x,
+	// ErrUnsupported: Read met well-formed FBX it cannot read (FBX 5,
 	// axes that are not a permutation, an animation too long to hold).
 	ErrUnsupported = errors.New("fbx: unsupported file")
 	// ErrNoSkeleton: Read found no LimbNode, Null or Root model.

@@ -33,8 +33,9 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 	return ms, nil
 }
 
-// Read reads the skeleton and animation of an FBX 7.x file, binary or
-// ASCII (ParseASCII gives the same node tree).
+// Read reads the skeleton and animation of an FBX file: binary 7.x, ASCII
+// 7.x (ParseASCII gives the same node tree) or ASCII 6.x (restated in the
+// 7.x layout by from6: models by name, Takes as animation stacks).
 //
 // The skeleton is the hierarchy of LimbNode/Null/Root models with the most
 // LimbNodes; Null models above its first LimbNode that have a single child
@@ -52,7 +53,7 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 // between keys; a file without stacks gives one frame at rest.
 //
 // Errors wrap ErrMalformed (not well-formed FBX, cycles, inconsistent
-// curves), ErrUnsupported (FBX 6.x, axes that are not a permutation, an
+// curves), ErrUnsupported (FBX before 6.0, axes that are not a permutation, an
 // animation too long to hold) or ErrNoSkeleton.
 func Read(data []byte) ([]*motion.Motion, error) {
 	parse := Parse
@@ -64,8 +65,12 @@ func Read(data []byte) ([]*motion.Motion, error) {
 		return nil, err
 	}
 	if version != 0 && version < 7000 {
-		return nil, fmt.Errorf("%w: FBX %d.%d (6.x keeps its objects by name and its animation in Takes; export FBX 7.x)",
-			ErrUnsupported, version/1000, version%1000/100)
+		if version < 6000 {
+			return nil, fmt.Errorf("%w: FBX %d.%d (before 6.0; export FBX 6.1 or 7.x)", ErrUnsupported, version/1000, version%1000/100)
+		}
+		if top, err = from6(top); err != nil {
+			return nil, err
+		}
 	}
 	sc, err := newScene(top)
 	if err != nil {
