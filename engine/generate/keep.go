@@ -14,10 +14,10 @@ import (
 // Keep asks Run to regenerate only frames [From, To) of a previous take:
 // the frames outside are stated to the sampler as known features (so the
 // new part continues from them and runs into them), then copied back
-// exactly, and each edge of the range is blended inside the range (the new
-// frames take the offset that makes them continue the kept ones, fading
-// over a few frames). The request is the previous one (same length and
-// rate); its seed decides the new part.
+// exactly, and each edge of the range is blended inside the range over up
+// to a second (blendEdge: an offset that makes the new frames continue the
+// kept ones, fading, then a smoothing of the blend window). The request is
+// the previous one (same length and rate); its seed decides the new part.
 type Keep struct {
 	Motion   *motion.Motion // the previous take: the model's skeleton, the request's fps and length
 	From, To int            // request frames, 0 ≤ From < To ≤ length
@@ -109,9 +109,9 @@ func (p *plan) keepKeys(k *Keep, lay *model.Layout, reqFPS float64) error {
 // new one (both at the request's rate and length), each edge blended over
 // seamSpan frames inside the range. The model does not quite continue the
 // frames it was given (it jumps as it leaves them, as after a window's
-// prefix), so each edge moves the new frames by an offset that fades
-// towards the inside (blendEdge; run on the take played backwards for the
-// end). Frames outside the range are the previous take's, bit for bit.
+// prefix, and jolts a frame or two later), so each edge is blended
+// (blendEdge; run on the take played backwards for the end). Frames outside
+// the range are the previous take's, bit for bit.
 func splice(k *Keep, fresh *motion.Motion) (*motion.Motion, error) {
 	out := k.Motion.Clone()
 	J, T := out.Skel.Len(), out.Frames()
