@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -316,7 +317,7 @@ func TestConvertErrors(t *testing.T) {
 		{"three files", []string{good, out, out}, true, "got 3 file names"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
 		{"input not bvh or fbx", []string{filepath.Join(dir, "clip.glb"), out}, true, "reads BVH and FBX files"},
-		{"ascii fbx", []string{asciiFBX, out}, false, "ASCII FBX is not supported yet"},
+		{"ascii fbx without a skeleton", []string{asciiFBX, out}, false, "no LimbNode"},
 		{"truncated fbx", []string{truncFBX, out}, false, "malformed"},
 		{"unknown output extension", []string{good, filepath.Join(dir, "out.obj")}, true, `unknown extension ".obj"`},
 		{"no output extension", []string{good, filepath.Join(dir, "out")}, true, "unknown extension"},
@@ -492,5 +493,26 @@ func TestConvertFBXInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// convert reads ASCII FBX: Maya's four-joint chain (ufbx's test file), kept
+// on its own skeleton, comes out as a one-frame BVH with its joints.
+func TestConvertASCIIFBX(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "chain.bvh")
+	in := filepath.Join("..", "..", "engine", "formats", "fbx", "testdata", "maya_game_sausage_7500_ascii.fbx")
+	if _, stderr, err := runConvertArgs(t, "--keep-skeleton", in, out); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	m, err := bvh.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range m.Skel.Joints {
+		names = append(names, j.Name)
+	}
+	if m.Frames() != 1 || !slices.Equal(names, []string{"joint1", "joint2", "joint3", "joint4"}) {
+		t.Fatalf("%d frames of joints %v", m.Frames(), names)
 	}
 }
