@@ -120,6 +120,7 @@ func (s *scanner) node(depth int) (*Node, error) {
 		}
 		n.Props = append(n.Props, v)
 		s.skip(false)
+		s.commaBelow()
 		if s.peek() != ',' {
 			if !s.endOfValues() {
 				return nil, s.fail("node %q: ',' or the end of the line expected after a value", n.Name)
@@ -153,6 +154,19 @@ func (s *scanner) valuesBelow() {
 		return
 	}
 	s.off, s.line = at, line
+}
+
+// commaBelow steps onto the next line when it goes on with a comma: FBX 6.x
+// (Blender's exporter) breaks long value lists before the comma.
+func (s *scanner) commaBelow() {
+	if s.peek() != '\n' {
+		return
+	}
+	at, line := s.off, s.line
+	s.skip(true)
+	if s.peek() != ',' {
+		s.off, s.line = at, line
+	}
 }
 
 func (s *scanner) endOfValues() bool {

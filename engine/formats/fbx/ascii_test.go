@@ -272,14 +272,19 @@ func TestParseASCIIErrors(t *testing.T) {
 
 // FuzzParseASCII: any text is parsed into a tree or refused with
 // ErrMalformed, and read into motions or refused with the reader's errors;
-// never a panic. Seeds: the Maya file, one of ours as ASCII 7.4 and 6.1, a
-// minimal one.
+// never a panic. Seeds: the Maya and Blender files, one of ours as ASCII
+// 7.4 and 6.1, a minimal one.
 func FuzzParseASCII(f *testing.F) {
 	maya, err := os.ReadFile(filepath.Join("testdata", "maya_game_sausage_7500_ascii.fbx"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(maya)
+	blender, err := os.ReadFile(filepath.Join("testdata", "blender_279_sausage_6100_ascii_excerpt.fbx"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(blender)
 	top, _, err := Parse(encodeFBX(f, []*motion.Motion{waveMotion(chainSkeleton(f), 3, 30)}))
 	if err != nil {
 		f.Fatal(err)
@@ -512,5 +517,67 @@ func TestReadFBX6(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A real FBX 6.1 file from Blender 2.79's exporter (an excerpt of ufbx's
+// test file: its skeleton and the "Spin" take, verbatim; see testdata's
+// README): the reader finds the Limb chain, takes the rate from Version5
+// (24 fps, no TimeMode) and the Take's keys, so frame 0 stands where the
+// file's BindPose puts the bones (metres, 1e-6) and the Bottom bone turns
+// from frame 0 by exactly the change in its keyed X rotation (its other
+// channels are constant), frame by frame.
+func TestReadFBX6Blender(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "blender_279_sausage_6100_ascii_excerpt.fbx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 {
+		t.Fatalf("%d takes, want the Spin take", len(ms))
+	}
+	m := ms[0]
+	var names []string
+	for _, j := range m.Skel.Joints {
+		names = append(names, j.Name)
+	}
+	if !slices.Equal(names, []string{"Skeleton", "Bottom", "Middle", "Top"}) || m.FPS != 24 || m.Frames() != 20 {
+		t.Fatalf("joints %v at %g fps × %d frames, want Skeleton…Top at 24 × 20", names, m.FPS, m.Frames())
+	}
+	pos := m.WorldPositions()
+	for j, want := range []mgl64.Vec3{{}, {}, {0, 0.019, 0}, {0, 0.038, 0}} { // BindPose: 0, 1.9, 3.8 cm up
+		if d := pos[j].Sub(want).Len(); d > 1e-6 {
+			t.Errorf("%s at %v at frame 0, the BindPose says %v", names[j], pos[j], want)
+		}
+	}
+	keys := map[int]float64{0: 90.000002504348856, 1: 87.404496468801881, 4: 36.198889280180857,
+		10: -87.368528692632651, 14: -17.740910935084049, 15: 23.499506603563347, 19: 93.127143144132162}
+	J := m.Skel.Len()
+	for f, x := range keys {
+		d := m.Rot[1].Conjugate().Mul(m.Rot[f*J+1])
+		got := 2 * math.Atan2(d.V.Len(), math.Abs(d.W)) * 180 / math.Pi
+		if want := math.Abs(x - keys[0]); math.Abs(got-want) > 1e-4 {
+			t.Errorf("frame %d: Bottom turned %.6f° from frame 0, its keys say %.6f°", f, got, want)
+		}
+	}
+}
+
+// Value lists go on past a line break after a comma, before one (Blender's
+// 6.1 exporter writes "Indexes: 0,1\n\t\t,2,3") and after "Key: " alone.
+func TestParseASCIIContinuations(t *testing.T) {
+	top, _, err := ParseASCII([]byte("Indexes: 0,1\n\t\t,2,3\nWeights: 0.5,\n\t0.25\nKey: \n\t\t0,1.5,L\nNext: 7\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Indexes [0 1 2 3]; Weights [0.5 0.25]; Key [0 1.5 L]; Next [7]"
+	var got []string
+	for _, n := range top {
+		got = append(got, fmt.Sprint(n.Name, " ", n.Props))
+	}
+	if strings.Join(got, "; ") != want {
+		t.Fatalf("%s, want %s", strings.Join(got, "; "), want)
 	}
 }

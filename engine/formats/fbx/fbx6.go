@@ -19,19 +19,23 @@ import (
 //     on Lcl Translation, Rotation and Scaling with a curve per X, Y, Z
 //     channel holding its keys (time, value, then the interpolation and
 //     its data, skipped: keys are sampled linearly as in 7.x);
-//   - GlobalSettings' Properties60 become Properties70; a file that states
+//   - GlobalSettings' Properties60 (top level, or among the objects as
+//     Blender writes them) become Properties70; a file that states
 //     no TimeMode gets Version5's Settings FrameRate as a custom rate.
 //
 // Errors wrap ErrMalformed.
 func from6(top []*Node) ([]*Node, error) {
 	c := &conv6{ids: map[string]int64{"Model::Scene": 0}, next: 1 << 40}
 	var out []*Node
-	var rate *Node
+	var rate, settings *Node
 	for _, n := range top {
 		switch n.Name {
 		case "Objects":
 			objs := node("Objects")
 			for _, o := range n.Children {
+				if o.Name == "GlobalSettings" && settings == nil { // Blender writes them among the objects
+					settings = o
+				}
 				if o.Name != "Model" || len(o.Props) < 2 {
 					continue
 				}
@@ -50,7 +54,7 @@ func from6(top []*Node) ([]*Node, error) {
 			}
 			out = append(out, objs)
 		case "GlobalSettings":
-			out = append(out, node("GlobalSettings").add(props60(n.Child("Properties60"))))
+			settings = n
 		case "Version5":
 			if s := n.Child("Settings"); s != nil {
 				rate = s.Child("FrameRate")
@@ -91,12 +95,12 @@ func from6(top []*Node) ([]*Node, error) {
 			}
 		}
 	}
-	out = append(out, conns)
-	g := findNode(out, "GlobalSettings")
-	if g == nil {
-		g = node("GlobalSettings").add(node("Properties70"))
-		out = append(out, g)
+	var p60 *Node
+	if settings != nil {
+		p60 = settings.Child("Properties60")
 	}
+	g := node("GlobalSettings").add(props60(p60))
+	out = append(out, conns, g)
 	setRate(g.Child("Properties70"), rate)
 	return out, nil
 }
