@@ -85,6 +85,7 @@ test: deps
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 300000x ./engine/request
 	$(TEST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime 200000x ./api/server
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 500000x ./engine/formats/fbx
+	$(GO) test -run '^$$' -fuzz '^FuzzParseASCII$$' -fuzztime 200000x ./engine/formats/fbx
 	@$(if $(HAVE_MOCAP),:,echo "make test: no CMU corpus at $(SHARED)/mocap, so the tests over every mocap clip, the dataset and the real takes were skipped; to run them: SHARED=/path/to/shared make test")
 
 bench: deps

@@ -12,7 +12,9 @@ import (
 // Preference keys: export without travel, and where rigs were loaded from.
 const (
 	prefExportInPlace = "export.in_place"
-	prefRigDir        = "character.dir"
+	// prefExportRootTrack remembers the export's Root track check.
+	prefExportRootTrack = "export.root_track"
+	prefRigDir          = "character.dir"
 )
 
 // somaLabel is the picker's name for the model's own skeleton.
@@ -94,4 +96,22 @@ func inPlace(ms []*motion.Motion) []*motion.Motion {
 		out[i] = post.InPlace(m)
 	}
 	return out
+}
+
+// rootTrack is ms in place with each one's travel on a new joint above its
+// root (post.RootTrack): "root", or "root_motion" on a rig that has a root
+// already (Unreal's mannequin).
+func rootTrack(ms []*motion.Motion) ([]*motion.Motion, error) {
+	out := make([]*motion.Motion, len(ms))
+	for i, m := range ms {
+		name := "root"
+		if _, taken := m.Skel.Index(name); taken {
+			name = "root_motion"
+		}
+		var err error
+		if out[i], err = post.RootTrack(m, name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -85,7 +85,9 @@ func seam(m *motion.Motion) (turn, dy float64) {
 }
 
 // TestStudioExportsOntoACharacter: export writes the take on the chosen
-// character, and In place holds the root's x/z.
+// character, In place holds the root's x/z, and Root track adds a first
+// joint (root, or root_motion on Unreal's rig, which has a root) that
+// carries the travel while the rig's own root stays above it.
 func TestStudioExportsOntoACharacter(t *testing.T) {
 	s := newStudio(t)
 	shortTake(t, s, 40)
@@ -96,22 +98,29 @@ func TestStudioExportsOntoACharacter(t *testing.T) {
 		inPlace   bool
 		prefix    string // every joint's name starts with it
 		root      string
+		track     string // Root track's joint; "" = off
 	}{
-		{"SOMA77", false, "", "Hips"},
-		{"SOMA77", true, "", "Hips"},
-		{"Mixamo", false, "mixamorig:", "mixamorig:Hips"},
-		{"Mixamo", true, "mixamorig:", "mixamorig:Hips"},
-		{"Unreal mannequin", true, "", "root"},
+		{"SOMA77", false, "", "Hips", ""},
+		{"SOMA77", true, "", "Hips", ""},
+		{"Mixamo", false, "mixamorig:", "mixamorig:Hips", ""},
+		{"Mixamo", true, "mixamorig:", "mixamorig:Hips", ""},
+		{"Unreal mannequin", true, "", "root", ""},
+		{"SOMA77", false, "", "Hips", "root"},
+		{"Unreal mannequin", false, "", "root", "root_motion"},
 	} {
 		name := strings.ReplaceAll(tc.character, " ", "_")
 		if tc.inPlace {
 			name += "_in_place"
+		}
+		if tc.track != "" {
+			name += "_root_track"
 		}
 		t.Run(name, func(t *testing.T) {
 			var src *motion.Motion
 			onFyne(func() {
 				s.doc.inspector.character.SetSelected(tc.character)
 				s.gen.inPlace.SetChecked(tc.inPlace)
+				s.gen.rootTrack.SetChecked(tc.track != "")
 				if got := characterLabel(s.Editor().Project().Options.Character); got != tc.character {
 					t.Fatalf("the project's character is %q", got)
 				}
@@ -129,6 +138,10 @@ func TestStudioExportsOntoACharacter(t *testing.T) {
 			m, err := bvh.ReadFile(filepath.Join(dir, name+".bvh"))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.track != "" {
+				checkRootTrack(t, m, tc.track, tc.root)
+				return
 			}
 			if m.Frames() != src.Frames() || m.Skel.Joints[0].Name != tc.root {
 				t.Errorf("%d frames (want %d), root joint %q (want %q)", m.Frames(), src.Frames(), m.Skel.Joints[0].Name, tc.root)
@@ -149,10 +162,29 @@ func TestStudioExportsOntoACharacter(t *testing.T) {
 		})
 	}
 	onFyne(func() {
-		if !s.gen.prefs.Bool(prefExportInPlace) {
-			t.Error("In place was not remembered")
+		if s.gen.prefs.Bool(prefExportInPlace) || !s.gen.prefs.Bool(prefExportRootTrack) {
+			t.Error("In place and Root track were not remembered")
 		}
 	})
+}
+
+// checkRootTrack fails unless m's first joint is track, the rig's root
+// (root) its child, and the track carries the travel at the floor while
+// the root stays above it.
+func checkRootTrack(t *testing.T, m *motion.Motion, track, root string) {
+	t.Helper()
+	if m.Skel.Joints[0].Name != track || m.Skel.Joints[1].Name != root || m.Skel.Joints[1].Parent != 0 {
+		t.Fatalf("joints %q, %q (parent %d), want %q above %q", m.Skel.Joints[0].Name, m.Skel.Joints[1].Name, m.Skel.Joints[1].Parent, track, root)
+	}
+	pos, J := m.WorldPositions(), m.Skel.Len()
+	var travel, off float64
+	for f := range m.Frames() {
+		travel = max(travel, math.Hypot(pos[f*J][0]-pos[0][0], pos[f*J][2]-pos[0][2]))
+		off = max(off, math.Abs(pos[f*J][1]), math.Hypot(pos[f*J+1][0]-pos[f*J][0], pos[f*J+1][2]-pos[f*J][2]))
+	}
+	if travel < 0.05 || off > 1e-4 {
+		t.Errorf("the track travels %.3g m; it or the root strays %.3g m off the floor below the root", travel, off)
+	}
 }
 
 // TestStudioCharacterAndLoopSaved: the loop and the character go into the

@@ -41,7 +41,8 @@ func (g *generationPanel) askExport() {
 
 // exportTo writes the chosen sample (or every sample, as name_0.ext …) to
 // path, on the project's character and, with In place, without the root's
-// travel (retargeted first, so the rig's own root stays put), and
+// travel (retargeted first, so the rig's own root stays put), or with Root
+// track, in place with the travel on a new joint above the root, and
 // remembers its folder. It returns the files written.
 func (g *generationPanel) exportTo(path string) ([]string, error) {
 	ms := g.chosenMotions()
@@ -55,7 +56,12 @@ func (g *generationPanel) exportTo(path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	if g.inPlace.Checked {
+	switch {
+	case g.rootTrack.Checked: // in place too, the travel kept on the track
+		if ms, err = rootTrack(ms); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+	case g.inPlace.Checked:
 		ms = inPlace(ms)
 	}
 	names, err := export.WriteAll(path, ms)

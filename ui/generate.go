@@ -66,6 +66,7 @@ type generationPanel struct {
 	pick       *widget.Select // which sample: all, or one
 	export     *widget.Button
 	inPlace    *widget.Check    // export without the root's travel
+	rootTrack  *widget.Check    // export in place, the travel on a joint above the root
 	char       character        // the project's character: shown and exported
 	shown      []*motion.Motion // the take as the viewport shows it, on the character
 	history    *takeHistory
@@ -87,6 +88,8 @@ func newGenerationPanel(env panelEnv, engines *Engines, own bool, model, device 
 	g.export.Disable()
 	g.inPlace = widget.NewCheck("In place", func(on bool) { g.prefs.SetBool(prefExportInPlace, on) })
 	g.inPlace.SetChecked(g.prefs.Bool(prefExportInPlace))
+	g.rootTrack = widget.NewCheck("Root track", func(on bool) { g.prefs.SetBool(prefExportRootTrack, on) })
+	g.rootTrack.SetChecked(g.prefs.Bool(prefExportRootTrack))
 	g.pick = widget.NewSelect([]string{"All samples"}, func(string) { g.showChosen() })
 	g.pick.SetSelected("All samples")
 	g.pick.Disable()

@@ -135,7 +135,7 @@ func (s *Studio) layout() fyne.CanvasObject {
 		widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { d.saveProject(nil) }),
 		d.undo, d.redo, widget.NewSeparator(),
 		g.generate, g.cancel, widget.NewSeparator(),
-		g.pick, g.export, g.inPlace, widget.NewSeparator(),
+		g.pick, g.export, g.inPlace, g.rootTrack, widget.NewSeparator(),
 		widget.NewLabel("Model"), g.model, widget.NewLabel("Device"), g.device, s.api.check,
 	)
 	useTake := widget.NewButtonWithIcon("Use take as prompt", theme.ContentAddIcon(), g.useTakeAsPrompt)

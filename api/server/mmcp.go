@@ -46,6 +46,10 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	case request.IsBatch(body):
 		s.generateBatch(w, r, body)
 	case isKimodoBody(body):
+		if err := noKeepQuery(r, "a kimodo-api body"); err != nil {
+			writeError(w, r, 0, err)
+			return
+		}
 		s.generateKimodo(w, r, body, "npz")
 	default:
 		req, err := request.Decode(body, s.caps)
@@ -58,16 +62,21 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
+		keep, err := s.keepQuery(r)
+		if err != nil {
+			writeError(w, r, 0, err)
+			return
+		}
 		if preferAsync(r) && s.opts.Jobs != nil {
 			s.submitStored(w, r, req, body, inPlace)
 			return
 		}
 		if preferAsync(r) {
-			s.submitAsync(w, r, req, inPlace)
+			s.submitAsync(w, r, req, inPlace, keep)
 			return
 		}
 		a := s.answerOf(w, req, inPlace)
-		res, err := s.run(r.Context(), "API: "+req.Summary(), req)
+		res, err := s.runKeep(r.Context(), "API: "+req.Summary(), req, keep)
 		if err != nil {
 			writeError(w, r, 0, err)
 			return
@@ -84,9 +93,14 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 // returns its result or an MMCP error. ctx ending (the client gone)
 // cancels the job.
 func (s *Server) run(ctx context.Context, label string, req *request.Request) (*generate.Result, error) {
+	return s.runKeep(ctx, label, req, nil)
+}
+
+// runKeep is run regenerating only a range of a previous take (nil: all).
+func (s *Server) runKeep(ctx context.Context, label string, req *request.Request, keep *generate.Keep) (*generate.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Deadline)
 	defer cancel()
-	j, err := s.eng.Submit(ctx, label, req, false)
+	j, err := s.eng.SubmitKeep(ctx, label, req, false, keep)
 	if err != nil {
 		return nil, s.submitError(err)
 	}
@@ -135,7 +149,7 @@ func (s *Server) jobError(err error) error {
 	case errors.Is(err, jobs.ErrLoad):
 		e := request.NewError(request.CodeModelUnavailable, "the model could not be loaded: "+err.Error(), nil)
 		return &retryError{e, 30 * time.Second}
-	case errors.Is(err, generate.ErrUnsupported):
+	case errors.Is(err, generate.ErrUnsupported), errors.Is(err, generate.ErrKeep):
 		return request.NewError(request.CodeInvalidRequest, err.Error(), nil)
 	case errors.Is(err, jobs.ErrCancelled), errors.Is(err, context.Canceled):
 		return request.NewError(request.CodeInternalError, "the job was cancelled", nil)
@@ -171,6 +185,9 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 	items, err := request.DecodeBatch(body, s.caps)
 	if err == nil {
 		_, err = inPlaceQuery(r)
+	}
+	if err == nil {
+		err = noKeepQuery(r, "a batch")
 	}
 	if err != nil {
 		writeError(w, r, 0, err)
@@ -228,9 +245,9 @@ func preferAsync(r *http.Request) bool {
 
 // submitAsync queues the request detached from the connection and answers
 // 202 with where to poll.
-func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request, inPlace bool) {
+func (s *Server) submitAsync(w http.ResponseWriter, r *http.Request, req *request.Request, inPlace bool, keep *generate.Keep) {
 	a := s.answerOf(w, req, inPlace)
-	j, err := s.eng.Submit(context.WithoutCancel(r.Context()), "API: "+req.Summary(), req, false)
+	j, err := s.eng.SubmitKeep(context.WithoutCancel(r.Context()), "API: "+req.Summary(), req, false, keep)
 	if err != nil {
 		writeError(w, r, 0, s.submitError(err))
 		return

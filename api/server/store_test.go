@@ -277,3 +277,19 @@ func TestStoreUnreachable(t *testing.T) {
 		t.Fatalf("after Redis came back: %d %s", resp.StatusCode, data)
 	}
 }
+
+// Regenerating a part needs the engine that made the take; a replica on a
+// shared store says so instead of answering "no job" for a take it never
+// held.
+func TestStoredRegenerateRefused(t *testing.T) {
+	rs := testtools.StartRedis(t, false)
+	a := startReplica(t, rs.URL(), 0, jobstore.Options{}, Options{}, time.Second)
+	id := submitAsync(t, a.url, minimalRequest(t))
+	for _, h := range []map[string]string{nil, {"Prefer": "respond-async"}} {
+		resp, data := post(t, a.url+"/generate?regenerate=10:20&take="+id, minimalRequest(t), h)
+		if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(data, []byte("invalid_request")) ||
+			!bytes.Contains(data, []byte("serve --jobs")) {
+			t.Fatalf("%v: %d %s", h, resp.StatusCode, data)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -316,7 +317,7 @@ func TestConvertErrors(t *testing.T) {
 		{"three files", []string{good, out, out}, true, "got 3 file names"},
 		{"missing input", []string{filepath.Join(dir, "nope.bvh"), out}, false, "no such file"},
 		{"input not a clip", []string{filepath.Join(dir, "clip.obj"), out}, true, "reads BVH, FBX and glTF files"},
-		{"ascii fbx", []string{asciiFBX, out}, false, "ASCII FBX is not supported yet"},
+		{"ascii fbx without a skeleton", []string{asciiFBX, out}, false, "no LimbNode"},
 		{"truncated fbx", []string{truncFBX, out}, false, "malformed"},
 		{"unknown output extension", []string{good, filepath.Join(dir, "out.obj")}, true, `unknown extension ".obj"`},
 		{"no output extension", []string{good, filepath.Join(dir, "out")}, true, "unknown extension"},
@@ -528,5 +529,26 @@ func TestConvertReadsGLB(t *testing.T) {
 		if d := jointPos(m, "Hips", f).Sub(jointPos(want, "Hips", f)).Len(); d > 1e-4 {
 			t.Fatalf("frame %d: the hips are %.3g m from the walk's", f, d)
 		}
+	}
+}
+
+// convert reads ASCII FBX: Maya's four-joint chain (ufbx's test file), kept
+// on its own skeleton, comes out as a one-frame BVH with its joints.
+func TestConvertASCIIFBX(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "chain.bvh")
+	in := filepath.Join("..", "..", "engine", "formats", "fbx", "testdata", "maya_game_sausage_7500_ascii.fbx")
+	if _, stderr, err := runConvertArgs(t, "--keep-skeleton", in, out); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	m, err := bvh.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range m.Skel.Joints {
+		names = append(names, j.Name)
+	}
+	if m.Frames() != 1 || !slices.Equal(names, []string{"joint1", "joint2", "joint3", "joint4"}) {
+		t.Fatalf("%d frames of joints %v", m.Frames(), names)
 	}
 }

@@ -50,6 +50,7 @@ type generateOptions struct {
 	noPost         bool
 	noRetrieval    bool
 	loop, inPlace  bool
+	rootTrack      bool   // --root-track: in place, the travel on a joint above the root
 	targetRig      string // --target-rig: a preset or a skeleton file; "" = SOMA77
 	targetMap      string
 }
@@ -75,6 +76,7 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateOptions, error)
 	fs.StringVar(&o.targetRig, "target-rig", "", targetRigUsage)
 	fs.StringVar(&o.targetMap, "target-map", "", targetMapUsage)
 	fs.BoolVar(&o.inPlace, "in-place", false, "hold the root's x/z at the first frame's: the motion turns but does not travel")
+	fs.BoolVar(&o.rootTrack, "root-track", false, "in place, with the travel (x/z and heading) on a new joint \"root\" above the root,\nat the floor: the root motion game engines extract (Unreal, Unity)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return o, err
 	}
@@ -220,7 +222,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, line := range startLines(res.Starts) {
 		fmt.Fprintf(stderr, "motionstudio: %s\n", line)
 	}
-	if o.inPlace {
+	if o.inPlace && !o.rootTrack { // a root track takes the travel out itself, after retargeting
 		for i, mo := range res.Motions {
 			fmt.Fprintf(stderr, "motionstudio: sample %d held in place (%.2f m of travel taken out)\n", i, post.TravelOf(mo).Distance())
 			res.Motions[i] = post.InPlace(mo)
@@ -233,6 +235,18 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 		fmt.Fprintf(stderr, "motionstudio: retargeted onto %s\n", target.what)
+	}
+	if o.rootTrack {
+		for i, mo := range res.Motions {
+			name := "root"
+			if _, taken := mo.Skel.Index(name); taken {
+				name = "root_motion"
+			}
+			if res.Motions[i], err = post.RootTrack(mo, name); err != nil {
+				return fmt.Errorf("sample %d: %w", i, err)
+			}
+			fmt.Fprintf(stderr, "motionstudio: sample %d in place, its %.2f m of travel on the root track %q\n", i, post.TravelOf(mo).Distance(), name)
+		}
 	}
 	names, err := export.WriteAll(o.out, res.Motions)
 	if err != nil {

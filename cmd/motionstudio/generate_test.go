@@ -8,13 +8,19 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	gltflib "github.com/qmuntal/gltf"
+	"github.com/qmuntal/gltf/modeler"
+
 	"github.com/motionstudio/studio/assets/models"
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/internal/testtools"
@@ -307,4 +313,120 @@ func bundledManifest(t *testing.T) (fs.FS, *model.Manifest) {
 		t.Fatal(err)
 	}
 	return fsys, man
+}
+
+// --root-track writes the take in place with its travel on a new first
+// joint "root" at the floor, in BVH, FBX and glTF alike: read back (BVH and
+// FBX by our readers, the GLB's node tree and channels as written), the
+// root joint carries the x/z travel at height 0, the hips do not move over
+// the floor relative to it, and (BVH, FBX) every joint of the take is where
+// the plain take (same seed) has it, within the formats' precision.
+func TestGenerateRootTrack(t *testing.T) {
+	dir := t.TempDir()
+	gen := func(file string, extra ...string) string {
+		t.Helper()
+		out := filepath.Join(dir, file)
+		args := append([]string{"--prompt", "a person walks forward", "--frames", "45", "--steps", "4", "--seed", "3", "-o", out}, extra...)
+		_, stderr, err := runGenerateArgs(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stderr, "root track") != (len(extra) > 0) {
+			t.Errorf("stderr %q", stderr)
+		}
+		return out
+	}
+	plain, err := bvh.ReadFile(gen("plain.bvh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := plain.WorldPositions()
+	J := plain.Skel.Len()
+	for _, ext := range []string{".bvh", ".fbx", ".glb"} {
+		t.Run(ext, func(t *testing.T) {
+			path := gen("track"+ext, "--root-track")
+			if ext == ".glb" {
+				travel, drift := glbRootTrack(t, path, plain.Skel.Joints[0].Name)
+				t.Logf("travel on the root track up to %.2f m, hips off it by %.2g m", travel, drift)
+				if travel < 0.5 || drift > 1e-6 {
+					t.Errorf("root track travels %.3f m, hips off it by %.3g m", travel, drift)
+				}
+				return
+			}
+			var m *motion.Motion
+			if ext == ".bvh" {
+				m, err = bvh.ReadFile(path)
+			} else {
+				var ms []*motion.Motion
+				if ms, err = fbx.ReadFile(path); err == nil {
+					m = ms[0]
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Skel.Len() != J+1 || m.Skel.Joints[0].Name != "root" || m.Skel.Joints[1].Name != plain.Skel.Joints[0].Name {
+				t.Fatalf("%d joints, first %q then %q", m.Skel.Len(), m.Skel.Joints[0].Name, m.Skel.Joints[1].Name)
+			}
+			got := m.WorldPositions()
+			worst, travel, drift := 0.0, 0.0, 0.0
+			for f := range m.Frames() {
+				travel = max(travel, math.Hypot(got[f*(J+1)][0]-got[0][0], got[f*(J+1)][2]-got[0][2]))
+				drift = max(drift, math.Abs(got[f*(J+1)][1]))
+				hips := got[f*(J+1)+1].Sub(got[f*(J+1)])
+				drift = max(drift, math.Hypot(hips[0], hips[2]))
+				for j := range J {
+					worst = max(worst, got[f*(J+1)+1+j].Sub(want[f*J+j]).Len())
+				}
+			}
+			t.Logf("travel on the root track up to %.2f m; joints within %.2g mm of the plain take", travel, worst*1000)
+			if travel < 0.5 || drift > 1e-4 || worst > 1e-4 {
+				t.Errorf("root track travels %.3f m, hips off it by %.3g m, joints %.3g m from the plain take", travel, drift, worst)
+			}
+		})
+	}
+}
+
+// glbRootTrack reads a GLB's node "root": the parent of the node hips, its
+// translation keys at height 0; it returns how far they go over the floor
+// and how far the hips' keys stray from above it.
+func glbRootTrack(t *testing.T, path, hips string) (travel, drift float64) {
+	t.Helper()
+	doc, err := gltflib.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, child := -1, -1
+	for i, n := range doc.Nodes {
+		switch n.Name {
+		case "root":
+			root = i
+		case hips:
+			child = i
+		}
+	}
+	if root < 0 || child < 0 || !slices.Contains(doc.Nodes[root].Children, child) {
+		t.Fatalf("no node root above %s", hips)
+	}
+	keys := func(node int) [][3]float32 {
+		for _, a := range doc.Animations {
+			for _, ch := range a.Channels {
+				if ch.Target.Node != nil && *ch.Target.Node == node && ch.Target.Path == gltflib.TRSTranslation {
+					v, err := modeler.ReadAccessor(doc, doc.Accessors[a.Samplers[ch.Sampler].Output], nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return v.([][3]float32)
+				}
+			}
+		}
+		t.Fatalf("node %d has no translation keys", node)
+		return nil
+	}
+	rk, hk := keys(root), keys(child)
+	for f, p := range rk {
+		travel = max(travel, math.Hypot(float64(p[0]-rk[0][0]), float64(p[2]-rk[0][2])))
+		drift = max(drift, math.Abs(float64(p[1])), math.Hypot(float64(hk[f][0]), float64(hk[f][2])))
+	}
+	return travel, drift
 }

@@ -14,10 +14,10 @@ import (
 // Keep asks Run to regenerate only frames [From, To) of a previous take:
 // the frames outside are stated to the sampler as known features (so the
 // new part continues from them and runs into them), then copied back
-// exactly, and each edge of the range is blended inside the range (the new
-// frames take the offset that makes them continue the kept ones, fading
-// over a few frames). The request is the previous one (same length and
-// rate); its seed decides the new part.
+// exactly, and each edge of the range is blended inside the range over up
+// to a second (blendEdge: an offset that makes the new frames continue the
+// kept ones, fading, then a smoothing of the blend window). The request is
+// the previous one (same length and rate); its seed decides the new part.
 type Keep struct {
 	Motion   *motion.Motion // the previous take: the model's skeleton, the request's fps and length
 	From, To int            // request frames, 0 ≤ From < To ≤ length
@@ -26,20 +26,21 @@ type Keep struct {
 // ErrKeep: Options.Keep does not fit the request.
 var ErrKeep = errors.New("bad regenerate range")
 
-// seamMax is how many frames inside the range each edge blends over, at
-// most (0.67 s at 30 fps); a range with two edges blends over half its
-// length at most, so that they do not overlap. A longer blend than a window's join
-// (joinFade): the new part may differ from the kept frames by a whole
-// stride, and the offset's fade adds 1.5/n of it to a frame's step.
-const seamMax = 20
+// seamSeconds is how long each edge of a regenerated range blends over,
+// at most; a range with two edges blends over half its length at most, so
+// that they do not overlap. The new part may differ from the kept frames by
+// a whole stride or pose (the model leaves stated frames with a jump), and
+// spreading that over a second keeps the added step small.
+const seamSeconds = 1.0
 
 // seamSpan is how many frames each edge of [from, to) in a take of frames
-// frames blends over.
-func seamSpan(from, to, frames int) int {
+// frames at fps blends over.
+func seamSpan(from, to, frames int, fps float64) int {
+	most := max(1, int(math.Round(seamSeconds*fps)))
 	if from > 0 && to < frames {
-		return min(seamMax, max(1, (to-from)/2))
+		return min(most, max(1, (to-from)/2))
 	}
-	return min(seamMax, to-from)
+	return min(most, to-from)
 }
 
 // checkKeep accepts a Keep that fits a take of frames frames at fps on skel.
@@ -108,13 +109,13 @@ func (p *plan) keepKeys(k *Keep, lay *model.Layout, reqFPS float64) error {
 // new one (both at the request's rate and length), each edge blended over
 // seamSpan frames inside the range. The model does not quite continue the
 // frames it was given (it jumps as it leaves them, as after a window's
-// prefix), so each edge moves the new frames by an offset that fades
-// towards the inside (blendEdge; run on the take played backwards for the
-// end). Frames outside the range are the previous take's, bit for bit.
+// prefix, and jolts a frame or two later), so each edge is blended
+// (blendEdge; run on the take played backwards for the end). Frames outside
+// the range are the previous take's, bit for bit.
 func splice(k *Keep, fresh *motion.Motion) (*motion.Motion, error) {
 	out := k.Motion.Clone()
 	J, T := out.Skel.Len(), out.Frames()
-	n := seamSpan(k.From, k.To, T)
+	n := seamSpan(k.From, k.To, T, out.FPS)
 	copy(out.Root[k.From:k.To], fresh.Root[k.From:k.To])
 	copy(out.Rot[k.From*J:k.To*J], fresh.Rot[k.From*J:k.To*J])
 	if k.From > 0 {
@@ -128,65 +129,41 @@ func splice(k *Keep, fresh *motion.Motion) (*motion.Motion, error) {
 	return out, nil
 }
 
-// coast is how much of its velocity the kept motion keeps per frame as it
-// runs on past an edge (blendEdge): it glides to a stop over a few frames
-// rather than keep going, so a jittery last kept step is not repeated.
-const coast = 0.8
-
 // blendEdge joins m's frames from at on (new) to those before it (kept,
-// at ≥ 1) by a cross-fade over n frames from the kept motion run on past
-// the edge (the last kept frame moving on with its velocity, which fades
-// by coast a frame) into the new frames, weighted by smoothstep. The first
-// blended frame is the run-on one, so the seam's step is at most the last
-// kept step; the new part's own steps are damped near the edge, and the
-// weight's change moves a frame by at most 1.5/n of the gap between the
-// two. Frames before at are not touched; joint translations are left.
+// at ≥ 1) in two passes over the n frames from at. First an offset: the
+// new frames are moved (root, and each joint's rotation) by what puts
+// frame at where the kept motion was heading (its last frame carried on by
+// its last step), fading out by smoothstep. Then a smoothing (smoothEdge)
+// that lets the motion leave the kept frames along the smoothest path and
+// evens out the jolts the model makes next to stated frames. Frames
+// before at are not touched; joint translations are left.
 func blendEdge(m *motion.Motion, at, n int) {
 	J, T := m.Skel.Len(), m.Frames()
-	last := at - 1
-	var v mgl64.Vec3 // the kept root velocity; none with one kept frame
-	turn := make([]mgl64.Quat, J)
-	for j := range J {
-		turn[j] = mgl64.QuatIdent()
-		if at >= 2 {
-			turn[j] = short(m.Rot[(last-1)*J+j].Conjugate().Mul(m.Rot[last*J+j]).Normalize())
-		}
+	if n < 1 || at >= T {
+		return
 	}
+	last := at - 1
+	var v mgl64.Vec3 // the kept root's last step; none with one kept frame
 	if at >= 2 {
 		v = m.Root[last].Sub(m.Root[last-1])
 	}
-	// The new frames first take the offset to the first run-on frame,
-	// fading as the cross-fade does: fixed for the whole blend, it moves
-	// them as one (a per-frame slerp from a joint's new rotation to its
-	// run-on one could flip sides where the two are half a turn apart).
-	dRoot := m.Root[last].Add(v.Mul(coast)).Sub(m.Root[at])
+	dRoot := m.Root[last].Add(v).Sub(m.Root[at])
 	dRot := make([]mgl64.Quat, J)
 	for j := range J {
-		on := m.Rot[last*J+j].Mul(turnBy(turn[j], coast))
+		on := m.Rot[last*J+j]
+		if at >= 2 {
+			on = on.Mul(short(m.Rot[(last-1)*J+j].Conjugate().Mul(on).Normalize()))
+		}
 		dRot[j] = short(on.Mul(m.Rot[at*J+j].Conjugate()).Normalize())
 	}
-	run := 0.0 // frames of velocity run on so far
 	for i := 0; i < n && at+i < T; i++ {
-		run += math.Pow(coast, float64(i+1))
 		w, t := fade(i, n), at+i
-		x := fade(min(i, n/2), max(1, n/2)) // the cross-fade's weight
-		root := m.Root[t].Add(dRoot.Mul(w))
-		m.Root[t] = root.Mul(1 - x).Add(m.Root[last].Add(v.Mul(run)).Mul(x))
+		m.Root[t] = m.Root[t].Add(dRoot.Mul(w))
 		for j := range J {
-			q := mgl64.QuatSlerp(mgl64.QuatIdent(), dRot[j], w).Mul(m.Rot[t*J+j]).Normalize()
-			on := m.Rot[last*J+j].Mul(turnBy(turn[j], run)).Normalize()
-			m.Rot[t*J+j] = mgl64.QuatSlerp(q, nearer(on, q), x).Normalize()
+			m.Rot[t*J+j] = mgl64.QuatSlerp(mgl64.QuatIdent(), dRot[j], w).Mul(m.Rot[t*J+j]).Normalize()
 		}
 	}
-}
-
-// turnBy is q's rotation about its axis, s times over.
-func turnBy(q mgl64.Quat, s float64) mgl64.Quat {
-	l := q.V.Len()
-	if l < 1e-12 {
-		return mgl64.QuatIdent()
-	}
-	return mgl64.QuatRotate(2*math.Atan2(l, q.W)*s, q.V.Mul(1/l))
+	smoothEdge(m, at, n)
 }
 
 // nearer is q or −q, whichever is on ref's side, so a slerp between them
@@ -222,4 +199,153 @@ func reversed(m *motion.Motion) *motion.Motion {
 		copy(out.Rot[t*J:(t+1)*J], m.Rot[(T-1-t)*J:(T-t)*J])
 	}
 	return out
+}
+
+// smoothness weighs smoothEdge's acceleration penalty against a frame's
+// pull towards its own pose (whose weight grows as the fourth power of the
+// distance from the edge, reaching 1/smoothness at the window's end). Tuned
+// on the bundled model's regenerated walks, jumps, kicks and dances: a
+// gentler pull (square) let the model's jolt at the edge through, a firmer
+// penalty crowded the move from the kept pose to the new one into the
+// window's end.
+const smoothness = 4
+
+// smoothEdge smooths frames [at, at+n) of m, the new frames next to kept
+// ones (before at), by least squares: each frame's root and joint
+// quaternion components stay near their own values with a weight growing
+// from nothing at the edge, against a penalty on every second difference
+// (acceleration), the kept frames and those after the window held. So the
+// motion leaves the kept frames along the smoothest path and the model's
+// jolts near the edge (it tends to jump as it leaves stated frames) are
+// evened out. Frames outside [at, at+n) are not touched.
+func smoothEdge(m *motion.Motion, at, n int) {
+	J, T := m.Skel.Len(), m.Frames()
+	n = min(n, T-at)
+	if at < 1 || n < 1 {
+		return
+	}
+	lo, hi := max(0, at-2), min(T, at+n+2) // frames in the energy: up to two kept, the window, up to two after
+	w := make([]float64, n)
+	for i := range w {
+		x := float64(i+1) / float64(n+1)
+		w[i] = x * x * x * x / smoothness
+	}
+	A := make([]float64, n*n) // normal equations of the unknowns
+	for i := range n {
+		A[i*n+i] += w[i]
+	}
+	idx := func(t int) int { return t - at } // unknown index, or <0 / ≥n for a fixed frame
+	for c := lo + 1; c < hi-1; c++ {         // second difference centred at c
+		taps := [3]float64{1, -2, 1}
+		for a := range 3 {
+			ia := idx(c - 1 + a)
+			if ia < 0 || ia >= n {
+				continue
+			}
+			for b := range 3 {
+				if ib := idx(c - 1 + b); ib >= 0 && ib < n {
+					A[ia*n+ib] += taps[a] * taps[b]
+				}
+			}
+		}
+	}
+	L := cholesky(A, n)
+	solve := func(get func(t int) float64, set func(t int, v float64)) {
+		rhs := make([]float64, n)
+		for i := range n {
+			rhs[i] = w[i] * get(at+i)
+		}
+		for c := lo + 1; c < hi-1; c++ {
+			taps := [3]float64{1, -2, 1}
+			fixed := 0.0
+			for a := range 3 {
+				if ia := idx(c - 1 + a); ia < 0 || ia >= n {
+					fixed += taps[a] * get(c-1+a)
+				}
+			}
+			for a := range 3 {
+				if ia := idx(c - 1 + a); ia >= 0 && ia < n {
+					rhs[ia] -= taps[a] * fixed
+				}
+			}
+		}
+		x := cholSolve(L, n, rhs)
+		for i := range n {
+			set(at+i, x[i])
+		}
+	}
+	for d := range 3 {
+		solve(func(t int) float64 { return m.Root[t][d] }, func(t int, v float64) { m.Root[t][d] = v })
+	}
+	q := make([]mgl64.Quat, hi-lo)
+	for j := range J {
+		for t := lo; t < hi; t++ {
+			q[t-lo] = m.Rot[t*J+j]
+			if t > lo {
+				q[t-lo] = nearer(q[t-lo], q[t-lo-1])
+			}
+		}
+		get := func(c int) func(t int) float64 {
+			return func(t int) float64 {
+				if c == 3 {
+					return q[t-lo].W
+				}
+				return q[t-lo].V[c]
+			}
+		}
+		out := make([]mgl64.Quat, n)
+		for c := range 4 {
+			solve(get(c), func(t int, v float64) {
+				if c == 3 {
+					out[t-at].W = v
+				} else {
+					out[t-at].V[c] = v
+				}
+			})
+		}
+		for i := range n {
+			m.Rot[(at+i)*J+j] = out[i].Normalize()
+		}
+	}
+}
+
+// cholesky factors the symmetric positive definite n×n matrix a (row
+// major) as L·Lᵀ, returning L.
+func cholesky(a []float64, n int) []float64 {
+	l := make([]float64, n*n)
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			s := a[i*n+j]
+			for k := range j {
+				s -= l[i*n+k] * l[j*n+k]
+			}
+			if i == j {
+				l[i*n+i] = math.Sqrt(max(s, 1e-12))
+			} else {
+				l[i*n+j] = s / l[j*n+j]
+			}
+		}
+	}
+	return l
+}
+
+// cholSolve solves L·Lᵀ·x = b.
+func cholSolve(l []float64, n int, b []float64) []float64 {
+	y := make([]float64, n)
+	for i := range n {
+		s := b[i]
+		for k := range i {
+			s -= l[i*n+k] * y[k]
+		}
+		y[i] = s / l[i*n+i]
+	}
+	x := make([]float64, n)
+	for i := n - 1; i >= 0; i-- {
+		s := y[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*n+i] * x[k]
+		}
+		x[i] = s / l[i*n+i]
+	}
+	return x
 }

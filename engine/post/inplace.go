@@ -1,7 +1,11 @@
 package post
 
 import (
+	"errors"
+	"fmt"
 	"math"
+
+	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/motionstudio/studio/engine/motion"
 )
@@ -53,4 +57,57 @@ func InPlace(m *motion.Motion) *motion.Motion {
 		out.Root[t][0], out.Root[t][2] = x, z
 	}
 	return out
+}
+
+// ErrRootTrack: RootTrack cannot add its joint (the name is taken or empty).
+var ErrRootTrack = errors.New("post: cannot add a root track")
+
+// RootTrack is m on its skeleton with one joint more, name, added above the
+// root at the floor: the root motion game engines extract (Unreal's and
+// Unity's "root" bone). Per frame it stands at the root's x/z (height 0)
+// turned by the root's heading since frame 0 — the clip's travel, MMCP's
+// trajectory (TravelOf) —, and the old root moves relative to it: no x/z
+// travel and frame 0's heading throughout, i.e. in place. Every joint's
+// world position and rotation stay as they were. m is not changed.
+func RootTrack(m *motion.Motion, name string) (*motion.Motion, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: no joint name", ErrRootTrack)
+	}
+	if _, taken := m.Skel.Index(name); taken {
+		return nil, fmt.Errorf("%w: the skeleton already has a joint %q", ErrRootTrack, name)
+	}
+	old := m.Skel.Joints
+	js := make([]motion.Joint, 0, len(old)+1)
+	js = append(js, motion.Joint{Name: name, Parent: -1, Rest: mgl64.QuatIdent()})
+	for _, j := range old {
+		j.Parent++ // the old root's −1 becomes the new joint's 0
+		js = append(js, j)
+	}
+	js[1].Offset = mgl64.Vec3{0, old[0].Offset[1], 0} // the hips above the floor joint
+	skel, err := motion.NewSkeleton(js)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRootTrack, err)
+	}
+	T, J := m.Frames(), len(old)
+	out := motion.New(skel, m.FPS, T)
+	out.Trans = make([]mgl64.Vec3, T*(J+1))
+	tr := TravelOf(m)
+	for t := range T {
+		turn := mgl64.QuatRotate(tr.Yaw[t], mgl64.Vec3{0, 1, 0})
+		back := turn.Conjugate()
+		floor := mgl64.Vec3{m.Root[t][0], 0, m.Root[t][2]}
+		out.Root[t], out.Rot[t*(J+1)] = floor, turn
+		out.Trans[t*(J+1)] = floor
+		out.Trans[t*(J+1)+1] = back.Rotate(m.Root[t].Sub(floor))
+		out.Rot[t*(J+1)+1] = back.Mul(m.Rot[t*J]).Normalize()
+		for j := 1; j < J; j++ {
+			out.Rot[t*(J+1)+1+j] = m.Rot[t*J+j]
+			if m.Trans != nil {
+				out.Trans[t*(J+1)+1+j] = m.Trans[t*J+j]
+			} else {
+				out.Trans[t*(J+1)+1+j] = old[j].Offset
+			}
+		}
+	}
+	return out, nil
 }

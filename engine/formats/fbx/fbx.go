@@ -48,9 +48,10 @@ var (
 	ErrRange = errors.New("fbx: value out of range")
 	// ErrFormat: WriteFile was given a path that is not .fbx.
 	ErrFormat = errors.New("fbx: unsupported file extension (want .fbx)")
-	// ErrMalformed: Parse met a file that is not well-formed binary FBX.
+	// ErrMalformed: Parse or ParseASCII met a file that is not well-formed
+	// FBX.
 	ErrMalformed = errors.New("fbx: malformed file")
-	// ErrUnsupported: Read met well-formed FBX it cannot read (ASCII FBX,
+	// ErrUnsupported: Read met well-formed FBX it cannot read (FBX 5,
 	// axes that are not a permutation, an animation too long to hold).
 	ErrUnsupported = errors.New("fbx: unsupported file")
 	// ErrNoSkeleton: Read found no LimbNode, Null or Root model.

@@ -19,7 +19,7 @@ const (
 	maxSamples = 1 << 22
 )
 
-// ReadFile reads the skeleton and animation of a binary FBX file: one motion
+// ReadFile reads the skeleton and animation of an FBX file: one motion
 // per AnimationStack (see Read).
 func ReadFile(path string) ([]*motion.Motion, error) {
 	data, err := os.ReadFile(path)
@@ -33,7 +33,9 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 	return ms, nil
 }
 
-// Read reads the skeleton and animation of a binary FBX 7.x file.
+// Read reads the skeleton and animation of an FBX file: binary 7.x, ASCII
+// 7.x (ParseASCII gives the same node tree) or ASCII 6.x (restated in the
+// 7.x layout by from6: models by name, Takes as animation stacks).
 //
 // The skeleton is the hierarchy of LimbNode/Null/Root models with the most
 // LimbNodes; Null models above its first LimbNode that have a single child
@@ -51,15 +53,24 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 // between keys; a file without stacks gives one frame at rest.
 //
 // Errors wrap ErrMalformed (not well-formed FBX, cycles, inconsistent
-// curves), ErrUnsupported (ASCII FBX, axes that are not a permutation, an
+// curves), ErrUnsupported (FBX before 6.0, axes that are not a permutation, an
 // animation too long to hold) or ErrNoSkeleton.
 func Read(data []byte) ([]*motion.Motion, error) {
+	parse := Parse
 	if isASCII(data) {
-		return nil, fmt.Errorf("%w: ASCII FBX is not supported yet (export binary FBX)", ErrUnsupported)
+		parse = ParseASCII
 	}
-	top, _, err := Parse(data)
+	top, version, err := parse(data)
 	if err != nil {
 		return nil, err
+	}
+	if version != 0 && version < 7000 {
+		if version < 6000 {
+			return nil, fmt.Errorf("%w: FBX %d.%d (before 6.0; export FBX 6.1 or 7.x)", ErrUnsupported, version/1000, version%1000/100)
+		}
+		if top, err = from6(top); err != nil {
+			return nil, err
+		}
 	}
 	sc, err := newScene(top)
 	if err != nil {

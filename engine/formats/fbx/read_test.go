@@ -208,7 +208,7 @@ func TestReadErrors(t *testing.T) {
 		want error
 		text string
 	}{
-		{"ascii", []byte("; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n"), ErrUnsupported, "ASCII FBX is not supported yet"},
+		{"ascii, no models", []byte("; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n}\n"), ErrNoSkeleton, "no LimbNode"},
 		{"empty", nil, ErrMalformed, "not a binary FBX"},
 		{"truncated", data[:len(data)/2], ErrMalformed, ""},
 		{"no models", rewrite(t, ms, func(_ map[string]*Node, tp []*Node) {
