@@ -252,25 +252,32 @@ func (e *Editor) AddSegment(at int, kind string, prompt string, frames int) (id 
 		if err := checkKind(kind); err != nil {
 			return err
 		}
-		if err := checkFrames(frames); err != nil {
-			return err
-		}
-		if at < 0 || at > len(t.Segments) {
-			return invalid("a segment can go at positions 0 to %d, not %d", len(t.Segments), at)
-		}
-		start := 0
-		for _, s := range t.Segments[:at] {
-			start += s.Frames
-		}
-		t.insertFrames(start, frames)
-		id = e.newID("s")
-		t.Segments = slices.Insert(t.Segments, at, Segment{ID: id, Kind: kind, Prompt: prompt, Frames: frames})
-		return nil
+		id, err = e.insertSegment(t, at, Segment{Kind: kind, Prompt: prompt, Frames: frames})
+		return err
 	})
 	if err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// insertSegment puts seg (given a new id) at position at, moving the keys
+// after it along.
+func (e *Editor) insertSegment(t *Timeline, at int, seg Segment) (string, error) {
+	if err := checkFrames(seg.Frames); err != nil {
+		return "", err
+	}
+	if at < 0 || at > len(t.Segments) {
+		return "", invalid("a segment can go at positions 0 to %d, not %d", len(t.Segments), at)
+	}
+	start := 0
+	for _, s := range t.Segments[:at] {
+		start += s.Frames
+	}
+	t.insertFrames(start, seg.Frames)
+	seg.ID = e.newID("s")
+	t.Segments = slices.Insert(t.Segments, at, seg)
+	return seg.ID, nil
 }
 
 // SetPrompt sets a segment's prompt (kept, but not sent, while the segment

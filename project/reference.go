@@ -338,20 +338,8 @@ func (e *Editor) AddReference(at int, ref *Reference, frames int) (id string, er
 		frames = ref.FramesAt(e.p.Timeline.FPS)
 	}
 	err = e.edit(func(t *Timeline, _ *Options) error {
-		if err := checkFrames(frames); err != nil {
-			return err
-		}
-		if at < 0 || at > len(t.Segments) {
-			return invalid("a segment can go at positions 0 to %d, not %d", len(t.Segments), at)
-		}
-		start := 0
-		for _, s := range t.Segments[:at] {
-			start += s.Frames
-		}
-		t.insertFrames(start, frames)
-		id = e.newID("s")
-		t.Segments = slices.Insert(t.Segments, at, Segment{ID: id, Kind: KindReference, Frames: frames, Ref: ref})
-		return nil
+		id, err = e.insertSegment(t, at, Segment{Kind: KindReference, Frames: frames, Ref: ref})
+		return err
 	})
 	if err != nil {
 		return "", err
