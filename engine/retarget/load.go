@@ -7,13 +7,17 @@ import (
 	"strings"
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
 )
 
 // LoadTarget resolves a --target-rig argument: a preset name ("mixamo",
-// "ue-mannequin", "rigify") or a file whose skeleton is the target (a BVH,
-// or an MMCP skeleton JSON). A BVH's units are brought to metres (its
-// rig's, or guessed from its size). mapFile, when not "", is a user name
+// "ue-mannequin", "rigify") or a file whose skeleton is the target: a BVH,
+// an FBX or glTF file (.fbx, .glb, .gltf: the rest pose of its skeleton,
+// whatever animation it holds), or an MMCP skeleton JSON. A BVH's units are
+// brought to metres (its rig's, or guessed from its size); FBX and glTF
+// skeletons come in metres. mapFile, when not "", is a user name
 // map (ParseNameMap); otherwise the rig is recognised by its names. It
 // returns the skeleton, the name map and a short description of the rig.
 func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error) {
@@ -33,6 +37,11 @@ func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error)
 		k, _, _ := ScaleOf(m.Skel, rig)
 		if skel, err = m.Skel.Scaled(k); err != nil {
 			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+		what = filepath.Base(spec)
+	case ext == ".fbx" || ext == ".glb" || ext == ".gltf":
+		if skel, err = fileSkeleton(spec, ext); err != nil {
+			return nil, nil, "", err
 		}
 		what = filepath.Base(spec)
 	case ext == ".json":
@@ -68,4 +77,25 @@ func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error)
 		what += " (" + preset + " names)"
 	}
 	return skel, names, what, nil
+}
+
+// fileSkeleton reads the skeleton of an FBX or glTF file (the readers name
+// the file in their errors).
+func fileSkeleton(path, ext string) (*motion.Skeleton, error) {
+	var (
+		ms  []*motion.Motion
+		err error
+	)
+	if ext == ".fbx" {
+		ms, err = fbx.ReadFile(path)
+	} else {
+		ms, err = gltf.ReadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 || ms[0].Skel == nil {
+		return nil, fmt.Errorf("%s: %w", path, &TargetError{Problem: ErrNoHips, Detail: "the file has no skeleton"})
+	}
+	return ms[0].Skel, nil
 }

@@ -67,7 +67,7 @@ var targetPresets = []TargetPreset{
 	},
 	{
 		Name:        "rigify",
-		Description: "Blender Rigify deform bones (DEF-spine, DEF-thigh.L, DEF-upper_arm.L...), T-pose-ish rest",
+		Description: "Blender Rigify deform bones (DEF-spine, DEF-thigh.L, DEF-upper_arm.L...), A-pose rest",
 		Map: lowerKeys(sides(map[string]string{
 			"DEF-shoulder.%": "%Shoulder", "DEF-upper_arm.%": "%Arm", "DEF-forearm.%": "%ForeArm", "DEF-hand.%": "%Hand",
 			"DEF-thigh.%": "%Leg", "DEF-shin.%": "%Shin", "DEF-foot.%": "%Foot", "DEF-toe.%": "%ToeBase",

@@ -151,41 +151,57 @@ func ueSkeleton() (*motion.Skeleton, error) {
 	return build(bones, "l", "r")
 }
 
-// rigifySkeleton is the deform (DEF-) bones of Rigify's human metarig: a
-// near T-pose (arms 8° down, elbows bent back a little), twist segments
-// (.001) on the limbs.
+// rigifySkeleton is the body's deform (DEF-) bones of the rig Rigify
+// generates from Blender's Human metarig (Blender 3.4; the face's DEF-
+// bones left out), each parented to the DEF- bone of its nearest deform
+// ancestor as game exports do: an A-pose (arms 29° down), twist segments
+// (.001) on the limbs, palms between the hand and the fingers, the breasts
+// and pelvis bones. Heads as Blender puts them (Z up, facing -Y) turned to
+// Y up facing +Z; TestBlenderRigify checks them against Rigify itself.
 func rigifySkeleton() (*motion.Skeleton, error) {
-	hand := mgl64.Vec3{0.70, 1.355, 0}
+	v := func(x, y, z float64) mgl64.Vec3 { return mgl64.Vec3{x, y, z} }
 	bones := []bone{
-		{name: "DEF-spine", pos: mgl64.Vec3{0, 1.00, 0.03}},
-		{name: "DEF-spine.001", parent: "DEF-spine", pos: mgl64.Vec3{0, 1.10, 0.02}},
-		{name: "DEF-spine.002", parent: "DEF-spine.001", pos: mgl64.Vec3{0, 1.22, 0.01}},
-		{name: "DEF-spine.003", parent: "DEF-spine.002", pos: mgl64.Vec3{0, 1.34, 0.02}},
-		{name: "DEF-spine.004", parent: "DEF-spine.003", pos: mgl64.Vec3{0, 1.50, 0}},
-		{name: "DEF-spine.005", parent: "DEF-spine.004", pos: mgl64.Vec3{0, 1.56, 0.01}},
-		{name: "DEF-spine.006", parent: "DEF-spine.005", pos: mgl64.Vec3{0, 1.62, 0.02}, tip: mgl64.Vec3{0, 1.82, 0.02}},
-		{name: "DEF-pelvis.%", parent: "DEF-spine", pos: mgl64.Vec3{0, 1.00, 0.03}, tip: mgl64.Vec3{0.12, 1.06, 0.08}},
-		{name: "DEF-shoulder.%", parent: "DEF-spine.003", pos: mgl64.Vec3{0.02, 1.46, 0.05}},
-		{name: "DEF-upper_arm.%", parent: "DEF-shoulder.%", pos: mgl64.Vec3{0.18, 1.45, -0.01}},
-		{name: "DEF-upper_arm.%.001", parent: "DEF-upper_arm.%", pos: mgl64.Vec3{0.315, 1.43, -0.015}},
-		{name: "DEF-forearm.%", parent: "DEF-upper_arm.%.001", pos: mgl64.Vec3{0.45, 1.41, -0.02}},
-		{name: "DEF-forearm.%.001", parent: "DEF-forearm.%", pos: mgl64.Vec3{0.575, 1.38, -0.01}},
-		{name: "DEF-hand.%", parent: "DEF-forearm.%.001", pos: hand},
+		{"DEF-spine", "", v(0, 1.0099, -0.0552), mgl64.Vec3{}},
+		{"DEF-spine.001", "DEF-spine", v(0, 1.1573, -0.0172), mgl64.Vec3{}},
+		{"DEF-spine.002", "DEF-spine.001", v(0, 1.2929, -0.0004), mgl64.Vec3{}},
+		{"DEF-spine.003", "DEF-spine.002", v(0, 1.4657, -0.0059), mgl64.Vec3{}},
+		{"DEF-spine.004", "DEF-spine.003", v(0, 1.6582, -0.0114), mgl64.Vec3{}},
+		{"DEF-spine.005", "DEF-spine.004", v(0, 1.7197, 0.013), mgl64.Vec3{}},
+		{"DEF-spine.006", "DEF-spine.005", v(0, 1.7813, 0.0247), v(0, 1.9796, 0.0247)},
+		{"DEF-pelvis.%", "DEF-spine", v(0, 1.0099, -0.0552), v(0.1112, 1.1533, 0.0451)},
+		{"DEF-breast.%", "DEF-spine.003", v(0.1184, 1.4596, -0.0485), v(0.1184, 1.4596, 0.0907)},
+		{"DEF-thigh.%", "DEF-spine", v(0.098, 1.072, -0.0124), mgl64.Vec3{}},
+		{"DEF-thigh.%.001", "DEF-thigh.%", v(0.098, 0.8046, 0.0081), mgl64.Vec3{}},
+		{"DEF-shin.%", "DEF-thigh.%.001", v(0.098, 0.5372, 0.0286), mgl64.Vec3{}},
+		{"DEF-shin.%.001", "DEF-shin.%", v(0.098, 0.3112, 0.0062), mgl64.Vec3{}},
+		{"DEF-foot.%", "DEF-shin.%.001", v(0.098, 0.0852, -0.0162), mgl64.Vec3{}},
+		{"DEF-toe.%", "DEF-foot.%", v(0.098, 0.0167, 0.0934), v(0.098, 0.0167, 0.1606)},
+		{"DEF-shoulder.%", "DEF-spine.003", v(0.0183, 1.6051, 0.0684), mgl64.Vec3{}},
+		{"DEF-upper_arm.%", "DEF-shoulder.%", v(0.1953, 1.5846, -0.0267), mgl64.Vec3{}},
+		{"DEF-upper_arm.%.001", "DEF-upper_arm.%", v(0.3189, 1.5168, -0.0576), mgl64.Vec3{}},
+		{"DEF-forearm.%", "DEF-upper_arm.%.001", v(0.4424, 1.4491, -0.0885), mgl64.Vec3{}},
+		{"DEF-forearm.%.001", "DEF-forearm.%", v(0.5509, 1.3776, -0.0689), mgl64.Vec3{}},
+		{"DEF-hand.%", "DEF-forearm.%.001", v(0.6594, 1.3061, -0.0492), mgl64.Vec3{}},
+		{"DEF-palm.01.%", "DEF-hand.%", v(0.6921, 1.2882, -0.0224), mgl64.Vec3{}},
+		{"DEF-palm.02.%", "DEF-hand.%", v(0.697, 1.2877, -0.0389), mgl64.Vec3{}},
+		{"DEF-palm.03.%", "DEF-hand.%", v(0.6963, 1.2874, -0.0545), mgl64.Vec3{}},
+		{"DEF-palm.04.%", "DEF-hand.%", v(0.6929, 1.2871, -0.0696), mgl64.Vec3{}},
+		{"DEF-thumb.01.%", "DEF-palm.01.%", v(0.6705, 1.2738, -0.0214), mgl64.Vec3{}},
+		{"DEF-thumb.02.%", "DEF-thumb.01.%", v(0.6857, 1.2404, -0.0015), mgl64.Vec3{}},
+		{"DEF-thumb.03.%", "DEF-thumb.02.%", v(0.7056, 1.2145, 0.0057), v(0.7194, 1.1995, 0.0098)},
+		{"DEF-f_index.01.%", "DEF-palm.01.%", v(0.7464, 1.2482, -0.0051), mgl64.Vec3{}},
+		{"DEF-f_index.02.%", "DEF-f_index.01.%", v(0.7718, 1.2112, -0.0013), mgl64.Vec3{}},
+		{"DEF-f_index.03.%", "DEF-f_index.02.%", v(0.784, 1.1858, 0.0003), v(0.7892, 1.1636, -0.0006)},
+		{"DEF-f_middle.01.%", "DEF-palm.02.%", v(0.7518, 1.2487, -0.0277), mgl64.Vec3{}},
+		{"DEF-f_middle.02.%", "DEF-f_middle.01.%", v(0.7762, 1.2058, -0.0234), mgl64.Vec3{}},
+		{"DEF-f_middle.03.%", "DEF-f_middle.02.%", v(0.7851, 1.1749, -0.0218), v(0.7888, 1.1525, -0.0216)},
+		{"DEF-f_ring.01.%", "DEF-palm.03.%", v(0.754, 1.2482, -0.0521), mgl64.Vec3{}},
+		{"DEF-f_ring.02.%", "DEF-f_ring.01.%", v(0.7715, 1.207, -0.0499), mgl64.Vec3{}},
+		{"DEF-f_ring.03.%", "DEF-f_ring.02.%", v(0.7794, 1.1762, -0.0494), v(0.7781, 1.1577, -0.0498)},
+		{"DEF-f_pinky.01.%", "DEF-palm.04.%", v(0.7528, 1.2428, -0.0763), mgl64.Vec3{}},
+		{"DEF-f_pinky.02.%", "DEF-f_pinky.01.%", v(0.7589, 1.2156, -0.0765), mgl64.Vec3{}},
+		{"DEF-f_pinky.03.%", "DEF-f_pinky.02.%", v(0.7618, 1.1932, -0.077), v(0.7611, 1.1782, -0.0772)},
 	}
-	bones = append(bones, fingers("DEF-hand.%", hand, mgl64.Vec3{1, -0.1, 0}.Normalize(), func(f string, n int) string {
-		if f == "thumb" {
-			return fmt.Sprintf("DEF-thumb.%02d.%%", n)
-		}
-		return fmt.Sprintf("DEF-f_%s.%02d.%%", f, n)
-	}, map[string]int{"thumb": 3, "index": 3, "middle": 3, "ring": 3, "pinky": 3})...)
-	bones = append(bones,
-		bone{name: "DEF-thigh.%", parent: "DEF-spine", pos: mgl64.Vec3{0.10, 0.95, 0}},
-		bone{name: "DEF-thigh.%.001", parent: "DEF-thigh.%", pos: mgl64.Vec3{0.10, 0.73, 0.005}},
-		bone{name: "DEF-shin.%", parent: "DEF-thigh.%.001", pos: mgl64.Vec3{0.10, 0.51, 0.01}},
-		bone{name: "DEF-shin.%.001", parent: "DEF-shin.%", pos: mgl64.Vec3{0.10, 0.30, 0}},
-		bone{name: "DEF-foot.%", parent: "DEF-shin.%.001", pos: mgl64.Vec3{0.10, 0.09, -0.03}},
-		bone{name: "DEF-toe.%", parent: "DEF-foot.%", pos: mgl64.Vec3{0.10, 0.02, 0.10}, tip: mgl64.Vec3{0.10, 0.01, 0.17}},
-	)
 	return build(bones, "L", "R")
 }
 

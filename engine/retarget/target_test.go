@@ -4,15 +4,17 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
 
-	"github.com/motionstudio/studio/engine/formats/bvh"
+	"github.com/motionstudio/studio/engine/formats/fbx"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
-	"github.com/motionstudio/studio/internal/blendercheck"
 )
 
 // somaClip reads a testdata mocap clip and retargets it onto SOMA77.
@@ -456,54 +458,6 @@ func TestParseNameMap(t *testing.T) {
 	}
 }
 
-// TestBlenderRetargetedMixamo writes a clip retargeted onto the Mixamo rig
-// as BVH, imports it with Blender's own importer and compares world joint
-// positions with our FK of the retargeted motion.
-func TestBlenderRetargetedMixamo(t *testing.T) {
-	mix, names, err := PresetSkeleton("mixamo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := somaClip(t, "cmu_16_11_walk_veer_left.bvh")
-	src, err = src.Slice(0, 90)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := ToTarget(src, mix, names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "mixamo_walk.bvh")
-	if err := bvh.WriteFile(path, out, bvh.Options{Units: "cm"}); err != nil {
-		t.Fatal(err)
-	}
-	joints := []string{"mixamorig:Hips", "mixamorig:Head", "mixamorig:LeftHand", "mixamorig:RightForeArm", "mixamorig:LeftToeBase", "mixamorig:RightFoot", "mixamorig:RightHandIndex2"}
-	frames := []int{0, 44, 89}
-	res := blendercheck.Run(t, blendercheck.Query{File: path, Format: "bvh", Scale: 0.01, FPS: out.FPS, Joints: joints, Frames: frames})
-	if res.Frames != out.Frames() {
-		t.Errorf("Blender sees %d frames, want %d", res.Frames, out.Frames())
-	}
-	pos := make([]mgl64.Vec3, mix.Len())
-	rot := make([]mgl64.Quat, mix.Len())
-	worst := 0.0
-	for k, f := range frames {
-		out.Pose(f, pos, rot)
-		for _, j := range joints {
-			i, _ := mix.Index(j)
-			got := res.Positions[j]
-			if len(got) != len(frames) {
-				t.Fatalf("%s: Blender gave %d positions, want %d", j, len(got), len(frames))
-			}
-			d := got[k].Sub(pos[i]).Len()
-			worst = math.Max(worst, d)
-			if d > 1e-3 {
-				t.Errorf("%s frame %d: Blender %v, ours %v (%.2f mm apart)", j, f, got[k], pos[i], d*1e3)
-			}
-		}
-	}
-	t.Logf("largest Blender vs FK difference on the Mixamo rig: %.4f mm", worst*1e3)
-}
-
 // BenchmarkRetargetToTarget: 10,000 frames of SOMA77 onto the 65-joint
 // Mixamo rig (the issue's bar: ≤ 50 ms).
 func BenchmarkRetargetToTarget(b *testing.B) {
@@ -590,4 +544,72 @@ func FuzzDetectTarget(f *testing.F) {
 			t.Fatalf("ToTarget returned an invalid clip: %v", err)
 		}
 	})
+}
+
+// TestLoadTargetFiles: an FBX or glTF file's skeleton is a target, its
+// rest pose as written (with or without an animation); a file that is not
+// one says which file and why.
+func TestLoadTargetFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, preset := range []string{"rigify", "mixamo", "ue-mannequin"} {
+		skel, names, err := PresetSkeleton(preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walk, err := ToTarget(somaClip(t, "cmu_16_11_walk_veer_left.bvh"), skel, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := motion.New(skel, 30, 1)
+		rest.Root[0] = skel.Joints[0].Offset
+		want, _ := skel.RestWorld()
+		for _, c := range []struct {
+			file string
+			m    *motion.Motion
+		}{{preset + ".fbx", rest}, {preset + ".glb", rest}, {preset + "_walk.fbx", walk}, {preset + "_walk.gltf", walk}} {
+			t.Run(c.file, func(t *testing.T) {
+				path := filepath.Join(dir, c.file)
+				var err error
+				if strings.HasSuffix(path, ".fbx") {
+					err = fbx.WriteFile(path, []*motion.Motion{c.m}, fbx.Options{})
+				} else {
+					err = gltf.WriteFile(path, []*motion.Motion{c.m}, gltf.Options{})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, gotNames, what, err := LoadTarget(path, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(what, preset+" names") || len(gotNames) != len(names) {
+					t.Errorf("%s: %d joints mapped, want %s's %d", what, len(gotNames), preset, len(names))
+				}
+				pos, _ := got.RestWorld()
+				for j, jt := range skel.Joints {
+					i, ok := got.Index(jt.Name)
+					if !ok {
+						t.Fatalf("no joint %q", jt.Name)
+					}
+					if d := pos[i].Sub(want[j]).Len(); d > 1e-5 {
+						t.Errorf("%s at %v, want %v", jt.Name, pos[i], want[j])
+					}
+				}
+			})
+		}
+	}
+	bad := filepath.Join(dir, "broken.fbx")
+	if err := os.WriteFile(bad, []byte("Kaydara FBX Binary  \x00\x1a\x00 truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := LoadTarget(bad, ""); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("LoadTarget(truncated FBX) = %v, want an error naming the file", err)
+	}
+	noSkin := filepath.Join(dir, "empty.gltf")
+	if err := os.WriteFile(noSkin, []byte(`{"asset":{"version":"2.0"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := LoadTarget(noSkin, ""); err == nil || !strings.Contains(err.Error(), "no skeleton") {
+		t.Errorf("LoadTarget(glTF without a skin) = %v, want one saying it has no skeleton", err)
+	}
 }

@@ -198,3 +198,66 @@ func stageHelper(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 }
+
+//go:embed rigify.py
+var rigifyScript []byte
+
+// Rigify is a Rigify rig generated in Blender: its deform skeleton as Blender
+// exports it.
+type Rigify struct {
+	FBX, GLB string
+	// Bones are the DEF- bones as Blender holds them: heads and tails in
+	// metres, Y up (converted from Blender's Z up), each with the deform
+	// bone it was re-parented to ("" for the root).
+	Bones []RigifyBone
+}
+
+// RigifyBone is one deform bone of a generated Rigify rig.
+type RigifyBone struct {
+	Name, Parent string
+	Head, Tail   mgl64.Vec3
+	Roll         float64 // radians, Blender's
+}
+
+// GenerateRigify has Blender build the Human metarig, generate its Rigify
+// rig and export the rig's DEF- bones (re-parented among themselves, rest
+// pose, a token mesh skinned to them) as FBX and GLB into dir (see
+// rigify.py). It takes Blender about ten seconds: call it once per test.
+func GenerateRigify(t testing.TB, dir string) Rigify {
+	t.Helper()
+	blender := testtools.Blender(t)
+	_, scriptPath, jobPath := testtools.StageScript(t, "rigify.py", rigifyScript, map[string]string{"dir": dir})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
+		"--python-exit-code", "3", "--python", scriptPath, "--", jobPath)
+	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
+	output, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(output), "BLENDERCHECK_RIGIFY") {
+		t.Fatalf("blender could not generate the Rigify rig: %v\n%s", err, tail(string(output), 3000))
+	}
+	r := Rigify{FBX: filepath.Join(dir, "rigify.fbx"), GLB: filepath.Join(dir, "rigify.glb")}
+	data, err := os.ReadFile(filepath.Join(dir, "rigify.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []struct {
+		Name   string     `json:"name"`
+		Parent *string    `json:"parent"`
+		Head   [3]float64 `json:"head"`
+		Tail   [3]float64 `json:"tail"`
+		Roll   float64    `json:"roll"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatalf("rigify.json: %v", err)
+	}
+	yUp := func(v [3]float64) mgl64.Vec3 { return mgl64.Vec3{v[0], v[2], -v[1]} }
+	for _, b := range raw {
+		rb := RigifyBone{Name: b.Name, Head: yUp(b.Head), Tail: yUp(b.Tail), Roll: b.Roll}
+		if b.Parent != nil {
+			rb.Parent = *b.Parent
+		}
+		r.Bones = append(r.Bones, rb)
+	}
+	return r
+}
