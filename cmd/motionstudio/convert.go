@@ -215,7 +215,7 @@ func keepSkeleton(m *motion.Motion, name string, stderr io.Writer) (*motion.Moti
 
 // Flag help shared by convert and generate.
 const (
-	targetRigUsage = "retarget onto this character: a preset (mixamo, ue-mannequin, rigify) or a\nBVH or MMCP skeleton JSON file whose skeleton is the target (default: SOMA77)"
+	targetRigUsage = "retarget onto this character: a preset (mixamo, ue-mannequin, rigify) or a\nBVH, FBX, glTF (.glb, .gltf) or MMCP skeleton JSON file whose skeleton, at rest,\nis the target (default: SOMA77)"
 	targetMapUsage = "a name map for --target-rig's skeleton (JSON {\"target joint\": \"SOMA77 joint\"} or\n\"target = SOMA77\" lines), for rigs that are not recognised by their names"
 )
 

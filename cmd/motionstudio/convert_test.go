@@ -18,6 +18,7 @@ import (
 
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/fbx"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/internal/testtools"
@@ -383,6 +384,21 @@ func TestConvertTargetRig(t *testing.T) {
 	if err := bvh.WriteFile(ueFile, motion.New(ue, 30, 1), bvh.Options{Units: "cm"}); err != nil {
 		t.Fatal(err)
 	}
+	mix, _, err := retarget.PresetSkeleton("mixamo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixFBX, rigifyGLB := filepath.Join(dir, "character.fbx"), filepath.Join(dir, "character.glb")
+	if err := fbx.WriteFile(mixFBX, []*motion.Motion{motion.New(mix, 30, 1)}, fbx.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rig, _, err := retarget.PresetSkeleton("rigify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gltf.WriteFile(rigifyGLB, []*motion.Motion{motion.New(rig, 30, 1)}, gltf.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	mapFile := filepath.Join(dir, "mannequin.map")
 	var lines []string
 	for k, v := range ueNames {
@@ -400,6 +416,8 @@ func TestConvertTargetRig(t *testing.T) {
 		{"rigify", []string{"--target-rig", "rigify"}, "DEF-toe.L", "preset rigify", "rigify"},
 		{"bvh file", []string{"--target-rig", ueFile}, "ball_l", "mannequin.bvh (ue-mannequin names)", "ue-mannequin"},
 		{"bvh file and map", []string{"--target-rig", ueFile, "--target-map", mapFile}, "ball_l", "with the name map mannequin.map", "ue-mannequin"},
+		{"fbx file", []string{"--target-rig", mixFBX}, "mixamorig:LeftToeBase", "character.fbx (mixamo names)", "mixamo"},
+		{"glb file", []string{"--target-rig", rigifyGLB}, "DEF-toe.L", "character.glb (rigify names)", "rigify"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

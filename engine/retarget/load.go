@@ -21,43 +21,9 @@ import (
 // map (ParseNameMap); otherwise the rig is recognised by its names. It
 // returns the skeleton, the name map and a short description of the rig.
 func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error) {
-	var (
-		skel  *motion.Skeleton
-		names NameMap
-		what  string
-		err   error
-	)
-	switch ext := strings.ToLower(filepath.Ext(spec)); {
-	case ext == ".bvh":
-		m, err := bvh.ReadFile(spec)
-		if err != nil {
-			return nil, nil, "", err // names the file
-		}
-		rig, _ := Detect(m.Skel) // a target rig that is also a known source rig has known units
-		k, _, _ := ScaleOf(m.Skel, rig)
-		if skel, err = m.Skel.Scaled(k); err != nil {
-			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
-		}
-		what = filepath.Base(spec)
-	case ext == ".fbx" || ext == ".glb" || ext == ".gltf":
-		if skel, err = fileSkeleton(spec, ext); err != nil {
-			return nil, nil, "", err
-		}
-		what = filepath.Base(spec)
-	case ext == ".json":
-		data, err := os.ReadFile(spec)
-		if err != nil {
-			return nil, nil, "", err
-		}
-		if skel, err = motion.ParseSkeletonJSON(data); err != nil {
-			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
-		}
-		what = filepath.Base(spec)
-	default:
-		if skel, names, err = PresetSkeleton(spec); err != nil {
-			return nil, nil, "", err
-		}
-		what = "preset " + spec
+	skel, names, what, err := TargetSkeleton(spec)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	switch {
 	case mapFile != "":
@@ -77,6 +43,42 @@ func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error)
 		what += " (" + preset + " names)"
 	}
 	return skel, names, what, nil
+}
+
+// TargetSkeleton reads a --target-rig argument's skeleton (see LoadTarget)
+// without naming its joints: a preset's comes with the preset's name map,
+// a file's with none. what describes it ("preset mixamo", the file's name).
+func TargetSkeleton(spec string) (skel *motion.Skeleton, names NameMap, what string, err error) {
+	switch ext := strings.ToLower(filepath.Ext(spec)); {
+	case ext == ".bvh":
+		m, err := bvh.ReadFile(spec)
+		if err != nil {
+			return nil, nil, "", err // names the file
+		}
+		rig, _ := Detect(m.Skel) // a target rig that is also a known source rig has known units
+		k, _, _ := ScaleOf(m.Skel, rig)
+		if skel, err = m.Skel.Scaled(k); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+	case ext == ".fbx" || ext == ".glb" || ext == ".gltf":
+		if skel, err = fileSkeleton(spec, ext); err != nil {
+			return nil, nil, "", err
+		}
+	case ext == ".json":
+		data, err := os.ReadFile(spec)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if skel, err = motion.ParseSkeletonJSON(data); err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
+		}
+	default:
+		if skel, names, err = PresetSkeleton(spec); err != nil {
+			return nil, nil, "", err
+		}
+		return skel, names, "preset " + spec, nil
+	}
+	return skel, nil, filepath.Base(spec), nil
 }
 
 // fileSkeleton reads the skeleton of an FBX or glTF file (the readers name

@@ -173,6 +173,20 @@ func DetectTarget(names []string) (NameMap, string, error) {
 	return best, bestName, nil
 }
 
+// GuessNames is the best name map DetectTarget can make of a skeleton's
+// joint names, even one that does not drive every required joint: the
+// preset mapping the most joints (nil when none maps any). The studio
+// starts a user's map from it.
+func GuessNames(names []string) NameMap {
+	var best NameMap
+	for _, p := range TargetPresets() {
+		if m := p.Names(names); len(m) > len(best) {
+			best = m
+		}
+	}
+	return best
+}
+
 // ParseNameMap reads a user's name map: a JSON object {"target": "SOMA77"}
 // or text lines "target = SOMA77" ('#' starts a comment). Every SOMA77
 // name must exist; the target names are checked against the skeleton when

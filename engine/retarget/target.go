@@ -78,6 +78,29 @@ func checkCovers(names NameMap, rig string) error {
 	return nil
 }
 
+// Check says whether m can drive target: every joint it names is one of
+// target's, every joint it maps to one of SOMA77's, and the hips, legs,
+// arms, chest and head are driven; the *TargetError names the first
+// problem (the joints in name order, so the message is stable).
+func (m NameMap) Check(target *motion.Skeleton) error {
+	soma := motion.SOMA77()
+	keys := make([]string, 0, len(m))
+	for tn := range m {
+		keys = append(keys, tn)
+	}
+	sort.Strings(keys)
+	for _, tn := range keys {
+		sn := m[tn]
+		if _, ok := target.Index(tn); !ok {
+			return &TargetError{Problem: ErrBadNameMap, Detail: fmt.Sprintf("the target has no joint %q", tn)}
+		}
+		if _, ok := soma.Index(sn); !ok {
+			return &TargetError{Problem: ErrBadNameMap, Detail: fmt.Sprintf("%q is not a SOMA77 joint (mapped from %q)", sn, tn)}
+		}
+	}
+	return checkCovers(m, "the name map")
+}
+
 // ToTarget retargets a SOMA77 clip onto target, a skeleton given by its
 // joints, parents and rest pose, with names saying which target joint each
 // SOMA77 joint drives (DetectTarget finds them for the known rigs).
@@ -118,15 +141,7 @@ func NewToTarget(src, target *motion.Skeleton, names NameMap) (*ToTargetRetarget
 	if !src.SameJoints(soma) {
 		return nil, fmt.Errorf("%w: the source is not SOMA77", ErrMismatch)
 	}
-	for tn, sn := range names {
-		if _, ok := target.Index(tn); !ok {
-			return nil, &TargetError{Problem: ErrBadNameMap, Detail: fmt.Sprintf("the target has no joint %q", tn)}
-		}
-		if _, ok := soma.Index(sn); !ok {
-			return nil, &TargetError{Problem: ErrBadNameMap, Detail: fmt.Sprintf("%q is not a SOMA77 joint (mapped from %q)", sn, tn)}
-		}
-	}
-	if err := checkCovers(names, "the name map"); err != nil {
+	if err := names.Check(target); err != nil {
 		return nil, err
 	}
 	renamed, rig, err := renameTarget(target, names)

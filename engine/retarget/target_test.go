@@ -613,3 +613,66 @@ func TestLoadTargetFiles(t *testing.T) {
 		t.Errorf("LoadTarget(glTF without a skin) = %v, want one saying it has no skeleton", err)
 	}
 }
+
+// TestNameMapCheck: a map is checked against its rig before use, each
+// problem named; GuessNames starts a map even for a rig it cannot finish.
+func TestNameMapCheck(t *testing.T) {
+	rig, good := aPoseRig(t, false)
+	drop := func(m NameMap, k string) NameMap {
+		c := make(NameMap, len(m))
+		for a, b := range m {
+			if a != k {
+				c[a] = b
+			}
+		}
+		return c
+	}
+	with := func(m NameMap, k, v string) NameMap {
+		c := drop(m, "")
+		c[k] = v
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		m    NameMap
+		want error
+		says string
+	}{
+		{"good", good, nil, ""},
+		{"no such joint", with(good, "Tail", "Hips"), ErrBadNameMap, `"Tail"`},
+		{"not SOMA77", with(good, "Pelvis", "Pelvis"), ErrBadNameMap, `"Pelvis" is not a SOMA77 joint`},
+		{"no left knee", drop(good, "L_Knee"), ErrNoLegs, "LeftShin"},
+		{"no skull", drop(good, "Skull"), ErrNoSpine, "Head"},
+		{"empty", NameMap{}, ErrNoHips, "Hips"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.m.Check(rig)
+			if c.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("err = %v, want %v saying %s", err, c.want, c.says)
+			}
+		})
+	}
+	if g := GuessNames(rig.Names()); len(g) > 1 { // its "Neck" is CMU's
+		t.Errorf("GuessNames of a rig no preset knows = %v", g)
+	}
+	mix, names, _ := PresetSkeleton("mixamo")
+	var partial []string
+	for _, n := range mix.Names() {
+		if !strings.Contains(n, "Leg") {
+			partial = append(partial, n)
+		}
+	}
+	if _, _, err := DetectTarget(partial); err == nil {
+		t.Fatal("DetectTarget took a Mixamo rig without legs")
+	}
+	g := GuessNames(partial)
+	if len(g) != len(partial) || g["mixamorig:LeftArm"] != names["mixamorig:LeftArm"] {
+		t.Errorf("GuessNames of a legless Mixamo rig maps %d of %d joints", len(g), len(partial))
+	}
+}
