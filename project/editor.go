@@ -130,7 +130,7 @@ func (e *Editor) edit(f func(t *Timeline, o *Options) error) error {
 		return invalid("the timeline would be %d frames long; the most is %d", n, MaxFrames)
 	}
 	t.normalize()
-	if o == e.p.Options && reflect.DeepEqual(t, e.p.Timeline) {
+	if o.Equal(e.p.Options) && reflect.DeepEqual(t, e.p.Timeline) {
 		return nil
 	}
 	e.undo = push(e.undo, e.current())

@@ -21,7 +21,8 @@ import (
 const AutosaveName = "autosave" + Ext + ".json"
 
 // Save writes p to path as indented JSON with the current Version (reference
-// clips' sources relative to path's folder when they lie in it or below),
+// clips' sources and the character's rig files relative to path's folder
+// when they lie in it or below),
 // atomically: a reader, or a crash, never sees half a file, and a failed
 // save leaves the old file as it was. p must pass Validate (so that Load
 // takes the file back); p itself is not changed.
@@ -51,7 +52,7 @@ func Marshal(p *Project) ([]byte, error) {
 }
 
 // Load reads a project file and holds it to Validate (reference clips'
-// relative sources made absolute from its folder); the error names the
+// relative sources and rig files made absolute from its folder); the error names the
 // file and what is wrong (wrapping ErrInvalid, or ErrNewerVersion for a
 // file from a newer studio).
 func Load(path string) (*Project, error) {
@@ -74,9 +75,21 @@ func absDir(path string) string {
 	return filepath.Dir(path)
 }
 
-// withSources is p with its reference clips' sources rewritten by f (p
-// itself when none changes; the timeline's other data shared).
+// withSources is p with its reference clips' sources and its character's
+// rig and name map files rewritten by f (p itself when none changes; the
+// timeline's other data shared).
 func (p *Project) withSources(f func(string) string) *Project {
+	if o := p.Options; IsRigFile(o.Character) {
+		o.Character = f(o.Character)
+		if o.CharacterMap != "" {
+			o.CharacterMap = f(o.CharacterMap)
+		}
+		if o.Character != p.Options.Character || o.CharacterMap != p.Options.CharacterMap {
+			c := *p
+			c.Options = o
+			p = &c
+		}
+	}
 	var segs []Segment
 	for i, s := range p.Timeline.Segments {
 		if r := s.Ref.withSource(f); r != s.Ref {

@@ -91,7 +91,7 @@ func TestLoadFillsIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Options != DefaultOptions() {
+	if !p.Options.Equal(DefaultOptions()) {
 		t.Errorf("options %+v", p.Options)
 	}
 	tl := p.Timeline
@@ -113,7 +113,7 @@ func TestLoadOldOptions(t *testing.T) {
 	}
 	want := DefaultOptions()
 	want.Steps, want.Seed, want.RandomSeed, want.Samples = 20, 3, false, 2
-	if p.Options != want {
+	if !p.Options.Equal(want) {
 		t.Errorf("options %+v, want %+v", p.Options, want)
 	}
 	data, err := Marshal(p)

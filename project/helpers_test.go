@@ -137,7 +137,7 @@ func segmentNames(p *Project, n ids) []string {
 }
 
 func sameDoc(a, b *Project) bool {
-	return reflect.DeepEqual(a.Timeline, b.Timeline) && a.Options == b.Options && reflect.DeepEqual(a.Takes, b.Takes)
+	return reflect.DeepEqual(a.Timeline, b.Timeline) && a.Options.Equal(b.Options) && reflect.DeepEqual(a.Takes, b.Takes)
 }
 
 func wantErr(t *testing.T, err, kind error, msg string) {

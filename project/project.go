@@ -21,11 +21,14 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -186,11 +189,17 @@ type Options struct {
 	// of one segment.
 	Loop bool `json:"loop,omitempty"`
 	// Character is the rig the take is shown on and exported to: "" for
-	// SOMA77, a preset (mixamo, ue-mannequin, rigify) or a BVH file whose
-	// skeleton is the rig; CharacterMap, when set, is its name map file.
-	// Not sent to the model: the studio retargets what comes back.
+	// SOMA77, a preset (mixamo, ue-mannequin, rigify) or a BVH, FBX or
+	// glTF file whose skeleton is the rig (saved relative to the project
+	// file when it lies beside it or below). Its joints are recognised by
+	// name unless CharacterNames, the user's name map (rig joint → SOMA77
+	// joint), or CharacterMap, a name map file, says otherwise. Not sent
+	// to the model: the studio retargets what comes back.
 	Character    string `json:"character,omitempty"`
 	CharacterMap string `json:"character_map,omitempty"`
+	// CharacterNames is replaced whole, never changed in place: undo
+	// steps share it.
+	CharacterNames map[string]string `json:"character_names,omitempty"`
 }
 
 // Take is one generation made from the project.
@@ -590,8 +599,39 @@ func (o Options) Check() error {
 			request.GuidanceNoCFG, request.GuidanceRegular, request.GuidanceSeparated)
 	case !finite(o.TextWeight, o.ConstraintWeight) || o.TextWeight < 0 || o.ConstraintWeight < 0:
 		return invalid("guidance weights must be finite and not negative")
-	case o.Character == "" && o.CharacterMap != "":
-		return invalid("a name map (%s) needs a character to map onto", o.CharacterMap)
+	case o.Character == "" && (o.CharacterMap != "" || len(o.CharacterNames) > 0):
+		return invalid("a name map needs a character to map onto")
+	case o.CharacterMap != "" && len(o.CharacterNames) > 0:
+		return invalid("the character has a name map file (%s) and a name map of its own; keep one", o.CharacterMap)
+	}
+	return checkNames(o.CharacterNames)
+}
+
+// checkNames holds a character's name map to SOMA77's joints (whether it
+// fits the rig is known only once the rig is read).
+func checkNames(m map[string]string) error {
+	soma := motion.SOMA77()
+	keys := slices.Sorted(maps.Keys(m))
+	for _, k := range keys {
+		if k == "" {
+			return invalid("the character's name map has a joint without a name")
+		}
+		if _, ok := soma.Index(m[k]); !ok {
+			return invalid("the character's name map takes %q to %q, which is not a SOMA77 joint", k, m[k])
+		}
 	}
 	return nil
 }
+
+// Equal says whether o and p are the same options (an empty name map is
+// none).
+func (o Options) Equal(p Options) bool {
+	if len(o.CharacterNames) == 0 && len(p.CharacterNames) == 0 {
+		o.CharacterNames, p.CharacterNames = nil, nil
+	}
+	return reflect.DeepEqual(o, p)
+}
+
+// IsRigFile says whether a Character names a file (it has an extension)
+// rather than a preset.
+func IsRigFile(character string) bool { return filepath.Ext(character) != "" }
