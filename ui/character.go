@@ -2,11 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/retarget"
+	"github.com/motionstudio/studio/project"
 )
 
 // Preference keys: export without travel, and where rigs were loaded from.
@@ -30,7 +32,7 @@ var characterPresets = []struct{ label, preset string }{
 	{"Blender Rigify", "rigify"},
 }
 
-var rigFilters = []fileFilter{{"BVH rig (its skeleton is the character)", []string{"bvh"}}}
+var rigFilters = []fileFilter{{"Rig: BVH, FBX or glTF (its skeleton is the character)", []string{"bvh", "fbx", "glb", "gltf"}}}
 
 // characterLabel is the picker's label of a project's Options.Character.
 func characterLabel(spec string) string {
@@ -49,25 +51,48 @@ func characterLabel(spec string) string {
 // (no skel), or a target rig loaded once when the project picks it.
 type character struct {
 	spec, mapFile string
-	what          string // how the rig was read, for the status bar
+	userNames     map[string]string // the project's own name map, when it has one
+	what          string            // how the rig was read, for the status bar
 	skel          *motion.Skeleton
 	names         retarget.NameMap
 	err           error // the rig could not be loaded: export refuses
 }
 
-// loadCharacter reads the rig of spec (see project.Options.Character).
-func loadCharacter(spec, mapFile string) character {
-	c := character{spec: spec, mapFile: mapFile, what: somaLabel}
-	if spec == "" {
+// loadCharacter reads the rig of a project's character (see
+// project.Options.Character): named by the project's own name map when it
+// has one, else by its map file, else recognised by its joints' names.
+func loadCharacter(o project.Options) character {
+	c := character{spec: o.Character, mapFile: o.CharacterMap, userNames: o.CharacterNames, what: somaLabel}
+	if c.spec == "" {
 		return c
 	}
-	skel, names, what, err := retarget.LoadTarget(spec, mapFile)
+	fail := func(err error) character {
+		c.err = fmt.Errorf("character %s: %w", characterLabel(c.spec), err)
+		return c
+	}
+	if len(c.userNames) == 0 {
+		skel, names, what, err := retarget.LoadTarget(c.spec, c.mapFile)
+		if err != nil {
+			return fail(err)
+		}
+		c.skel, c.names, c.what = skel, names, what
+		return c
+	}
+	skel, _, what, err := retarget.TargetSkeleton(c.spec)
 	if err != nil {
-		c.err = fmt.Errorf("character %s: %w", characterLabel(spec), err)
-		return c
+		return fail(err)
 	}
-	c.skel, c.names, c.what = skel, names, what
+	names := retarget.NameMap(maps.Clone(c.userNames))
+	if err := names.Check(skel); err != nil {
+		return fail(fmt.Errorf("its name map: %w", err))
+	}
+	c.skel, c.names, c.what = skel, names, what+" with your name map"
 	return c
+}
+
+// same says whether c is the character o picks.
+func (c character) same(o project.Options) bool {
+	return c.spec == o.Character && c.mapFile == o.CharacterMap && maps.Equal(c.userNames, o.CharacterNames)
 }
 
 // onto is ms retargeted onto the character (ms itself for SOMA77).

@@ -26,7 +26,7 @@ type generation interface {
 	// projectTakes lists an opened project's takes, to be made again.
 	projectTakes(takes []project.Take)
 	// setCharacter shows and exports takes on the project's character.
-	setCharacter(spec, mapFile string)
+	setCharacter(o project.Options)
 	// regenerateRange makes frames [from, to) of the shown take anew and
 	// keeps the rest of it.
 	regenerateRange(from, to int) error
@@ -102,7 +102,7 @@ func (d *documentPanel) addTake(t project.Take) {
 // markers, title and undo buttons.
 func (d *documentPanel) changed() {
 	o := d.ed.Project().Options
-	d.gen.setCharacter(o.Character, o.CharacterMap)
+	d.gen.setCharacter(o)
 	d.syncClip()
 	d.timeline.Refresh()
 	d.inspector.refresh()

@@ -349,11 +349,11 @@ func (g *generationPanel) showChosen() error {
 // setCharacter loads the project's character when it changed and shows
 // the take on it; a rig that cannot be loaded is reported, and the take
 // stays on SOMA77.
-func (g *generationPanel) setCharacter(spec, mapFile string) {
-	if spec == g.char.spec && mapFile == g.char.mapFile {
+func (g *generationPanel) setCharacter(o project.Options) {
+	if g.char.same(o) {
 		return
 	}
-	g.char = loadCharacter(spec, mapFile)
+	g.char = loadCharacter(o)
 	if g.char.err != nil {
 		g.status.report(g.char.err)
 	} else {

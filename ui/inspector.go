@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motionstudio/studio/engine/request"
+	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/project"
 )
 
@@ -32,16 +34,18 @@ var guidanceChoices = []struct{ label, value string }{
 // inspector is the right-hand panel: the selected segment or constraint,
 // the buttons that add constraints, and the generation options.
 type inspector struct {
-	d         *documentPanel
-	selection *fyne.Container
-	options   *fyne.Container
-	root      fyne.CanvasObject
-	joint     *widget.Select
-	loop      *widget.Check  // Options.Loop
-	character *widget.Select // Options.Character
-	redo      *redoRange     // Regenerate range
-	syncing   bool           // widgets are being set from the project, not by the user
-	shown     string         // what the forms show (see refresh)
+	d          *documentPanel
+	selection  *fyne.Container
+	options    *fyne.Container
+	root       fyne.CanvasObject
+	joint      *widget.Select
+	loop       *widget.Check  // Options.Loop
+	character  *widget.Select // Options.Character
+	nameJoints *widget.Button // opens names for the character's rig
+	names      *nameMapEditor // the last name map dialog opened
+	redo       *redoRange     // Regenerate range
+	syncing    bool           // widgets are being set from the project, not by the user
+	shown      string         // what the forms show (see refresh)
 }
 
 func newInspector(d *documentPanel) *inspector {
@@ -365,6 +369,10 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 		}
 	}
 	in.character = in.characterSelect(o.Character)
+	in.nameJoints = widget.NewButton("Name joints…", func() { in.editNames(in.d.ed.Project().Options.Character) })
+	if o.Character == "" {
+		in.nameJoints.Disable()
+	}
 	return []fyne.CanvasObject{widget.NewForm(
 		widget.NewFormItem("Steps", container.NewBorder(nil, nil, nil, widget.NewLabel("0: the model's"), steps)),
 		widget.NewFormItem("Seed", container.NewBorder(nil, nil, nil, dice, seed)),
@@ -378,7 +386,8 @@ func (in *inspector) optionsForm() []fyne.CanvasObject {
 			HintText: "feet on the floor, no skate, exact keys"},
 		widget.NewFormItem("Frame rate", in.fpsSelect()),
 		&widget.FormItem{Widget: in.loop, HintText: loopHint},
-		&widget.FormItem{Text: "Character", Widget: in.character, HintText: "the rig the take is shown on and exported to"},
+		&widget.FormItem{Text: "Character", Widget: container.NewBorder(nil, nil, nil, in.nameJoints, in.character),
+			HintText: "the rig the take is shown on and exported to; Name joints… says which SOMA77 joint drives each of its joints"},
 	)}
 }
 
@@ -401,11 +410,11 @@ func (in *inspector) characterSelect(current string) *widget.Select {
 			in.askRig()
 		case l == shown:
 		case l == somaLabel:
-			in.choose(func(o *project.Options) { o.Character, o.CharacterMap = "", "" })
+			in.choose(func(o *project.Options) { o.Character, o.CharacterMap, o.CharacterNames = "", "", nil })
 		default:
 			for _, p := range characterPresets {
 				if p.label == l {
-					in.choose(func(o *project.Options) { o.Character, o.CharacterMap = p.preset, "" })
+					in.choose(func(o *project.Options) { o.Character, o.CharacterMap, o.CharacterNames = p.preset, "", nil })
 				}
 			}
 		}
@@ -414,7 +423,7 @@ func (in *inspector) characterSelect(current string) *widget.Select {
 	return sel
 }
 
-// askRig asks for a BVH rig and makes it the character; the picker shows
+// askRig asks for a rig file and makes it the character; the picker shows
 // the project's character again whether or not one was chosen.
 func (in *inspector) askRig() {
 	in.shown = "" // rebuild the picker from the project
@@ -423,14 +432,51 @@ func (in *inspector) askRig() {
 		filters: rigFilters}, func(path string) { in.setRig(path) })
 }
 
-// setRig makes the BVH rig at path the character, when it loads.
+// setRig makes the rig at path the character, when it loads; a rig
+// whose joints are not recognised opens the name map dialog on it.
 func (in *inspector) setRig(path string) {
-	if c := loadCharacter(path, ""); c.err != nil {
+	c := loadCharacter(project.Options{Character: path})
+	var te *retarget.TargetError
+	switch {
+	case c.err == nil:
+		in.d.prefs.SetString(prefRigDir, filepath.Dir(path))
+		in.choose(func(o *project.Options) { o.Character, o.CharacterMap, o.CharacterNames = path, "", nil })
+	case errors.As(c.err, &te):
+		in.d.prefs.SetString(prefRigDir, filepath.Dir(path))
+		in.d.status.report(fmt.Errorf("%w; name its joints", c.err))
+		in.editNames(path)
+	default:
 		in.d.status.report(c.err)
+	}
+}
+
+// editNames opens the name map dialog on spec's rig, started from the
+// project's map when spec is its character, else from what the joints'
+// names suggest. Saving makes spec the character with that map.
+func (in *inspector) editNames(spec string) {
+	skel, start, what, err := retarget.TargetSkeleton(spec)
+	if err != nil {
+		in.d.status.report(err)
 		return
 	}
-	in.d.prefs.SetString(prefRigDir, filepath.Dir(path))
-	in.choose(func(o *project.Options) { o.Character, o.CharacterMap = path, "" })
+	o := in.d.ed.Project().Options
+	switch {
+	case spec == o.Character && len(o.CharacterNames) > 0:
+		start = retarget.NameMap(o.CharacterNames)
+	case start != nil: // a preset's own names
+	case spec == o.Character && o.CharacterMap != "":
+		if _, m, _, err := retarget.LoadTarget(spec, o.CharacterMap); err == nil {
+			start = m
+		}
+	}
+	if start == nil {
+		start = retarget.GuessNames(skel.Names())
+	}
+	in.names = newNameMapEditor(in.d.win, what, skel, start, func(m retarget.NameMap) error {
+		no := in.d.ed.Project().Options
+		no.Character, no.CharacterMap, no.CharacterNames = spec, "", map[string]string(m)
+		return in.d.ed.SetOptions(no)
+	})
 }
 
 // optionField is an entry that applies one option typed into it.
