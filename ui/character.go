@@ -5,6 +5,7 @@ import (
 	"maps"
 	"path/filepath"
 
+	"github.com/motionstudio/studio/engine/formats/rig"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/post"
 	"github.com/motionstudio/studio/engine/retarget"
@@ -71,14 +72,14 @@ func loadCharacter(o project.Options) character {
 		return c
 	}
 	if len(c.userNames) == 0 {
-		skel, names, what, err := retarget.LoadTarget(c.spec, c.mapFile)
+		skel, names, what, err := rig.Load(c.spec, c.mapFile)
 		if err != nil {
 			return fail(err)
 		}
 		c.skel, c.names, c.what = skel, names, what
 		return c
 	}
-	skel, _, what, err := retarget.TargetSkeleton(c.spec)
+	skel, _, what, err := rig.Skeleton(c.spec)
 	if err != nil {
 		return fail(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/motionstudio/studio/engine/formats/rig"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/project"
@@ -454,7 +455,7 @@ func (in *inspector) setRig(path string) {
 // project's map when spec is its character, else from what the joints'
 // names suggest. Saving makes spec the character with that map.
 func (in *inspector) editNames(spec string) {
-	skel, start, what, err := retarget.TargetSkeleton(spec)
+	skel, start, what, err := rig.Skeleton(spec)
 	if err != nil {
 		in.d.status.report(err)
 		return
@@ -465,7 +466,7 @@ func (in *inspector) editNames(spec string) {
 		start = retarget.NameMap(o.CharacterNames)
 	case start != nil: // a preset's own names
 	case spec == o.Character && o.CharacterMap != "":
-		if _, m, _, err := retarget.LoadTarget(spec, o.CharacterMap); err == nil {
+		if _, m, _, err := rig.Load(spec, o.CharacterMap); err == nil {
 			start = m
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/formats/npz"
+	"github.com/motionstudio/studio/engine/formats/rig"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/retarget"
 )
@@ -240,7 +241,7 @@ func loadTargetRig(spec, nameMap string) (*targetRig, error) {
 	if spec == "" {
 		return nil, nil
 	}
-	skel, names, what, err := retarget.LoadTarget(spec, nameMap)
+	skel, names, what, err := rig.Load(spec, nameMap)
 	if err != nil {
 		return nil, fmt.Errorf("--target-rig %s: %w", spec, err)
 	}

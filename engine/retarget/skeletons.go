@@ -157,7 +157,8 @@ func ueSkeleton() (*motion.Skeleton, error) {
 // ancestor as game exports do: an A-pose (arms 29° down), twist segments
 // (.001) on the limbs, palms between the hand and the fingers, the breasts
 // and pelvis bones. Heads as Blender puts them (Z up, facing -Y) turned to
-// Y up facing +Z; TestBlenderRigify checks them against Rigify itself.
+// Y up facing +Z; engine/formats/rig's TestBlenderRigify checks them against
+// Rigify itself.
 func rigifySkeleton() (*motion.Skeleton, error) {
 	v := func(x, y, z float64) mgl64.Vec3 { return mgl64.Vec3{x, y, z} }
 	bones := []bone{

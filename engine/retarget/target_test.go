@@ -4,16 +4,12 @@ import (
 	"errors"
 	"math"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
 
-	"github.com/motionstudio/studio/engine/formats/fbx"
-	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
 )
 
@@ -544,74 +540,6 @@ func FuzzDetectTarget(f *testing.F) {
 			t.Fatalf("ToTarget returned an invalid clip: %v", err)
 		}
 	})
-}
-
-// TestLoadTargetFiles: an FBX or glTF file's skeleton is a target, its
-// rest pose as written (with or without an animation); a file that is not
-// one says which file and why.
-func TestLoadTargetFiles(t *testing.T) {
-	dir := t.TempDir()
-	for _, preset := range []string{"rigify", "mixamo", "ue-mannequin"} {
-		skel, names, err := PresetSkeleton(preset)
-		if err != nil {
-			t.Fatal(err)
-		}
-		walk, err := ToTarget(somaClip(t, "cmu_16_11_walk_veer_left.bvh"), skel, names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rest := motion.New(skel, 30, 1)
-		rest.Root[0] = skel.Joints[0].Offset
-		want, _ := skel.RestWorld()
-		for _, c := range []struct {
-			file string
-			m    *motion.Motion
-		}{{preset + ".fbx", rest}, {preset + ".glb", rest}, {preset + "_walk.fbx", walk}, {preset + "_walk.gltf", walk}} {
-			t.Run(c.file, func(t *testing.T) {
-				path := filepath.Join(dir, c.file)
-				var err error
-				if strings.HasSuffix(path, ".fbx") {
-					err = fbx.WriteFile(path, []*motion.Motion{c.m}, fbx.Options{})
-				} else {
-					err = gltf.WriteFile(path, []*motion.Motion{c.m}, gltf.Options{})
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, gotNames, what, err := LoadTarget(path, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !strings.Contains(what, preset+" names") || len(gotNames) != len(names) {
-					t.Errorf("%s: %d joints mapped, want %s's %d", what, len(gotNames), preset, len(names))
-				}
-				pos, _ := got.RestWorld()
-				for j, jt := range skel.Joints {
-					i, ok := got.Index(jt.Name)
-					if !ok {
-						t.Fatalf("no joint %q", jt.Name)
-					}
-					if d := pos[i].Sub(want[j]).Len(); d > 1e-5 {
-						t.Errorf("%s at %v, want %v", jt.Name, pos[i], want[j])
-					}
-				}
-			})
-		}
-	}
-	bad := filepath.Join(dir, "broken.fbx")
-	if err := os.WriteFile(bad, []byte("Kaydara FBX Binary  \x00\x1a\x00 truncated"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, err := LoadTarget(bad, ""); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("LoadTarget(truncated FBX) = %v, want an error naming the file", err)
-	}
-	noSkin := filepath.Join(dir, "empty.gltf")
-	if err := os.WriteFile(noSkin, []byte(`{"asset":{"version":"2.0"}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, err := LoadTarget(noSkin, ""); err == nil || !strings.Contains(err.Error(), "no skeleton") {
-		t.Errorf("LoadTarget(glTF without a skin) = %v, want one saying it has no skeleton", err)
-	}
 }
 
 // TestNameMapCheck: a map is checked against its rig before use, each

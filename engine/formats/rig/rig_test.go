@@ -1,8 +1,9 @@
-package retarget
+package rig
 
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,24 +14,26 @@ import (
 	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/internal/blendercheck"
+	"github.com/motionstudio/studio/internal/testtools"
 )
 
 // TestBlenderRigify has Blender generate a real Rigify rig (the Human
 // metarig, Generate Rig) and export its deform skeleton as FBX and GLB;
-// LoadTarget reads both as a Rigify target (every DEF- bone where Blender
+// Load reads both as a Rigify target (every DEF- bone where Blender
 // has its head), and the rigify preset's bones are the real rig's: same
 // names, same parents, heads within 1 mm.
 func TestBlenderRigify(t *testing.T) {
 	rig := blendercheck.GenerateRigify(t, t.TempDir())
 	for _, file := range []string{rig.FBX, rig.GLB} {
 		t.Run(filepath.Ext(file), func(t *testing.T) {
-			skel, names, what, err := LoadTarget(file, "")
+			skel, names, what, err := Load(file, "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(what, "rigify names") || len(names) != 61 {
-				t.Errorf("LoadTarget: %s with %d mapped joints, want rigify names and 61", what, len(names))
+				t.Errorf("Load: %s with %d mapped joints, want rigify names and 61", what, len(names))
 			}
 			pos, _ := skel.RestWorld()
 			for _, b := range rig.Bones {
@@ -45,7 +48,7 @@ func TestBlenderRigify(t *testing.T) {
 			}
 		})
 	}
-	preset, _, err := PresetSkeleton("rigify")
+	preset, _, err := retarget.PresetSkeleton("rigify")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +115,13 @@ func TestBlenderRetargeted(t *testing.T) {
 	type target struct {
 		name  string
 		skel  *motion.Skeleton
-		names NameMap
+		names retarget.NameMap
 	}
-	rigify, rnames, _, err := LoadTarget(rig.FBX, "")
+	rigify, rnames, _, err := Load(rig.FBX, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mixamo, mnames, err := PresetSkeleton("mixamo")
+	mixamo, mnames, err := retarget.PresetSkeleton("mixamo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +131,7 @@ func TestBlenderRetargeted(t *testing.T) {
 	)
 	dir := t.TempDir()
 	for _, tg := range []target{{"rigify", rigify, rnames}, {"mixamo", mixamo, mnames}} {
-		r, err := NewToTarget(src.Skel, tg.skel, tg.names)
+		r, err := retarget.NewToTarget(src.Skel, tg.skel, tg.names)
 		if err != nil {
 			t.Fatalf("%s: %v", tg.name, err)
 		}
@@ -186,7 +189,7 @@ type retargetedCase struct {
 	srcBone  [][2]mgl64.Vec3 // per frame, per side: the source's hand→middle knuckle
 }
 
-func newRetargetedCase(t *testing.T, name string, src, out *motion.Motion, names NameMap, k float64) retargetedCase {
+func newRetargetedCase(t *testing.T, name string, src, out *motion.Motion, names retarget.NameMap, k float64) retargetedCase {
 	t.Helper()
 	c := retargetedCase{name: name, out: out, fk: map[string][]mgl64.Vec3{}}
 	of := make(map[string]string, len(names)) // SOMA77 → target
@@ -317,4 +320,91 @@ func (c retargetedCase) check(t *testing.T, r blendercheck.Result) {
 	if sum/float64(n) > 10 {
 		t.Errorf("the hands lie %.1f° away from the source's direction on average (want ≤ 10°)", sum/float64(n))
 	}
+}
+
+// TestLoadFiles: an FBX or glTF file's skeleton is a target, its
+// rest pose as written (with or without an animation); a file that is not
+// one says which file and why.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, preset := range []string{"rigify", "mixamo", "ue-mannequin"} {
+		skel, names, err := retarget.PresetSkeleton(preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walk, err := retarget.ToTarget(somaClip(t, "cmu_16_11_walk_veer_left.bvh"), skel, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := motion.New(skel, 30, 1)
+		rest.Root[0] = skel.Joints[0].Offset
+		want, _ := skel.RestWorld()
+		for _, c := range []struct {
+			file string
+			m    *motion.Motion
+		}{{preset + ".fbx", rest}, {preset + ".glb", rest}, {preset + "_walk.fbx", walk}, {preset + "_walk.gltf", walk}} {
+			t.Run(c.file, func(t *testing.T) {
+				path := filepath.Join(dir, c.file)
+				var err error
+				if strings.HasSuffix(path, ".fbx") {
+					err = fbx.WriteFile(path, []*motion.Motion{c.m}, fbx.Options{})
+				} else {
+					err = gltf.WriteFile(path, []*motion.Motion{c.m}, gltf.Options{})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, gotNames, what, err := Load(path, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(what, preset+" names") || len(gotNames) != len(names) {
+					t.Errorf("%s: %d joints mapped, want %s's %d", what, len(gotNames), preset, len(names))
+				}
+				pos, _ := got.RestWorld()
+				for j, jt := range skel.Joints {
+					i, ok := got.Index(jt.Name)
+					if !ok {
+						t.Fatalf("no joint %q", jt.Name)
+					}
+					if d := pos[i].Sub(want[j]).Len(); d > 1e-5 {
+						t.Errorf("%s at %v, want %v", jt.Name, pos[i], want[j])
+					}
+				}
+			})
+		}
+	}
+	bad := filepath.Join(dir, "broken.fbx")
+	if err := os.WriteFile(bad, []byte("Kaydara FBX Binary  \x00\x1a\x00 truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := Load(bad, ""); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Load(truncated FBX) = %v, want an error naming the file", err)
+	}
+	noSkin := filepath.Join(dir, "empty.gltf")
+	if err := os.WriteFile(noSkin, []byte(`{"asset":{"version":"2.0"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := Load(noSkin, ""); err == nil || !strings.Contains(err.Error(), "no skeleton") {
+		t.Errorf("Load(glTF without a skin) = %v, want one saying it has no skeleton", err)
+	}
+}
+
+// somaClip reads a testdata mocap clip and retargets it onto SOMA77.
+func somaClip(t testing.TB, file string) *motion.Motion {
+	t.Helper()
+	m, err := bvh.ReadFile(testtools.TestdataBVH(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	soma, _, err := retarget.ToSOMA(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return soma
+}
+
+func angleDeg(a, b mgl64.Vec3) float64 {
+	d := a.Normalize().Dot(b.Normalize())
+	return math.Acos(math.Max(-1, math.Min(1, d))) * 180 / math.Pi
 }

@@ -1,4 +1,8 @@
-package retarget
+// Package rig reads the character a motion is retargeted onto: one of
+// retarget's presets, or the skeleton of a BVH, FBX, glTF or MMCP skeleton
+// file, with the name map that says which SOMA77 joint drives each of its
+// joints (retarget does the retargeting; this package only reads).
+package rig
 
 import (
 	"fmt"
@@ -10,18 +14,19 @@ import (
 	"github.com/motionstudio/studio/engine/formats/fbx"
 	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/motion"
+	"github.com/motionstudio/studio/engine/retarget"
 )
 
-// LoadTarget resolves a --target-rig argument: a preset name ("mixamo",
+// Load resolves a --target-rig argument: a preset name ("mixamo",
 // "ue-mannequin", "rigify") or a file whose skeleton is the target: a BVH,
 // an FBX or glTF file (.fbx, .glb, .gltf: the rest pose of its skeleton,
 // whatever animation it holds), or an MMCP skeleton JSON. A BVH's units are
 // brought to metres (its rig's, or guessed from its size); FBX and glTF
 // skeletons come in metres. mapFile, when not "", is a user name
-// map (ParseNameMap); otherwise the rig is recognised by its names. It
+// map (retarget.ParseNameMap); otherwise the rig is recognised by its names. It
 // returns the skeleton, the name map and a short description of the rig.
-func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error) {
-	skel, names, what, err := TargetSkeleton(spec)
+func Load(spec, mapFile string) (*motion.Skeleton, retarget.NameMap, string, error) {
+	skel, names, what, err := Skeleton(spec)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -31,13 +36,13 @@ func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		if names, err = ParseNameMap(data); err != nil {
+		if names, err = retarget.ParseNameMap(data); err != nil {
 			return nil, nil, "", fmt.Errorf("%s: %w", mapFile, err)
 		}
 		what += " with the name map " + filepath.Base(mapFile)
 	case names == nil:
 		var preset string
-		if names, preset, err = DetectTarget(skel.Names()); err != nil {
+		if names, preset, err = retarget.DetectTarget(skel.Names()); err != nil {
 			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
 		}
 		what += " (" + preset + " names)"
@@ -45,18 +50,18 @@ func LoadTarget(spec, mapFile string) (*motion.Skeleton, NameMap, string, error)
 	return skel, names, what, nil
 }
 
-// TargetSkeleton reads a --target-rig argument's skeleton (see LoadTarget)
+// Skeleton reads a --target-rig argument's skeleton (see Load)
 // without naming its joints: a preset's comes with the preset's name map,
 // a file's with none. what describes it ("preset mixamo", the file's name).
-func TargetSkeleton(spec string) (skel *motion.Skeleton, names NameMap, what string, err error) {
+func Skeleton(spec string) (skel *motion.Skeleton, names retarget.NameMap, what string, err error) {
 	switch ext := strings.ToLower(filepath.Ext(spec)); {
 	case ext == ".bvh":
 		m, err := bvh.ReadFile(spec)
 		if err != nil {
 			return nil, nil, "", err // names the file
 		}
-		rig, _ := Detect(m.Skel) // a target rig that is also a known source rig has known units
-		k, _, _ := ScaleOf(m.Skel, rig)
+		rig, _ := retarget.Detect(m.Skel) // a target rig that is also a known source rig has known units
+		k, _, _ := retarget.ScaleOf(m.Skel, rig)
 		if skel, err = m.Skel.Scaled(k); err != nil {
 			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
 		}
@@ -73,7 +78,7 @@ func TargetSkeleton(spec string) (skel *motion.Skeleton, names NameMap, what str
 			return nil, nil, "", fmt.Errorf("%s: %w", spec, err)
 		}
 	default:
-		if skel, names, err = PresetSkeleton(spec); err != nil {
+		if skel, names, err = retarget.PresetSkeleton(spec); err != nil {
 			return nil, nil, "", err
 		}
 		return skel, names, "preset " + spec, nil
@@ -97,7 +102,7 @@ func fileSkeleton(path, ext string) (*motion.Skeleton, error) {
 		return nil, err
 	}
 	if len(ms) == 0 || ms[0].Skel == nil {
-		return nil, fmt.Errorf("%s: %w", path, &TargetError{Problem: ErrNoHips, Detail: "the file has no skeleton"})
+		return nil, fmt.Errorf("%s: %w", path, &retarget.TargetError{Problem: retarget.ErrNoHips, Detail: "the file has no skeleton"})
 	}
 	return ms[0].Skel, nil
 }
