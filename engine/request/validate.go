@@ -350,8 +350,27 @@ func (r *Request) checkLoop(m ModelCaps) error {
 		return errorf(CodeInvalidOptions, map[string]any{"min_loop_frames": MinLoopFrames, "total_frames": n},
 			"options.loop needs at least %d frames, the request has %d", MinLoopFrames, n)
 	}
+	// A loop's last frame stands at its first frame's height; on a floor
+	// that rises or falls under the travel one of them would float or sink.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range r.Constraints {
+		if c.Type == ConstraintGroundHeight {
+			for _, p := range c.Points {
+				lo, hi = min(lo, p[2]), max(hi, p[2])
+			}
+		}
+	}
+	if hi-lo > MaxLoopFloorRise {
+		return errorf(CodeInvalidOptions, map[string]any{"loop": true, "ground_heights": []float64{lo, hi}},
+			"options.loop needs a level ground_height (its points' heights within %g m): a loop's last frame stands at "+
+				"its first frame's height, which a floor from %g m to %g m would put in the air or in the ground", MaxLoopFloorRise, lo, hi)
+	}
 	return nil
 }
+
+// MaxLoopFloorRise is how far a ground_height's points may differ in
+// height under options.loop: a loop closes its root height to within 1 cm.
+const MaxLoopFloorRise = 0.01
 
 // MinLoopFrames is the shortest take options.loop closes into a cycle
 // (engine/post.MinLoopFrames).
