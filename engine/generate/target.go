@@ -304,7 +304,8 @@ func (o *onto) driver(s int, canon *motion.Skeleton) int {
 // predict (fingers, the neck's second bone, toe ends) come back at SOMA77's
 // rest, which is not the rig's. At the keyed frame each stated joint (each
 // listed one, all with fill_mode rest) is turned to its world rotation in
-// the keyed pose (unlisted joints at rest there) and the root put at
+// the keyed pose (unlisted joints at rest there), a joint that drives
+// nothing to its keyed rotation on its parent, and the root put at
 // root_position; the change is eased in and out over the keyBlend frames
 // either side (smoothstep), so nothing snaps.
 func (o *onto) putBack(m *motion.Motion, c request.Constraint) {
@@ -327,11 +328,14 @@ func (o *onto) putBack(m *motion.Motion, c request.Constraint) {
 		old := m.Local(F, j)
 		_, listed := c.JointRotations[jt.Name]
 		local := old
-		if listed || c.FillMode == request.FillRest {
+		switch {
+		case !listed && c.FillMode != request.FillRest:
+		case !o.t.Carries(jt.Name): // it drives nothing: at its keyed (rest) rotation on its parent
+			local = keyed.Rot[j]
+		case jt.Parent < 0:
 			local = want[j]
-			if jt.Parent >= 0 {
-				local = world[jt.Parent].Inverse().Mul(want[j]).Normalize()
-			}
+		default:
+			local = world[jt.Parent].Inverse().Mul(want[j]).Normalize()
 		}
 		world[j] = local
 		if jt.Parent >= 0 {
