@@ -13,6 +13,7 @@ import (
 	"github.com/qmuntal/gltf/modeler"
 
 	"github.com/motionstudio/studio/api"
+	"github.com/motionstudio/studio/engine/formats/gltf"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -142,4 +143,67 @@ func TestInPlace(t *testing.T) {
 	if code := envelope(t, resp, data); code != request.CodeInvalidRequest {
 		t.Fatalf("in_place=maybe: %d %s", resp.StatusCode, code)
 	}
+}
+
+// options.loop with a ground_height: on a level floor (0.25 m up) the loop
+// closes as on y = 0 — last frame = first in pose and height — with the
+// root 0.25 m higher all along than the same loop's on y = 0 and the feet
+// on the floor; on MMCP's example slope (0 to −0.6 m) the two conflict (the
+// last frame would float above the slope or sink into it) and the request
+// is refused with 400 invalid_options naming why.
+func TestLoopOnGround(t *testing.T) {
+	ts, s := bundledServer(t)
+	slope := bundledExample(t, s, "request_ground_height_1_3.json")["constraints"]
+	level := []any{map[string]any{"type": "ground_height", "points": [][3]float64{{0, 0, 0.25}, {3, 0, 0.25}, {0, 3, 0.25}, {3, 3, 0.255}}}}
+	ask := func(constraints any) (*http.Response, []byte) {
+		req := bundledExample(t, s, "request_loop.json")
+		req["segments"] = []any{map[string]any{"type": "text", "prompt": "a person walks forward", "duration_frames": 60}}
+		req["options"] = map[string]any{"diffusion_steps": 4, "seed": 9, "loop": true}
+		if constraints != nil {
+			req["constraints"] = constraints
+		}
+		body, _ := json.Marshal(req)
+		return post(t, ts.URL+"/generate", body, nil)
+	}
+	resp, data := ask(slope)
+	if got := envelope(t, resp, data); resp.StatusCode != http.StatusBadRequest || got != request.CodeInvalidOptions ||
+		!bytes.Contains(data, []byte("level ground_height")) {
+		t.Fatalf("a loop on a slope: %d %s, want 400 invalid_options: %.300s", resp.StatusCode, got, data)
+	}
+	_, flat := ask(nil)
+	resp, data = ask(level)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a loop on a level floor: %d %.300s", resp.StatusCode, data)
+	}
+	ms, err := gltf.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, T, J := ms[0], ms[0].Frames(), ms[0].Skel.Len()
+	base := rootTrack(t, flat)
+	for f := range T {
+		if d := m.Root[f][1] - float64(base[f][1]); math.Abs(d-0.25) > 2e-3 {
+			t.Fatalf("frame %d: root %.3f m up, %.3f m on y = 0: want 0.25 m higher", f, m.Root[f][1], base[f][1])
+		}
+	}
+	worst := 0.0
+	for j := range J {
+		d := m.Local(0, j).Inverse().Mul(m.Local(T-1, j))
+		worst = max(worst, 2*math.Atan2(d.V.Len(), math.Abs(d.W))*180/math.Pi)
+	}
+	if dy := math.Abs(m.Root[T-1][1] - m.Root[0][1]); worst >= 1 || dy > 0.01 {
+		t.Fatalf("ends apart by up to %.3g°, root heights by %.3g m", worst, dy)
+	}
+	low := math.Inf(1) // the lowest foot joint over the take: on the floor
+	wp := m.WorldPositions()
+	for _, n := range []string{"LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase"} {
+		j, _ := m.Skel.Index(n)
+		for f := range T {
+			low = min(low, wp[f*J+j][1])
+		}
+	}
+	if math.Abs(low-0.25) > 0.03 {
+		t.Fatalf("the lowest foot joint at %.3f m, the floor at 0.25 m", low)
+	}
+	t.Logf("on a floor 0.25 m up: ends %.2g° apart, the lowest foot joint at %.3f m", worst, low)
 }

@@ -2,6 +2,7 @@ package request
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -76,6 +77,34 @@ func partialRig(names []string) (Target, bool) {
 		}
 	}
 	return Target{}, false
+}
+
+// Carries reports whether a pose keyframe's rotation of the request joint
+// name reaches the model: the joint drives a SOMA77 joint and is the first
+// in the skeleton's order to drive it (a second one follows the first).
+func (t *Target) Carries(name string) bool {
+	soma, ok := t.Names[name]
+	if !ok {
+		return false
+	}
+	for _, j := range t.Skel.Joints {
+		if t.Names[j.Name] == soma {
+			return j.Name == name
+		}
+	}
+	return false
+}
+
+// Carried lists, sorted, the joints Carries accepts.
+func (t *Target) Carried() []string {
+	var out []string
+	for _, j := range t.Skel.Joints {
+		if t.Carries(j.Name) {
+			out = append(out, j.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (t Target) with(s *motion.Skeleton) *Target {

@@ -34,8 +34,8 @@ type ModelCaps struct {
 	HonoursRestRotation bool `json:"-"`
 	// RetargetsFromSOMA77 says the model generates on SOMA77 and retargets
 	// onto a request's own skeleton: validation checks that the skeleton
-	// can be mapped (Skeleton.Target) and refuses pose keyframes on it,
-	// whose local rotations are not converted between rigs.
+	// can be mapped (Skeleton.Target) and that pose keyframes on it turn
+	// only joints the model drives (Target.Carries).
 	RetargetsFromSOMA77 bool `json:"-"`
 	// MaxTotalFrames, when set, bounds the take in frames at the request's
 	// fps, so that a huge timing.fps cannot ask for millions of frames
@@ -350,8 +350,27 @@ func (r *Request) checkLoop(m ModelCaps) error {
 		return errorf(CodeInvalidOptions, map[string]any{"min_loop_frames": MinLoopFrames, "total_frames": n},
 			"options.loop needs at least %d frames, the request has %d", MinLoopFrames, n)
 	}
+	// A loop's last frame stands at its first frame's height; on a floor
+	// that rises or falls under the travel one of them would float or sink.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range r.Constraints {
+		if c.Type == ConstraintGroundHeight {
+			for _, p := range c.Points {
+				lo, hi = min(lo, p[2]), max(hi, p[2])
+			}
+		}
+	}
+	if hi-lo > MaxLoopFloorRise {
+		return errorf(CodeInvalidOptions, map[string]any{"loop": true, "ground_heights": []float64{lo, hi}},
+			"options.loop needs a level ground_height (its points' heights within %g m): a loop's last frame stands at "+
+				"its first frame's height, which a floor from %g m to %g m would put in the air or in the ground", MaxLoopFloorRise, lo, hi)
+	}
 	return nil
 }
+
+// MaxLoopFloorRise is how far a ground_height's points may differ in
+// height under options.loop: a loop closes its root height to within 1 cm.
+const MaxLoopFloorRise = 0.01
 
 // MinLoopFrames is the shortest take options.loop closes into a cycle
 // (engine/post.MinLoopFrames).
@@ -380,8 +399,9 @@ func (r *Request) checkConstraints(m ModelCaps) error {
 				}
 			}
 			if m.custom(&r.Skeleton) {
-				return errorf(CodeUnsupportedConstraint, map[string]any{"supported_constraints": withoutPoseKeyframe(m.SupportedConstraints)},
-					"pose_keyframe constraints are not supported on a skeleton other than the model's canonical one")
+				if err := checkPoseOnRig(&r.Skeleton, c); err != nil {
+					return err
+				}
 			}
 			frames = []int{c.Frame}
 		case ConstraintGroundHeight:
@@ -397,8 +417,32 @@ func (r *Request) checkConstraints(m ModelCaps) error {
 	return nil
 }
 
-func withoutPoseKeyframe(s []string) []string {
-	return slices.DeleteFunc(slices.Clone(nonNil(s)), func(t string) bool { return t == ConstraintPoseKeyframe })
+// checkPoseOnRig refuses a pose keyframe on a skeleton the model retargets
+// onto when it turns a joint the model cannot turn: one that drives no
+// joint of the model's skeleton, or a second joint on the same one (it
+// follows the first). Such a joint may be listed at rest (identity): it
+// stays there, so the key is honoured; any other rotation on it would be
+// lost, and is refused (400 unknown_joint, as Kimodo answers a joint its
+// own skeleton lacks) with the joints that do take a rotation.
+func checkPoseOnRig(s *Skeleton, c Constraint) error {
+	t, err := s.Target()
+	if err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(c.JointRotations) {
+		if q := c.JointRotations[name]; !t.Carries(name) && !nearIdentity(q) {
+			return errorf(CodeUnknownJoint, map[string]any{"skeleton_joints": t.Carried()},
+				"pose_keyframe turns joint '%s', which drives no joint of the model's skeleton (%s rig): "+
+					"the key can only hold it at rest (identity); skeleton_joints lists the joints it can turn", name, t.Rig)
+		}
+	}
+	return nil
+}
+
+// nearIdentity accepts a rotation of at most 1e-3 rad (q need not be unit).
+func nearIdentity(q Quat) bool {
+	v := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2])
+	return 2*math.Atan2(v, math.Abs(q[3])) <= 1e-3
 }
 
 func nonNil(s []string) []string {

@@ -305,3 +305,81 @@ type NamedJoint struct {
 	Rest         mgl64.Quat // zero means identity
 	EndOffset    mgl64.Vec3
 }
+
+// Invert returns the SOMA77 clip that Retarget maps onto m, a clip on the
+// target skeleton: a pose stated on the target (a keyframe) restated on the
+// skeleton the model samples. Each SOMA77 joint a target joint drives turns
+// as the first such target joint does, its correction undone; the others
+// keep their rest relative to their parent; the hips are placed so that
+// Retarget puts the target's root where m has it. Retarget(Invert(m)) is m
+// for the poses Retarget can make: unmapped target joints at their rest
+// relative to their parent and no second target joint on one SOMA77 joint
+// (Driver says which target joints carry their rotation).
+func (t *ToTargetRetargeter) Invert(m *motion.Motion) (*motion.Motion, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if !m.Skel.SameJoints(t.target) {
+		return nil, fmt.Errorf("%w: clip is not on the retargeter's target skeleton", ErrMismatch)
+	}
+	r := t.Retargeter
+	S, T := r.Src.Len(), r.Dst.Len()
+	driver := make([]int, S) // per SOMA77 joint: the target joint driving it, or -1
+	for s := range driver {
+		driver[s] = t.Driver(s)
+	}
+	out := motion.New(r.Src, m.FPS, m.Frames())
+	tPos, tRot := make([]mgl64.Vec3, T), make([]mgl64.Quat, T)
+	sPos, world := make([]mgl64.Vec3, S), make([]mgl64.Quat, S)
+	k := r.Scale * r.Ratio
+	for f := range m.Frames() {
+		m.Pose(f, tPos, tRot)
+		loc := out.Rot[f*S : (f+1)*S]
+		for s, jt := range r.Src.Joints {
+			switch d := driver[s]; {
+			case d >= 0:
+				world[s] = qmul(tRot[d], qconj(r.corr[d]))
+			case jt.Parent < 0:
+				world[s] = jt.Rest
+			default:
+				world[s] = qmul(world[jt.Parent], jt.Rest)
+			}
+			loc[s] = world[s]
+			if jt.Parent >= 0 {
+				loc[s] = qmul(qconj(world[jt.Parent]), world[s])
+			}
+			if f > 0 && loc[s].Dot(out.Rot[(f-1)*S+s]) < 0 {
+				loc[s] = mgl64.Quat{W: -loc[s].W, V: loc[s].V.Mul(-1)}
+			}
+		}
+		// A first guess for the root: the anchor's source joint where the
+		// target's anchor is, over k (chain offsets and the feet's lift
+		// aside, which the correction below takes in).
+		anchor := tPos[r.anchor].Mul(1 / k)
+		out.Root[f] = mgl64.Vec3{}
+		out.Pose(f, sPos, world)
+		out.Root[f] = anchor.Sub(sPos[r.rootSrc])
+	}
+	// Retarget puts the target's root at k·(the source root) plus what the
+	// pose alone decides (chain offsets, the feet's lift): one pass and a
+	// shift by the miss over k places it exactly.
+	fwd, err := r.Retarget(out)
+	if err != nil {
+		return nil, err
+	}
+	for f := range out.Root {
+		out.Root[f] = out.Root[f].Sub(fwd.Root[f].Sub(m.Root[f]).Mul(1 / k))
+	}
+	return out, nil
+}
+
+// Driver returns the target joint whose rotation SOMA77 joint s takes in
+// Invert (the first target joint mapped to it), or -1 when none is.
+func (t *ToTargetRetargeter) Driver(s int) int {
+	for j, sj := range t.srcOf {
+		if sj == s {
+			return j
+		}
+	}
+	return -1
+}

@@ -16,7 +16,8 @@ import (
 // or a bare word (a string: T, Y, L, …); ';' starts a comment; a value
 // list goes on past a line that ends in a comma. A 7.x array node
 // ("KeyTime: *3 { a: 0,1,2 }") becomes one array property as in binary:
-// []int64 for KeyTime, []float32 for KeyValueFloat and KeyAttrDataFloat,
+// []int64 for KeyTime, []float32 for KeyValueFloat and KeyAttrDataFloat
+// (integers there are the floats' bits, as the FBX SDK writes them),
 // []int32 for the index and flag arrays binary files store as such
 // (intArrays), else []float64 (vertices, matrices, weights). Malformed input
 // returns an error wrapping ErrMalformed; it never panics, and what it
@@ -259,6 +260,14 @@ func typedArray(name string, vals []any) (any, error) {
 		out := make([]int64, len(vals))
 		for i, v := range vals {
 			out[i] = v.(int64)
+		}
+		return out, nil
+	case name == "KeyAttrDataFloat" && ints && fits:
+		// The FBX SDK writes these floats' bits as integers (the third of
+		// each four packs two 16-bit tangent weights).
+		out := make([]float32, len(vals))
+		for i, v := range vals {
+			out[i] = math.Float32frombits(uint32(int32(v.(int64))))
 		}
 		return out, nil
 	case name == "KeyValueFloat" || name == "KeyAttrDataFloat":

@@ -49,8 +49,11 @@ func ReadFile(path string) ([]*motion.Motion, error) {
 // world positions match the file's at every frame.
 //
 // Each AnimationStack gives one motion, sampled at the file's frame rate
-// (TimeMode, or CustomFrameRate) from its first key to its last, linearly
-// between keys; a file without stacks gives one frame at rest.
+// (TimeMode, or CustomFrameRate) from its first key to its last, between
+// keys as each key's attributes say (KeyAttrFlags: cubic — FBX's Bézier with
+// the file's slopes and weights —, linear or constant; linear without any,
+// and for FBX 6.x keys and TCB tangents); a file without stacks gives one
+// frame at rest.
 //
 // Errors wrap ErrMalformed (not well-formed FBX, cycles, inconsistent
 // curves), ErrUnsupported (FBX before 6.0, axes that are not a permutation, an

@@ -45,6 +45,9 @@ type channels struct {
 type curve struct {
 	times []int64
 	vals  []float64
+	// segs says how each key leads to the next (its KeyAttrFlags and
+	// KeyAttrDataFloat); nil: linear throughout.
+	segs []segment
 }
 
 // propSet holds Properties70 entries by name, falling back to a template's.
@@ -341,10 +344,15 @@ func readCurve(n *Node) (*curve, error) {
 	if len(c.times) == 0 {
 		return nil, nil
 	}
+	var err error
+	if c.segs, err = readSegments(n, len(c.times)); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// at samples the curve at time t: linear between keys, held outside them.
+// at samples the curve at time t: between keys as the earlier key's
+// interpolation says (linear without key attributes), held outside them.
 func (c *curve) at(t int64) float64 {
 	i := sort.Search(len(c.times), func(i int) bool { return c.times[i] >= t })
 	switch {
@@ -357,5 +365,8 @@ func (c *curve) at(t int64) float64 {
 	}
 	t0, t1 := c.times[i-1], c.times[i]
 	w := (float64(t) - float64(t0)) / (float64(t1) - float64(t0))
+	if c.segs != nil {
+		return c.segs[i-1].at(w, c.vals[i-1], c.vals[i], float64(t1-t0)/Ticks)
+	}
 	return c.vals[i-1] + w*(c.vals[i]-c.vals[i-1])
 }
