@@ -12,6 +12,9 @@ Steps, in order (the dataset, training/data, is the Go builder's: `make dataset`
   bank    the retrieval bank (go run ./training/cmd/bank)
   export  the bundle: ONNX graphs, the int8 copy, the bank, model.json, then its word
           map (go run ./training/cmd/wordmap)
+  keep    the bank again, each window tried through the exported bundle (cmd/bank
+          -model: kept when samples started from it still pass its class's check),
+          copied over the first one (since 2.2.0)
 
 Every step is skipped when its output exists, and a train step resumes from its
 checkpoint, so running the recipe again after an interruption goes on where it
@@ -32,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PYTHON = sys.executable
 MODEL_ID = "cmu-small-v1"
-VERSION = "2.1.0"
+VERSION = "2.2.0"
 
 # Bundle 1.13.1 (30 stages of training on the 62 minutes of the first data set:
 # training/README "History"): the weights this recipe fine-tunes on this CPU.
@@ -93,14 +96,16 @@ def train_command(a: argparse.Namespace, st: Stage, init, out: str) -> List[List
 
 
 def finish_commands(a: argparse.Namespace, weights: str) -> List[List[str]]:
-    """The bank, the bundle and its word map."""
-    bank = run_dir(a.runs, "bank")
+    """The bank, the bundle and its word map, then the bank the bundle keeps."""
+    bank, kept = run_dir(a.runs, "bank"), run_dir(a.runs, "bank-kept")
     return [
         ["go", "run", "./training/cmd/bank", "-data", a.data, "-mocap", a.mocap, "-out", bank],
         [PYTHON, os.path.join(HERE, "export.py"), "--checkpoint", weights, "--out", a.bundle, "--version", VERSION,
          *EXPORT, "--bank", bank, "--word-map"],
         ["go", "run", "./training/cmd/wordmap", "-vocab", os.path.join(a.bundle, "vocab.txt"),
          "-out", os.path.join(a.bundle, "words.tsv")],
+        ["go", "run", "./training/cmd/bank", "-data", a.data, "-mocap", a.mocap, "-model", a.bundle, "-out", kept],
+        ["cp", os.path.join(kept, "bank.npy"), os.path.join(kept, "bank.json"), a.bundle],
     ]
 
 

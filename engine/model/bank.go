@@ -106,7 +106,17 @@ func LoadBank(fsys fs.FS, man *Manifest, lay *Layout) (*Bank, error) {
 	if err := npyio.Read(bytes.NewReader(data), &rows); err != nil {
 		return nil, &BundleError{Key: "retrieval.bank", Msg: "cannot decode " + r.Bank, Err: err}
 	}
-	b := &Bank{Entries: idx.Entries, rows: rows, width: BankWidth(len(lay.joints)), fps: r.FPS, skel: lay.skel,
+	return NewBank(lay, r.FPS, idx.Entries, rows)
+}
+
+// NewBank is a bank of entries over rows (as EncodeBankRows writes them, at
+// fps) for a model of layout lay: LoadBank's, or one built in memory (the
+// bank builder tries a window through the model before it keeps it).
+func NewBank(lay *Layout, fps float64, entries []BankEntry, rows []int16) (*Bank, error) {
+	if !(fps > 0) {
+		return nil, bundleErr("retrieval.fps", "%g is not positive", fps)
+	}
+	b := &Bank{Entries: entries, rows: rows, width: BankWidth(len(lay.joints)), fps: fps, skel: lay.skel,
 		joints: lay.joints}
 	if err := b.check(); err != nil {
 		return nil, err

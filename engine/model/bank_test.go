@@ -273,3 +273,42 @@ func TestSampleFromStart(t *testing.T) {
 		}
 	}
 }
+
+// NewBank builds the bank LoadBank reads from rows in memory: the same
+// matches, and the same checks on rows and rate.
+func TestNewBank(t *testing.T) {
+	m := openBank(t, tinyBankFS(t, testBank, nil))
+	w := BankWidth(len(m.Layout.Joints()))
+	var rows []int16
+	for i := range m.Bank.Entries {
+		mo, err := m.Bank.Motion(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := EncodeBankRows(m.Layout, mo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	b, err := NewBank(m.Layout, 30, slices.Clone(m.Bank.Entries), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a person jumps", "someone walks", "walks and veers left"} {
+		if got, want := b.Match(Words(p), 0.75), m.Bank.Match(Words(p), 0.75); !slices.Equal(got, want) {
+			t.Errorf("Match(%q) = %v, the loaded bank's %v", p, got, want)
+		}
+	}
+	var be *BundleError
+	if _, err := NewBank(m.Layout, 30, m.Bank.Entries, rows[:len(rows)-1]); !errors.As(err, &be) || be.Key != "retrieval.bank" {
+		t.Errorf("rows cut short: err %v, want a BundleError on retrieval.bank", err)
+	}
+	if _, err := NewBank(m.Layout, 0, m.Bank.Entries, rows); !errors.As(err, &be) || be.Key != "retrieval.fps" {
+		t.Errorf("rate 0: err %v, want a BundleError on retrieval.fps", err)
+	}
+	short := []BankEntry{{Take: "x", Frames: len(rows)/w + 1, Captions: []string{"a walk"}}}
+	if _, err := NewBank(m.Layout, 30, short, rows); !errors.As(err, &be) || be.Key != "retrieval.index.entries[0]" {
+		t.Errorf("entry past the rows: err %v, want a BundleError on retrieval.index.entries[0]", err)
+	}
+}

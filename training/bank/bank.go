@@ -12,6 +12,13 @@
 // budget lasts, one window of each take with no class (animal imitations,
 // chores: its own description as caption), from the middle of the take.
 // Takes enter once per class they show, never twice for one class.
+//
+// With Config.Survival (cmd/bank -model), a window must also pass its check
+// through the model: samples started from it, as the studio starts from a
+// bank clip, must pass in SurviveShare of the tries. Every window passes
+// alone, but the net pulls some back to its mean (a stepstool climb's raised
+// feet to the floor, a fall from lying on the side into a crouch), and a
+// prompt that picks such a clip fails whatever the clip is.
 package bank
 
 import (
@@ -52,7 +59,17 @@ type Config struct {
 	MirrorBelow int
 	// MaxBytes bounds bank.npy; 0 means 22 MB.
 	MaxBytes int
-	Log      *slog.Logger
+	// Survival, when set, is asked about each window whose check passes
+	// (at the bank's rate, before mirrors, with its captions): the share of
+	// samples started from it that still pass the check (cmd/bank -model
+	// runs it through the model). A window under SurviveShare is left out
+	// as if its check had failed, so the class's next take may take its
+	// place; a class keeping fewer than MinEntries gets the best of those
+	// back.
+	Survival     func(class string, win *motion.Motion, caps []string) (float64, error)
+	SurviveShare float64 // 0 means 0.75
+	MinEntries   int     // 0 means 4
+	Log          *slog.Logger
 }
 
 // Summary describes a finished build.
@@ -60,6 +77,7 @@ type Summary struct {
 	Entries, Rows, Bytes int
 	PerClass             map[string]int // entries, mirrors included
 	Failed               map[string]int // takes of the class whose best window fails its check
+	Dropped              map[string]int // takes whose window passes but not through the model (Config.Survival)
 	Unclassed            int            // entries of takes with no class
 }
 
@@ -87,6 +105,12 @@ func (c *Config) defaults() {
 	if c.MaxBytes == 0 {
 		c.MaxBytes = 22 << 20
 	}
+	if c.SurviveShare == 0 {
+		c.SurviveShare = 0.75
+	}
+	if c.MinEntries == 0 {
+		c.MinEntries = 4
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -101,7 +125,7 @@ func Build(cfg Config) (*Summary, error) {
 	}
 	lay := model.DefaultLayout()
 	b := &builder{cfg: cfg, lay: lay, width: model.BankWidth(len(lay.Joints())),
-		sum: &Summary{PerClass: map[string]int{}, Failed: map[string]int{}}, loaded: map[string]*motion.Motion{}}
+		sum: &Summary{PerClass: map[string]int{}, Failed: map[string]int{}, Dropped: map[string]int{}}, loaded: map[string]*motion.Motion{}}
 	for _, class := range dataset.ClassNames {
 		if err := b.addClass(class, takes); err != nil {
 			return nil, err
@@ -178,36 +202,38 @@ func (b *builder) full() bool {
 func (b *builder) addClass(class string, takes []take) error {
 	var added []model.BankEntry
 	var clips []*motion.Motion
+	var spare []candidate // windows the model did not keep, best first
 	for _, t := range takes {
 		if !slices.Contains(t.classes, class) || len(added) == b.cfg.PerClass || b.full() {
 			continue
 		}
-		m, err := b.load(t)
+		c, ok, err := b.candidate(class, t)
 		if err != nil {
 			return err
 		}
-		start, res, err := checks.Best(class, m, min(120, m.Frames()))
-		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
-		}
-		if !res.Pass {
-			b.sum.Failed[class]++
-			b.cfg.Log.Info("check fails", "take", t.id, "class", class, "reason", res.Reason)
+		if !ok {
 			continue
 		}
-		win, err := b.window(m, start-(b.cfg.WindowFrames-120)/2)
-		if err != nil {
+		if c.share < b.cfg.SurviveShare {
+			b.sum.Dropped[class]++
+			b.cfg.Log.Info("does not survive the model", "take", t.id, "class", class, "share", c.share)
+			spare = append(spare, c)
+			continue
+		}
+		if err := b.add(c); err != nil {
 			return err
 		}
-		caps := dataset.ClassCaptions(t.row.Description, t.row.Category, class)
-		if len(t.classes) > 1 { // "jumps, kicks and punches" would match a punch to the kick's window
-			caps = caps[:len(caps)-1]
+		added, clips = append(added, b.entries[len(b.entries)-1]), append(clips, c.win)
+	}
+	slices.SortStableFunc(spare, func(x, y candidate) int { return cmp.Compare(y.share, x.share) })
+	for _, c := range spare {
+		if len(added) >= b.cfg.MinEntries || b.full() {
+			break
 		}
-		e, err := b.add(t.id, win, caps, []string{class})
-		if err != nil {
+		if err := b.add(c); err != nil {
 			return err
 		}
-		added, clips = append(added, e), append(clips, win)
+		added, clips = append(added, b.entries[len(b.entries)-1]), append(clips, c.win)
 	}
 	if len(added) < b.cfg.MirrorBelow {
 		for i, e := range added {
@@ -218,12 +244,57 @@ func (b *builder) addClass(class string, takes []take) error {
 			for k, c := range e.Captions {
 				caps[k] = dataset.MirrorText(c)
 			}
-			if _, err := b.add(e.Take, clips[i].Mirror(), caps, e.Classes); err != nil {
+			if err := b.add(candidate{e.Take, clips[i].Mirror(), caps, e.Classes, 1}); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// candidate is a window the bank may keep, at the bank's rate.
+type candidate struct {
+	take    string
+	win     *motion.Motion
+	caps    []string
+	classes []string
+	share   float64 // of samples started from it that pass (1 without Config.Survival)
+}
+
+// candidate cuts take t's window for class around its best 4 s (false when
+// that fails the class's check) and asks Config.Survival about it.
+func (b *builder) candidate(class string, t take) (candidate, bool, error) {
+	m, err := b.load(t)
+	if err != nil {
+		return candidate{}, false, err
+	}
+	start, res, err := checks.Best(class, m, min(120, m.Frames()))
+	if err != nil {
+		return candidate{}, false, fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+	}
+	if !res.Pass {
+		b.sum.Failed[class]++
+		b.cfg.Log.Info("check fails", "take", t.id, "class", class, "reason", res.Reason)
+		return candidate{}, false, nil
+	}
+	win, err := b.window(m, start-(b.cfg.WindowFrames-120)/2)
+	if err != nil {
+		return candidate{}, false, err
+	}
+	if win, err = win.Resample(b.cfg.FPS); err != nil {
+		return candidate{}, false, fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+	}
+	caps := dataset.ClassCaptions(t.row.Description, t.row.Category, class)
+	if len(t.classes) > 1 { // "jumps, kicks and punches" would match a punch to the kick's window
+		caps = caps[:len(caps)-1]
+	}
+	c := candidate{t.id, win, caps, []string{class}, 1}
+	if b.cfg.Survival != nil {
+		if c.share, err = b.cfg.Survival(class, win, caps); err != nil {
+			return candidate{}, false, fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+		}
+	}
+	return c, true, nil
 }
 
 // addUnclassed adds one window from the middle of a take with no class.
@@ -236,7 +307,10 @@ func (b *builder) addUnclassed(t take) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.add(t.id, win, t.clip.Captions, nil); err != nil {
+	if win, err = win.Resample(b.cfg.FPS); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBank, t.id, err)
+	}
+	if err := b.add(candidate{t.id, win, t.clip.Captions, nil, 1}); err != nil {
 		return err
 	}
 	b.sum.Unclassed++
@@ -267,23 +341,19 @@ func (b *builder) window(m *motion.Motion, start int) (*motion.Motion, error) {
 	return m.Slice(start, start+n)
 }
 
-// add resamples a window to the bank's rate and appends it.
-func (b *builder) add(id string, win *motion.Motion, caps, classes []string) (model.BankEntry, error) {
-	low, err := win.Resample(b.cfg.FPS)
+// add appends a window (at the bank's rate).
+func (b *builder) add(c candidate) error {
+	rows, err := model.EncodeBankRows(b.lay, c.win)
 	if err != nil {
-		return model.BankEntry{}, fmt.Errorf("%w: %s: %w", ErrBank, id, err)
+		return fmt.Errorf("%w: %s: %w", ErrBank, c.take, err)
 	}
-	rows, err := model.EncodeBankRows(b.lay, low)
-	if err != nil {
-		return model.BankEntry{}, fmt.Errorf("%w: %s: %w", ErrBank, id, err)
-	}
-	e := model.BankEntry{Take: id, Start: len(b.rows) / b.width, Frames: low.Frames(), Captions: caps, Classes: classes}
+	e := model.BankEntry{Take: c.take, Start: len(b.rows) / b.width, Frames: c.win.Frames(), Captions: c.caps, Classes: c.classes}
 	b.rows = append(b.rows, rows...)
 	b.entries = append(b.entries, e)
-	for _, c := range classes {
-		b.sum.PerClass[c]++
+	for _, cl := range c.classes {
+		b.sum.PerClass[cl]++
 	}
-	return e, nil
+	return nil
 }
 
 // write stores the bank atomically.

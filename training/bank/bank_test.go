@@ -2,6 +2,7 @@ package bank
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/motionstudio/studio/engine/model"
+	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/internal/testtools"
 	"github.com/motionstudio/studio/training/dataset"
 )
@@ -93,5 +95,48 @@ func TestBuildBudget(t *testing.T) {
 	mocap, data := fixture(t)
 	if _, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: t.TempDir(), MaxBytes: 1000}); err == nil {
 		t.Fatal("a bank with no entry was written")
+	}
+}
+
+// Config.Survival is asked about each window whose check passes, at the
+// bank's rate with its class's captions; a window under SurviveShare is
+// left out unless its class would keep fewer than MinEntries.
+func TestBuildSurvival(t *testing.T) {
+	mocap, data := fixture(t)
+	var asked []string
+	survival := func(class string, win *motion.Motion, caps []string) (float64, error) {
+		asked = append(asked, class)
+		if win.FPS != 30 || len(caps) == 0 || !strings.Contains(strings.Join(caps, "|"), "walk") {
+			t.Errorf("%s: window at %g fps, captions %q", class, win.FPS, caps)
+		}
+		if class == "walk" {
+			return 0.25, nil
+		}
+		return 1, nil
+	}
+	cases := []struct {
+		min       int
+		wantWalks int
+	}{
+		{1, 2}, // the one walk comes back (with its mirror): the class would have none
+		{4, 2},
+	}
+	for _, c := range cases {
+		asked = nil
+		sum, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: t.TempDir(), Survival: survival, MinEntries: c.min})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(asked, []string{"walk", "walk_backward"}) {
+			t.Errorf("asked about %q, want each class's window once", asked)
+		}
+		if sum.Dropped["walk"] != 1 || sum.Dropped["walk_backward"] != 0 || sum.PerClass["walk"] != c.wantWalks {
+			t.Errorf("min %d: summary %+v", c.min, sum)
+		}
+	}
+	// A failing survival is the build's error.
+	fail := func(string, *motion.Motion, []string) (float64, error) { return 0, os.ErrInvalid }
+	if _, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: t.TempDir(), Survival: fail}); !errors.Is(err, os.ErrInvalid) || !errors.Is(err, ErrBank) {
+		t.Errorf("err %v, want the survival's error within ErrBank", err)
 	}
 }

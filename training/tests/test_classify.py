@@ -102,6 +102,31 @@ class PartsTest(unittest.TestCase):
         torch.testing.assert_close(net(a)[0], torch.logsumexp(per, -1) - np.log(per.shape[-1]))
         self.assertTrue(bool((net(a)[0] > per.mean(-1)).all()))
 
+    def test_stretch_plays_faster_and_scales_speeds(self):
+        rng = np.random.default_rng(3)
+        f = rng.normal(size=(41, classify.N_FEATURES)).astype(np.float32)
+        j = 3 * layout.J
+        f[:, 2 * j:2 * j + 4] = rng.integers(0, 2, (41, 4))
+        out = classify.stretch_window(f, 21, 41)  # 41 frames played in 21: twice as fast
+        self.assertEqual(out.shape, (21, classify.N_FEATURES))
+        np.testing.assert_allclose(out[:, :j], f[::2, :j], atol=1e-6)  # poses of every other frame
+        np.testing.assert_allclose(out[:, j:2 * j], 2 * f[::2, j:2 * j], atol=1e-5)  # velocities doubled
+        np.testing.assert_allclose(out[:, -1], 2 * f[::2, -1], atol=1e-5)  # and the yaw rate
+        self.assertTrue(set(np.unique(out[:, 2 * j:2 * j + 4])) <= {0.0, 1.0})  # contacts stay labels
+        self.assertIs(classify.stretch_window(f, 41, 41), f)
+
+    def test_short_windows_are_held_to_the_receptive_field(self):
+        torch.manual_seed(0)
+        net = classify.Net(3, width=8, dilations=classify.dilations_of({"dilations": "1,2,4,8"})).eval()
+        self.assertEqual(net.receptive_field, 61)
+        f = np.random.default_rng(0).normal(size=(40, classify.N_FEATURES)).astype(np.float32)
+        held = classify.fit(f, net.receptive_field)
+        self.assertEqual(held.shape[0], 61)
+        np.testing.assert_array_equal(held[39:], np.repeat(f[-1:], 22, 0))
+        clf = classify.Classifier(net, np.zeros(classify.N_FEATURES), np.ones(classify.N_FEATURES), ["a", "b", "c"], {})
+        self.assertEqual(clf.predict_features([f]).shape, (1, 3))  # 40 frames: held, not refused
+        self.assertEqual(classify.dilations_of({}), (1, 2, 4))  # a classifier saved before the setting
+
 
 class ClassifyTest(unittest.TestCase):
     @classmethod
@@ -244,3 +269,23 @@ class ClassifyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_cross_validation_holds_out_train_takes(self):
+        out = os.path.join(self.tmp, "cv.json")
+        text = run_main("--data", self.data, "--cv", "2", "--json", out, "--stretch", "0.2", "--dilations", "1,2,4,8",
+                        *SMALL)
+        self.assertIn("cross-validation on the train split (2 folds by take)", text)
+        with open(out) as f:
+            rep = json.load(f)
+        ds = Dataset(self.data)
+        train = [c for c in ds.clips if c.split == "train"]
+        # every single-class train take is held out once: its windows are counted once
+        single = {k: sum(1 for c in train if c.classes == [k]) for k in VOCAB}
+        for k in VOCAB:
+            self.assertEqual(rep["per_class"][k]["take_count"], sum(1 for c in train if k in c.classes))
+            if not single[k]:
+                self.assertEqual(rep["per_class"][k]["n"], 0)
+        self.assertGreater(rep["per_class"]["jump"]["n"], 0)
+        self.assertEqual(rep["config"]["dilations"], "1,2,4,8")
+        self.assertGreater(rep["mean_class_accuracy"], 0.4)  # chance is 1/4
+
