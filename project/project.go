@@ -213,6 +213,10 @@ type Take struct {
 	// json.Marshal wrote): decoding it gives the same request, so the take
 	// can be generated again.
 	Request json.RawMessage `json:"request,omitempty"`
+	// ReferenceStrengths are the request's motion_reference strengths in
+	// order (request.Segment.Strength, which the JSON does not carry),
+	// when any was set; nil: the engine's default for each.
+	ReferenceStrengths []*float64 `json:"reference_strengths,omitempty"`
 }
 
 // DefaultOptions are a new project's options. The weights are the usual

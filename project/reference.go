@@ -40,6 +40,10 @@ type Reference struct {
 	JointNames    []string `json:"joint_names"`
 	Rotations     [][]Quat `json:"rotations"`
 	RootPositions []Vec3   `json:"root_positions"`
+	// Strength is how closely the take follows the clip, 0 to 1
+	// (request.Segment.Strength); nil, as in files from before it: the
+	// engine's default.
+	Strength *float64 `json:"strength,omitempty"`
 }
 
 // Frames is the clip's length in its own frames.
@@ -188,6 +192,8 @@ func (r *Reference) check() error {
 		return invalid("the clip has %d frames of rotations but %d root positions", n, len(r.RootPositions))
 	case len(r.JointNames) == 0:
 		return invalid("the clip names no joints")
+	case r.Strength != nil && !(*r.Strength >= 0 && *r.Strength <= 1):
+		return invalid("the clip's strength must be from 0 to 1, not %v", *r.Strength)
 	}
 	seen := make(map[string]bool, len(r.JointNames))
 	for _, name := range r.JointNames {
@@ -254,6 +260,10 @@ func (r *Reference) segment(frames int) request.Segment {
 	s := request.Segment{Type: KindReference, DurationFrames: frames, FPS: r.FPS,
 		JointNames: slices.Clone(r.JointNames), Rotations: make([][]request.Quat, len(r.Rotations)),
 		RootPositions: make([]request.Vec3, len(r.RootPositions))}
+	if r.Strength != nil {
+		v := *r.Strength
+		s.Strength = &v
+	}
 	if r.Skeleton != nil {
 		sk := *r.Skeleton
 		sk.Joints = slices.Clone(sk.Joints)
@@ -307,6 +317,28 @@ func absoluteIn(dir string) func(string) string {
 		}
 		return filepath.Join(dir, filepath.FromSlash(path))
 	}
+}
+
+// SetReferenceStrength sets how closely reference segment id's take
+// follows its clip, 0 to 1 (the clip is replaced, never changed: undo
+// states share it).
+func (e *Editor) SetReferenceStrength(id string, v float64) error {
+	if !(v >= 0 && v <= 1) {
+		return invalid("a reference's strength runs from 0 to 1, not %v", v)
+	}
+	return e.edit(func(t *Timeline, _ *Options) error {
+		i, _, err := t.segment(id)
+		if err != nil {
+			return err
+		}
+		if t.Segments[i].Ref == nil {
+			return invalid("segment %s has no reference clip to follow", id)
+		}
+		c := *t.Segments[i].Ref
+		c.Strength = &v
+		t.Segments[i].Ref = &c
+		return nil
+	})
 }
 
 // InsertIndex is where a segment dropped at a frame goes: before the

@@ -1,15 +1,19 @@
 package project
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -397,5 +401,66 @@ func TestLoadRefusesBadReferences(t *testing.T) {
 			_, err := Unmarshal(c.data)
 			wantErr(t, err, ErrInvalid, c.msg)
 		})
+	}
+}
+
+// A reference's strength is set (one undo step, the clip replaced, not
+// changed), checked, sent as the segment's, saved and loaded; a file
+// without it loads with none (the engine's default); a take records the
+// strengths and Decode sets them again.
+func TestReferenceStrength(t *testing.T) {
+	e, n, ref := refEditor(t)
+	wantErr(t, e.SetReferenceStrength(n["ref"], 1.5), ErrInvalid, "from 0 to 1")
+	wantErr(t, e.SetReferenceStrength(n["ref"], math.NaN()), ErrInvalid, "from 0 to 1")
+	wantErr(t, e.SetReferenceStrength(n["s1"], 0.5), ErrInvalid, "no reference clip")
+	old, err := Marshal(e.Project())
+	mustDo(t, err)
+	mustDo(t, e.SetReferenceStrength(n["ref"], 0.25))
+	if ref.Strength != nil {
+		t.Fatal("the clip on the timeline was changed in place (undo states share it)")
+	}
+	caps := bundledCaps(t)
+	r, err := e.Project().Request(caps, 7)
+	mustDo(t, err)
+	if s := r.Segments[1].Strength; s == nil || *s != 0.25 {
+		t.Fatalf("the request's reference strength %v, want 0.25", s)
+	}
+	data, err := Marshal(e.Project())
+	mustDo(t, err)
+	back, err := Unmarshal(data)
+	mustDo(t, err)
+	if s := back.Timeline.Segments[1].Ref.Strength; s == nil || *s != 0.25 {
+		t.Fatalf("loaded, the strength is %v", s)
+	}
+	if bytes.Contains(old, []byte(`"strength"`)) {
+		t.Fatal("a reference without a strength saved one")
+	}
+	prev, err := Unmarshal(old)
+	mustDo(t, err)
+	if prev.Timeline.Segments[1].Ref.Strength != nil {
+		t.Fatal("a file without a strength loaded with one")
+	}
+	bad := regexp.MustCompile(`("strength":\s*)0.25`).ReplaceAll(data, []byte("${1}2"))
+	if _, err := Unmarshal(bad); bytes.Equal(bad, data) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a strength of 2 loaded: %v", err)
+	}
+
+	tk, err := NewTake(r, time.Unix(0, 0))
+	mustDo(t, err)
+	if len(tk.ReferenceStrengths) != 1 || *tk.ReferenceStrengths[0] != 0.25 {
+		t.Fatalf("the take records %v", tk.ReferenceStrengths)
+	}
+	got, err := tk.Decode(request.Caps{Models: []request.ModelCaps{caps}})
+	mustDo(t, err)
+	if s := got.Segments[1].Strength; s == nil || *s != 0.25 {
+		t.Fatalf("the take decoded with strength %v", s)
+	}
+	tk.ReferenceStrengths = append(tk.ReferenceStrengths, nil)
+	if _, err := tk.Decode(request.Caps{Models: []request.ModelCaps{caps}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("two strengths for one reference: %v", err)
+	}
+	e.Undo()
+	if e.Project().Timeline.Segments[1].Ref.Strength != nil {
+		t.Fatal("undo left the strength")
 	}
 }

@@ -131,6 +131,17 @@ func NewTake(req *request.Request, created time.Time) (Take, error) {
 		return Take{}, fmt.Errorf("take: %w", err)
 	}
 	t := Take{Created: created, Summary: req.Summary(), Model: req.Model, Request: data}
+	var strengths []*float64
+	set := false
+	for _, s := range req.Segments {
+		if s.Type == request.SegmentMotionReference {
+			strengths = append(strengths, clonePtr(s.Strength))
+			set = set || s.Strength != nil
+		}
+	}
+	if set {
+		t.ReferenceStrengths = strengths
+	}
 	if req.Options != nil && req.Options.Seed != nil {
 		t.Seed = *req.Options.Seed
 	}
@@ -138,9 +149,41 @@ func NewTake(req *request.Request, created time.Time) (Take, error) {
 }
 
 // Decode reads the take's request back, validated against caps and with
-// MMCP's defaults filled in, to generate it again.
+// MMCP's defaults filled in, its reference strengths set as recorded, to
+// generate it again.
 func (t Take) Decode(caps request.Caps) (*request.Request, error) {
-	return request.Decode(t.Request, caps)
+	req, err := request.Decode(t.Request, caps)
+	if err != nil || t.ReferenceStrengths == nil {
+		return req, err
+	}
+	i := 0
+	for k := range req.Segments {
+		if req.Segments[k].Type != request.SegmentMotionReference {
+			continue
+		}
+		if i >= len(t.ReferenceStrengths) {
+			return nil, invalid("take %s records %d reference strengths for more reference segments", t.ID, len(t.ReferenceStrengths))
+		}
+		if v := t.ReferenceStrengths[i]; v != nil {
+			if !(*v >= 0 && *v <= 1) {
+				return nil, invalid("take %s: reference strength %v is outside 0–1", t.ID, *v)
+			}
+			req.Segments[k].Strength = clonePtr(v)
+		}
+		i++
+	}
+	if i != len(t.ReferenceStrengths) {
+		return nil, invalid("take %s records %d reference strengths for %d reference segments", t.ID, len(t.ReferenceStrengths), i)
+	}
+	return req, nil
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // Summary is the prompts in order, for a title or a take's label, as the

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,10 +51,11 @@ type generationPanel struct {
 	deviceInfo *widget.Label
 	words      words // how the chosen model reads prompts
 
-	job      string // the running generation's job id
-	jobReq   []byte // its request, recorded as a take when it succeeds
-	regen    bool   // it remakes one of the project's takes
-	ranged   bool   // it redoes a range of a take: the request alone cannot make it again
+	job      string       // the running generation's job id
+	jobTake  project.Take // its request (and reference strengths), recorded when it succeeds
+	jobErr   error        // why it could not be recorded
+	regen    bool         // it remakes one of the project's takes
+	ranged   bool         // it redoes a range of a take: the request alone cannot make it again
 	generate *widget.Button
 	cancel   *widget.Button
 	progress *widget.ProgressBar
@@ -146,7 +146,7 @@ func (g *generationPanel) submit(e *engine.Engine, req *request.Request, label s
 		return err
 	}
 	g.job = job.ID
-	g.jobReq, _ = json.Marshal(req)
+	g.jobTake, g.jobErr = project.NewTake(req, time.Time{})
 	g.generate.Disable()
 	g.cancel.Enable()
 	g.progress.SetValue(0)
@@ -268,7 +268,8 @@ func (g *generationPanel) finish(j engine.Job) {
 		// The project keeps the exact request, so the take can be made
 		// again (a regenerated take is in it already; a range's take is
 		// the session's only, as its request would make a whole new take).
-		if t, err := takeOf(g.jobReq, j.Finished); err == nil && !g.regen && !g.ranged {
+		if t := g.jobTake; g.jobErr == nil && !g.regen && !g.ranged {
+			t.Created = j.Finished
 			g.doc.addTake(t)
 		}
 	case jobs.Cancelled:
@@ -282,15 +283,6 @@ func (g *generationPanel) finish(j engine.Job) {
 	if g.onDone != nil {
 		g.onDone(j.State)
 	}
-}
-
-// takeOf is the project's record of a request sent.
-func takeOf(req []byte, when time.Time) (project.Take, error) {
-	var r request.Request
-	if err := json.Unmarshal(req, &r); err != nil {
-		return project.Take{}, err
-	}
-	return project.NewTake(&r, when)
 }
 
 // chosen is the picked sample's index, or -1 for all.

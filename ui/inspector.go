@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motionstudio/studio/engine/formats/rig"
+	"github.com/motionstudio/studio/engine/generate"
 	"github.com/motionstudio/studio/engine/request"
 	"github.com/motionstudio/studio/engine/retarget"
 	"github.com/motionstudio/studio/project"
@@ -250,12 +251,34 @@ func (in *inspector) referenceForm(p *project.Project, i int) []*widget.FormItem
 	return []*widget.FormItem{
 		widget.NewFormItem("Segment", widget.NewLabel(fmt.Sprintf("%d of %d · frames %d–%d", i+1, len(tl.Segments), start, start+seg.Frames-1))),
 		widget.NewFormItem("Clip", label(ref.Name)),
+		widget.NewFormItem("Strength", in.strengthSlider(id, ref.Strength)),
 		widget.NewFormItem("Source", label(source)),
 		widget.NewFormItem("Clip frames", widget.NewLabel(fmt.Sprintf("%d at %g fps (%.2f s)", ref.Frames(), ref.FPS, float64(ref.Frames()-1)/ref.FPS))),
 		widget.NewFormItem("Joints", widget.NewLabel(fmt.Sprintf("%d posed · rig %s", len(ref.JointNames), rig))),
 		widget.NewFormItem("Frames", container.NewBorder(nil, nil, nil,
 			widget.NewLabel(fmt.Sprintf("%.2f s", float64(seg.Frames)/tl.FPS)), frames)),
 	}
+}
+
+// strengthSlider sets how closely reference segment id's take follows its
+// clip (nil: the engine's default), from 0 (the model's own motion, on the
+// clip's path) to 1 (the clip nearly as it is), once the drag ends.
+func (in *inspector) strengthSlider(id string, strength *float64) fyne.CanvasObject {
+	v := generate.DefaultReferenceStrength
+	if strength != nil {
+		v = *strength
+	}
+	shown := widget.NewLabel(fmt.Sprintf("%.2f", v))
+	sl := widget.NewSlider(0, 1)
+	sl.Step = 0.05
+	sl.SetValue(v)
+	sl.OnChanged = func(x float64) { shown.SetText(fmt.Sprintf("%.2f", x)) }
+	sl.OnChangeEnded = func(x float64) {
+		if !in.syncing && (strength == nil || x != *strength) {
+			in.d.status.report(in.d.ed.SetReferenceStrength(id, math.Round(x*100)/100))
+		}
+	}
+	return container.NewBorder(nil, nil, nil, shown, sl)
 }
 
 // rootKeyForm is the form of root key k.

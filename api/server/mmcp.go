@@ -50,6 +50,10 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
+		if err := noStrengthQuery(r, "a kimodo-api body"); err != nil {
+			writeError(w, r, 0, err)
+			return
+		}
 		s.generateKimodo(w, r, body, "npz")
 	default:
 		req, err := request.Decode(body, s.caps)
@@ -67,8 +71,14 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, 0, err)
 			return
 		}
+		strengths, err := strengthQuery(r, req)
+		if err != nil {
+			writeError(w, r, 0, err)
+			return
+		}
+		setStrengths(req, strengths)
 		if preferAsync(r) && s.opts.Jobs != nil {
-			s.submitStored(w, r, req, body, inPlace)
+			s.submitStored(w, r, req, body, inPlace, strengths)
 			return
 		}
 		if preferAsync(r) {
@@ -188,6 +198,9 @@ func (s *Server) generateBatch(w http.ResponseWriter, r *http.Request, body []by
 	}
 	if err == nil {
 		err = noKeepQuery(r, "a batch")
+	}
+	if err == nil {
+		err = noStrengthQuery(r, "a batch")
 	}
 	if err != nil {
 		writeError(w, r, 0, err)

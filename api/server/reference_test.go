@@ -145,3 +145,62 @@ func TestMotionReferenceNotANumber(t *testing.T) {
 		})
 	}
 }
+
+// ?reference_strength= sets how closely the take follows each reference
+// clip: one number for all, or one per reference segment; anything else is
+// refused 400 invalid_request. The default is 0.6 exactly, and another
+// strength makes another take.
+func TestReferenceStrengthQuery(t *testing.T) {
+	ts, s := bundledServer(t)
+	canon := s.spec.CanonicalSkeleton
+	clip := refClip("Hips", 30, 30, 1.0, 0.95, 30)
+	clip["rotations"].([][][4]float64)[10][0] = [4]float64{0, 0.3826834, 0, 0.9238795} // a turn the model need not make
+	one, _ := json.Marshal(map[string]any{"protocol_version": "1.2", "model": s.spec.ID, "skeleton": canon,
+		"segments": []any{clip}, "options": map[string]any{"diffusion_steps": 4, "seed": 3}})
+	two, _ := json.Marshal(map[string]any{"protocol_version": "1.2", "model": s.spec.ID, "skeleton": canon,
+		"segments": []any{clip, clip}, "options": map[string]any{"diffusion_steps": 4, "seed": 3}})
+	none, _ := json.Marshal(map[string]any{"protocol_version": "1.2", "model": s.spec.ID, "skeleton": canon,
+		"segments": []any{map[string]any{"type": "text", "prompt": "a person walks", "duration_frames": 30}}, "options": map[string]any{"diffusion_steps": 4}})
+	batch, _ := json.Marshal(map[string]any{"protocol_version": "1.2", "requests": []any{json.RawMessage(one)}})
+	bad := []struct {
+		name, query string
+		body        []byte
+	}{
+		{"not a number", "abc", one},
+		{"below 0", "-0.1", one},
+		{"above 1", "1.01", one},
+		{"NaN", "NaN", one},
+		{"empty", "", one},
+		{"two for one segment", "0.2,0.8", one},
+		{"three for two segments", "0.2,0.8,1", two},
+		{"an empty item", "0.2,", two},
+		{"no reference segment", "0.5", none},
+		{"a batch", "0.5", batch},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			resp, data := post(t, ts.URL+"/generate?reference_strength="+c.query, c.body, nil)
+			if got := envelope(t, resp, data); resp.StatusCode != http.StatusBadRequest || got != request.CodeInvalidRequest {
+				t.Fatalf("%d %s, want 400 %s: %.300s", resp.StatusCode, got, request.CodeInvalidRequest, data)
+			}
+		})
+	}
+	answer := func(query string, body []byte) []byte {
+		t.Helper()
+		resp, data := post(t, ts.URL+"/generate"+query, body, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %.300s", query, resp.StatusCode, data)
+		}
+		return data
+	}
+	def := answer("", one)
+	if !bytes.Equal(answer("?reference_strength=0.6", one), def) {
+		t.Error("?reference_strength=0.6 answered another take than the default")
+	}
+	if bytes.Equal(answer("?reference_strength=1", one), def) {
+		t.Error("?reference_strength=1 answered the default take")
+	}
+	if bytes.Equal(answer("?reference_strength=0.6,1", two), answer("", two)) {
+		t.Error("a strength per segment changed nothing")
+	}
+}

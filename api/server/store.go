@@ -27,9 +27,12 @@ import (
 // storedRequest is what a submission stores: the MMCP request as sent and
 // how the answer is to be written.
 type storedRequest struct {
-	Request   json.RawMessage `json:"request"`
-	InPlace   bool            `json:"in_place,omitempty"`
-	RequestID string          `json:"request_id,omitempty"` // the submission's, for the worker's log
+	Request json.RawMessage `json:"request"`
+	InPlace bool            `json:"in_place,omitempty"`
+	// ReferenceStrength is ?reference_strength= per motion_reference
+	// segment (setStrengths); none: the default.
+	ReferenceStrength []float64 `json:"reference_strength,omitempty"`
+	RequestID         string    `json:"request_id,omitempty"` // the submission's, for the worker's log
 }
 
 // Names of a stored job's outputs: the answer as glTF JSON and as GLB (a
@@ -48,9 +51,9 @@ const defaultAttempts = 3
 
 // submitStored answers a Prefer: respond-async submission by queueing it in
 // the store.
-func (s *Server) submitStored(w http.ResponseWriter, r *http.Request, req *request.Request, body []byte, inPlace bool) {
+func (s *Server) submitStored(w http.ResponseWriter, r *http.Request, req *request.Request, body []byte, inPlace bool, strengths []float64) {
 	s.answerOf(w, req, inPlace) // logs how the prompts are read, with this request's id
-	data, err := json.Marshal(storedRequest{Request: body, InPlace: inPlace, RequestID: w.Header().Get("X-Request-ID")})
+	data, err := json.Marshal(storedRequest{Request: body, InPlace: inPlace, ReferenceStrength: strengths, RequestID: w.Header().Get("X-Request-ID")})
 	if err != nil {
 		writeError(w, r, 0, err)
 		return
@@ -260,6 +263,7 @@ func (s *Server) runLease(hard context.Context, l *jobstore.Lease) bool {
 		s.failLease(hard, l, asMMCP(err))
 		return true
 	}
+	setStrengths(req, sr.ReferenceStrength)
 	j, err := s.eng.Submit(context.Background(), "API (shared queue): "+req.Summary(), req, false)
 	if err != nil { // the local queue is full of synchronous work, or closing: another replica may take it
 		s.handBack(l)

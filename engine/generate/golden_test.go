@@ -63,6 +63,11 @@ func goldenCases() []goldenRun {
 		{Type: request.ConstraintEffectorTarget, Joint: "RightHand", Frames: []int{200, 310}, Positions: []request.Vec3{{2.2, 1.4, 4.3}, {3, 1.2, 5.3}}},
 	}
 	unc := request.Segment{Type: request.SegmentUnconditioned, DurationFrames: 60}
+	ref := request.Segment{Type: request.SegmentMotionReference, DurationFrames: 45, FPS: 60, JointNames: []string{"Hips", "LeftArm"}}
+	for f := range 80 { // a walk along +X with the left arm raised, at 60 fps
+		ref.Rotations = append(ref.Rotations, []request.Quat{{0, 0, 0, 1}, {arm.V[0], arm.V[1], arm.V[2], arm.W}})
+		ref.RootPositions = append(ref.RootPositions, request.Vec3{float64(f) / 60, 0.95, 0})
+	}
 	o := func(steps, samples int, seed int64, post bool) request.Options {
 		return request.Options{DiffusionSteps: ptr(steps), NumSamples: ptr(samples), Seed: ptr(seed), PostProcessing: ptr(post), TransitionFrames: ptr(10)}
 	}
@@ -72,6 +77,8 @@ func goldenCases() []goldenRun {
 		{"constraints, post", []request.Segment{text("a person walks", 340)}, cons, o(5, 2, 3, true), Options{}, 0},
 		{"constraints, raw, no retrieval", []request.Segment{text("a person walks", 340)}, cons, o(5, 1, 3, false), Options{NoRetrieval: true}, 0},
 		{"noise at 24 fps", []request.Segment{text("the sky is blue", 100)}, nil, o(6, 3, 11, true), Options{}, 24},
+		// The default strength (request.Segment.Strength nil).
+		{"reference clip, then text", []request.Segment{ref, text("a person walks", 40)}, nil, o(5, 2, 9, true), Options{}, 0},
 	}
 }
 

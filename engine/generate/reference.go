@@ -17,16 +17,47 @@ import (
 // as sent (a minute at 30 fps).
 const MaxReferenceFrames = 1800
 
-// refStartFrac is where, as a fraction of the training steps, sampling of a
-// motion_reference window begins from its clip: low enough that the clip's
-// poses and timing survive, high enough that the model makes its own motion
-// of them and the joins blend. MMCP's closed options have no knob for it.
-const refStartFrac = 0.4
+// DefaultReferenceStrength is a motion_reference segment's strength when
+// the caller states none (request.Segment.Strength): sampling begins from
+// the clip noised to 40 % of the training steps, low enough that the
+// clip's poses and timing survive, high enough that the model makes its
+// own motion of them and the joins blend; a reference that begins the take
+// states its pose every 4 model frames, often enough to hold the model to
+// it, sparse enough to leave the frames between to the model.
+const DefaultReferenceStrength = 0.6
 
-// refPoseEvery is how often (model frames) a reference that begins the take
-// states its pose as known features: often enough to hold the model to it,
-// sparse enough to leave the frames between to the model.
-const refPoseEvery = 4
+// noPosesBelow is the strength under which a reference states no poses,
+// only its root path: the model poses the body its own way.
+const noPosesBelow = 0.2
+
+// strengthOf is segment s's reference strength, checked.
+func strengthOf(s request.Segment) (float64, error) {
+	if s.Strength == nil {
+		return DefaultReferenceStrength, nil
+	}
+	v := *s.Strength
+	if !(v >= 0 && v <= 1) { // also NaN
+		return 0, fmt.Errorf("%w: motion_reference strength %v is outside 0–1", ErrUnsupported, v)
+	}
+	return v, nil
+}
+
+// refStartStep is the training step a window of a reference of strength v
+// begins from: (1 − v) of the schedule, at least 1 (v = 1 nearly the clip
+// as it is); trainSteps or more means pure noise (v near 0).
+func refStartStep(v float64, trainSteps int) int {
+	return max(1, int((1-v)*float64(trainSteps)))
+}
+
+// refPoseEvery is how often (model frames) a reference of strength v that
+// begins the take states its pose: every frame at 1, every 4th at the
+// default, sparser below it, never under noPosesBelow (0).
+func refPoseEvery(v float64) int {
+	if v < noPosesBelow {
+		return 0
+	}
+	return 1 + int(math.Round(7.5*(1-v)))
+}
 
 // refClip is a motion_reference segment's clip on the model's skeleton at
 // the model's rate, frame 0 at the segment's first frame. The clip plays at
@@ -36,11 +67,17 @@ type refClip struct {
 	m      *motion.Motion
 	own    int             // frames the clip itself covers; the rest hold its last
 	stated map[string]bool // the model joints the clip poses; nil: all
+	// strength is how closely the take follows the clip, 0–1.
+	strength float64
 }
 
 // refOf maps segment s's clip (on its own skeleton, else rig, the
 // request's) onto canon and samples it at fps for n frames.
 func refOf(s request.Segment, rig request.Skeleton, canon *motion.Skeleton, fps float64, n int) (*refClip, error) {
+	v, err := strengthOf(s)
+	if err != nil {
+		return nil, err
+	}
 	if s.Skeleton != nil {
 		rig = *s.Skeleton
 	}
@@ -58,7 +95,7 @@ func refOf(s request.Segment, rig request.Skeleton, canon *motion.Skeleton, fps 
 		}
 	}
 	rc := sampleClip(src, fps, n)
-	rc.stated = stated
+	rc.stated, rc.strength = stated, v
 	return rc, nil
 }
 
@@ -202,7 +239,7 @@ func sampleClip(m *motion.Motion, fps float64, n int) *refClip {
 
 // refKeys states the clip's root path (position and heading) at every
 // frame the clip itself covers, from model frame at, and the world
-// rotations of the joints it poses every refPoseEvery frames. Both are in
+// rotations of the joints it poses every refPoseEvery(strength) frames. Both are in
 // the client's world, which places the take, so only a reference that
 // begins the take states them; a later one is followed through its start
 // clip alone.
@@ -228,7 +265,7 @@ func (p *plan) refKeys(rc *refClip, at int, lay *model.Layout) error {
 		x, z := rc.m.Root[t][0], rc.m.Root[t][2]
 		k := key{Frame: at + t, Dims: []int{oRoot, oRoot + 2, oHead, oHead + 1},
 			Values: []float32{float32(x), float32(z), float32(math.Cos(h)), float32(math.Sin(h))}, RootXZ: true, X: x, Z: z, Heading: &h}
-		if t%refPoseEvery == 0 {
+		if every := refPoseEvery(rc.strength); every > 0 && t%every == 0 {
 			for _, d := range rotDims {
 				k.Dims, k.Values = append(k.Dims, d), append(k.Values, f[t*D+d])
 			}
@@ -241,9 +278,14 @@ func (p *plan) refKeys(rc *refClip, at int, lay *model.Layout) error {
 
 // refStart is window w's start: its reference clip's frames (the first
 // held over a prefix that comes before the segment), re-centred and turned
-// as a bank clip is, the same for every sample, noised to refStartFrac.
+// as a bank clip is, the same for every sample, noised to refStartStep of
+// its strength; noise when that is the whole schedule.
 func refStart(m *model.Model, w window, samples int) (start, error) {
 	lay, rc := m.Layout, w.Ref
+	step := refStartStep(rc.strength, m.Manifest.Diffusion.TrainSteps)
+	if step >= m.Manifest.Diffusion.TrainSteps {
+		return start{names: make([]string, samples)}, nil
+	}
 	J, T := rc.m.Skel.Len(), rc.m.Frames()
 	win := motion.New(rc.m.Skel, rc.m.FPS, w.Frames)
 	for i := range w.Frames {
@@ -267,7 +309,7 @@ func refStart(m *model.Model, w window, samples int) (start, error) {
 			return start{}, err
 		}
 	}
-	st := start{step: int(refStartFrac * float64(m.Manifest.Diffusion.TrainSteps))}
+	st := start{step: step}
 	for range samples {
 		st.feats, st.names = append(st.feats, slices.Clone(f)), append(st.names, "motion_reference")
 	}

@@ -2,7 +2,9 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -148,4 +150,73 @@ func TestRunFollowsReference(t *testing.T) {
 func angle(a, b mgl64.Quat) float64 {
 	d := math.Abs(a.Dot(b)) / (a.Len() * b.Len())
 	return 2 * math.Acos(min(1, d))
+}
+
+// The stronger a reference, the closer the take keeps to its clip (a take
+// of the model's own, so the clip is a motion it can make): the mean
+// distance of every joint from the clip's falls as the strength rises; the
+// default strength is the one stated as 0.6; strengths outside 0–1 are
+// refused.
+func TestReferenceStrength(t *testing.T) {
+	m := bundled(t)
+	clipRun, err := Run(context.Background(), m, newRequest(t, m, []request.Segment{text("a person waves with the right hand", 60)}, nil,
+		request.Options{Seed: ptr[int64](7), DiffusionSteps: ptr(10)}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := clipRun.Motions[0]
+	seg := request.Segment{Type: request.SegmentMotionReference, DurationFrames: 60, FPS: clip.FPS, JointNames: clip.Skel.Names()}
+	J := clip.Skel.Len()
+	for f := range clip.Frames() {
+		row := make([]request.Quat, J)
+		for j, q := range clip.Rot[f*J : (f+1)*J] {
+			row[j] = request.Quat{q.V[0], q.V[1], q.V[2], q.W}
+		}
+		seg.Rotations = append(seg.Rotations, row)
+		seg.RootPositions = append(seg.RootPositions, request.Vec3(clip.Root[f]))
+	}
+	want := clip.WorldPositions()
+	run := func(strength *float64) (*motion.Motion, error) {
+		s := seg // shares the clip, which Run does not change
+		s.Strength = strength
+		res, err := Run(context.Background(), m, newRequest(t, m, []request.Segment{s}, nil,
+			request.Options{Seed: ptr[int64](5), DiffusionSteps: ptr(10)}), Options{})
+		if err != nil {
+			return nil, err
+		}
+		return res.Motions[0], nil
+	}
+	prev := math.Inf(1)
+	for _, v := range []float64{0, 0.2, 0.6, 1} {
+		got, err := run(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, sum := got.WorldPositions(), 0.0
+		for i := range pos {
+			sum += pos[i].Sub(want[i]).Len()
+		}
+		d := sum / float64(len(pos))
+		t.Logf("strength %.1f: joints %.3f m from the clip's on average", v, d)
+		if !(d < prev) {
+			t.Fatalf("strength %.1f: %.3f m from the clip, not nearer than %.3f at the strength below", v, d, prev)
+		}
+		prev = d
+	}
+	def, err := run(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stated, err := run(ptr(DefaultReferenceStrength))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(def.Root, stated.Root) || !slices.Equal(def.Rot, stated.Rot) {
+		t.Fatal("no strength made another take than the default stated")
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		if _, err := run(&bad); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("strength %v: %v, want ErrUnsupported", bad, err)
+		}
+	}
 }

@@ -43,6 +43,7 @@ func (s Segment) clone() Segment {
 	s.RootPositions = slices.Clone(s.RootPositions)
 	s.Video = clonePtr(s.Video)
 	s.StartS, s.EndS = clonePtr(s.StartS), clonePtr(s.EndS)
+	s.Strength = clonePtr(s.Strength)
 	return s
 }
 

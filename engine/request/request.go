@@ -146,6 +146,12 @@ type Segment struct {
 	Video  *VideoSource `json:"video,omitempty"`
 	StartS *float64     `json:"start_s,omitempty"`
 	EndS   *float64     `json:"end_s,omitempty"`
+
+	// Strength is how closely a motion_reference segment's take follows
+	// its clip, 0 to 1 (nil: the engine's default). Host-side, never
+	// JSON: MMCP's segment keys are closed, so the API reads it from
+	// ?reference_strength= and the studio from the segment's slider.
+	Strength *float64 `json:"-"`
 }
 
 // Frames is the segment's length on the timeline: a pose is one frame.
