@@ -73,7 +73,7 @@ func TestCustomSkeletonPoseKeyframe(t *testing.T) {
 			req := bundledExample(t, s, "request_constraints_custom_skeleton.json")
 			var sk request.Skeleton
 			if c.skel != nil {
-				sk = mmcpSkeleton(c.skel)
+				sk = request.SkeletonOf(c.skel)
 			} else {
 				raw, _ := json.Marshal(exampleSkeleton(t))
 				json.Unmarshal(raw, &sk)

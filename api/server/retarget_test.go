@@ -20,24 +20,6 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// mmcpSkeleton is s as an MMCP request skeleton: rest translations on
-// world axes, identity rest rotations (what MMCP clients send).
-func mmcpSkeleton(s *motion.Skeleton) request.Skeleton {
-	pos, _ := s.RestWorld()
-	out := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for j, jt := range s.Joints {
-		var parent *string
-		off := pos[j]
-		if jt.Parent >= 0 {
-			p := s.Joints[jt.Parent].Name
-			parent, off = &p, pos[j].Sub(pos[jt.Parent])
-		}
-		out.Joints = append(out.Joints, request.Joint{Name: jt.Name, Parent: parent,
-			RestTranslation: request.Vec3{off[0], off[1], off[2]}, RestRotation: request.Quat{0, 0, 0, 1}})
-	}
-	return out
-}
-
 // A request's own skeleton is honoured by the bundled model: the answer's
 // nodes are the request's joints, in its order, with canonical_to_request;
 // a skeleton that cannot be mapped and a constraint on a joint it lacks are
@@ -93,7 +75,7 @@ func TestCustomSkeleton(t *testing.T) {
 			req := bundledExample(t, s, "request_constraints_custom_skeleton.json")
 			var sk request.Skeleton
 			if c.skel != nil {
-				sk = mmcpSkeleton(c.skel)
+				sk = request.SkeletonOf(c.skel)
 			} else {
 				raw, _ := json.Marshal(exampleSkeleton(t))
 				json.Unmarshal(raw, &sk)

@@ -12,24 +12,6 @@ import (
 	"github.com/motionstudio/studio/engine/retarget"
 )
 
-// requestSkeleton is s as an MMCP client sends it: rest translations on
-// world axes, identity rest rotations.
-func requestSkeleton(s *motion.Skeleton) request.Skeleton {
-	pos, _ := s.RestWorld()
-	out := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for j, jt := range s.Joints {
-		var parent *string
-		off := pos[j]
-		if jt.Parent >= 0 {
-			p := s.Joints[jt.Parent].Name
-			parent, off = &p, pos[j].Sub(pos[jt.Parent])
-		}
-		out.Joints = append(out.Joints, request.Joint{Name: jt.Name, Parent: parent,
-			RestTranslation: request.Vec3(off), RestRotation: request.Quat{0, 0, 0, 1}})
-	}
-	return out
-}
-
 // A pose keyframe on a request's own skeleton, restated on SOMA77 and the
 // SOMA77 key (as the model returns it) retargeted back, is the keyed pose
 // on the rig: every joint where the key puts it with fill_mode rest, the
@@ -63,7 +45,7 @@ func TestRestatePose(t *testing.T) {
 	}{{"mixamo", mixamo}, {"ue-mannequin", ue}, {"three joints", three}} {
 		for _, fill := range []string{request.FillRest, request.FillGenerate} {
 			t.Run(rig.name+"/"+fill, func(t *testing.T) {
-				sk := requestSkeleton(rig.skel)
+				sk := request.SkeletonOf(rig.skel)
 				target, err := sk.Target()
 				if err != nil {
 					t.Fatal(err)

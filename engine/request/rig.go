@@ -116,3 +116,21 @@ func unusableSkeleton(err error) *Error {
 	msg := fmt.Sprintf("the skeleton cannot be retargeted onto: %v", err)
 	return fieldErrors(CodeInvalidSkeleton, []FieldError{{Type: "value_error", Loc: loc{"skeleton", "joints"}, Msg: msg}}, 1)
 }
+
+// SkeletonOf is s as an MMCP client states a skeleton: rest translations
+// on world axes (s's rest rotations folded in) and identity rest rotations.
+func SkeletonOf(s *motion.Skeleton) Skeleton {
+	pos, _ := s.RestWorld()
+	out := Skeleton{CoordinateSystem: CoordinateSystem, Units: Units}
+	for j, jt := range s.Joints {
+		var parent *string
+		off := pos[j]
+		if jt.Parent >= 0 {
+			p := s.Joints[jt.Parent].Name
+			parent, off = &p, pos[j].Sub(pos[jt.Parent])
+		}
+		out.Joints = append(out.Joints, Joint{Name: jt.Name, Parent: parent,
+			RestTranslation: Vec3(off), RestRotation: Quat{0, 0, 0, 1}})
+	}
+	return out
+}
