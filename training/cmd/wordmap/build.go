@@ -106,9 +106,18 @@ func posWeight(p wordnet.POS) float64 {
 	return 1
 }
 
+// motionVerb reports whether s is its verb's first sense, one of motion
+// (verb.motion, 38) that the tagged corpus used: what a verb in a motion
+// prompt means, however more often the word is a noun of another sense
+// ("trip": a journey far more often than a stumble). Rarer or untagged
+// verb senses of nouns ("egg": throw eggs at) stay under the cutoff.
+func (b *builder) motionVerb(s sense) bool {
+	return s.pos == wordnet.Verb && s.rank == 1 && s.syn.LexFile == 38 && b.db.TagCount(s.lemma, s.pos, 1) > 0
+}
+
 // senses lists the senses of the bases that matter, most likely first: a
 // sense's score is (tag count + 1) × 2 for a verb × 3 in a motion file;
-// those under a third of the best score are left out.
+// those under a third of the best score are left out, unless motionVerb.
 func (b *builder) senses(bases []wordnet.Base) ([]sense, error) {
 	var out []sense
 	for _, base := range bases {
@@ -137,7 +146,7 @@ func (b *builder) senses(bases []wordnet.Base) ([]sense, error) {
 	})
 	if len(out) > 0 {
 		best := out[0].score
-		out = slices.DeleteFunc(out, func(s sense) bool { return 3*s.score < best })
+		out = slices.DeleteFunc(out, func(s sense) bool { return 3*s.score < best && !b.motionVerb(s) })
 	}
 	return out, nil
 }

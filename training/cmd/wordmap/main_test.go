@@ -192,3 +192,73 @@ func TestShippedTable(t *testing.T) {
 		t.Errorf("assets/models/cmu-small-v1/words.tsv is stale: run go run ./training/cmd/wordmap -vocab %[1]s/vocab.txt -out %[1]s/words.tsv", bundle)
 	}
 }
+
+// Motion verbs read by their motion senses on the shipped vocabulary, as
+// the engine reads prompts with the table: a verb's first sense, when it
+// is one of motion, counts however more often the word is a noun of
+// another sense ("trip": a journey). Nouns whose verb senses are rare or
+// untagged keep out ("egg": throw eggs at), and words of the vocabulary are
+// read as themselves.
+func TestShippedReadings(t *testing.T) {
+	bundle := filepath.Join(testtools.RepoRoot(t), "assets", "models", "cmu-small-v1")
+	vocab, err := os.ReadFile(filepath.Join(bundle, "vocab.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := build(t, filepath.Join(bundle, "vocab.txt"))
+	m, err := model.LoadManifest(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := model.LoadTokenizer(fstest.MapFS{"vocab.txt": {Data: vocab}, m.Text.WordMap: {Data: data}}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		word string
+		to   string // "": ignored; the word itself: understood
+		how  string
+	}{
+		{"trips", "stumbles", model.HowSynonym}, // trip's first verb sense: "stumble, trip"
+		{"tripped", "stumble", model.HowSynonym},
+		{"tripping", "stumble", model.HowSynonym},
+		{"sprints", "runs", model.HowRelative},
+		{"strolls", "walks", model.HowRelative},
+		{"hurls", "throws", model.HowRelative},
+		{"flings", "throws", model.HowRelative},
+		{"tumbles", "falls", model.HowRelative},
+		{"topples", "falls", model.HowRelative},
+		{"tosses", "toss", model.HowInflection}, // the vocabulary has toss ("toss and catch")
+		{"toss", "toss", ""},
+		{"falls", "falls", ""},
+		{"seat", "seat", ""},
+		{"egg", "", ""}, // a noun; "throw eggs at" is an untagged verb sense
+		{"grass", "", ""},
+		{"bed", "", ""},
+		{"journey", "", ""},
+		{"gneiss", "", ""},
+	}
+	for _, c := range cases {
+		r := tok.Read(c.word)
+		switch {
+		case c.to == "":
+			if !slices.Equal(r.Ignored, []string{c.word}) {
+				t.Errorf("%s: read %+v, want ignored", c.word, r)
+			}
+		case c.how == "":
+			if !slices.Equal(r.Understood, []string{c.word}) {
+				t.Errorf("%s: read %+v, want understood", c.word, r)
+			}
+		default:
+			want := []model.WordMapping{{From: c.word, To: c.to, How: c.how}}
+			if !slices.Equal(r.Mapped, want) {
+				t.Errorf("%s: read %+v, want %v", c.word, r, want)
+			}
+		}
+	}
+	// A prompt as typed: "takes a seat" is read word by word.
+	r := tok.Read("someone takes a seat")
+	if len(r.Mapped) != 0 || len(r.Ignored) != 0 || r.Text != "someone takes a seat" {
+		t.Errorf("someone takes a seat: %+v", r)
+	}
+}
