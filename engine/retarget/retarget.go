@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -291,8 +293,32 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 	if r.fk == nil {
 		r.fk = newSourceFK(r)
 	}
-	S, T := r.Src.Len(), r.Dst.Len()
+	T := r.Dst.Len()
 	out := &motion.Motion{Skel: r.Dst, FPS: m.FPS, Root: make([]mgl64.Vec3, m.Frames()), Rot: make([]mgl64.Quat, m.Frames()*T)}
+	// Frames are independent: long clips are cut into a chunk per CPU.
+	n := m.Frames()
+	chunks := min(runtime.GOMAXPROCS(0), max(1, n/parallelFrames))
+	var wg sync.WaitGroup
+	for c := range chunks {
+		wg.Go(func() { r.frames(m, out, c*n/chunks, (c+1)*n/chunks) })
+	}
+	wg.Wait()
+	// Keep each joint's quaternions in one hemisphere over time, so
+	// consumers that interpolate component-wise see no jumps.
+	for i := T; i < len(out.Rot); i++ {
+		if q := out.Rot[i]; q.Dot(out.Rot[i-T]) < 0 {
+			out.Rot[i] = mgl64.Quat{W: -q.W, V: q.V.Mul(-1)}
+		}
+	}
+	return out, nil
+}
+
+// parallelFrames is the fewest frames worth a goroutine of their own.
+const parallelFrames = 1024
+
+// frames retargets m's frames [lo, hi) into out, with scratch of its own.
+func (r *Retargeter) frames(m *motion.Motion, out *motion.Motion, lo, hi int) {
+	S, T := r.Src.Len(), r.Dst.Len()
 	sPos, sRot := make([]mgl64.Vec3, S), make([]mgl64.Quat, S)
 	world := make([]mgl64.Quat, T)
 	var dPos []mgl64.Vec3
@@ -300,7 +326,7 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 		dPos = make([]mgl64.Vec3, T)
 	}
 	k := r.Scale * r.Ratio
-	for t := 0; t < m.Frames(); t++ {
+	for t := lo; t < hi; t++ {
 		var trans []mgl64.Vec3
 		if m.Trans != nil {
 			trans = m.Trans[t*S : (t+1)*S]
@@ -324,11 +350,6 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 			} else {
 				loc[j] = qmul(qconj(world[p]), world[j])
 			}
-			// Keep each joint's quaternions in one hemisphere over time, so
-			// consumers that interpolate component-wise see no jumps.
-			if t > 0 && loc[j].Dot(out.Rot[(t-1)*T+j]) < 0 {
-				loc[j] = mgl64.Quat{W: -loc[j].W, V: loc[j].V.Mul(-1)}
-			}
 		}
 		root := sPos[r.rootSrc].Mul(k)
 		for _, a := range r.chain { // offsets from the root down to the anchor
@@ -339,7 +360,6 @@ func (r *Retargeter) Retarget(m *motion.Motion) (*motion.Motion, error) {
 		}
 		out.Root[t] = root
 	}
-	return out, nil
 }
 
 // ToSOMA detects the clip's rig and retargets it onto SOMA77.

@@ -454,6 +454,66 @@ func TestParseNameMap(t *testing.T) {
 	}
 }
 
+// A clip long enough to be cut into chunks per CPU retargets as its short
+// pieces do one at a time: the same roots and rotations, bit for bit (a
+// piece's first frame may sit in the other hemisphere), and no rotation
+// of the long take flips hemisphere from one frame to the next, though the
+// source's quaternions change sign at random.
+func TestRetargetLongClipInChunks(t *testing.T) {
+	mix, names, err := PresetSkeleton("mixamo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := somaClip(t, "cmu_16_11_walk_veer_left.bvh")
+	n := 4*parallelFrames + 7
+	src := motion.New(clip.Skel, clip.FPS, n)
+	J := clip.Skel.Len()
+	for f := range n {
+		g := f % clip.Frames()
+		src.Root[f] = clip.Root[g].Add(mgl64.Vec3{float64(f / clip.Frames()), 0, 0})
+		for j := range J { // either sign is the same rotation: the output must still not flip
+			if q := clip.Rot[g*J+j]; (f+j)%3 == 0 {
+				src.Rot[f*J+j] = mgl64.Quat{W: -q.W, V: q.V.Mul(-1)}
+			} else {
+				src.Rot[f*J+j] = q
+			}
+		}
+	}
+	r, err := NewToTarget(src.Skel, mix, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := r.Retarget(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := mix.Len()
+	for i := T; i < len(long.Rot); i++ {
+		if long.Rot[i].Dot(long.Rot[i-T]) < 0 {
+			t.Fatalf("rotation %d of joint %d flips hemisphere", i/T, i%T)
+		}
+	}
+	step := parallelFrames / 2
+	for lo := 0; lo < n; lo += step {
+		piece, _ := src.Slice(lo, min(lo+step, n))
+		got, err := r.Retarget(piece)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f := range got.Frames() {
+			if got.Root[f] != long.Root[lo+f] {
+				t.Fatalf("frame %d: root %v, the long take's %v", lo+f, got.Root[f], long.Root[lo+f])
+			}
+			for j := range T {
+				q, w := got.Rot[f*T+j], long.Rot[(lo+f)*T+j]
+				if q != w && q != (mgl64.Quat{W: -w.W, V: w.V.Mul(-1)}) {
+					t.Fatalf("frame %d joint %d: %v, the long take's %v", lo+f, j, q, w)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkRetargetToTarget: 10,000 frames of SOMA77 onto the 65-joint
 // Mixamo rig (the bar: ≤ 50 ms).
 func BenchmarkRetargetToTarget(b *testing.B) {
