@@ -117,12 +117,12 @@ func batchFormat(name string) (string, error) {
 }
 
 // numSamples is the request's options.num_samples, 1 when absent or not a
-// count (the server then refuses the request anyway).
+// count MMCP allows (the server then refuses the request anyway).
 func numSamples(top map[string]json.RawMessage) int {
 	var o struct {
 		NumSamples int `json:"num_samples"`
 	}
-	if json.Unmarshal(top["options"], &o) != nil || o.NumSamples < 1 {
+	if json.Unmarshal(top["options"], &o) != nil || o.NumSamples < 1 || o.NumSamples > request.MaxNumSamples {
 		return 1
 	}
 	return o.NumSamples

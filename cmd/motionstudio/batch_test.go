@@ -433,3 +433,24 @@ func TestParseBatchArgs(t *testing.T) {
 		}
 	}
 }
+
+// A line's sample count names its files; a count MMCP refuses (the server
+// answers 422) names one, rather than a billion.
+func TestBatchLineSamples(t *testing.T) {
+	for _, tc := range []struct {
+		options string
+		want    int
+	}{
+		{`{}`, 1},
+		{`{"num_samples": 4}`, 4},
+		{`{"num_samples": 16}`, 16},
+		{`{"num_samples": 0}`, 1},
+		{`{"num_samples": 1000000000}`, 1},
+		{`{"num_samples": "two"}`, 1},
+	} {
+		l := parseBatchLine(1, []byte(`{"options": `+tc.options+`, "output": "a.bvh"}`), "out", "x.glb")
+		if l.err != nil || len(l.paths) != tc.want {
+			t.Errorf("options %s: %d paths, err %v; want %d", tc.options, len(l.paths), l.err, tc.want)
+		}
+	}
+}
