@@ -29,6 +29,37 @@ func BuildBinary(dir string) (path string, output []byte, err error) {
 	return path, output, err
 }
 
+// Binary is the motionstudio binary a test package builds once, in its
+// TestMain (RunWithBinary).
+type Binary struct {
+	path string
+	out  []byte
+	err  error
+}
+
+// RunWithBinary builds b into a temporary folder, runs the package's tests
+// and exits with their status, removing the folder.
+func RunWithBinary(m *testing.M, b *Binary) {
+	dir, err := os.MkdirTemp("", "motionstudio-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	b.path, b.out, b.err = BuildBinary(dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Path is the built binary; a build that failed fails tb with its output.
+func (b *Binary) Path(tb testing.TB) string {
+	tb.Helper()
+	if b.err != nil {
+		tb.Fatalf("%v\n%s", b.err, Tail(string(b.out), 4000))
+	}
+	return b.path
+}
+
 // ReadyTimeout is how long StartServe waits for a server to say where it
 // listens and to answer GET /v1/health/ready with 200.
 const ReadyTimeout = 60 * time.Second

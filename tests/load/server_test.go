@@ -22,23 +22,10 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-var (
-	binary   string // the motionstudio binary under test, built by TestMain
-	buildErr error  // why it could not be built; tests fail with it
-	buildOut []byte
-)
+// binary is the motionstudio binary under test, built by TestMain.
+var binary testtools.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "motionstudio-load-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, buildOut, buildErr = testtools.BuildBinary(dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtools.RunWithBinary(m, &binary) }
 
 // server is one `motionstudio serve` child process with what the load
 // test reads of it.
@@ -49,10 +36,7 @@ type server struct{ *testtools.Serve }
 // at the end of the test if stop was not called.
 func startServer(tb testing.TB, within time.Duration, args ...string) *server {
 	tb.Helper()
-	if buildErr != nil {
-		tb.Fatalf("%v\n%s", buildErr, testtools.Tail(string(buildOut), 4000))
-	}
-	return &server{testtools.StartServeWithin(tb, within, binary, args...)}
+	return &server{testtools.StartServeWithin(tb, within, binary.Path(tb), args...)}
 }
 
 // stop sends SIGINT and requires a clean exit (code 0) within a minute.

@@ -27,23 +27,10 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-var (
-	binary   string // the motionstudio binary under test, built by TestMain
-	buildErr error
-	buildOut []byte
-)
+// binary is the motionstudio binary under test, built by TestMain.
+var binary testtools.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "motionstudio-replicas-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, buildOut, buildErr = testtools.BuildBinary(dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtools.RunWithBinary(m, &binary) }
 
 // cluster is Redis, replicas and nginx in front.
 type cluster struct {
@@ -57,14 +44,12 @@ type cluster struct {
 // with args, and nginx in front of them (none without replicas).
 func startCluster(t testing.TB, n int, aof bool, args ...string) *cluster {
 	t.Helper()
-	if buildErr != nil {
-		t.Fatalf("%v\n%s", buildErr, testtools.Tail(string(buildOut), 4000))
-	}
+	bin := binary.Path(t)
 	c := &cluster{redis: testtools.StartRedis(t, aof)}
 	c.rdb = redis.NewClient(&redis.Options{Addr: c.redis.Addr, MaxRetries: -1})
 	t.Cleanup(func() { c.rdb.Close() })
 	for range n {
-		c.replicas = append(c.replicas, testtools.StartServe(t, binary,
+		c.replicas = append(c.replicas, testtools.StartServe(t, bin,
 			append([]string{"--model", "null", "--jobs", c.redis.URL()}, args...)...))
 	}
 	if n > 0 {

@@ -310,8 +310,8 @@ func TestRedisRestartDuringRun(t *testing.T) {
 // replica runs it (the hand-back not counted as an attempt).
 func TestSIGTERMDrain(t *testing.T) {
 	c := startCluster(t, 0, false) // Redis alone: the replicas start here
-	long := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "20s")
-	short := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "300ms")
+	long := testtools.StartServe(t, binary.Path(t), "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "20s")
+	short := testtools.StartServe(t, binary.Path(t), "--model", "null", "--jobs", c.redis.URL(), "--null-delay", "2s", "--grace", "300ms")
 	cl := newClient(long.URL)
 	ids := make([]string, 2)
 	for i := range ids {
@@ -328,7 +328,7 @@ func TestSIGTERMDrain(t *testing.T) {
 		}
 	}
 	// The replica that takes over the job handed back.
-	taker := testtools.StartServe(t, binary, "--model", "null", "--jobs", c.redis.URL())
+	taker := testtools.StartServe(t, binary.Path(t), "--model", "null", "--jobs", c.redis.URL())
 	stopped := make(chan error, 2)
 	for _, s := range []*testtools.Serve{long, short} {
 		go func() { stopped <- s.Stop(syscall.SIGTERM, 30*time.Second) }()
