@@ -71,13 +71,7 @@ func TestCustomSkeletonPoseKeyframe(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req := bundledExample(t, s, "request_constraints_custom_skeleton.json")
-			var sk request.Skeleton
-			if c.skel != nil {
-				sk = request.SkeletonOf(c.skel)
-			} else {
-				raw, _ := json.Marshal(exampleSkeleton(t))
-				json.Unmarshal(raw, &sk)
-			}
+			sk := skeletonOr(t, c.skel)
 			const frame = 30
 			key := request.Constraint{Type: request.ConstraintPoseKeyframe, Frame: frame, JointRotations: c.pose, RootPosition: c.root, FillMode: c.fill}
 			req["skeleton"], req["constraints"] = sk, []request.Constraint{key}

@@ -73,13 +73,7 @@ func TestCustomSkeleton(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req := bundledExample(t, s, "request_constraints_custom_skeleton.json")
-			var sk request.Skeleton
-			if c.skel != nil {
-				sk = request.SkeletonOf(c.skel)
-			} else {
-				raw, _ := json.Marshal(exampleSkeleton(t))
-				json.Unmarshal(raw, &sk)
-			}
+			sk := skeletonOr(t, c.skel)
 			req["skeleton"] = sk
 			if c.constraints != nil {
 				req["constraints"] = c.constraints
@@ -108,10 +102,16 @@ func TestCustomSkeleton(t *testing.T) {
 	}
 }
 
-// exampleSkeleton is the example's own skeleton, as sent.
-func exampleSkeleton(t *testing.T) any {
+// skeletonOr is skel as an MMCP client states it, or (nil) the skeleton of
+// MMCP's request_constraints_custom_skeleton.json example.
+func skeletonOr(t *testing.T, skel *motion.Skeleton) request.Skeleton {
 	t.Helper()
-	var ex map[string]any
+	if skel != nil {
+		return request.SkeletonOf(skel)
+	}
+	var ex struct {
+		Skeleton request.Skeleton `json:"skeleton"`
+	}
 	raw, err := os.ReadFile(filepath.Join(testtools.MMCPData(t), "examples", "request_constraints_custom_skeleton.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func exampleSkeleton(t *testing.T) any {
 	if err := json.Unmarshal(raw, &ex); err != nil {
 		t.Fatal(err)
 	}
-	return ex["skeleton"]
+	return ex.Skeleton
 }
 
 // checkCustom checks an answer is on sk: one node per joint, same names,
