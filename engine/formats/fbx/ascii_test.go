@@ -134,30 +134,12 @@ func TestReadASCIIMatchesBinary(t *testing.T) {
 			if !isASCII(text) {
 				t.Fatal("the text is not taken for ASCII FBX")
 			}
-			want, err := Read(bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := Read(text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d takes, want %d", len(got), len(want))
-			}
-			for i := range want {
-				g, w := got[i], want[i]
-				if !g.Skel.SameJoints(w.Skel) || g.FPS != w.FPS || g.Frames() != w.Frames() {
-					t.Fatalf("take %d: %d joints at %g fps × %d frames, want %d at %g × %d", i,
-						g.Skel.Len(), g.FPS, g.Frames(), w.Skel.Len(), w.FPS, w.Frames())
-				}
-				for j := range w.Skel.Joints {
-					if g.Skel.Joints[j].Offset != w.Skel.Joints[j].Offset || g.Skel.Joints[j].Rest != w.Skel.Joints[j].Rest {
-						t.Fatalf("take %d joint %s: rest differs", i, w.Skel.Joints[j].Name)
+			got, want := readSameTakes(t, text, bin)
+			for i, w := range want {
+				for j, wj := range w.Skel.Joints {
+					if gj := got[i].Skel.Joints[j]; gj.Offset != wj.Offset || gj.Rest != wj.Rest {
+						t.Fatalf("take %d joint %s: rest differs", i, wj.Name)
 					}
-				}
-				if !slices.Equal(g.Root, w.Root) || !slices.Equal(g.Rot, w.Rot) {
-					t.Fatalf("take %d: the animation differs from the binary file's", i)
 				}
 			}
 			t.Logf("%d bytes binary, %d bytes ASCII", len(bin), len(text))
@@ -495,27 +477,7 @@ func TestReadFBX6(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := fbx6Text(t, top, tc.rate)
-			want, err := Read(bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := Read(text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d takes, want %d", len(got), len(want))
-			}
-			for i := range want {
-				g, w := got[i], want[i]
-				if !g.Skel.SameJoints(w.Skel) || g.FPS != w.FPS || g.Frames() != w.Frames() {
-					t.Fatalf("take %d: %d joints at %g fps × %d frames, want %d at %g × %d", i,
-						g.Skel.Len(), g.FPS, g.Frames(), w.Skel.Len(), w.FPS, w.Frames())
-				}
-				if !slices.Equal(g.Root, w.Root) || !slices.Equal(g.Rot, w.Rot) {
-					t.Fatalf("take %d: the animation differs from the binary file's", i)
-				}
-			}
+			readSameTakes(t, text, bin)
 		})
 	}
 }
@@ -580,4 +542,32 @@ func TestParseASCIIContinuations(t *testing.T) {
 	if strings.Join(got, "; ") != want {
 		t.Fatalf("%s, want %s", strings.Join(got, "; "), want)
 	}
+}
+
+// readSameTakes reads text and the binary file bin it restates and fails
+// unless both give the same takes: joints, rate, frames and every key bit
+// for bit.
+func readSameTakes(t *testing.T, text, bin []byte) (got, want []*motion.Motion) {
+	t.Helper()
+	want, err := Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = Read(text); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d takes, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if !g.Skel.SameJoints(w.Skel) || g.FPS != w.FPS || g.Frames() != w.Frames() {
+			t.Fatalf("take %d: %d joints at %g fps × %d frames, want %d at %g × %d", i,
+				g.Skel.Len(), g.FPS, g.Frames(), w.Skel.Len(), w.FPS, w.Frames())
+		}
+		if !slices.Equal(g.Root, w.Root) || !slices.Equal(g.Rot, w.Rot) {
+			t.Fatalf("take %d: the animation differs from the binary file's", i)
+		}
+	}
+	return got, want
 }
