@@ -4,7 +4,6 @@
 package blendercheck
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -92,19 +91,12 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 	}
 	dir, scriptPath, queryPath := testtools.StageScript(t, "check.py", script, wire)
 	stageHelper(t, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
-		"--python-exit-code", "3", "--python", scriptPath, "--", queryPath)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
-	runErr := cmd.Run()
+	output, runErr := runBlender(blender, dir, scriptPath, queryPath, 30*time.Minute)
 
 	results := make([]Result, len(qs))
 	errs := make([]error, len(qs))
 	seen := make([]bool, len(qs))
-	for _, line := range strings.Split(out.String(), "\n") {
+	for _, line := range strings.Split(string(output), "\n") {
 		rest, ok := strings.CutPrefix(line, "BLENDERCHECK_RESULT ")
 		if !ok {
 			continue
@@ -126,7 +118,7 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 			} `json:"result"`
 		}
 		if err := json.Unmarshal([]byte(rest), &raw); err != nil || raw.Index < 0 || raw.Index >= len(qs) {
-			t.Fatalf("unreadable blender output line %q: %v", tail(line, 200), err)
+			t.Fatalf("unreadable blender output line %q: %v", testtools.Tail(line, 200), err)
 		}
 		seen[raw.Index] = true
 		if raw.Error != "" {
@@ -153,17 +145,22 @@ func RunMany(t testing.TB, qs []Query) ([]Result, []error) {
 	}
 	for i := range qs {
 		if !seen[i] {
-			t.Fatalf("blender stopped before %s (%v):\n%s", qs[i].File, runErr, tail(out.String(), 3000))
+			t.Fatalf("blender stopped before %s (%v):\n%s", qs[i].File, runErr, testtools.Tail(string(output), 3000))
 		}
 	}
 	return results, errs
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
+// runBlender runs a staged script in background Blender on its job file,
+// with dir as Blender's user config and scripts, and returns what it
+// printed.
+func runBlender(blender, dir, script, job string, limit time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
+		"--python-exit-code", "3", "--python", script, "--", job)
+	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
+	return cmd.CombinedOutput()
 }
 
 //go:embed export.py
@@ -180,14 +177,9 @@ func BVHToFBX(t testing.TB, bvhPath string, scale, simplify float64, out string)
 	job := map[string]any{"bvh": bvhPath, "scale": scale, "simplify": simplify, "out": out}
 	dir, scriptPath, jobPath := testtools.StageScript(t, "export.py", exportScript, job)
 	stageHelper(t, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
-		"--python-exit-code", "3", "--python", scriptPath, "--", jobPath)
-	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
-	output, err := cmd.CombinedOutput()
+	output, err := runBlender(blender, dir, scriptPath, jobPath, 10*time.Minute)
 	if err != nil || !strings.Contains(string(output), "BLENDERCHECK_EXPORTED") {
-		t.Fatalf("blender export of %s to FBX: %v\n%s", bvhPath, err, tail(string(output), 3000))
+		t.Fatalf("blender export of %s to FBX: %v\n%s", bvhPath, err, testtools.Tail(string(output), 3000))
 	}
 }
 
@@ -227,14 +219,9 @@ func GenerateRigify(t testing.TB, dir string) Rigify {
 	t.Helper()
 	blender := testtools.Blender(t)
 	_, scriptPath, jobPath := testtools.StageScript(t, "rigify.py", rigifyScript, map[string]string{"dir": dir})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, blender, "-b", "--factory-startup", "-noaudio",
-		"--python-exit-code", "3", "--python", scriptPath, "--", jobPath)
-	cmd.Env = append(os.Environ(), "BLENDER_USER_CONFIG="+dir, "BLENDER_USER_SCRIPTS="+dir)
-	output, err := cmd.CombinedOutput()
+	output, err := runBlender(blender, dir, scriptPath, jobPath, 10*time.Minute)
 	if err != nil || !strings.Contains(string(output), "BLENDERCHECK_RIGIFY") {
-		t.Fatalf("blender could not generate the Rigify rig: %v\n%s", err, tail(string(output), 3000))
+		t.Fatalf("blender could not generate the Rigify rig: %v\n%s", err, testtools.Tail(string(output), 3000))
 	}
 	r := Rigify{FBX: filepath.Join(dir, "rigify.fbx"), GLB: filepath.Join(dir, "rigify.glb")}
 	data, err := os.ReadFile(filepath.Join(dir, "rigify.json"))
