@@ -160,7 +160,8 @@ model: deps dataset
 # The shipped bundle through the engine (Go sampler, ONNX Runtime: the int8
 # denoiser on this CPU; add -precision float to the evaluate line for the
 # float one) on the held-out takes: every class (16 samples, seeds 1 and 2) and the
-# unseen-word prompts; then the action classifier on both sets of samples, and one
+# unseen-word prompts; then the action classifier on both sets of samples and on
+# the held-out takes' best windows (real/: the real reference of "both"), and one
 # table of it all (evaluate -report). EVAL_FLAGS: e.g. -no-retrieval, or
 # -classes walk,run -constraints=false -unseen=false for a quick look.
 EVAL_DIR ?= training/runs/eval-go
@@ -169,6 +170,8 @@ model-eval: deps dataset
 	$(PYTHON) training/classify.py --data training/data --generated $(EVAL_DIR) --json $(EVAL_DIR)/classify.json
 	if [ -f $(EVAL_DIR)/unseen/labels.json ]; then \
 	  $(PYTHON) training/classify.py --data training/data --generated $(EVAL_DIR)/unseen --json $(EVAL_DIR)/unseen/classify.json; fi
+	if [ -f $(EVAL_DIR)/real/labels.json ]; then \
+	  $(PYTHON) training/classify.py --data training/data --generated $(EVAL_DIR)/real --json $(EVAL_DIR)/real/classify.json; fi
 	$(GO) run ./training/cmd/evaluate -report -out $(EVAL_DIR)
 
 # A local training run's checkpoint in PyTorch: losses, constraints, the class probe.

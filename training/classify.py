@@ -72,7 +72,10 @@ say so when quoting these figures.
 
 DIR holds features.npy float32 [M, T, 273] (raw, denormalised, T >= 29, normally 120)
 and labels.json (a list of M class names: the class each sample was prompted with,
-each one of the classifier's classes). The trained classifier is cached under
+each one of the classifier's classes), and may hold lengths.json: a list of M frame
+counts (2..T), each row's motion its first n frames, the rest not read (evaluate's
+real/: held-out takes shorter than 120 frames, scored whole as the held-out report
+scores them). The trained classifier is cached under
 training/runs/classifier/<key>/ where key hashes the dataset file sizes, its class
 list and the training settings; --retrain trains again; --classifier FILE uses a
 given one (its class list must be the dataset's).
@@ -264,8 +267,13 @@ class Classifier:
             out.append(torch.sigmoid(self.net(x, lengths)).numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
 
-    def predict_raw(self, raw: np.ndarray, batch: int = 256) -> np.ndarray:
-        """Raw features [M, T, 273] -> class probabilities [M, classes]."""
+    def predict_raw(self, raw: np.ndarray, lengths: Optional[Sequence[int]] = None, batch: int = 256) -> np.ndarray:
+        """Raw features [M, T, 273] -> class probabilities [M, classes]; lengths, when
+        given, the frames of each row that are motion (the rest is not read)."""
+        if lengths is not None:
+            t = raw.shape[1]
+            return self.predict_windows(raw.reshape(-1, raw.shape[-1]), [(i * t, int(n)) for i, n in enumerate(lengths)],
+                                        batch)
         return np.concatenate([self.predict_features(list(frame_features(raw[i:i + batch])))
                                for i in range(0, len(raw), batch)] or [np.zeros((0, len(self.classes)))])
 
@@ -582,7 +590,8 @@ def get_classifier(data_dir: str, out_dir: str = DEFAULT_OUT, retrain: bool = Fa
     return clf, heldout, path
 
 
-def load_generated(gen_dir: str, classes: Sequence[str]) -> Tuple[np.ndarray, List[int]]:
+def load_generated(gen_dir: str, classes: Sequence[str]) -> Tuple[np.ndarray, List[int], Optional[List[int]]]:
+    """features.npy, the label indices and lengths.json's frame counts (None without it)."""
     feats = np.load(os.path.join(gen_dir, "features.npy"))
     with open(os.path.join(gen_dir, "labels.json"), encoding="utf-8") as f:
         labels = json.load(f)
@@ -595,7 +604,16 @@ def load_generated(gen_dir: str, classes: Sequence[str]) -> Tuple[np.ndarray, Li
         raise ValueError(f"labels.json names classes {bad}; the classifier knows {list(classes)}")
     if not np.all(np.isfinite(feats)):
         raise ValueError("generated features.npy holds NaN or Inf")
-    return feats, [list(classes).index(k) for k in labels]
+    lengths = None
+    path = os.path.join(gen_dir, "lengths.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            lengths = json.load(f)
+        m, t = feats.shape[:2]
+        if not isinstance(lengths, list) or len(lengths) != m or \
+                not all(type(n) is int and 2 <= n <= t for n in lengths):
+            raise ValueError(f"lengths.json must be a list of {m} frame counts from 2 to {t}")
+    return feats, [list(classes).index(k) for k in labels], lengths
 
 
 SETTINGS = ("steps", "batch", "width", "frames", "min_frames", "bag_frames", "seed", "threads")
@@ -679,8 +697,8 @@ def main(argv: List[str] = None) -> int:
                                  f"the confusion on single-class takes):"))
     out = {"classifier": {"path": path, "classes": clf.classes, "config": clf.config, "heldout": heldout}}
     if a.generated:
-        raw, labels = load_generated(a.generated, clf.classes)
-        rep = report(labels, clf.predict_raw(raw), clf.classes)
+        raw, labels, lengths = load_generated(a.generated, clf.classes)
+        rep = report(labels, clf.predict_raw(raw, lengths), clf.classes)
         rep["frames"] = int(raw.shape[1])
         print(format_report(rep, f"generated samples ({a.generated}, {raw.shape[0]} x {raw.shape[1]} frames):"))
         out["generated"] = rep

@@ -127,6 +127,35 @@ class PartsTest(unittest.TestCase):
         self.assertEqual(clf.predict_features([f]).shape, (1, 3))  # 40 frames: held, not refused
         self.assertEqual(classify.dilations_of({}), (1, 2, 4))  # a classifier saved before the setting
 
+    def test_lengths_json_limits_each_row(self):
+        torch.manual_seed(0)
+        net = classify.Net(2, width=8).eval()
+        clf = classify.Classifier(net, np.zeros(classify.N_FEATURES), np.ones(classify.N_FEATURES), ["a", "b"], {})
+        rng = np.random.default_rng(1)
+        raw = rng.normal(size=(3, 50, layout.D)).astype(np.float32)
+        raw[1, 20:] = 1e3 * rng.normal(size=(30, layout.D))  # past row 1's motion: not to be read
+        d = tempfile.mkdtemp(prefix="mlengths-")
+        self.addCleanup(shutil.rmtree, d)
+        np.save(os.path.join(d, "features.npy"), raw)
+        with open(os.path.join(d, "labels.json"), "w") as f:
+            json.dump(["a", "b", "a"], f)
+        _, labels, lengths = classify.load_generated(d, clf.classes)
+        self.assertEqual((labels, lengths), ([0, 1, 0], None))  # no lengths.json: every row whole
+        with open(os.path.join(d, "lengths.json"), "w") as f:
+            json.dump([50, 20, 50], f)
+        feats, _, lengths = classify.load_generated(d, clf.classes)
+        self.assertEqual(lengths, [50, 20, 50])
+        got = clf.predict_raw(feats, lengths)
+        want = clf.predict_features([classify.frame_features(raw[i, :n]) for i, n in enumerate(lengths)])
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        np.testing.assert_allclose(got[[0, 2]], clf.predict_raw(feats)[[0, 2]], rtol=1e-5)  # whole rows as before
+        self.assertFalse(np.allclose(got[1], clf.predict_raw(feats)[1]))  # the padding would count
+        for bad in ([50, 20], [50, 1, 50], [50, 51, 50], [50, 20.5, 50], {"0": 50}):
+            with open(os.path.join(d, "lengths.json"), "w") as f:
+                json.dump(bad, f)
+            with self.assertRaisesRegex(ValueError, "lengths.json"):
+                classify.load_generated(d, clf.classes)
+
 
 class ClassifyTest(unittest.TestCase):
     @classmethod

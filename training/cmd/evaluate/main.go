@@ -10,7 +10,10 @@
 //     class's physical check (training/checks), and how many samples
 //     started from a retrieval bank clip (-no-retrieval: none); their
 //     features go to DIR/features.npy, DIR/labels.json and DIR/samples.json
-//     for the action classifier (training/classify.py);
+//     for the action classifier (training/classify.py); and the best
+//     window for the check of each of the class's held-out takes, passing
+//     or not, to DIR/real/ (takes.json says which take and whether it
+//     passed) for the classifier too: the real reference of "both";
 //
 //   - unseen words: plain prompts the training captions never use ("a
 //     person sprints"), how the tokenizer reads them and their samples'
@@ -23,12 +26,13 @@
 //     joins, one class prompt after another, with the pop where they meet.
 //
 // Everything lands in DIR/summary.json and a printed table; -report then
-// merges classify.py's output on DIR and DIR/unseen into both (make
-// model-eval runs the three):
+// merges classify.py's output on DIR, DIR/unseen and DIR/real into both
+// (make model-eval runs them all):
 //
 //	go run ./training/cmd/evaluate -data training/data -out training/runs/eval-go
 //	/usr/bin/python3 training/classify.py --data training/data --generated training/runs/eval-go --json training/runs/eval-go/classify.json
 //	/usr/bin/python3 training/classify.py --data training/data --generated training/runs/eval-go/unseen --json training/runs/eval-go/unseen/classify.json
+//	/usr/bin/python3 training/classify.py --data training/data --generated training/runs/eval-go/real --json training/runs/eval-go/real/classify.json
 //	go run ./training/cmd/evaluate -report -out training/runs/eval-go
 package main
 
@@ -92,6 +96,9 @@ type classRow struct {
 	FromBank int `json:"from_bank"`
 	// Classifier is merged from classify.py's output by evaluate -report.
 	Classifier *classifierRow `json:"classifier,omitempty"`
+	// HeldOut is "both" on the class's held-out takes, merged by -report
+	// from classify.py's output on DIR/real.
+	HeldOut *heldOutRow `json:"held_out_best_windows,omitempty"`
 }
 
 type stats struct {
@@ -164,7 +171,7 @@ func missesOf(c request.Constraint, errs []float64, window int, post bool) []mis
 
 func run() error {
 	data := flag.String("data", "training/data", "the Go dataset builder's output")
-	out := flag.String("out", "training/runs/eval-go", "where features.npy, labels.json, samples.json and summary.json go (unseen/ holds the unseen-word samples)")
+	out := flag.String("out", "training/runs/eval-go", "where features.npy, labels.json, samples.json and summary.json go (unseen/ holds the unseen-word samples, real/ the held-out takes' best windows)")
 	bundle := flag.String("model", "", "a bundled model's id or a bundle folder (default: the bundled model)")
 	samples := flag.Int("samples", 8, "samples per class prompt and seed")
 	seedList := flag.String("seeds", "1,2", "comma-separated seeds: every class and unseen-word prompt is sampled with each")
@@ -231,7 +238,7 @@ func run() error {
 		}
 	}
 	// A classify.json of an earlier run would be merged with these samples.
-	for _, dir := range []string{*out, filepath.Join(*out, "unseen")} {
+	for _, dir := range []string{*out, filepath.Join(*out, "unseen"), filepath.Join(*out, "real")} {
 		if err := os.Remove(filepath.Join(dir, "classify.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -283,6 +290,7 @@ func run() error {
 	var feats [][]float32
 	var labels []string
 	var samplesOut []sampleRow
+	var heldOut heldOutSet
 	pools := map[string][]promptSource{}
 	for _, class := range dataset.ClassNames {
 		pools[class] = classPrompts(ds.clips, class)
@@ -319,7 +327,12 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		if err := row.Physical.takesCheck(class, takes, frames); err != nil {
+		ws, err := bestWindows(class, takes, frames)
+		if err != nil {
+			return err
+		}
+		row.Physical.takesCheck(ws)
+		if err := heldOut.add(lay, ws, frames); err != nil {
 			return err
 		}
 		markPhysical(rows, row.Physical)
@@ -449,37 +462,23 @@ func run() error {
 	}
 
 	for _, set := range []struct {
-		dir     string
-		feats   [][]float32
-		labels  []string
-		samples []sampleRow
-	}{{*out, feats, labels, samplesOut}, {filepath.Join(*out, "unseen"), ufeats, ulabels, usamples}} {
-		if len(set.feats) == 0 && set.dir != *out {
-			// No unseen-word samples this time: none of an earlier run's.
-			for _, name := range []string{"features.npy", "labels.json", "samples.json"} {
-				if err := os.Remove(filepath.Join(set.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-			}
-			continue
-		}
-		if err := os.MkdirAll(set.dir, 0o755); err != nil {
-			return err
-		}
-		if err := writeFeatures(filepath.Join(set.dir, "features.npy"), set.feats, lay.Dim()); err != nil {
-			return err
-		}
-		if err := writeJSON(filepath.Join(set.dir, "labels.json"), set.labels); err != nil {
-			return err
-		}
-		if err := writeJSON(filepath.Join(set.dir, "samples.json"), set.samples); err != nil {
+		dir   string
+		feats [][]float32
+		files []namedJSON // besides features.npy
+	}{
+		{*out, feats, []namedJSON{{"labels.json", labels}, {"samples.json", samplesOut}}},
+		{filepath.Join(*out, "unseen"), ufeats, []namedJSON{{"labels.json", ulabels}, {"samples.json", usamples}}},
+		{filepath.Join(*out, "real"), heldOut.feats,
+			[]namedJSON{{"labels.json", heldOut.labels}, {"takes.json", heldOut.windows}, {"lengths.json", heldOut.lengths}}},
+	} {
+		if err := writeSet(set.dir, set.feats, lay.Dim(), set.files, set.dir == *out); err != nil {
 			return err
 		}
 	}
 	sum.TotalSeconds = time.Since(began).Seconds()
 	printTable(os.Stdout, sum)
-	fmt.Printf("total %.0f s (samples %.0f s); classifier columns: training/classify.py on %s and %s, then evaluate -report -out %s\n",
-		sum.TotalSeconds, sum.SampleSeconds, *out, filepath.Join(*out, "unseen"), *out)
+	fmt.Printf("total %.0f s (samples %.0f s); classifier columns: training/classify.py on %s, %s and %s, then evaluate -report -out %s\n",
+		sum.TotalSeconds, sum.SampleSeconds, *out, filepath.Join(*out, "unseen"), filepath.Join(*out, "real"), *out)
 	return writeJSON(filepath.Join(*out, "summary.json"), sum)
 }
 
@@ -899,8 +898,8 @@ func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, 
 
 // takes decodes the class's held-out takes whole (mirrored copies left
 // out; a long take's pieces each count).
-func (d *realData) takes(class string) ([]*motion.Motion, error) {
-	var out []*motion.Motion
+func (d *realData) takes(class string) ([]heldOutTake, error) {
+	var out []heldOutTake
 	for _, c := range d.clips {
 		if c.Split != "test" || c.Mirrored || !slices.Contains(c.Classes, class) {
 			continue
@@ -913,7 +912,11 @@ func (d *realData) takes(class string) ([]*motion.Motion, error) {
 		if err != nil {
 			return nil, fmt.Errorf("clip %s: %w", c.ID, err)
 		}
-		out = append(out, m)
+		id := c.ID
+		if c.Piece > 0 {
+			id = fmt.Sprintf("%s/%d", c.ID, c.Piece)
+		}
+		out = append(out, heldOutTake{ID: id, M: m})
 	}
 	return out, nil
 }
@@ -945,6 +948,45 @@ func writeFeatures(path string, rows [][]float32, D int) error {
 		}
 		return bw.Flush()
 	})
+}
+
+type namedJSON struct {
+	name string
+	v    any
+}
+
+// writeSet writes a folder of rows for classify.py: features.npy and the
+// JSON files. An empty set that is not required removes an earlier run's
+// files instead, so none of them is read with this run's.
+func writeSet(dir string, feats [][]float32, D int, files []namedJSON, required bool) error {
+	if len(feats) == 0 && !required {
+		for _, name := range append([]string{"features.npy"}, namesOf(files)...) {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeFeatures(filepath.Join(dir, "features.npy"), feats, D); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := writeJSON(filepath.Join(dir, f.name), f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func namesOf(files []namedJSON) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.name)
+	}
+	return out
 }
 
 func writeJSON(path string, v any) error {

@@ -94,23 +94,18 @@ func (p physicalRow) String() string {
 	return s
 }
 
-// takesCheck sets p's RealTakes: the share of takes whose best window of
-// window frames passes the class's check.
-func (p *physicalRow) takesCheck(class string, takes []*motion.Motion, window int) error {
-	if p == nil || len(takes) == 0 {
-		return nil
+// takesCheck sets p's RealTakes from the held-out takes' best windows
+// (bestWindows): the share that passes.
+func (p *physicalRow) takesCheck(ws []realWindow) {
+	if p == nil || len(ws) == 0 {
+		return
 	}
 	n := 0
-	for _, m := range takes {
-		_, res, err := checks.Best(class, m, window)
-		if err != nil {
-			return fmt.Errorf("%s held-out takes: %w", class, err)
-		}
-		if res.Pass {
+	for _, w := range ws {
+		if w.Physical {
 			n++
 		}
 	}
-	r := share(n, len(takes))
-	p.RealTakes, p.RealTakesN = &r, len(takes)
-	return nil
+	r := share(n, len(ws))
+	p.RealTakes, p.RealTakesN = &r, len(ws)
 }

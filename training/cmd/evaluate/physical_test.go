@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
 
+	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/training/checks"
 )
@@ -132,13 +134,65 @@ func TestPhysicalOutput(t *testing.T) {
 	}
 }
 
+// TestBestWindows: each held-out take's best window for the check, kept
+// whether it passes or not, with where it lies in the take; a take shorter
+// than the window is checked whole; a class with no check has none.
+func TestBestWindows(t *testing.T) {
+	takes := []heldOutTake{{"1_01", jumping()}, {"1_02/2", still()}}
+	for _, tc := range []struct {
+		name   string
+		class  string
+		window int
+		want   []realWindow // Reason only checked for being set
+		covers [2]int       // frames the first window holds (then its Start is not compared)
+	}{
+		// The jump is in the air over frames 46-59: a 40-frame window of it.
+		{"the jump's window", "jump", 40, []realWindow{
+			{Class: "jump", Take: "1_01", Frames: 40, Physical: true},
+			{Class: "jump", Take: "1_02/2", Start: 0, Frames: 40, Physical: false, Reason: "x"}}, [2]int{46, 60}},
+		{"takes shorter than the window", "jump", 200, []realWindow{
+			{Class: "jump", Take: "1_01", Frames: frames, Physical: true},
+			{Class: "jump", Take: "1_02/2", Frames: frames, Reason: "x"}}, [2]int{}},
+		{"a class with no check", "box", 40, nil, [2]int{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := bestWindows(tc.class, takes, tc.window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d windows %+v, want %d", len(got), got, len(tc.want))
+			}
+			for i, g := range got {
+				w := tc.want[i]
+				if i == 0 && tc.covers[1] > 0 {
+					if g.Start > tc.covers[0] || g.Start+g.Frames < tc.covers[1] {
+						t.Errorf("window %d: frames %d-%d, want %d-%d in it", i, g.Start, g.Start+g.Frames, tc.covers[0], tc.covers[1])
+					}
+					w.Start = g.Start
+				}
+				if g.Class != w.Class || g.Take != w.Take || g.Start != w.Start || g.Frames != w.Frames || g.Physical != w.Physical ||
+					(g.Reason != "") != (w.Reason != "") {
+					t.Errorf("window %d: %+v, want %+v", i, g, w)
+				}
+				if g.window == nil || g.window.Frames() != g.Frames {
+					t.Errorf("window %d: motion of %v frames, want %d", i, g.window, g.Frames)
+				}
+			}
+		})
+	}
+	broken := heldOutTake{"9_09", &motion.Motion{Skel: motion.SOMA77()}}
+	if _, err := bestWindows("jump", []heldOutTake{broken}, 60); !errors.Is(err, checks.ErrMotion) || !strings.Contains(err.Error(), "9_09") {
+		t.Errorf("a broken take: %v", err)
+	}
+}
+
 // TestTakesCheck: the held-out takes' reference is the share whose best
 // window passes; no row or no take leaves it unset.
 func TestTakesCheck(t *testing.T) {
+	ws := []realWindow{{Physical: true}, {Physical: false}}
 	row := &physicalRow{}
-	if err := row.takesCheck("jump", []*motion.Motion{jumping(), still()}, 0); err != nil {
-		t.Fatal(err)
-	}
+	row.takesCheck(ws)
 	if row.RealTakes == nil || *row.RealTakes != 0.5 || row.RealTakesN != 2 {
 		t.Fatalf("got %v of %d, want half of 2", row.RealTakes, row.RealTakesN)
 	}
@@ -146,15 +200,49 @@ func TestTakesCheck(t *testing.T) {
 		t.Errorf("line %q", row.String())
 	}
 	empty := &physicalRow{}
-	if err := empty.takesCheck("jump", nil, 0); err != nil || empty.RealTakes != nil {
-		t.Errorf("no takes: %v, %v", err, empty.RealTakes)
+	if empty.takesCheck(nil); empty.RealTakes != nil {
+		t.Errorf("no takes: %v", empty.RealTakes)
 	}
 	var none *physicalRow // a class with no check
-	if err := none.takesCheck("box", []*motion.Motion{still()}, 0); err != nil {
-		t.Error(err)
+	none.takesCheck(ws)
+}
+
+// TestHeldOutSet: windows are encoded as the generated samples are, a
+// shorter one held on its last frame to fill its row, with its length
+// kept for classify.py; a window longer than a row is an error.
+func TestHeldOutSet(t *testing.T) {
+	lay := model.DefaultLayout()
+	short, err := jumping().Slice(0, 50)
+	if err != nil {
+		t.Fatal(err)
 	}
-	broken := &motion.Motion{Skel: motion.SOMA77()}
-	if err := row.takesCheck("jump", []*motion.Motion{broken}, 0); !errors.Is(err, checks.ErrMotion) {
-		t.Errorf("a broken take: %v", err)
+	var s heldOutSet
+	ws := []realWindow{{Class: "jump", Take: "1_01", Frames: frames, window: jumping()},
+		{Class: "jump", Take: "1_03", Frames: 50, window: short}}
+	if err := s.add(lay, ws, frames); err != nil {
+		t.Fatal(err)
+	}
+	D := lay.Dim()
+	if len(s.feats) != 2 || len(s.feats[0]) != frames*D || len(s.feats[1]) != frames*D {
+		t.Fatalf("%d rows", len(s.feats))
+	}
+	if !slices.Equal(s.labels, []string{"jump", "jump"}) || !slices.Equal(s.lengths, []int{frames, 50}) || len(s.windows) != 2 {
+		t.Errorf("labels %v, lengths %v, %d windows", s.labels, s.lengths, len(s.windows))
+	}
+	want, err := lay.Encode(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := s.feats[1]
+	if !slices.Equal(row[:50*D], want) {
+		t.Error("the short window's frames are not its encoding")
+	}
+	for f := 50; f < frames; f++ {
+		if !slices.Equal(row[f*D:(f+1)*D], want[49*D:]) {
+			t.Fatalf("frame %d is not the last frame held", f)
+		}
+	}
+	if err := s.add(lay, ws[:1], 60); err == nil || !strings.Contains(err.Error(), "1_01") {
+		t.Errorf("a window longer than a row: %v", err)
 	}
 }

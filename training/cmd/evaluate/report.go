@@ -91,6 +91,18 @@ type classifierRow struct {
 	Takes      int      `json:"real_takes"`
 }
 
+// heldOutRow is the real reference of "both": of a class's held-out
+// takes (mirrored copies left out), those whose best window for the check
+// (DIR/real, realWindow) passes it, those the classifier reads as the
+// class, and both: the protocol of the generated samples, on real motion.
+// Takes 0: the class has no held-out take.
+type heldOutRow struct {
+	Takes      int `json:"takes"`
+	Physical   int `json:"physical_passed"`
+	Classified int `json:"classified"`
+	Both       int `json:"both"`
+}
+
 // unseenRow is one of unseenPrompts: how the tokenizer read it and its
 // samples judged as the class it means.
 type unseenRow struct {
@@ -197,22 +209,85 @@ func classified(dir string) ([]sampleRow, []string, *classifyJSON, error) {
 		}
 		return nil, nil, nil, err
 	}
-	c := &classifyJSON{}
-	if err := readJSON(filepath.Join(dir, "classify.json"), c); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return samples, nil, nil, nil
-		}
+	preds, c, err := predictions(dir, len(samples), "samples.json")
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	if c.Generated == nil || len(c.Generated.Predictions) != len(samples) {
-		return nil, nil, nil, fmt.Errorf("%s: predictions for %d samples, samples.json lists %d (run classify.py on this evaluation's samples)",
-			filepath.Join(dir, "classify.json"), len(c.Generated.Predictions), len(samples))
+	return samples, preds, c, nil
+}
+
+// predictions reads dir's classify.json: the most probable class of each
+// of the n rows listed in listing; nil when classify.py has not scored
+// them (no classify.json).
+func predictions(dir string, n int, listing string) ([]string, *classifyJSON, error) {
+	path := filepath.Join(dir, "classify.json")
+	c := &classifyJSON{}
+	if err := readJSON(path, c); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
 	}
-	return samples, c.Generated.Predictions, c, nil
+	if c.Generated == nil {
+		return nil, nil, fmt.Errorf("%s: no predictions (run classify.py with --generated %s)", path, dir)
+	}
+	if len(c.Generated.Predictions) != n {
+		return nil, nil, fmt.Errorf("%s: predictions for %d samples, %s lists %d (run classify.py on this evaluation's samples)",
+			path, len(c.Generated.Predictions), listing, n)
+	}
+	return c.Generated.Predictions, c, nil
+}
+
+// mergeHeldOut counts, per class with a check, its held-out takes' best
+// windows (DIR/real/takes.json) that pass the check and that classify.py
+// (DIR/real/classify.json) reads as the class. An evaluation from before
+// the real reference, or one not yet classified, leaves the rows unset.
+func mergeHeldOut(s *summary, dir string) error {
+	dir = filepath.Join(dir, "real")
+	for i := range s.Classes {
+		s.Classes[i].HeldOut = nil
+	}
+	var ws []realWindow
+	if err := readJSON(filepath.Join(dir, "takes.json"), &ws); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	preds, _, err := predictions(dir, len(ws), "takes.json")
+	if err != nil || preds == nil {
+		return err
+	}
+	for i, r := range s.Classes {
+		if r.Physical == nil { // no check, so no best window
+			continue
+		}
+		h := &heldOutRow{}
+		for j, w := range ws {
+			if w.Class != r.Class {
+				continue
+			}
+			h.Takes++
+			read := preds[j] == w.Class
+			h.Physical += btoi(w.Physical)
+			h.Classified += btoi(read)
+			h.Both += btoi(w.Physical && read)
+		}
+		s.Classes[i].HeldOut = h
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // mergeClassifier adds classify.py's predictions of DIR's and
-// DIR/unseen's samples to the summary's rows.
+// DIR/unseen's samples to the summary's rows, and of DIR/real's windows
+// (mergeHeldOut).
 func mergeClassifier(s *summary, dir string) error {
 	for _, group := range []struct {
 		dir   string
@@ -264,7 +339,7 @@ func mergeClassifier(s *summary, dir string) error {
 			group.set(i, perSeed, all, classifierOf(mine[0].Class, mine, p, c))
 		}
 	}
-	return nil
+	return mergeHeldOut(s, dir)
 }
 
 // frac: "7/8".
@@ -294,7 +369,7 @@ func printTable(w io.Writer, s *summary) {
 	t := &table{left: 1}
 	t.title("", "physical check", "classifier", "both", "bank", "skate cm/f", "diversity m")
 	t.row(cells("class"), cells(append(heads, "all", "real")...), cells(append(heads, "all", "real")...),
-		cells("all"), cells(""), cells("gen", "real"), cells("gen", "real"))
+		cells("all", "real"), cells(""), cells("gen", "real"), cells("gen", "real"))
 	for _, r := range s.Classes {
 		perSeed, all := splitSeeds(r.PerSeed)
 		phys, clf := seedCells(perSeed)
@@ -319,14 +394,20 @@ func printTable(w io.Writer, s *summary) {
 		if r.Real != nil {
 			realSkate, realDiv = fmt.Sprintf("%.2f", r.Real.SkateCM), fmt.Sprintf("%.2f", r.Real.Diversity)
 		}
+		bothReal := "-"
+		if h := r.HeldOut; h != nil && h.Takes > 0 {
+			bothReal = frac(h.Both, h.Takes)
+		}
 		t.row(cells(r.Class), cells(append(phys, physAll, physReal)...), cells(append(clf, clfAll, clfReal)...),
-			cells(both), cells(frac(all.FromBank, all.N)),
+			cells(both, bothReal), cells(frac(all.FromBank, all.N)),
 			cells(fmt.Sprintf("%.2f", r.Generated.SkateCM), realSkate), cells(fmt.Sprintf("%.2f", r.Generated.Diversity), realDiv))
 	}
 	t.write(w)
 	fmt.Fprintln(w, "physical real: the same check on held-out real windows of the class; classifier real: its accuracy on windows of")
 	fmt.Fprintln(w, "single-class held-out takes, or k/nt: of the n held-out takes with the class, k where a window reads as it;")
-	fmt.Fprintf(w, "both: samples passing the physical check and the classifier, ✓ at %.0f %%; bank: samples started from a retrieval clip\n", 100*Bar)
+	fmt.Fprintf(w, "both: samples passing the physical check and the classifier, ✓ at %.0f %%; both real: k/n, of the class's n held-out\n", 100*Bar)
+	fmt.Fprintf(w, "takes (no mirrored copies), k whose best %d-frame window for the check (the whole take when shorter) passes it\n", frames)
+	fmt.Fprintln(w, "and reads as the class (-: no held-out take, or real/ not classified); bank: samples started from a retrieval clip")
 	if len(s.Unseen) == 0 {
 		return
 	}

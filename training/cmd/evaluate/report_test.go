@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -388,6 +389,127 @@ func TestMergeClassifier(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+}
+
+// writeScored writes a folder as evaluate and classify.py leave it: the
+// rows' listing (samples.json, takes.json) and, unless preds is nil,
+// classify.json with their predictions.
+func writeScored(t *testing.T, dir, listing string, rows any, preds []string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(dir, listing), rows); err != nil {
+		t.Fatal(err)
+	}
+	if preds != nil {
+		if err := writeJSON(filepath.Join(dir, "classify.json"), map[string]any{
+			"classifier": map[string]any{"path": "clf.pt"}, "generated": map[string]any{"predictions": preds}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tableCells are the cells of a group of the printed table's row of a class.
+func tableCells(table, class string, group int) []string {
+	for _, line := range strings.Split(table, "\n") {
+		gs := strings.Split(line, " | ")
+		if strings.TrimSpace(gs[0]) == class && group < len(gs) {
+			return strings.Fields(gs[group])
+		}
+	}
+	return nil
+}
+
+// TestMergeHeldOut: -report's real reference of "both" counts, per class,
+// the held-out takes whose best window passes the check and is read as
+// the class (DIR/real), shown next to the samples' "both" and kept in
+// summary.json; a class with no held-out take, a class with no check, and
+// an evaluation with no real/ (older ones) or an unscored one show "-".
+func TestMergeHeldOut(t *testing.T) {
+	yes, no := ptr(true), ptr(false)
+	samples := []sampleRow{
+		{Class: "run", Seed: 1, Physical: yes}, {Class: "run", Seed: 1, Physical: yes},
+		{Class: "run", Seed: 2, Physical: yes}, {Class: "run", Seed: 2, Physical: no},
+		{Class: "jump", Seed: 1, Physical: yes}, {Class: "jump", Seed: 1, Physical: yes},
+		{Class: "jump", Seed: 2, Physical: yes}, {Class: "jump", Seed: 2, Physical: yes},
+	}
+	preds := []string{"run", "run", "run", "run", "jump", "jump", "jump", "jump"}
+	windows := []realWindow{
+		{Class: "run", Take: "1_01", Frames: 41, Physical: true},             // read as walk
+		{Class: "run", Take: "1_02", Frames: 120, Physical: true},            // both
+		{Class: "run", Take: "1_03", Frames: 120, Physical: false},           // read as run
+		{Class: "sit", Take: "2_01", Start: 30, Frames: 120, Physical: true}, // both
+	}
+	realPreds := []string{"walk", "run", "run", "sit"}
+	newSummary := func() *summary {
+		check := func(c string) classRow { return classRow{Class: c, Physical: &physicalRow{}} }
+		return &summary{Model: "m", Seeds: []int64{1, 2}, SamplesPerClass: 4, SamplesPerSeed: 2,
+			Classes: []classRow{check("run"), check("sit"), check("jump"), {Class: "box"}}}
+	}
+	for _, tc := range []struct {
+		name      string
+		real      []realWindow // nil: no real/ folder
+		realPreds []string
+		want      map[string]*heldOutRow
+		cells     map[string][]string // the "both" group: all, real
+		err       string
+	}{
+		{"merged", windows, realPreds,
+			map[string]*heldOutRow{"run": {Takes: 3, Physical: 2, Classified: 2, Both: 1}, "sit": {Takes: 1, Physical: 1, Classified: 1, Both: 1},
+				"jump": {}, "box": nil},
+			map[string][]string{"run": {"75%", "1/3"}, "sit": {"-", "1/1"}, "jump": {"100%", "✓", "-"}, "box": {"-", "-"}}, ""},
+		{"no real folder", nil, nil, map[string]*heldOutRow{"run": nil, "sit": nil, "jump": nil, "box": nil},
+			map[string][]string{"run": {"75%", "-"}, "sit": {"-", "-"}}, ""},
+		{"not classified yet", windows, nil, map[string]*heldOutRow{"run": nil, "sit": nil},
+			map[string][]string{"run": {"75%", "-"}}, ""},
+		{"predictions of other windows", windows, realPreds[:2], nil, nil, "takes.json lists 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeScored(t, dir, "samples.json", samples, preds)
+			if tc.real != nil {
+				writeScored(t, filepath.Join(dir, "real"), "takes.json", tc.real, tc.realPreds)
+			}
+			s := newSummary()
+			err := mergeClassifier(s, dir)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range s.Classes {
+				want, ok := tc.want[r.Class]
+				if ok && ((r.HeldOut == nil) != (want == nil) || want != nil && *r.HeldOut != *want) {
+					t.Errorf("%s: %+v, want %+v", r.Class, r.HeldOut, want)
+				}
+			}
+			var b strings.Builder
+			printTable(&b, s)
+			if got := tableCells(b.String(), "class", 3); !slices.Equal(got, []string{"all", "real"}) {
+				t.Errorf("both's heads %q:\n%s", got, b.String())
+			}
+			for class, want := range tc.cells {
+				if got := tableCells(b.String(), class, 3); !slices.Equal(got, want) {
+					t.Errorf("%s: both %q, want %q:\n%s", class, got, want, b.String())
+				}
+			}
+			if !strings.Contains(b.String(), "both real: k/n, of the class's n held-out") {
+				t.Errorf("no legend of both real:\n%s", b.String())
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored := strings.Contains(string(data), `"held_out_best_windows":{"takes":3,"physical_passed":2,"classified":2,"both":1}`); stored != (tc.name == "merged") {
+				t.Errorf("summary.json stores run's reference: %v\n%s", stored, data)
+			}
+		})
+	}
 }
 
 type rawJSON string
