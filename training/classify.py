@@ -353,7 +353,7 @@ def train(ds: Dataset, classes: Sequence[str], cfg: dict, log=print) -> Classifi
     t0, run_loss, run_acc = time.time(), 0.0, 0.0
     net.train()
     for step in range(1, cfg["steps"] + 1):
-        t = int(rng.integers(lo, cfg["frames"] + 1))
+        t = int(rng.integers(lo, max(lo, cfg["frames"]) + 1))  # a receptive field longer than frames sets the length
         groups: Dict[bool, list] = {False: [], True: []}  # windows of <= t frames; whole short takes
         for _ in range(cfg["batch"]):
             i = present[int(rng.integers(len(present)))]
