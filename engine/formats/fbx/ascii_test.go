@@ -102,34 +102,48 @@ func asciiArray(p any) (string, int) {
 	return strings.Join(parts, ","), len(parts)
 }
 
+// restatedCases are the motions the ASCII tests write as our binary FBX
+// and read back restated as ASCII 7.4 or 6.1: a chain, two SOMA77 takes,
+// the DAZ rig at a fractional rate.
+var restatedCases = []restatedCase{
+	{"chain at 30 fps", "", func(t *testing.T) []*motion.Motion {
+		return []*motion.Motion{waveMotion(chainSkeleton(t), 45, 30)}
+	}},
+	{"soma77, two takes, 20 fps", "20", func(*testing.T) []*motion.Motion {
+		return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
+	}},
+	{"daz rig at 29.97", "", func(t *testing.T) []*motion.Motion {
+		m := testmotion.Clip(t, "daz_60_15_salsa.bvh")
+		m.FPS = 29.97
+		return []*motion.Motion{m}
+	}},
+}
+
+type restatedCase struct {
+	name  string
+	rate6 string // 6.1 only: the rate stated in Version5 in place of GlobalSettings' TimeMode ("": TimeMode kept)
+	ms    func(t *testing.T) []*motion.Motion
+}
+
+// binary is the case's motions as our binary FBX, and its parsed tree.
+func (c restatedCase) binary(t *testing.T) ([]byte, []*Node) {
+	t.Helper()
+	bin := encodeFBX(t, c.ms(t))
+	top, _, err := Parse(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, top
+}
+
 // Our binary files written out as ASCII FBX 7.4 read back as the very same
 // motions as the binary: skeleton, rate, frame count, every root position
 // and joint rotation bit for bit (the ASCII parser gives the reader the
 // binary parser's tree).
 func TestReadASCIIMatchesBinary(t *testing.T) {
-	tests := []struct {
-		name string
-		ms   func(t *testing.T) []*motion.Motion
-	}{
-		{"chain at 30 fps", func(t *testing.T) []*motion.Motion {
-			return []*motion.Motion{waveMotion(chainSkeleton(t), 45, 30)}
-		}},
-		{"soma77, two takes, 20 fps", func(*testing.T) []*motion.Motion {
-			return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
-		}},
-		{"daz rig at 29.97", func(t *testing.T) []*motion.Motion {
-			m := testmotion.Clip(t, "daz_60_15_salsa.bvh")
-			m.FPS = 29.97
-			return []*motion.Motion{m}
-		}},
-	}
-	for _, tc := range tests {
+	for _, tc := range restatedCases {
 		t.Run(tc.name, func(t *testing.T) {
-			bin := encodeFBX(t, tc.ms(t))
-			top, _, err := Parse(bin)
-			if err != nil {
-				t.Fatal(err)
-			}
+			bin, top := tc.binary(t)
 			text := asciiText(t, top)
 			if !isASCII(text) {
 				t.Fatal("the text is not taken for ASCII FBX")
@@ -453,30 +467,10 @@ func fbx6Text(t testing.TB, top []*Node, frameRate string) []byte {
 // rate (from GlobalSettings, or from Version5's FrameRate when they have no
 // TimeMode), frames, and every root position and rotation bit for bit.
 func TestReadFBX6(t *testing.T) {
-	tests := []struct {
-		name, rate string
-		ms         func(t *testing.T) []*motion.Motion
-	}{
-		{"chain at 30 fps", "", func(t *testing.T) []*motion.Motion {
-			return []*motion.Motion{waveMotion(chainSkeleton(t), 45, 30)}
-		}},
-		{"soma77, two takes, Version5 rate 20", "20", func(*testing.T) []*motion.Motion {
-			return []*motion.Motion{waveMotion(motion.SOMA77(), 30, 20), waveMotion(motion.SOMA77(), 12, 20)}
-		}},
-		{"daz rig at 29.97", "", func(t *testing.T) []*motion.Motion {
-			m := testmotion.Clip(t, "daz_60_15_salsa.bvh")
-			m.FPS = 29.97
-			return []*motion.Motion{m}
-		}},
-	}
-	for _, tc := range tests {
+	for _, tc := range restatedCases {
 		t.Run(tc.name, func(t *testing.T) {
-			bin := encodeFBX(t, tc.ms(t))
-			top, _, err := Parse(bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			text := fbx6Text(t, top, tc.rate)
+			bin, top := tc.binary(t)
+			text := fbx6Text(t, top, tc.rate6)
 			readSameTakes(t, text, bin)
 		})
 	}
