@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/motionstudio/studio/api/server"
 	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/formats/bvh"
 	"github.com/motionstudio/studio/engine/formats/fbx"
@@ -58,16 +56,9 @@ func batchServer(t *testing.T, delay time.Duration, queue int) (string, *engine.
 	m := &slowNull{delay: delay}
 	eng := engine.NewWith(nullmodel.Caps(), func(context.Context) (engine.Backend, error) { return m, nil },
 		jobs.Options{QueueSize: queue})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(eng, server.Options{Addr: l.Addr().String()})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveThenClose(ctx, srv, eng, l, time.Second) }()
+	url, stop, done := serveLoopback(t, eng)
 	t.Cleanup(func() { stop(); <-done })
-	return "http://" + l.Addr().String(), eng, m
+	return url, eng, m
 }
 
 // minimalRequest is MMCP's minimal text request for the null model, as a

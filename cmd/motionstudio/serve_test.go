@@ -21,14 +21,7 @@ func TestServeClosesItsEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close(context.Background())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(eng, server.Options{Addr: l.Addr().String()})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveThenClose(ctx, srv, eng, l, time.Second) }()
+	_, stop, done := serveLoopback(t, eng)
 	stop()
 	select {
 	case err := <-done:
@@ -41,4 +34,20 @@ func TestServeClosesItsEngine(t *testing.T) {
 	if _, err := eng.Preload(context.Background()); !errors.Is(err, jobs.ErrClosed) {
 		t.Fatalf("the engine is still open after serve returned: %v", err)
 	}
+}
+
+// serveLoopback runs serveThenClose for eng on a loopback port, as the
+// serve command does: its URL, the stop that ends it, and where its error
+// arrives.
+func serveLoopback(t *testing.T, eng *engine.Engine) (url string, stop context.CancelFunc, done <-chan error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(eng, server.Options{Addr: l.Addr().String()})
+	ctx, stop := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- serveThenClose(ctx, srv, eng, l, time.Second) }()
+	return "http://" + l.Addr().String(), stop, ch
 }

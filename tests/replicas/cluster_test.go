@@ -248,6 +248,15 @@ func memory(t testing.TB, pid int) (rss, hwm int64) {
 	return field("VmRSS"), field("VmHWM")
 }
 
+// requests are request(t, i) for i below n.
+func requests(t testing.TB, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = request(t, i)
+	}
+	return out
+}
+
 // request is the MMCP example request made distinct per job: its own seed
 // and length, so a mix-up of results shows in the bytes.
 func request(t testing.TB, i int) []byte {

@@ -125,10 +125,7 @@ func TestBurstWithAReplicaKilled(t *testing.T) {
 	c := startCluster(t, 3, false, "--null-delay", "100ms", "--jobs-lease", "2s")
 	cl := newClient(c.lb)
 	const n = 300
-	bodies := make([][]byte, n)
-	for i := range bodies {
-		bodies[i] = request(t, i)
-	}
+	bodies := requests(t, n)
 	want := expected(t, cl, bodies)
 	r := submitAll(t, cl, bodies)
 	t.Logf("submitted %d jobs through nginx in %s", n, time.Since(start).Round(time.Millisecond))
@@ -234,10 +231,7 @@ func TestRedisRestartDuringRun(t *testing.T) {
 	c := startCluster(t, 3, true, "--null-delay", "50ms", "--jobs-lease", "3s")
 	cl := newClient(c.lb)
 	const n = 120
-	bodies := make([][]byte, n)
-	for i := range bodies {
-		bodies[i] = request(t, i)
-	}
+	bodies := requests(t, n)
 	want := expected(t, cl, bodies)
 	r := submitAll(t, cl, bodies)
 
