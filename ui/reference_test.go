@@ -24,15 +24,19 @@ import (
 // newBundledStudio is the studio on the bundled model, on the CPU.
 func newBundledStudio(t *testing.T) *Studio {
 	t.Helper()
-	a := test.NewTempApp(t)
-	opt := Options{Model: models.DefaultID, Device: "cpu", Library: testtools.ONNXRuntime(t), Manual: true, AutosaveDir: t.TempDir()}
-	var s *Studio
-	onFyne(func() {
-		s = NewStudio(a, opt)
-		s.Window.Resize(fyne.NewSize(1000, 700))
-	})
-	t.Cleanup(func() { onFyne(s.Window.Close) })
-	return s
+	return studioOn(t, models.DefaultID)
+}
+
+// quickTakes makes s's takes seed 3, 4 diffusion steps (on Fyne's
+// goroutine): fast, and the same each run.
+func quickTakes(t *testing.T, s *Studio) {
+	t.Helper()
+	s.SetSeed("3")
+	o := s.Editor().Project().Options
+	o.Steps = 4
+	if err := s.Editor().SetOptions(o); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // promptTrackAt is where, in the window, the prompt track shows frame;
@@ -69,12 +73,7 @@ func TestStudioClipAsPrompt(t *testing.T) {
 	}
 	var before []byte
 	onFyne(func() {
-		s.SetSeed("3")
-		o := s.Editor().Project().Options
-		o.Steps = 4
-		if err := s.Editor().SetOptions(o); err != nil {
-			t.Fatal(err)
-		}
+		quickTakes(t, s)
 		var err error
 		if before, err = project.Marshal(s.Editor().Project()); err != nil {
 			t.Fatal(err)

@@ -25,12 +25,7 @@ func TestStudioReferenceStrength(t *testing.T) {
 	walkPath := testtools.TestdataBVH(t, "cmu_16_11_walk_veer_left.bvh")
 	var slider *widget.Slider
 	onFyne(func() {
-		s.SetSeed("3")
-		o := s.Editor().Project().Options
-		o.Steps = 4
-		if err := s.Editor().SetOptions(o); err != nil {
-			t.Fatal(err)
-		}
+		quickTakes(t, s)
 		s.dropped(promptTrackAt(t, s, 10), []fyne.URI{storage.NewFileURI(walkPath)})
 		if slider = strengthSliderShown(s); slider == nil || math.Abs(slider.Value-generate.DefaultReferenceStrength) > 1e-9 || slider.Step != 0.05 {
 			t.Fatalf("the reference's form has no Strength slider at the default (%+v)", slider)

@@ -30,14 +30,15 @@ func onFyne(f func()) { bridge.DoAndWait(f) }
 // Redraw), on the repository's tiny random-weight bundle.
 func newStudio(t *testing.T) *Studio {
 	t.Helper()
+	return studioOn(t, filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"))
+}
+
+// studioOn is the studio in Fyne's test driver on model (a bundle folder
+// or a bundled model id), on the CPU, closed when the test ends.
+func studioOn(t *testing.T, model string) *Studio {
+	t.Helper()
 	a := test.NewTempApp(t)
-	opt := Options{
-		Model:       filepath.Join(testtools.RepoRoot(t), "testdata", "models", "random-tiny"),
-		Device:      "cpu",
-		Library:     testtools.ONNXRuntime(t),
-		Manual:      true,
-		AutosaveDir: t.TempDir(),
-	}
+	opt := Options{Model: model, Device: "cpu", Library: testtools.ONNXRuntime(t), Manual: true, AutosaveDir: t.TempDir()}
 	var s *Studio
 	onFyne(func() {
 		s = NewStudio(a, opt)
