@@ -291,17 +291,25 @@ return 0`)
 
 // Beat renews the lease and records progress.
 func (r *Redis) Beat(ctx context.Context, l *Lease, step, steps int) (bool, error) {
-	n, err := beatScript.Run(ctx, r.c, r.leaseKeys(l), group, l.Entry, l.Worker, step, steps).Int()
-	switch {
-	case err != nil:
-		return false, fmt.Errorf("job store: renewing job %s: %w", l.ID, err)
-	case n < 0:
-		return false, ErrLeaseLost
-	}
-	return n == 1, nil
+	n, err := r.runLeased(ctx, beatScript, l, "renewing job %s", step, steps)
+	return n == 1, err
 }
 
-func (r *Redis) leaseKeys(l *Lease) []string { return []string{r.jobKey(l.ID), r.streamKey(l.Queue)} }
+// runLeased runs a script only the lease holder may (KEYS: job, stream;
+// ARGV: group, entry, worker, then rest) and answers its number; a
+// negative one, the lease gone, is ErrLeaseLost. doing names the step in
+// errors, with %s for the job's id.
+func (r *Redis) runLeased(ctx context.Context, s *redis.Script, l *Lease, doing string, rest ...any) (int, error) {
+	args := append([]any{group, l.Entry, l.Worker}, rest...)
+	n, err := s.Run(ctx, r.c, []string{r.jobKey(l.ID), r.streamKey(l.Queue)}, args...).Int()
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("job store: %s: %w", fmt.Sprintf(doing, l.ID), err)
+	case n < 0:
+		return 0, ErrLeaseLost
+	}
+	return n, nil
+}
 
 // endScript acknowledges the entry and, unless the job was cancelled,
 // stores its end: state and field/value pairs, kept for the TTL. KEYS: job,
@@ -316,15 +324,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[6])
 return 1`)
 
 func (r *Redis) end(ctx context.Context, l *Lease, state string, pairs ...any) error {
-	args := append([]any{group, l.Entry, l.Worker, state, stamp(time.Now()), int(r.opts.TTL.Seconds())}, pairs...)
-	n, err := endScript.Run(ctx, r.c, r.leaseKeys(l), args...).Int()
-	switch {
-	case err != nil:
-		return fmt.Errorf("job store: storing job %s's end: %w", l.ID, err)
-	case n < 0:
-		return ErrLeaseLost
-	}
-	return nil
+	_, err := r.runLeased(ctx, endScript, l, "storing job %s's end",
+		append([]any{state, stamp(time.Now()), int(r.opts.TTL.Seconds())}, pairs...)...)
+	return err
 }
 
 // Finish stores a succeeded job's outputs.
@@ -354,14 +356,8 @@ return 1`)
 
 // Release hands a job back to the queue.
 func (r *Redis) Release(ctx context.Context, l *Lease) error {
-	n, err := releaseScript.Run(ctx, r.c, r.leaseKeys(l), group, l.Entry, l.Worker, l.ID).Int()
-	switch {
-	case err != nil:
-		return fmt.Errorf("job store: handing job %s back: %w", l.ID, err)
-	case n < 0:
-		return ErrLeaseLost
-	}
-	return nil
+	_, err := r.runLeased(ctx, releaseScript, l, "handing job %s back", l.ID)
+	return err
 }
 
 // Counts are a queue's jobs by where they are in the stream.
