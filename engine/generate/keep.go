@@ -105,6 +105,10 @@ func (p *plan) keepKeys(k *Keep, lay *model.Layout, reqFPS float64) error {
 	return nil
 }
 
+// spliceTake is splice; a test wraps it to see the new draw before the
+// blend.
+var spliceTake = splice
+
 // splice returns the previous take with frames [From, To) taken from the
 // new one (both at the request's rate and length), each edge blended over
 // seamSpan frames inside the range. The model does not quite continue the
