@@ -160,20 +160,14 @@ func ownRig(m *motion.Motion) (*motion.Motion, error) {
 	return out, nil
 }
 
-// rigOf is a skeleton as MMCP states one (rest rotations are identity).
+// rigOf is s as MMCP states a skeleton, its rest translations rounded as
+// the clip's values are.
 func rigOf(s *motion.Skeleton) *request.Skeleton {
-	rig := &request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for _, j := range s.Joints {
-		var parent *string
-		if j.Parent >= 0 {
-			p := s.Joints[j.Parent].Name
-			parent = &p
-		}
-		o := j.Offset
-		rig.Joints = append(rig.Joints, request.Joint{Name: j.Name, Parent: parent,
-			RestTranslation: request.Vec3{round6(o[0]), round6(o[1]), round6(o[2])}, RestRotation: request.Quat{0, 0, 0, 1}})
+	rig := request.SkeletonOf(s)
+	for i, j := range rig.Joints {
+		rig.Joints[i].RestTranslation = request.Vec3{round6(j.RestTranslation[0]), round6(j.RestTranslation[1]), round6(j.RestTranslation[2])}
 	}
-	return rig
+	return &rig
 }
 
 // check holds a reference to what a motion_reference segment needs: a

@@ -43,7 +43,7 @@ func TestMotionReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mixamoRig := generate.Rig(mixamo)
+	mixamoRig := request.SkeletonOf(mixamo)
 	example := func() map[string]any { return bundledExample(t, s, "request_motion_reference_1_2.json") }
 	opts := map[string]any{"diffusion_steps": 4, "seed": 3}
 	walk := refClip("Hips", 60, 60, 1.0, 0.95, 30) // 1 s at 60 fps: the whole 30-frame segment

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/motionstudio/studio/engine/model"
-	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
 )
 
@@ -29,7 +28,7 @@ var constraints = []string{request.ConstraintRootPath, request.ConstraintEffecto
 // CapsFor is Caps from a bundle's manifest and layout, before (or without)
 // starting ONNX Runtime.
 func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
-	rig := Rig(lay.Skeleton())
+	rig := request.SkeletonOf(lay.Skeleton())
 	lim := request.DefaultLimits()
 	lim.MaxDurationSeconds = MaxSeconds
 	lim.MaxReferenceFrames = MaxReferenceFrames
@@ -48,20 +47,4 @@ func CapsFor(man *model.Manifest, lay *model.Layout) request.ModelCaps {
 		SupportsRetargeting: true,
 		RetargetsFromSOMA77: true,
 	}
-}
-
-// Rig is a skeleton as MMCP's canonical_skeleton: names, parents and rest
-// offsets, identity rest rotations (the models' skeletons have them).
-func Rig(skel *motion.Skeleton) request.Skeleton {
-	rig := request.Skeleton{CoordinateSystem: request.CoordinateSystem, Units: request.Units}
-	for _, j := range skel.Joints {
-		var parent *string
-		if j.Parent >= 0 {
-			p := skel.Joints[j.Parent].Name
-			parent = &p
-		}
-		rig.Joints = append(rig.Joints, request.Joint{Name: j.Name, Parent: parent,
-			RestTranslation: request.Vec3{j.Offset[0], j.Offset[1], j.Offset[2]}, RestRotation: request.Quat{0, 0, 0, 1}})
-	}
-	return rig
 }

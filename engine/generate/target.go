@@ -60,7 +60,7 @@ func ontoOf(canon *motion.Skeleton, req *request.Request) (*onto, *request.Reque
 			seg.Skeleton = &own
 		}
 	}
-	c.Skeleton = Rig(canon)
+	c.Skeleton = request.SkeletonOf(canon)
 	for i := range c.Constraints {
 		if err := o.restate(&c.Constraints[i], canon); err != nil {
 			return nil, nil, err

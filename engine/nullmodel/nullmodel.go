@@ -38,7 +38,7 @@ func Caps() request.ModelCaps {
 	return request.ModelCaps{
 		ID:                   ID,
 		FPS:                  FPS,
-		CanonicalSkeleton:    generate.Rig(Skeleton()),
+		CanonicalSkeleton:    request.SkeletonOf(Skeleton()),
 		SupportedSegments:    []string{request.SegmentText, request.SegmentUnconditioned},
 		SupportedConstraints: []string{request.ConstraintRootPath, request.ConstraintEffectorTarget, request.ConstraintPoseKeyframe},
 		Limits:               request.DefaultLimits(),

@@ -117,17 +117,19 @@ func unusableSkeleton(err error) *Error {
 	return fieldErrors(CodeInvalidSkeleton, []FieldError{{Type: "value_error", Loc: loc{"skeleton", "joints"}, Msg: msg}}, 1)
 }
 
-// SkeletonOf is s as an MMCP client states a skeleton: rest translations
-// on world axes (s's rest rotations folded in) and identity rest rotations.
+// SkeletonOf is s as an MMCP client states a skeleton (a capabilities'
+// canonical_skeleton, a clip's own): rest translations on world axes (s's
+// rest rotations folded in; a skeleton without any keeps its offsets bit
+// for bit) and identity rest rotations.
 func SkeletonOf(s *motion.Skeleton) Skeleton {
-	pos, _ := s.RestWorld()
+	_, rot := s.RestWorld()
 	out := Skeleton{CoordinateSystem: CoordinateSystem, Units: Units}
-	for j, jt := range s.Joints {
+	for _, jt := range s.Joints {
 		var parent *string
-		off := pos[j]
+		off := jt.Offset
 		if jt.Parent >= 0 {
 			p := s.Joints[jt.Parent].Name
-			parent, off = &p, pos[j].Sub(pos[jt.Parent])
+			parent, off = &p, rot[jt.Parent].Rotate(jt.Offset)
 		}
 		out.Joints = append(out.Joints, Joint{Name: jt.Name, Parent: parent,
 			RestTranslation: Vec3(off), RestRotation: Quat{0, 0, 0, 1}})
