@@ -36,15 +36,13 @@ func TestLoopExample(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != api.MediaGLTF {
 		t.Fatalf("%d %s: %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), data)
 	}
-	doc := new(gltflib.Document)
-	if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil || len(doc.Animations) != 1 {
-		t.Fatalf("glTF: %v, %d animations", err, len(doc.Animations))
+	doc, ext := gltfAnswer(t, data)
+	if len(doc.Animations) != 1 {
+		t.Fatalf("glTF: %d animations", len(doc.Animations))
 	}
-	var ext api.MotionExtension
-	b, _ := json.Marshal(doc.Extensions["MMCP_motion"])
-	if json.Unmarshal(b, &ext) != nil || len(ext.Samples) != 1 || ext.Samples[0].NumFrames != 30 ||
+	if len(ext.Samples) != 1 || ext.Samples[0].NumFrames != 30 ||
 		ext.Samples[0].Trajectory == nil || !ext.Samples[0].Trajectory.Loop {
-		t.Fatalf("MMCP_motion %s", b)
+		t.Fatalf("MMCP_motion %+v", ext.Samples)
 	}
 	rotations, worst := 0, 0.0
 	for _, ch := range doc.Animations[0].Channels {
@@ -96,14 +94,9 @@ func TestInPlace(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %.300s", query, resp.StatusCode, data)
 		}
-		doc := new(gltflib.Document)
-		if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil {
-			t.Fatal(err)
-		}
-		var ext api.MotionExtension
-		b, _ := json.Marshal(doc.Extensions["MMCP_motion"])
-		if json.Unmarshal(b, &ext) != nil || len(ext.Samples) != 1 || ext.Samples[0].Trajectory == nil {
-			t.Fatalf("%s: MMCP_motion without a trajectory: %.300s", query, b)
+		doc, ext := gltfAnswer(t, data)
+		if len(ext.Samples) != 1 || ext.Samples[0].Trajectory == nil {
+			t.Fatalf("%s: MMCP_motion without a trajectory: %+v", query, ext.Samples)
 		}
 		for _, ch := range doc.Animations[0].Channels {
 			if ch.Target.Path == gltflib.TRSTranslation {

@@ -148,16 +148,12 @@ func envelope(t *testing.T, resp *http.Response, data []byte) string {
 	return env.Error.Code
 }
 
-// checkDoc decodes a glTF answer and checks its MMCP layout.
-func checkDoc(t *testing.T, data []byte, samples, frames int) *gltflib.Document {
+// gltfAnswer decodes a glTF answer and its MMCP_motion extension.
+func gltfAnswer(t *testing.T, data []byte) (*gltflib.Document, api.MotionExtension) {
 	t.Helper()
-	var doc gltflib.Document
-	if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+	doc := new(gltflib.Document)
+	if err := gltflib.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil {
 		t.Fatalf("not glTF: %v", err)
-	}
-	if len(doc.Animations) != samples || len(doc.Nodes) != 5 || len(doc.Meshes) != 0 {
-		t.Fatalf("%d animations over %d nodes (%d meshes), want %d over the null model's 5, no mesh",
-			len(doc.Animations), len(doc.Nodes), len(doc.Meshes), samples)
 	}
 	raw, ok := doc.Extensions["MMCP_motion"]
 	if !ok {
@@ -165,15 +161,29 @@ func checkDoc(t *testing.T, data []byte, samples, frames int) *gltflib.Document 
 	}
 	var ext api.MotionExtension
 	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &ext); err != nil || len(ext.Samples) != samples || ext.Model != nullmodel.ID || ext.FPS <= 0 {
-		t.Fatalf("MMCP_motion %s (%v)", b, err)
+	if err := json.Unmarshal(b, &ext); err != nil {
+		t.Fatalf("MMCP_motion %.300s: %v", b, err)
+	}
+	return doc, ext
+}
+
+// checkDoc decodes a glTF answer and checks its MMCP layout.
+func checkDoc(t *testing.T, data []byte, samples, frames int) *gltflib.Document {
+	t.Helper()
+	doc, ext := gltfAnswer(t, data)
+	if len(doc.Animations) != samples || len(doc.Nodes) != 5 || len(doc.Meshes) != 0 {
+		t.Fatalf("%d animations over %d nodes (%d meshes), want %d over the null model's 5, no mesh",
+			len(doc.Animations), len(doc.Nodes), len(doc.Meshes), samples)
+	}
+	if len(ext.Samples) != samples || ext.Model != nullmodel.ID || ext.FPS <= 0 {
+		t.Fatalf("MMCP_motion %+v", ext)
 	}
 	for i, s := range ext.Samples {
 		if s.Name != doc.Animations[i].Name || (frames > 0 && s.NumFrames != frames) {
 			t.Fatalf("sample %d: %+v for animation %q", i, s, doc.Animations[i].Name)
 		}
 	}
-	return &doc
+	return doc
 }
 
 // nullAnswers are what the null server (1.0 core) answers to the valid
