@@ -267,7 +267,7 @@ func (su *setup) finish(s int, tk take) (finished, error) {
 		if out.Frames() != su.frames {
 			return finished{}, fmt.Errorf("sample %d: %d frames to splice into %d", s, out.Frames(), su.frames)
 		}
-		if out, err = splice(k, out); err != nil {
+		if out, err = spliceTake(k, out); err != nil {
 			return finished{}, fmt.Errorf("sample %d: regenerating [%d, %d): %w", s, k.From, k.To, err)
 		}
 	}

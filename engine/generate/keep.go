@@ -105,6 +105,10 @@ func (p *plan) keepKeys(k *Keep, lay *model.Layout, reqFPS float64) error {
 	return nil
 }
 
+// spliceTake is splice; a test wraps it to see the new draw before the
+// blend.
+var spliceTake = splice
+
 // splice returns the previous take with frames [From, To) taken from the
 // new one (both at the request's rate and length), each edge blended over
 // seamSpan frames inside the range. The model does not quite continue the
@@ -166,15 +170,6 @@ func blendEdge(m *motion.Motion, at, n int) {
 	smoothEdge(m, at, n)
 }
 
-// nearer is q or −q, whichever is on ref's side, so a slerp between them
-// takes the shorter way.
-func nearer(q, ref mgl64.Quat) mgl64.Quat {
-	if q.Dot(ref) < 0 {
-		return q.Scale(-1)
-	}
-	return q
-}
-
 // short is q or −q, whichever turns the shorter way round.
 func short(q mgl64.Quat) mgl64.Quat {
 	if q.W < 0 {
@@ -205,16 +200,18 @@ func reversed(m *motion.Motion) *motion.Motion {
 // pull towards its own pose (whose weight grows as the fourth power of the
 // distance from the edge, reaching 1/smoothness at the window's end). Tuned
 // on the bundled model's regenerated walks, jumps, kicks and dances: a
-// gentler pull (square) let the model's jolt at the edge through, a firmer
-// penalty crowded the move from the kept pose to the new one into the
-// window's end.
-const smoothness = 4
+// gentler pull (square) let the model's jolt at the edge through. 8 since
+// rotations are smoothed as rotation vectors (4 before, when a firmer
+// penalty crowded a turn into the window's end): over 128 draws it left
+// 3 blend windows over their bar, 4 did 5.
+const smoothness = 8
 
 // smoothEdge smooths frames [at, at+n) of m, the new frames next to kept
 // ones (before at), by least squares: each frame's root and joint
-// quaternion components stay near their own values with a weight growing
-// from nothing at the edge, against a penalty on every second difference
-// (acceleration), the kept frames and those after the window held. So the
+// rotations (as rotation vectors about the last kept frame's) stay near
+// their own values with a weight growing from nothing at the edge, against
+// a penalty on every second difference (acceleration), the kept frames and
+// those after the window held. So the
 // motion leaves the kept frames along the smoothest path and the model's
 // jolts near the edge (it tends to jump as it leaves stated frames) are
 // evened out. Frames outside [at, at+n) are not touched.
@@ -277,36 +274,63 @@ func smoothEdge(m *motion.Motion, at, n int) {
 	for d := range 3 {
 		solve(func(t int) float64 { return m.Root[t][d] }, func(t int, v float64) { m.Root[t][d] = v })
 	}
-	q := make([]mgl64.Quat, hi-lo)
+	// Rotations are smoothed as rotation vectors about the last kept
+	// frame's: averaging quaternion components cuts a large turn short
+	// through the middle and, once normalised, rushes it into a frame or
+	// two (a 124° arm turn in one frame where the take turned 170°).
+	r := make([]mgl64.Vec3, hi-lo)
 	for j := range J {
+		ref := m.Rot[(at-1)*J+j].Conjugate()
 		for t := lo; t < hi; t++ {
-			q[t-lo] = m.Rot[t*J+j]
+			r[t-lo] = rotVec(ref.Mul(m.Rot[t*J+j]).Normalize())
 			if t > lo {
-				q[t-lo] = nearer(q[t-lo], q[t-lo-1])
+				r[t-lo] = unwrap(r[t-lo], r[t-lo-1])
 			}
 		}
-		get := func(c int) func(t int) float64 {
-			return func(t int) float64 {
-				if c == 3 {
-					return q[t-lo].W
-				}
-				return q[t-lo].V[c]
-			}
-		}
-		out := make([]mgl64.Quat, n)
-		for c := range 4 {
-			solve(get(c), func(t int, v float64) {
-				if c == 3 {
-					out[t-at].W = v
-				} else {
-					out[t-at].V[c] = v
-				}
-			})
+		for c := range 3 {
+			solve(func(t int) float64 { return r[t-lo][c] }, func(t int, v float64) { r[t-lo][c] = v })
 		}
 		for i := range n {
-			m.Rot[(at+i)*J+j] = out[i].Normalize()
+			m.Rot[(at+i)*J+j] = ref.Conjugate().Mul(fromRotVec(r[at+i-lo])).Normalize()
 		}
 	}
+}
+
+// rotVec is unit quaternion q's rotation vector (axis × angle, the angle
+// in [0, 2π]; −q gives the same rotation's vector 2π along the axis).
+func rotVec(q mgl64.Quat) mgl64.Vec3 {
+	s := q.V.Len()
+	if s < 1e-12 {
+		return mgl64.Vec3{}
+	}
+	return q.V.Mul(2 * math.Atan2(s, q.W) / s)
+}
+
+// unwrap is the vector of v's rotation (v + 2πk along its axis) nearest
+// prev, so a joint's path stays continuous whichever sign its quaternions
+// have and however far it turns from the reference.
+func unwrap(v, prev mgl64.Vec3) mgl64.Vec3 {
+	a := v.Len()
+	if a < 1e-12 {
+		return v
+	}
+	best := v
+	for k := -2; k <= 2; k++ {
+		c := v.Mul(1 + 2*math.Pi*float64(k)/a)
+		if c.Sub(prev).Len() < best.Sub(prev).Len() {
+			best = c
+		}
+	}
+	return best
+}
+
+// fromRotVec is the unit quaternion of rotation vector v.
+func fromRotVec(v mgl64.Vec3) mgl64.Quat {
+	a := v.Len()
+	if a < 1e-12 {
+		return mgl64.QuatIdent()
+	}
+	return mgl64.Quat{W: math.Cos(a / 2), V: v.Mul(math.Sin(a/2) / a)}
 }
 
 // cholesky factors the symmetric positive definite n×n matrix a (row
