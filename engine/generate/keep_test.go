@@ -71,11 +71,12 @@ func TestRunKeep(t *testing.T) {
 }
 
 // Over many draws the blend holds up as TestRunKeep's cases do: 8 prompts ×
-// 4 ranges × 2 seeds of the bundled model, judged by TestRunKeep's bars. Measured over 128 draws (4 seeds) with bundle 2.2.0:
-// seams 1 over their bar (1.16×), windows 3 (at most 2.26×, a jump kick
-// drawn over the first second); before the blend smoothed rotation vectors
-// (quaternion components) windows were 12 over, at most 3.38×. The bars:
-// at most one draw in ten over either, none over 2.5×.
+// 4 ranges × 2 seeds of the bundled model, judged by TestRunKeep's bars.
+// Measured over 128 draws (4 seeds) with bundle 2.2.0: seams 1 over their
+// bar (1.16×), windows 3 (at most 2.26×, a jump kick drawn over the first
+// second); before the blend smoothed rotation vectors (quaternion
+// components) windows were 12 over, at most 3.38×. The bars: at most one
+// draw in ten over either, none over 2.5×.
 func TestRunKeepSweep(t *testing.T) {
 	m := bundled(t)
 	prompts := []string{"a person walks forward", "a person jumps", "a person dances", "a person kicks",
