@@ -6,8 +6,8 @@
 //
 // Choice, per class in dataset.ClassNames order: the takes of the class
 // whose best window passes its check, in a hash order of their ids (so the
-// choice is stable and not biased to low subject numbers), at most PerClass
-// of them; classes with fewer than MirrorBelow entries also get each
+// choice is stable and not biased to low subject numbers) taking one of
+// each kind of the class in turn (byKind), at most PerClass of them; classes with fewer than MirrorBelow entries also get each
 // entry's mirror (left and right swapped in the captions). Then, while the
 // budget lasts, one window of each take with no class (animal imitations,
 // chores: its own description as caption), from the middle of the take.
@@ -203,8 +203,8 @@ func (b *builder) addClass(class string, takes []take) error {
 	var added []model.BankEntry
 	var clips []*motion.Motion
 	var spare []candidate // windows the model did not keep, best first
-	for _, t := range takes {
-		if !slices.Contains(t.classes, class) || len(added) == b.cfg.PerClass || b.full() {
+	for _, t := range byKind(class, takes) {
+		if len(added) == b.cfg.PerClass || b.full() {
 			continue
 		}
 		c, ok, err := b.candidate(class, t)
@@ -250,6 +250,39 @@ func (b *builder) addClass(class string, takes []take) error {
 		}
 	}
 	return nil
+}
+
+// byKind lists the takes of class, taking one of each kind in turn
+// (dataset.Kind: golf swing, ball toss, basketball move …; in the takes'
+// order within a kind): with PerClass of sports' 117 takes in plain hash
+// order, whole kinds were left out, and "a person tosses a ball" found
+// no clip that tosses. Classes without kinds keep the takes' order.
+func byKind(class string, takes []take) []take {
+	var kinds []string
+	groups := map[string][]take{}
+	for _, t := range takes {
+		if !slices.Contains(t.classes, class) {
+			continue
+		}
+		k := dataset.Kind(t.row.Description, t.row.Category, class)
+		if _, ok := groups[k]; !ok {
+			kinds = append(kinds, k)
+		}
+		groups[k] = append(groups[k], t)
+	}
+	var out []take
+	for round := 0; len(out) < len(takes); round++ {
+		n := len(out)
+		for _, k := range kinds {
+			if round < len(groups[k]) {
+				out = append(out, groups[k][round])
+			}
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return out
 }
 
 // candidate is a window the bank may keep, at the bank's rate.

@@ -140,3 +140,30 @@ func TestBuildSurvival(t *testing.T) {
 		t.Errorf("err %v, want the survival's error within ErrBank", err)
 	}
 }
+
+func TestByKind(t *testing.T) {
+	tk := func(id, desc string, classes ...string) take {
+		return take{id: id, row: dataset.Row{Description: desc}, classes: classes}
+	}
+	takes := []take{
+		tk("a", "golf swing", "sports"), tk("b", "golf putt", "sports"), tk("c", "golf swing", "sports"),
+		tk("d", "underhand toss", "sports"), tk("e", "walk", "walk"), tk("f", "basketball", "sports"),
+		tk("g", "walk, veer left", "walk"), tk("h", "throwing", "sports"),
+	}
+	ids := func(ts []take) string {
+		var s []string
+		for _, t := range ts {
+			s = append(s, t.id)
+		}
+		return strings.Join(s, "")
+	}
+	for _, c := range []struct{ class, want string }{
+		{"sports", "adfhbc"}, // one golf swing (putts are golf too), ball toss, basketball move, throw; then golf
+		{"walk", "eg"},       // no kinds: the takes' order
+		{"kick", ""},
+	} {
+		if got := ids(byKind(c.class, takes)); got != c.want {
+			t.Errorf("byKind(%s) = %q, want %q", c.class, got, c.want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ var classPatterns = map[string]*regexp.Regexp{
 	"dance": classRE(`dance|dances|dancing|salsa|ballet|pirouette|pirouettes|arabesque|charleston|breakdance|` +
 		`jete|jetes|glissade|tango|waltz|twist`),
 	"sports": classRE(`basketball|soccer|football|golf|baseball|tennis|volleyball|dribble|dribbles|dribbling|` +
-		`shoot|shoots|putt|putts|pitch|bunt|bowling|frisbee|swim|swimming|racquet|hockey|jumping jacks|throw and catch|catch and throw|stroke|cartwheel|cartwheels|flip|backflip|handstand|handstands|lunges`),
+		`shoot|shoots|putt|putts|pitch|bunt|bowling|frisbee|swim|swimming|racquet|hockey|jumping jacks|throw and catch|catch and throw|stroke|throwing|throw$|toss|tosses|tossing|cartwheel|cartwheels|flip|backflip|handstand|handstands|lunges`),
 	"gesture": classRE(`gesture|gestures|signal|signals|signaling|point|points|pointing|clap|claps|clapping|` +
 		`shrug|shrugs|nod|nods|bow|bows|salute|salutes|beckon|conversation|explain|explains|argue|arguing|shake hands|hand shake|high five|curtsey|peek a boo|peekaboo|talk|talking`),
 }
@@ -279,6 +279,9 @@ var kinds = []struct{ pattern, kind, class string }{
 	{"baseball", "baseball swing", "sports"},
 	{"pitch", "baseball pitch", "sports"},
 	{"football", "football throw", "sports"},
+	{"toss", "ball toss", "sports"},
+	{"throw", "throw", "sports"},
+	{"throwing", "throw", "sports"},
 	{"jumping jacks", "set of jumping jacks", "sports"},
 }
 
@@ -410,13 +413,7 @@ func Captions(id, description, category string) []string {
 // its manner phrase (with a leading space, or "") and every usable
 // template, in the templates' order.
 func paraphrases(c string, ws []string) (adv string, usable []string) {
-	kind := defaultKinds[c]
-	for _, k := range kinds {
-		if k.class == c && hasPhrase(ws, k.pattern) {
-			kind = k.kind
-			break
-		}
-	}
+	kind := kindOf(c, ws)
 	for _, m := range modifiers {
 		if hasPhrase(ws, m.pattern) && contains(m.classes, c) {
 			adv = " " + m.phrase
@@ -430,6 +427,23 @@ func paraphrases(c string, ws []string) (adv string, usable []string) {
 		usable = append(usable, strings.NewReplacer("{adv}", adv, "{kind}", kind).Replace(t.text))
 	}
 	return adv, usable
+}
+
+// kindOf is the kind of kick, punch, dance or sport that words ws name
+// for class c (its default kind when none; "" for other classes).
+func kindOf(c string, ws []string) string {
+	for _, k := range kinds {
+		if k.class == c && hasPhrase(ws, k.pattern) {
+			return k.kind
+		}
+	}
+	return defaultKinds[c]
+}
+
+// Kind is the kind of class's action a take's description names ("golf
+// swing", "ball toss" for sports; "" for classes without kinds).
+func Kind(description, category, class string) string {
+	return kindOf(class, words.FindAllString(classText(description, category), -1))
 }
 
 // ClassCaptions are the captions of one of a take's classes alone: every

@@ -38,6 +38,11 @@ func TestClasses(t *testing.T) {
 		{"push heavy object", "", []string{"push"}},
 		{"walk up stairs and over", "", []string{"walk", "climb"}},
 		{"duck under", "", []string{"crouch"}},
+		{"underhand toss", "", []string{"sports"}},
+		{"throwing", "", []string{"sports"}},
+		{"throw", "", []string{"sports"}},
+		{"throw punches, yawn", "", []string{"punch"}}, // a punch, not a ball
+		{"walk; b catches keys thrown by a", "", []string{"walk"}},
 		{"chicken (human subject)", "", []string{}}, // the duck of a nursery rhyme is no crouch either
 		{"conversation - explain with hand gestures", "", []string{"gesture"}},
 		{"casualquickwalk", "", []string{"walk"}},  // glued words

@@ -96,7 +96,8 @@
 //	turn           turn, spin, pivot, twirl, pirouette, tourant
 //	walk_backward  walk/step/run … backward(s); not also a walk unless it walks forward too
 //	dance          dance, salsa, ballet, arabesque, charleston, breakdance, jete, glissade
-//	sports         basketball, soccer, golf, baseball, dribble, shoot, putt, swim strokes, cartwheels, flips
+//	sports         basketball, soccer, golf, baseball, dribble, shoot, putt, swim strokes, cartwheels, flips,
+//	               throwing and tossing (a ball; "throw punches" stays a punch)
 //	gesture        gesture, signal, point, clap, shrug, nod, bow, salute, conversation, explain, argue
 //
 // About 700 takes (animal imitations, chores, swimming, nursery rhymes) have

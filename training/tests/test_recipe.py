@@ -39,6 +39,7 @@ class RecipeTest(unittest.TestCase):
         # the bank kept through the exported bundle replaces the first one
         bundle = os.path.join(recipe.ROOT, "assets", "models", recipe.MODEL_ID)
         self.assertIn(f"-model {bundle}", tail[3])
+        self.assertIn(" ".join(recipe.KEEP), tail[3])
         kept = recipe.run_dir(self.runs, "bank-kept")
         self.assertIn(f"recipe: cp {kept}/bank.npy {kept}/bank.json {bundle}", lines)
 
