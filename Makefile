@@ -153,6 +153,7 @@ $(MOCAP_DIR)/.unpacked: $(wildcard $(SHARED)/mocap/*.tar.xz $(SHARED)/mocap/cmu_
 dataset: apt-deps mocap
 	$(GO) run ./training/cmd/dataset -mocap $(MOCAP_DIR)/data -out training/data
 	$(GO) run ./training/cmd/wordmap -augment -data training/data -out training/data/augment.tsv
+	$(GO) run ./training/cmd/evaluate -data training/data -train-windows training/data/windows.json
 
 model: deps dataset
 	MOTIONSTUDIO_MOCAP=$(MOCAP_DIR)/data $(PYTHON) training/recipe.py --data training/data

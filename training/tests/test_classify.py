@@ -157,6 +157,18 @@ class PartsTest(unittest.TestCase):
                 classify.load_generated(d, clf.classes)
 
 
+class WindowsTest(unittest.TestCase):
+    def test_load_windows_keeps_passing_ones(self):
+        d = tempfile.mkdtemp(prefix="mwindows-")
+        self.addCleanup(shutil.rmtree, d)
+        self.assertEqual(classify.load_windows(d), {})
+        with open(os.path.join(d, classify.WINDOWS), "w") as f:
+            json.dump([{"row": 0, "class": "kick", "start": 30, "frames": 120, "physical_pass": True},
+                       {"row": 0, "class": "walk", "start": 0, "frames": 120, "physical_pass": False},
+                       {"row": 500, "class": "kick", "start": 0, "frames": 90, "physical_pass": True}], f)
+        self.assertEqual(classify.load_windows(d), {(0, "kick"): (30, 120), (500, "kick"): (0, 90)})
+
+
 class ClassifyTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -319,6 +331,31 @@ class ClassifyTest(unittest.TestCase):
             self.assertEqual(rep["per_class"][k]["n"], windows, k)
         accs = [v["accuracy"] for v in rep["per_class"].values() if v["accuracy"] is not None]
         self.assertAlmostEqual(rep["mean_class_accuracy"], sum(accs) / len(accs))
+
+    def test_cross_validation_reads_best_windows(self):
+        data = os.path.join(self.tmp, "with-windows")
+        shutil.copytree(self.data, data)
+        ds = Dataset(data)
+        longs = [c for c in ds.clips if c.id.startswith("l")]
+        rows = []
+        for c in longs:  # run in the first half, spin in the second
+            rows += [{"row": c.start, "class": "run", "start": 0, "frames": 120, "physical_pass": True},
+                     {"row": c.start, "class": "spin", "start": 120, "frames": 120, "physical_pass": True}]
+        rows.append({"row": ds.clips[0].start, "class": ds.clips[0].classes[0], "start": 0, "frames": 60,
+                     "physical_pass": False})
+        with open(os.path.join(data, classify.WINDOWS), "w") as f:
+            json.dump(rows, f)
+        out = os.path.join(self.tmp, "cv-windows.json")
+        text = run_main("--data", data, "--cv", "2", "--json", out, *SMALL)
+        self.assertIn("best windows", text)
+        with open(out) as f:
+            rep = json.load(f)
+        # each long take's passing best window is read once, in the fold holding it out; the failing one never
+        self.assertEqual(rep["per_class"]["spin"]["best_n"], len(longs))
+        self.assertEqual(rep["per_class"]["run"]["best_n"], len(longs))
+        self.assertEqual(sum(v["best_n"] for v in rep["per_class"].values()), 2 * len(longs))
+        accs = [v["best_accuracy"] for v in rep["per_class"].values() if v["best_accuracy"] is not None]
+        self.assertAlmostEqual(rep["mean_best_accuracy"], sum(accs) / len(accs))
 
 
 if __name__ == "__main__":

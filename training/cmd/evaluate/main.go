@@ -184,10 +184,14 @@ func run() error {
 	noRetrieval := flag.Bool("no-retrieval", false, "sample every window from noise even when the bundle has a retrieval bank")
 	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
 	reportOnly := flag.Bool("report", false, "only merge -out's classify.json files (training/classify.py) into its summary.json and print the table")
+	trainWin := flag.String("train-windows", "", "only write every labelled train clip's best 4 s window for each of its classes' checks to this JSON file (classify.py trains and cross-validates on them)")
 	flag.Parse()
 
 	if *reportOnly {
 		return report(*out)
+	}
+	if *trainWin != "" {
+		return writeTrainWindows(*data, *trainWin)
 	}
 	seeds, err := parseSeeds(*seedList)
 	if err != nil {
@@ -896,6 +900,19 @@ func (d *realData) windows(class string, n int, seed uint64) ([]*motion.Motion, 
 	return out, label, nil
 }
 
+// decode is clip c whole.
+func (d *realData) decode(c dataset.Clip) (*motion.Motion, error) {
+	rows, err := d.feats.read(c.Start, c.Frames)
+	if err != nil {
+		return nil, fmt.Errorf("clip %s: %w", c.ID, err)
+	}
+	m, err := d.lay.Decode(rows, c.Frames)
+	if err != nil {
+		return nil, fmt.Errorf("clip %s: %w", c.ID, err)
+	}
+	return m, nil
+}
+
 // takes decodes the class's held-out takes whole (mirrored copies left
 // out; a long take's pieces each count).
 func (d *realData) takes(class string) ([]heldOutTake, error) {
@@ -904,13 +921,9 @@ func (d *realData) takes(class string) ([]heldOutTake, error) {
 		if c.Split != "test" || c.Mirrored || !slices.Contains(c.Classes, class) {
 			continue
 		}
-		rows, err := d.feats.read(c.Start, c.Frames)
+		m, err := d.decode(c)
 		if err != nil {
-			return nil, fmt.Errorf("clip %s: %w", c.ID, err)
-		}
-		m, err := d.lay.Decode(rows, c.Frames)
-		if err != nil {
-			return nil, fmt.Errorf("clip %s: %w", c.ID, err)
+			return nil, err
 		}
 		id := c.ID
 		if c.Piece > 0 {

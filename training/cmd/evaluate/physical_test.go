@@ -1,17 +1,24 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
 
+	"github.com/motionstudio/studio/engine/formats/npy"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/training/checks"
+	"github.com/motionstudio/studio/training/dataset"
 )
 
 // still is 4 s of SOMA77's rest pose, standing; jumping the same with a
@@ -244,5 +251,61 @@ func TestHeldOutSet(t *testing.T) {
 	}
 	if err := s.add(lay, ws[:1], 60); err == nil || !strings.Contains(err.Error(), "1_01") {
 		t.Errorf("a window longer than a row: %v", err)
+	}
+}
+
+// TestTrainWindows: evaluate -train-windows writes, for each train clip,
+// the best window of each of its classes that has a check, passing or not,
+// keyed by the clip's first row; test clips, classes without a check and
+// clips without a class get none.
+func TestTrainWindows(t *testing.T) {
+	lay := model.DefaultLayout()
+	dir := t.TempDir()
+	clips := []struct {
+		split   string
+		classes []string
+		m       *motion.Motion
+	}{
+		{"train", []string{"jump"}, jumping()},
+		{"train", []string{"jump", "box"}, still()},
+		{"test", []string{"jump"}, jumping()},
+		{"train", nil, jumping()},
+	}
+	idx := dataset.Index{FPS: lay.FPS(), Dim: lay.Dim()}
+	var rows []float32
+	for i, c := range clips {
+		f, err := lay.Encode(c.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx.Clips = append(idx.Clips, dataset.Clip{ID: fmt.Sprintf("1_%02d", i+1), Split: c.split, Start: len(rows) / lay.Dim(),
+			Frames: c.m.Frames(), Classes: c.classes})
+		rows = append(rows, f...)
+	}
+	if err := writeJSON(filepath.Join(dir, "clips.json"), idx); err != nil {
+		t.Fatal(err)
+	}
+	b := npy.Header("<f4", len(rows)/lay.Dim(), lay.Dim())
+	for _, v := range rows {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "features.npy"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "windows.json")
+	if err := writeTrainWindows(dir, out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []trainWindow
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []trainWindow{{Row: 0, Class: "jump", Frames: frames, Pass: true}, {Row: frames, Class: "jump", Frames: frames, Pass: false}}
+	if !slices.Equal(got, want) {
+		t.Errorf("windows %+v, want %+v", got, want)
 	}
 }
