@@ -184,6 +184,7 @@ func run() error {
 	noRetrieval := flag.Bool("no-retrieval", false, "sample every window from noise even when the bundle has a retrieval bank")
 	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
 	reportOnly := flag.Bool("report", false, "only merge -out's classify.json files (training/classify.py) into its summary.json and print the table")
+	post := flag.Bool("post", false, "post-process the class and unseen-word samples, as the studio and the API do by default (the bar's figures are raw)")
 	trainWin := flag.String("train-windows", "", "only write every labelled train clip's best 4 s window for each of its classes' checks to this JSON file (classify.py trains and cross-validates on them)")
 	flag.Parse()
 
@@ -234,7 +235,8 @@ func run() error {
 		return &request.Request{ProtocolVersion: request.ProtocolVersion, Model: caps.ID, Skeleton: caps.CanonicalSkeleton, Options: &o}
 	}
 	sum := &summary{Model: m.Manifest.ID, Version: m.Manifest.Version, Precision: m.Precision, Steps: *steps,
-		SamplesPerClass: *samples * len(seeds), SamplesPerSeed: *samples, Seed: seeds[0], Seeds: seeds, Retrieval: "none"}
+		SamplesPerClass: *samples * len(seeds), SamplesPerSeed: *samples, Seed: seeds[0], Seeds: seeds, Retrieval: "none",
+		Post: *post}
 	if m.Bank != nil {
 		sum.Retrieval = "on"
 		if *noRetrieval {
@@ -249,14 +251,14 @@ func run() error {
 	}
 
 	// sampleSeeds makes -samples samples of a prompt per seed (the k-th
-	// seed's prompt is promptOf(k)), unprocessed, for class.
+	// seed's prompt is promptOf(k)), raw unless -post, for class.
 	sampleSeeds := func(class string, promptOf func(k int) string) ([]*motion.Motion, [][][4]bool, []sampleRow, error) {
 		var ms []*motion.Motion
 		var cs [][][4]bool
 		var rows []sampleRow
 		for k, sd := range seeds {
 			p := promptOf(k)
-			r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(false)}, sd)
+			r := newReq(request.Options{NumSamples: samples, PostProcessing: ptr(*post)}, sd)
 			r.Segments = []request.Segment{{Type: request.SegmentText, Prompt: p, DurationFrames: frames}}
 			res, err := gen(r)
 			if err != nil {

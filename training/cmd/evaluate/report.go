@@ -29,7 +29,10 @@ type summary struct {
 	Seed            int64   `json:"seed"`
 	Seeds           []int64 `json:"seeds"`
 	// Retrieval: "none" (the bundle has no bank), "on" or "off" (-no-retrieval).
-	Retrieval   string          `json:"retrieval"`
+	Retrieval string `json:"retrieval"`
+	// Post: the class and unseen-word samples were post-processed (-post),
+	// as the studio and the API do by default; else raw.
+	Post        bool            `json:"post_processing,omitempty"`
 	Classes     []classRow      `json:"classes"`
 	Unseen      []unseenRow     `json:"unseen,omitempty"`
 	Constraints []constraintRow `json:"constraints"`
@@ -360,8 +363,12 @@ const Bar = 0.8
 
 // printTable writes the per-class table and the unseen-word section.
 func printTable(w io.Writer, s *summary) {
-	fmt.Fprintf(w, "\n%s %s, %d steps, %d samples a class (%d a seed, seeds %v), retrieval %s\n",
-		s.Model, s.Version, s.Steps, s.SamplesPerClass, s.SamplesPerSeed, s.Seeds, s.Retrieval)
+	processed := "raw"
+	if s.Post {
+		processed = "post-processed"
+	}
+	fmt.Fprintf(w, "\n%s %s, %d steps, %d samples a class (%d a seed, seeds %v), retrieval %s, %s\n",
+		s.Model, s.Version, s.Steps, s.SamplesPerClass, s.SamplesPerSeed, s.Seeds, s.Retrieval, processed)
 	var heads []string
 	for _, sd := range s.Seeds {
 		heads = append(heads, fmt.Sprintf("s%d", sd))
