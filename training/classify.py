@@ -713,8 +713,9 @@ def format_cv(rep: dict) -> str:
         lines.append(f"  {k:13s}  {_pct(v['accuracy'])}  {v['correct']:4d}/{v['n']:<5d} "
                      f"{v['takes_found']:4d}/{v['take_count']:<4d}  {_pct(v.get('best_accuracy'))} "
                      f"{v.get('best_correct', 0):4d}/{v.get('best_n', 0):<4d}")
-    lines.append(f"  mean over classes {100 * (rep['mean_class_accuracy'] or 0):.1f}%, "
-                 f"best windows {100 * (rep.get('mean_best_accuracy') or 0):.1f}%")
+    best = rep.get("mean_best_accuracy")
+    lines.append(f"  mean over classes {100 * (rep['mean_class_accuracy'] or 0):.1f}%, best windows "
+                 + (f"{100 * best:.1f}%" if best is not None else f"- (no {WINDOWS}: make dataset writes it)"))
     return "\n".join(lines)
 
 

@@ -312,8 +312,10 @@ class ClassifyTest(unittest.TestCase):
         text = run_main("--data", self.data, "--cv", "2", "--json", out, "--stretch", "0.1", "--dilations", "1,2,3",
                         *SMALL)
         self.assertIn("cross-validation on the train split (2 folds by take)", text)
+        self.assertIn("best windows - (no windows.json", text)
         with open(out) as f:
             rep = json.load(f)
+        self.assertIsNone(rep["mean_best_accuracy"])
         ds = Dataset(self.data)
         train = [c for c in ds.clips if c.split == "train"]
         # every single-class train take is held out once: its windows are counted once
