@@ -185,7 +185,7 @@ func run() error {
 	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
 	reportOnly := flag.Bool("report", false, "only merge -out's classify.json files (training/classify.py) into its summary.json and print the table")
 	post := flag.Bool("post", false, "post-process the class and unseen-word samples, as the studio and the API do by default (the bar's figures are raw)")
-	trainWin := flag.String("train-windows", "", "only write every labelled train clip's best 4 s window for each of its classes' checks to this JSON file (classify.py trains and cross-validates on them)")
+	trainWin := flag.String("train-windows", "", "only write every labelled train clip's best 4 s window for each of its classes' checks to this JSON file (classify.py --cv reads them)")
 	flag.Parse()
 
 	if *reportOnly {

@@ -5,14 +5,13 @@ import (
 	"slices"
 
 	"github.com/motionstudio/studio/engine/model"
-
 	"github.com/motionstudio/studio/training/checks"
 )
 
 // trainWindow is where a labelled train clip shows one of its classes:
-// its best window for the class's check (checks.Best), for classify.py,
-// which draws that class's training windows over it when it passes (a
-// long kick take is mostly standing) and measures cross-validation on it.
+// its best window for the class's check (checks.Best). classify.py --cv
+// reads how many held-out takes' passing windows read as their class: the
+// real reference of "both", on far more takes than the test split has.
 type trainWindow struct {
 	Row    int    `json:"row"` // the clip's first row in features.npy (its "start" in clips.json)
 	Class  string `json:"class"`
