@@ -7,10 +7,11 @@
 // Choice, per class in dataset.ClassNames order: the takes of the class
 // whose best window passes its check, in a hash order of their ids (so the
 // choice is stable and not biased to low subject numbers) taking one of
-// each kind of the class in turn (byKind), at most PerClass of them; classes with fewer than MirrorBelow entries also get each
-// entry's mirror (left and right swapped in the captions). Then, while the
-// budget lasts, one window of each take with no class (animal imitations,
-// chores: its own description as caption), from the middle of the take.
+// each kind of the class in turn (byKind), at most PerClass of them;
+// classes with fewer than MirrorBelow entries also get each entry's mirror
+// (left and right swapped in the captions). Then, while the budget lasts,
+// one window of each take with no class (animal imitations, chores: its
+// own description as caption), from the middle of the take.
 // Takes enter once per class they show, never twice for one class.
 //
 // With Config.Survival (cmd/bank -model), a window must also pass its check
