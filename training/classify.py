@@ -653,7 +653,7 @@ def best_windows_read(clf: Classifier, ds: Dataset, split: str,
                       windows: Dict[Tuple[int, str], Tuple[int, int]]) -> Dict[str, Tuple[int, int]]:
     """Per class: (takes of the split whose best window for the class's check passes,
     how many of those windows read as the class) — "both real" of make model-eval."""
-    rows = {c.start: c for c in ds.split(split)}
+    rows = {c.start for c in ds.split(split)}
     keys = [(r, k) for (r, k) in windows if r in rows and k in clf.classes]
     probs = clf.predict_windows(ds.raw, [(r + windows[(r, k)][0], windows[(r, k)][1]) for r, k in keys])
     out = {k: [0, 0] for k in clf.classes}
