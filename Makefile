@@ -163,8 +163,9 @@ model: deps dataset
 # float one) on the held-out takes: every class (16 samples, seeds 1 and 2) and the
 # unseen-word prompts; then the action classifier on both sets of samples and on
 # the held-out takes' best windows (real/: the real reference of "both"), and one
-# table of it all (evaluate -report). EVAL_FLAGS: e.g. -no-retrieval, or
-# -classes walk,run -constraints=false -unseen=false for a quick look.
+# table of it all (evaluate -report). EVAL_FLAGS: e.g. -no-retrieval,
+# -start-step=100 (samples near the bank's real clips), -model DIR (a bundle folder),
+# or -classes walk,run -constraints=false -unseen=false for a quick look.
 EVAL_DIR ?= training/runs/eval-go
 model-eval: deps dataset
 	$(TEST_ENV) $(GO) run ./training/cmd/evaluate -data training/data -out $(EVAL_DIR) $(EVAL_FLAGS)

@@ -182,6 +182,7 @@ func run() error {
 	withCons := flag.Bool("constraints", true, "also score constraints and joins")
 	withUnseen := flag.Bool("unseen", true, "also sample the unseen-word prompts")
 	noRetrieval := flag.Bool("no-retrieval", false, "sample every window from noise even when the bundle has a retrieval bank")
+	startStep := flag.Int("start-step", 0, "noise retrieved clips to this diffusion step instead of the bundle's retrieval.start_step (low, e.g. 100: samples stay near the bank's real clips, which shows how the classifier reads what sampling starts from)")
 	precision := flag.String("precision", "auto", "auto (the bundle's int8 denoiser, when it has one) or float")
 	reportOnly := flag.Bool("report", false, "only merge -out's classify.json files (training/classify.py) into its summary.json and print the table")
 	post := flag.Bool("post", false, "post-process the class and unseen-word samples, as the studio and the API do by default (the bar's figures are raw)")
@@ -214,6 +215,9 @@ func run() error {
 		return err
 	}
 	defer m.Close()
+	if err := setStartStep(m.Manifest, *startStep); err != nil {
+		return err
+	}
 	fmt.Printf("%s %s on %s, %s denoiser\n", m.Manifest.ID, m.Manifest.Version, m.Device, m.Precision)
 	lay := m.Layout
 	ds, closeData, err := loadDataset(*data, lay)
@@ -239,8 +243,11 @@ func run() error {
 		Post: *post}
 	if m.Bank != nil {
 		sum.Retrieval = "on"
-		if *noRetrieval {
+		switch {
+		case *noRetrieval:
 			sum.Retrieval = "off"
+		case *startStep != 0:
+			sum.Retrieval = fmt.Sprintf("on from step %d", *startStep)
 		}
 	}
 	// A classify.json of an earlier run would be merged with these samples.
@@ -1013,4 +1020,19 @@ func writeJSON(path string, v any) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})
+}
+
+// setStartStep puts -start-step (0: the bundle's own) in place of the
+// bundle's retrieval start step, within what the sampler accepts.
+func setStartStep(man *model.Manifest, step int) error {
+	switch {
+	case step == 0:
+		return nil
+	case man.Retrieval == nil:
+		return fmt.Errorf("-start-step %d: the bundle has no retrieval bank", step)
+	case step < 1 || step >= man.Diffusion.TrainSteps:
+		return fmt.Errorf("-start-step %d is outside 1–%d", step, man.Diffusion.TrainSteps-1)
+	}
+	man.Retrieval.StartStep = step
+	return nil
 }

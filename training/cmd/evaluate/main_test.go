@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -78,6 +79,40 @@ func TestMissesOf(t *testing.T) {
 			got := missesOf(tc.c, tc.errs, 4, false)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("misses %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetStartStep(t *testing.T) {
+	bundle := func() *model.Manifest {
+		return &model.Manifest{Diffusion: model.Diffusion{TrainSteps: 1000}, Retrieval: &model.Retrieval{StartStep: 400}}
+	}
+	cases := map[string]struct {
+		man     *model.Manifest
+		step    int
+		want    int
+		wantErr string
+	}{
+		"the bundle's":  {bundle(), 0, 400, ""},
+		"lower":         {bundle(), 100, 100, ""},
+		"last step":     {bundle(), 999, 999, ""},
+		"the clean one": {bundle(), 1000, 400, "outside 1–999"},
+		"negative":      {bundle(), -5, 400, "outside 1–999"},
+		"no bank":       {&model.Manifest{Diffusion: model.Diffusion{TrainSteps: 1000}}, 100, 0, "no retrieval bank"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := setStartStep(c.man, c.step)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, c.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if c.man.Retrieval != nil && c.man.Retrieval.StartStep != c.want {
+				t.Fatalf("start step %d, want %d", c.man.Retrieval.StartStep, c.want)
 			}
 		})
 	}

@@ -28,7 +28,8 @@ type summary struct {
 	SamplesPerSeed  int     `json:"samples_per_seed"`
 	Seed            int64   `json:"seed"`
 	Seeds           []int64 `json:"seeds"`
-	// Retrieval: "none" (the bundle has no bank), "on" or "off" (-no-retrieval).
+	// Retrieval: "none" (the bundle has no bank), "on", "on from step N"
+	// (-start-step) or "off" (-no-retrieval).
 	Retrieval string `json:"retrieval"`
 	// Post: the class and unseen-word samples were post-processed (-post),
 	// as the studio and the API do by default; else raw.
