@@ -98,9 +98,10 @@ func TestBuildBudget(t *testing.T) {
 	}
 }
 
-// Config.Survival is asked about each window whose check passes, at the
-// bank's rate with its class's captions; a window under SurviveShare is
-// left out unless its class would keep fewer than MinEntries.
+// Config.Survival is asked about each window whose check passes and about
+// each mirror, at the bank's rate with its class's captions; a window under
+// SurviveShare is left out unless its class would keep fewer than
+// MinEntries, a mirror under it always.
 func TestBuildSurvival(t *testing.T) {
 	mocap, data := fixture(t)
 	var asked []string
@@ -109,8 +110,12 @@ func TestBuildSurvival(t *testing.T) {
 		if win.FPS != 30 || len(caps) == 0 || !strings.Contains(strings.Join(caps, "|"), "walk") {
 			t.Errorf("%s: window at %g fps, captions %q", class, win.FPS, caps)
 		}
-		if class == "walk" {
+		mirror := len(asked) > 1 && asked[len(asked)-2] == class
+		switch {
+		case class == "walk":
 			return 0.25, nil
+		case mirror && class == "walk_backward":
+			return 0.5, nil
 		}
 		return 1, nil
 	}
@@ -118,8 +123,8 @@ func TestBuildSurvival(t *testing.T) {
 		min       int
 		wantWalks int
 	}{
-		{1, 2}, // the one walk comes back (with its mirror): the class would have none
-		{4, 2},
+		{1, 1}, // the one walk comes back, its mirror (failing too) does not: the class would have none
+		{4, 1},
 	}
 	for _, c := range cases {
 		asked = nil
@@ -127,12 +132,22 @@ func TestBuildSurvival(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(asked, []string{"walk", "walk_backward"}) {
-			t.Errorf("asked about %q, want each class's window once", asked)
+		if want := []string{"walk", "walk", "walk_backward", "walk_backward"}; !slices.Equal(asked, want) {
+			t.Errorf("asked about %q, want %q: each class's window, then its mirror", asked, want)
 		}
-		if sum.Dropped["walk"] != 1 || sum.Dropped["walk_backward"] != 0 || sum.PerClass["walk"] != c.wantWalks {
+		if sum.Dropped["walk"] != 1 || sum.Dropped["walk_backward"] != 0 || sum.PerClass["walk"] != c.wantWalks ||
+			sum.MirrorsDropped["walk"] != 1 || sum.MirrorsDropped["walk_backward"] != 1 || sum.PerClass["walk_backward"] != 1 {
 			t.Errorf("min %d: summary %+v", c.min, sum)
 		}
+	}
+	// A mirror that passes is kept.
+	keep := func(string, *motion.Motion, []string) (float64, error) { return 1, nil }
+	sum, err := Build(Config{DataDir: data, MocapDir: mocap, OutDir: t.TempDir(), Survival: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.PerClass["walk"] != 2 || sum.PerClass["walk_backward"] != 2 || len(sum.MirrorsDropped) != 0 {
+		t.Errorf("every window passing: summary %+v", sum)
 	}
 	// A failing survival is the build's error.
 	fail := func(string, *motion.Motion, []string) (float64, error) { return 0, os.ErrInvalid }

@@ -78,9 +78,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s/bank.npy (%d entries, %d rows, %.1f MB) and bank.json\n",
 		cfg.OutDir, sum.Entries, sum.Rows, float64(sum.Bytes)/(1<<20))
-	fmt.Fprintln(stdout, "class          entries  takes failing the check  passing it, not through the model")
+	fmt.Fprintln(stdout, "class          entries  takes failing the check  passing it, not through the model  mirrors not through it")
 	for _, c := range dataset.ClassNames {
-		fmt.Fprintf(stdout, "  %-13s %4d  %4d  %4d\n", c, sum.PerClass[c], sum.Failed[c], sum.Dropped[c])
+		fmt.Fprintf(stdout, "  %-13s %4d  %4d  %4d  %4d\n", c, sum.PerClass[c], sum.Failed[c], sum.Dropped[c], sum.MirrorsDropped[c])
 	}
 	fmt.Fprintf(stdout, "  (no class)    %4d\n", sum.Unclassed)
 	return nil
