@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PYTHON = sys.executable
 MODEL_ID = "cmu-small-v1"
-VERSION = "2.3.0"
+VERSION = "2.3.1"
 
 # Bundle 1.13.1 (30 stages of training on the 62 minutes of the first data set:
 # training/README "History"): the weights this recipe fine-tunes on this CPU.
