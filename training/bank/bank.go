@@ -254,9 +254,9 @@ func (b *builder) addClass(class string, takes []take) error {
 }
 
 // addMirror adds entry e's mirror (win, its window, left and right swapped),
-// tried through the model like any window when Config.Survival is set: the
-// net is not symmetric: a net trained further kept stepstool climb 40_09
-// (14 of 16 samples pass), whose mirror passed none.
+// tried through the model like any window when Config.Survival is set, as
+// the net is not symmetric (a net trained further kept stepstool climb
+// 40_09, 14 of 16 samples passing; its mirror passed none).
 func (b *builder) addMirror(class string, e model.BankEntry, win *motion.Motion) error {
 	caps := make([]string, len(e.Captions))
 	for k, c := range e.Captions {
