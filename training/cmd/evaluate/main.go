@@ -1023,16 +1023,20 @@ func writeJSON(path string, v any) error {
 }
 
 // setStartStep puts -start-step (0: the bundle's own) in place of the
-// bundle's retrieval start step, within what the sampler accepts.
+// bundle's retrieval start step, held to the bundle's own rules
+// (Manifest.Validate); a step they refuse leaves the manifest as it was.
 func setStartStep(man *model.Manifest, step int) error {
 	switch {
 	case step == 0:
 		return nil
 	case man.Retrieval == nil:
 		return fmt.Errorf("-start-step %d: the bundle has no retrieval bank", step)
-	case step < 1 || step >= man.Diffusion.TrainSteps:
-		return fmt.Errorf("-start-step %d is outside 1–%d", step, man.Diffusion.TrainSteps-1)
 	}
+	was := man.Retrieval.StartStep
 	man.Retrieval.StartStep = step
+	if err := man.Validate(); err != nil {
+		man.Retrieval.StartStep = was
+		return fmt.Errorf("-start-step %d: %w", step, err)
+	}
 	return nil
 }

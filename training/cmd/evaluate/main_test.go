@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-gl/mathgl/mgl64"
 
+	"github.com/motionstudio/studio/engine"
 	"github.com/motionstudio/studio/engine/model"
 	"github.com/motionstudio/studio/engine/motion"
 	"github.com/motionstudio/studio/engine/request"
@@ -86,8 +87,21 @@ func TestMissesOf(t *testing.T) {
 
 func TestSetStartStep(t *testing.T) {
 	bundle := func() *model.Manifest {
-		return &model.Manifest{Diffusion: model.Diffusion{TrainSteps: 1000}, Retrieval: &model.Retrieval{StartStep: 400}}
+		fsys, err := engine.Bundle("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		man, err := model.LoadManifestFS(fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if man.Retrieval == nil || man.Retrieval.StartStep != 400 || man.Diffusion.TrainSteps != 1000 {
+			t.Fatalf("the bundled model: retrieval %+v, %d train steps; want start step 400 of 1000", man.Retrieval, man.Diffusion.TrainSteps)
+		}
+		return man
 	}
+	noBank := bundle()
+	noBank.Retrieval = nil
 	cases := map[string]struct {
 		man     *model.Manifest
 		step    int
@@ -99,7 +113,7 @@ func TestSetStartStep(t *testing.T) {
 		"last step":     {bundle(), 999, 999, ""},
 		"the clean one": {bundle(), 1000, 400, "outside 1–999"},
 		"negative":      {bundle(), -5, 400, "outside 1–999"},
-		"no bank":       {&model.Manifest{Diffusion: model.Diffusion{TrainSteps: 1000}}, 100, 0, "no retrieval bank"},
+		"no bank":       {noBank, 100, 0, "no retrieval bank"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
