@@ -255,12 +255,15 @@ RETRIEVAL_MIN_SHARE = 0.75  # candidates score at least this share of the best c
 # the model's flat residual halved punches and swings; at 8 it keeps them (2.1.0).
 RETRIEVAL_RESIDUAL_SIGMA = 8.0
 BANK_FILES = ("bank.npy", "bank.json")
+# retrieval.word_map: made from bank.json and vocab.txt by go run ./training/cmd/wordmap -bank
+BANK_WORD_MAP = "bank-words.tsv"
 
 
 def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRIEVAL_MIN_SHARE,
-                  residual_sigma: float = RETRIEVAL_RESIDUAL_SIGMA) -> None:
+                  residual_sigma: float = RETRIEVAL_RESIDUAL_SIGMA, word_map: bool = False) -> None:
     """Copy a retrieval bank into the bundle and name it in model.json, at the frame
-    rate its index states."""
+    rate its index states; word_map: name the bank's word map too (the recipe writes
+    it next; a bundle that has one keeps it named)."""
     if not 0 < start_step < TRAIN_STEPS:
         raise ExportError(f"start step {start_step} outside 1-{TRAIN_STEPS - 1}")
     if not 0 <= residual_sigma <= 30:
@@ -281,6 +284,8 @@ def add_retrieval(out: str, bank: str, start_step: int, min_share: float = RETRI
         man = json.load(f)
     man["retrieval"] = {"bank": BANK_FILES[0], "index": BANK_FILES[1], "fps": fps, "start_step": start_step,
                         "min_share": min_share, "residual_sigma_frames": residual_sigma}
+    if word_map or os.path.exists(os.path.join(out, BANK_WORD_MAP)):
+        man["retrieval"]["word_map"] = BANK_WORD_MAP
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(man, f, indent=1)
         f.write("\n")
@@ -315,8 +320,9 @@ def main(argv: List[str] = None) -> int:
                    help="7-bit weights in the int8 copy (exact on x86 CPUs without VNNI too, less precise)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--word-map", action="store_true",
-                   help=f"name {WORD_MAP} in model.json (text.word_map) even before it is there: make model writes "
-                        "it next with go run ./training/cmd/wordmap (a bundle that has one keeps it named anyway)")
+                   help=f"name {WORD_MAP} (text.word_map) and, with --bank, {BANK_WORD_MAP} (retrieval.word_map) in "
+                        "model.json even before they are there: make model writes them next with go run "
+                        "./training/cmd/wordmap (a bundle that has one keeps it named anyway)")
     p.add_argument("--bank", default=None,
                    help="a retrieval bank folder (bank.npy + bank.json, made by go run ./training/cmd/bank) "
                         "to ship in the bundle: model.json's retrieval section")
@@ -353,7 +359,7 @@ def main(argv: List[str] = None) -> int:
                  a.heading_input, a.output_smoothing, None if a.no_quantize else quantize.DEFAULT_NODES,
                  a.reduce_range, a.word_map)
     if a.bank:
-        add_retrieval(a.out, a.bank, a.start_step, residual_sigma=a.residual_sigma)
+        add_retrieval(a.out, a.bank, a.start_step, residual_sigma=a.residual_sigma, word_map=a.word_map)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     print(json.dumps({"out": a.out, "id": model_id, "bytes": sizes}))
     return 0

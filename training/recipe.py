@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PYTHON = sys.executable
 MODEL_ID = "cmu-small-v1"
-VERSION = "2.3.1"
+VERSION = "2.3.2"
 
 # Bundle 1.13.1 (30 stages of training on the 62 minutes of the first data set:
 # training/README "History"): the weights this recipe fine-tunes on this CPU.
@@ -101,16 +101,21 @@ def train_command(a: argparse.Namespace, st: Stage, init, out: str) -> List[List
 
 
 def finish_commands(a: argparse.Namespace, weights: str) -> List[List[str]]:
-    """The bank, the bundle and its word map, then the bank the bundle keeps."""
+    """The bank, the bundle and its word maps, then the bank the bundle keeps and its
+    word map again (the words its captions hold changed)."""
     bank, kept = run_dir(a.runs, "bank"), run_dir(a.runs, "bank-kept")
+    vocab = os.path.join(a.bundle, "vocab.txt")
+    bank_words = ["go", "run", "./training/cmd/wordmap", "-bank", os.path.join(a.bundle, "bank.json"), "-vocab", vocab,
+                  "-out", os.path.join(a.bundle, "bank-words.tsv")]
     return [
         ["go", "run", "./training/cmd/bank", "-data", a.data, "-mocap", a.mocap, "-out", bank],
         [PYTHON, os.path.join(HERE, "export.py"), "--checkpoint", weights, "--out", a.bundle, "--version", VERSION,
          *EXPORT, "--bank", bank, "--word-map"],
-        ["go", "run", "./training/cmd/wordmap", "-vocab", os.path.join(a.bundle, "vocab.txt"),
-         "-out", os.path.join(a.bundle, "words.tsv")],
+        ["go", "run", "./training/cmd/wordmap", "-vocab", vocab, "-out", os.path.join(a.bundle, "words.tsv")],
+        bank_words,
         ["go", "run", "./training/cmd/bank", "-data", a.data, "-mocap", a.mocap, "-model", a.bundle, *KEEP, "-out", kept],
         ["cp", os.path.join(kept, "bank.npy"), os.path.join(kept, "bank.json"), a.bundle],
+        bank_words,
     ]
 
 

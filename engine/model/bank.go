@@ -39,6 +39,12 @@ type Retrieval struct {
 	// cannot draw a fast limb, so a narrow kernel lets its residual flatten a
 	// punch the clip had; a wide one keeps the clip's speed (bundle 2.1.0: 8).
 	ResidualSigmaFrames float64 `json:"residual_sigma_frames,omitempty"`
+	// WordMap, optional, is a file of the bundle in the format of
+	// text.word_map (ParseWordMap) that maps words of the vocabulary no
+	// caption of the bank holds onto a word one does ("toss" → "pitch" when
+	// no ball toss is in the bank): without it such a word picks nothing,
+	// and the prompt's generic words ("a person … a ball") pick the clip.
+	WordMap string `json:"word_map,omitempty"`
 }
 
 // BankEntry is one clip of the bank: rows [Start, Start+Frames).
@@ -79,6 +85,7 @@ type Bank struct {
 	skel    *motion.Skeleton
 	words   []map[string]bool // per entry: its captions' terms (words and their bases)
 	capts   [][][]captionWord // per entry and caption: its distinct words
+	related map[string]string // retrieval.word_map: a word no entry holds → one some entry holds
 }
 
 // LoadBank reads the bank the manifest names (nil, nil when it names none).
@@ -106,7 +113,38 @@ func LoadBank(fsys fs.FS, man *Manifest, lay *Layout) (*Bank, error) {
 	if err := npyio.Read(bytes.NewReader(data), &rows); err != nil {
 		return nil, &BundleError{Key: "retrieval.bank", Msg: "cannot decode " + r.Bank, Err: err}
 	}
-	return NewBank(lay, r.FPS, idx.Entries, rows)
+	b, err := NewBank(lay, r.FPS, idx.Entries, rows)
+	if err != nil || r.WordMap == "" {
+		return b, err
+	}
+	if data, err = fs.ReadFile(fsys, r.WordMap); err != nil {
+		return nil, &BundleError{Key: "retrieval.word_map", Msg: "cannot read " + r.WordMap, Err: err}
+	}
+	wm, err := ParseWordMap(bytes.NewReader(data))
+	if err != nil {
+		return nil, &BundleError{Key: "retrieval.word_map", Msg: "unreadable " + r.WordMap, Err: err}
+	}
+	return b, b.setWordMap(wm)
+}
+
+// setWordMap installs the rows of retrieval.word_map: each maps a single
+// word no entry holds onto one some entry holds; anything else is a table
+// made for another bank.
+func (b *Bank) setWordMap(rows []WordMapping) error {
+	held := CaptionTerms(b.Entries)
+	b.related = make(map[string]string, len(rows))
+	for _, r := range rows {
+		switch {
+		case strings.Contains(r.From, " "):
+			return bundleErr("retrieval.word_map", "maps the phrase %q; it maps single words", r.From)
+		case held[r.From] > 0:
+			return bundleErr("retrieval.word_map", "maps %q, which a caption of the bank holds (a table for another bank?)", r.From)
+		case !slices.ContainsFunc(Terms(r.To), func(t string) bool { return held[t] > 0 }):
+			return bundleErr("retrieval.word_map", "maps %q onto %q, which no caption of the bank holds", r.From, r.To)
+		}
+		b.related[r.From] = r.To
+	}
+	return nil
 }
 
 // NewBank is a bank of entries over rows (as EncodeBankRows writes them, at
@@ -150,20 +188,14 @@ func (b *Bank) index() {
 	words := make([][][]string, len(b.Entries)) // per entry and caption: distinct words
 	df := map[string]int{}
 	for i, e := range b.Entries {
-		set := map[string]bool{}
 		for _, c := range e.Captions {
 			ws := Words(c)
 			slices.Sort(ws)
 			ws = slices.Compact(ws)
 			words[i] = append(words[i], ws)
-			for _, w := range ws {
-				for _, t := range terms(w) {
-					set[t] = true
-				}
-			}
 		}
-		b.words[i] = set
-		for t := range set {
+		b.words[i] = entryTerms(e)
+		for t := range b.words[i] {
 			df[t]++
 		}
 	}
@@ -173,11 +205,37 @@ func (b *Bank) index() {
 		for _, ws := range caps {
 			cw := make([]captionWord, len(ws))
 			for k, w := range ws {
-				cw[k] = captionWord{terms(w), math.Log(1 + n/float64(df[w]))}
+				cw[k] = captionWord{Terms(w), math.Log(1 + n/float64(df[w]))}
 			}
 			b.capts[i] = append(b.capts[i], cw)
 		}
 	}
+}
+
+// entryTerms are the terms of an entry's captions.
+func entryTerms(e BankEntry) map[string]bool {
+	set := map[string]bool{}
+	for _, c := range e.Captions {
+		for _, w := range Words(c) {
+			for _, t := range Terms(w) {
+				set[t] = true
+			}
+		}
+	}
+	return set
+}
+
+// CaptionTerms counts, for each term of the entries' captions (a word or a
+// base it may be an inflection of), the entries that hold it: a word a
+// prompt may pick an entry by (Match).
+func CaptionTerms(entries []BankEntry) map[string]int {
+	df := map[string]int{}
+	for _, e := range entries {
+		for t := range entryTerms(e) {
+			df[t]++
+		}
+	}
+	return df
 }
 
 // captionWord is a caption's word as Match weighs it: its terms and idf.
@@ -186,8 +244,9 @@ type captionWord struct {
 	idf   float64
 }
 
-// terms are a word and the bases it may be an inflection of.
-func terms(w string) []string {
+// Terms are a word and the bases it may be an inflection of: what a
+// prompt's word and a caption's meet in (Match).
+func Terms(w string) []string {
 	out := []string{w}
 	for _, in := range StripInflection(w) {
 		out = append(out, in.Base)
@@ -207,9 +266,10 @@ type Match struct {
 // where an entry holds it when they share a term; an entry scores the
 // weight it holds over the prompt's weight plus that of its caption's words
 // the prompt does not explain — so "a person walks" is not answered with
-// "a person walks backwards". It returns the entries scoring at least
-// minShare of the best, best first (ties by index); none when no word is
-// shared.
+// "a person walks backwards". A word no entry holds counts as the word
+// retrieval.word_map reads for it, when it has one. It returns the entries
+// scoring at least minShare of the best, best first (ties by index); none
+// when no word is shared.
 func (b *Bank) Match(words []string, minShare float64) []Match {
 	score := make([]float64, len(b.Entries))
 	var total float64
@@ -221,15 +281,15 @@ func (b *Bank) Match(words []string, minShare float64) []Match {
 			continue
 		}
 		seen[w] = true
-		ts, df := terms(w), 0
+		ts := Terms(w)
+		df := b.holding(ts, held)
+		if to, ok := b.relatedOf(ts); df == 0 && ok && !seen[to] { // "toss" → "pitch"
+			seen[to] = true
+			ts = Terms(to)
+			df = b.holding(ts, held)
+		}
 		for _, t := range ts {
 			said[t] = true
-		}
-		for i, set := range b.words {
-			held[i] = slices.ContainsFunc(ts, func(t string) bool { return set[t] })
-			if held[i] {
-				df++
-			}
 		}
 		if df == 0 {
 			continue
@@ -254,6 +314,30 @@ func (b *Bank) Match(words []string, minShare float64) []Match {
 	out = slices.DeleteFunc(out, func(m Match) bool { return m.Score < minShare*best })
 	sort.SliceStable(out, func(a, c int) bool { return out[a].Score > out[c].Score })
 	return out
+}
+
+// holding marks in held the entries that hold one of the terms ts and
+// counts them.
+func (b *Bank) holding(ts []string, held []bool) int {
+	df := 0
+	for i, set := range b.words {
+		held[i] = slices.ContainsFunc(ts, func(t string) bool { return set[t] })
+		if held[i] {
+			df++
+		}
+	}
+	return df
+}
+
+// relatedOf is the word retrieval.word_map reads for the first of the
+// terms ts it maps.
+func (b *Bank) relatedOf(ts []string) (string, bool) {
+	for _, t := range ts {
+		if to, ok := b.related[t]; ok {
+			return to, true
+		}
+	}
+	return "", false
 }
 
 // unexplained is the least weight, over entry i's captions, of a caption's

@@ -170,6 +170,70 @@ func TestBankMatchWeighsUnsaidWords(t *testing.T) {
 	}
 }
 
+// withWordMap is tinyBankFS of testBank with retrieval.word_map rows
+// ("from\tto\thow" lines; "" names a file that is not there).
+func withWordMap(t *testing.T, rows string) fstest.MapFS {
+	t.Helper()
+	fsys := tinyBankFS(t, testBank, func(r *Retrieval, _ *BankIndex) { r.WordMap = "bank-words.tsv" })
+	if rows != "" {
+		fsys["bank-words.tsv"] = &fstest.MapFile{Data: []byte("# test\n" + rows)}
+	}
+	return fsys
+}
+
+// A word no caption holds picks entries by the word retrieval.word_map
+// reads for it, once however often the prompt says it.
+func TestBankMatchWordMap(t *testing.T) {
+	with := openBank(t, withWordMap(t, "hobble\twalks\trelative\nleap\tjumps\tsynonym\n"))
+	without := openBank(t, tinyBankFS(t, testBank, nil))
+	for _, c := range []struct {
+		prompt        string
+		want, without []int
+	}{
+		{"leaping", []int{1}, nil},
+		{"someone leaps forward", []int{1}, []int{2, 1}}, // "jumps" outweighs "someone"
+		{"someone hobbles slowly", []int{2}, []int{2}},
+		{"hobble", []int{2}, nil}, // entry 0 says more besides
+		{"leaping jumps leap", []int{1}, []int{1}},
+	} {
+		for _, m := range []struct {
+			m    *Model
+			want []int
+		}{{with, c.want}, {without, c.without}} {
+			var got []int
+			for _, mt := range m.m.Bank.Match(Words(c.prompt), m.m.Manifest.Retrieval.MinShare) {
+				got = append(got, mt.Entry)
+			}
+			if !slices.Equal(got, m.want) {
+				t.Errorf("Match(%q) with a word map %v = %v, want %v", c.prompt, m.m == with, got, m.want)
+			}
+		}
+	}
+	a := with.Bank.Match(Words("leaping jumps leap"), 0.75)
+	b := with.Bank.Match(Words("jumps"), 0.75)
+	if !slices.Equal(a, b) {
+		t.Errorf("a mapped word counted twice: %v, want %v", a, b)
+	}
+}
+
+func TestBankWordMapRejected(t *testing.T) {
+	for name, rows := range map[string]string{
+		"missing file":  "",
+		"unreadable":    "leap jumps\n",
+		"phrase":        "leap up\tjumps\tsynonym\n",
+		"held source":   "walks\tjumps\tsynonym\n",
+		"unheld target": "leap\tflies\tsynonym\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Open(withWordMap(t, rows), Options{Device: DeviceCPU, Library: testtools.ONNXRuntime(t)})
+			var be *BundleError
+			if !errors.As(err, &be) || be.Key != "retrieval.word_map" {
+				t.Fatalf("err %v, want a BundleError on retrieval.word_map", err)
+			}
+		})
+	}
+}
+
 // StartFeatures puts frame 0 at the origin facing +Z, cuts the middle of a
 // longer entry and holds the last frame of a shorter one.
 func TestStartFeatures(t *testing.T) {

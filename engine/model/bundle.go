@@ -317,6 +317,9 @@ func (m *Manifest) Files() map[string]string {
 	}
 	if r := m.Retrieval; r != nil {
 		out["retrieval.bank"], out["retrieval.index"] = r.Bank, r.Index
+		if r.WordMap != "" {
+			out["retrieval.word_map"] = r.WordMap
+		}
 	}
 	return out
 }
@@ -324,7 +327,7 @@ func (m *Manifest) Files() map[string]string {
 // CheckFiles checks that every file the manifest names is a regular file in fsys.
 func (m *Manifest) CheckFiles(fsys fs.FS) error {
 	files := m.Files()
-	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab", "text.word_map", "retrieval.bank", "retrieval.index"} {
+	for _, key := range []string{"denoiser.file", "denoiser.cpu_file", "text.encoder", "text.tokenizer.vocab", "text.word_map", "retrieval.bank", "retrieval.index", "retrieval.word_map"} {
 		name, ok := files[key]
 		if !ok {
 			continue

@@ -363,6 +363,8 @@ func (m *Manifest) validateRetrieval() error {
 		return bundleErr("retrieval.residual_sigma_frames", "%g is outside 0–%d", r.ResidualSigmaFrames, maxSigmaFrames)
 	case m.Text.Tokenizer == nil:
 		return bundleErr("retrieval", "needs the bundle's tokenizer (clips are matched by words)")
+	case r.WordMap != "":
+		return checkFileName("retrieval.word_map", r.WordMap)
 	}
 	return nil
 }

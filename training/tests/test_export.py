@@ -154,6 +154,9 @@ class RandomBundleTest(unittest.TestCase):
                                                 "residual_sigma_frames": export.RETRIEVAL_RESIDUAL_SIGMA})
             with open(os.path.join(bundle, "bank.npy")) as f:
                 self.assertEqual(f.read(), "rows")
+            export.add_retrieval(bundle, bank, 400, word_map=True)
+            with open(os.path.join(bundle, "model.json")) as f:
+                self.assertEqual(json.load(f)["retrieval"]["word_map"], export.BANK_WORD_MAP)
 
     def test_graph_interface(self):
         export.check_graphs(self.out, 128)  # raises on a wrong name, dtype or axis

@@ -33,15 +33,19 @@ class RecipeTest(unittest.TestCase):
             self.assertIn(f"--seed {st.seed}", line)
             prev = os.path.join(recipe.run_dir(self.runs, st.name), "weights")
         tail = [l for l in lines if "training/cmd/bank" in l or "export.py" in l or "training/cmd/wordmap" in l]
-        self.assertEqual(len(tail), 4)
+        self.assertEqual(len(tail), 6)
         self.assertIn(f"--checkpoint {prev}", tail[1])
         self.assertIn("--bank", tail[1])
         # the bank kept through the exported bundle replaces the first one
         bundle = os.path.join(recipe.ROOT, "assets", "models", recipe.MODEL_ID)
-        self.assertIn(f"-model {bundle}", tail[3])
-        self.assertIn(" ".join(recipe.KEEP), tail[3])
+        self.assertIn(f"-model {bundle}", tail[4])
+        self.assertIn(" ".join(recipe.KEEP), tail[4])
         kept = recipe.run_dir(self.runs, "bank-kept")
-        self.assertIn(f"recipe: cp {kept}/bank.npy {kept}/bank.json {bundle}", lines)
+        cp = lines.index(f"recipe: cp {kept}/bank.npy {kept}/bank.json {bundle}")
+        # the bank's word map, for the first bank (the trial loads the bundle) and again for the kept one
+        bank_words = f"wordmap -bank {bundle}/bank.json -vocab {bundle}/vocab.txt -out {bundle}/bank-words.tsv"
+        self.assertIn(bank_words, tail[3])
+        self.assertIn(bank_words, lines[cp + 1])
 
     def test_done_steps_are_skipped(self):
         base = os.path.join(recipe.run_dir(self.runs, "base"), "weights")

@@ -275,8 +275,14 @@ func (b *builder) mapLemma(form string) (to, how string, ok bool, err error) {
 	if err != nil {
 		return "", "", false, err
 	}
+	return b.bySense(form, senses, true)
+}
+
+// bySense finds form's target sense by sense, most likely first: a
+// synonym (generic: one of genericTargets too), else a relative.
+func (b *builder) bySense(form string, senses []sense, generic bool) (to, how string, ok bool, err error) {
 	for _, s := range senses {
-		if t, ok := b.pick(s.syn, 0, s.lemma, true); ok {
+		if t, ok := b.pick(s.syn, 0, s.lemma, generic); ok {
 			return b.reinflect(form, s.lemma, t), model.HowSynonym, true, nil
 		}
 		t, ok, err := b.relative(s)

@@ -20,6 +20,14 @@
 //
 //	go run ./training/cmd/wordmap -augment -data training/data -out training/data/augment.tsv
 //
+// With -bank it writes a bank's word map (`retrieval.word_map`,
+// bank-words.tsv): the vocabulary's words of motion that no caption of the
+// bundle's retrieval bank holds, mapped onto a caption word, so that such a
+// word still picks a clip ("toss" → "pitch" when no ball toss survived the
+// bank's trial; see bank.go):
+//
+//	go run ./training/cmd/wordmap -bank BUNDLE/bank.json -vocab BUNDLE/vocab.txt -out BUNDLE/bank-words.tsv
+//
 // It needs WordNet 3.0's database (Debian: wordnet-base); the studio does
 // not.
 package main
@@ -57,8 +65,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	augment := fs.Bool("augment", false, "write the training captions' alternatives (augment.tsv) instead of a word map")
 	data := fs.String("data", "", "with -augment: the dataset folder whose clips.json has the captions")
 	minCount := fs.Int("min-count", 10, "with -augment: list only words the train captions use this often")
+	bank := fs.String("bank", "", "write the bank's word map (bank-words.tsv) for this bank.json and -vocab instead")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *bank != "" {
+		if *vocabPath == "" || *out == "" || *augment || *data != "" || fs.NArg() > 0 {
+			return errors.New("usage: wordmap -bank bank.json -vocab vocab.txt -out bank-words.tsv [-wordnet DIR]")
+		}
+		return runBank(*bank, *vocabPath, *out, *dir, stdout)
 	}
 	if *augment {
 		if *data == "" || *out == "" || *vocabPath != "" || *minCount < 1 || fs.NArg() > 0 {
