@@ -12,23 +12,10 @@ import (
 	"github.com/motionstudio/studio/internal/testtools"
 )
 
-// buildBank runs the command's -bank mode and returns the file and rows.
+// buildBank runs the command's -bank mode and returns the table.
 func buildBank(t *testing.T, bank, vocab string) ([]byte, []model.WordMapping) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "bank-words.tsv")
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-bank", bank, "-vocab", vocab, "-out", out, "-wordnet", wordnetDir(t)}, &stdout, &stderr); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := model.ParseWordMap(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data, rows
+	return runTable(t, "bank-words.tsv", "-bank", bank, "-vocab", vocab)
 }
 
 // writeFile writes data (a string, or JSON of anything else) into dir.

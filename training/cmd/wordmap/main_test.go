@@ -31,9 +31,16 @@ func wordnetDir(t *testing.T) string {
 // build runs the command on a vocabulary file and returns the table.
 func build(t *testing.T, vocab string) ([]byte, []model.WordMapping) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "words.tsv")
+	return runTable(t, "words.tsv", "-vocab", vocab)
+}
+
+// runTable runs the command with args, -out and -wordnet, and returns the
+// table it wrote, as bytes and parsed.
+func runTable(t *testing.T, name string, args ...string) ([]byte, []model.WordMapping) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-vocab", vocab, "-out", out, "-wordnet", wordnetDir(t)}, &stdout, &stderr); err != nil {
+	if err := run(append(args, "-out", out, "-wordnet", wordnetDir(t)), &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	t.Log(strings.TrimSpace(stdout.String()))
