@@ -74,6 +74,16 @@ class PartsTest(unittest.TestCase):
         np.testing.assert_array_equal(known, [0, 1, 0, 1])
         np.testing.assert_array_equal(anyk, [1, 0, 1, 0])
 
+    def test_background_class_unlabelled_among_others(self):
+        for kind in (classify.BAG, classify.LONG):  # walk (0) and climb (2): taught as the climb
+            y, known, anyk = classify.targets([0, 2], kind, 4, background=0)
+            self.assertEqual((y[0], known[0], anyk[0]), (0, 0, 0))
+            self.assertEqual(known[1], 1)  # a class the take lacks stays a negative
+            self.assertEqual(y[2] + anyk[2], 1)
+        y, known, anyk = classify.targets([0], classify.SINGLE, 4, background=0)  # a walk alone is a walk
+        np.testing.assert_array_equal(y, [1, 0, 0, 0])
+        np.testing.assert_array_equal(known, [1, 1, 1, 1])
+
     def test_loss_at_least_one(self):
         y, known, anyk = (torch.from_numpy(v[None]) for v in classify.targets([0, 1], classify.LONG, 3))
         one = classify.loss_fn(torch.tensor([[8.0, -8.0, -8.0]]), y, known, anyk)
