@@ -19,6 +19,7 @@ import (
 // verb.motion (38).
 var motionVerbFiles = []int{29, 33, 35, 38}
 
+// motionVerb reports whether s is a verb sense in motionVerbFiles.
 func motionVerb(s sense) bool {
 	return s.pos == wordnet.Verb && slices.Contains(motionVerbFiles, s.syn.LexFile)
 }
@@ -26,7 +27,7 @@ func motionVerb(s sense) bool {
 // runBank writes a bank's word map (`retrieval.word_map`): each word of the
 // model's vocabulary that no caption of the bank holds, mapped onto a word
 // one does, when the word most likely means a motion and WordNet relates
-// it to a caption word ("toss" → "pitch", "limp" → "walk"). The net reads
+// it to a caption word ("toss" → "pitch", "hobble" → "walk"). The net reads
 // the word itself; the map only picks the clip sampling starts from.
 func runBank(bankPath, vocabPath, out, dir string, stdout io.Writer) error {
 	vocab, err := readVocab(vocabPath)
@@ -71,9 +72,8 @@ func runBank(bankPath, vocabPath, out, dir string, stdout io.Writer) error {
 // bankRows maps the vocabulary's words that no entry holds by any term
 // onto the words the entries' captions hold. Both sides must be mostly
 // verbs ("shy" is mostly an adjective; "placing" meets the captions' "in
-// place", a noun),
-// the word most likely a verb of motion, and a target held by two entries
-// or more (one odd caption is no class).
+// place", a noun), the word most likely a verb of motion, and a target held
+// by two entries or more (one odd caption is no class).
 func bankRows(db *wordnet.DB, vocab []string, entries []model.BankEntry) ([]model.WordMapping, error) {
 	held := model.CaptionTerms(entries)
 	words := map[string]int{} // caption word → entries holding it
