@@ -11,10 +11,11 @@ Steps, in order (the dataset, training/data, is the Go builder's: `make dataset`
   stages  STAGES, each a train.py fine-tune of the one before, with a fixed seed
   bank    the retrieval bank (go run ./training/cmd/bank)
   export  the bundle: ONNX graphs, the int8 copy, the bank, model.json, then its word
-          map (go run ./training/cmd/wordmap)
+          maps (go run ./training/cmd/wordmap: words.tsv, and -bank: bank-words.tsv)
   keep    the bank again, each window tried through the exported bundle (cmd/bank
           -model: kept when samples started from it still pass its class's check;
-          KEEP, stricter since 2.3.0), copied over the first one (since 2.2.0)
+          KEEP, stricter since 2.3.0), copied over the first one (since 2.2.0), and
+          the bank's word map made again for it (since 2.3.2)
 
 Every step is skipped when its output exists, and a train step resumes from its
 checkpoint, so running the recipe again after an interruption goes on where it
