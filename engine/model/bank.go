@@ -84,6 +84,7 @@ type Bank struct {
 	joints  []int // SOMA77 index of each predicted joint, in bank order
 	skel    *motion.Skeleton
 	words   []map[string]bool // per entry: its captions' terms (words and their bases)
+	df      map[string]int    // per term: the entries holding it
 	capts   [][][]captionWord // per entry and caption: its distinct words
 	related map[string]string // retrieval.word_map: a word no entry holds → one some entry holds
 }
@@ -131,15 +132,14 @@ func LoadBank(fsys fs.FS, man *Manifest, lay *Layout) (*Bank, error) {
 // word no entry holds onto one some entry holds; anything else is a table
 // made for another bank.
 func (b *Bank) setWordMap(rows []WordMapping) error {
-	held := CaptionTerms(b.Entries)
 	b.related = make(map[string]string, len(rows))
 	for _, r := range rows {
 		switch {
 		case strings.Contains(r.From, " "):
 			return bundleErr("retrieval.word_map", "maps the phrase %q; it maps single words", r.From)
-		case held[r.From] > 0:
+		case b.df[r.From] > 0:
 			return bundleErr("retrieval.word_map", "maps %q, which a caption of the bank holds (a table for another bank?)", r.From)
-		case !slices.ContainsFunc(Terms(r.To), func(t string) bool { return held[t] > 0 }):
+		case !slices.ContainsFunc(Terms(r.To), func(t string) bool { return b.df[t] > 0 }):
 			return bundleErr("retrieval.word_map", "maps %q onto %q, which no caption of the bank holds", r.From, r.To)
 		}
 		b.related[r.From] = r.To
@@ -186,7 +186,6 @@ func (b *Bank) check() error {
 func (b *Bank) index() {
 	b.words = make([]map[string]bool, len(b.Entries))
 	words := make([][][]string, len(b.Entries)) // per entry and caption: distinct words
-	df := map[string]int{}
 	for i, e := range b.Entries {
 		for _, c := range e.Captions {
 			ws := Words(c)
@@ -195,17 +194,15 @@ func (b *Bank) index() {
 			words[i] = append(words[i], ws)
 		}
 		b.words[i] = entryTerms(e)
-		for t := range b.words[i] {
-			df[t]++
-		}
 	}
+	b.df = countTerms(b.words)
 	b.capts = make([][][]captionWord, len(b.Entries))
 	n := float64(len(b.Entries))
 	for i, caps := range words {
 		for _, ws := range caps {
 			cw := make([]captionWord, len(ws))
 			for k, w := range ws {
-				cw[k] = captionWord{Terms(w), math.Log(1 + n/float64(df[w]))}
+				cw[k] = captionWord{Terms(w), math.Log(1 + n/float64(b.df[w]))}
 			}
 			b.capts[i] = append(b.capts[i], cw)
 		}
@@ -229,9 +226,18 @@ func entryTerms(e BankEntry) map[string]bool {
 // base it may be an inflection of), the entries that hold it: a word a
 // prompt may pick an entry by (Match).
 func CaptionTerms(entries []BankEntry) map[string]int {
+	sets := make([]map[string]bool, len(entries))
+	for i, e := range entries {
+		sets[i] = entryTerms(e)
+	}
+	return countTerms(sets)
+}
+
+// countTerms counts, per term, the sets that hold it.
+func countTerms(sets []map[string]bool) map[string]int {
 	df := map[string]int{}
-	for _, e := range entries {
-		for t := range entryTerms(e) {
+	for _, set := range sets {
+		for t := range set {
 			df[t]++
 		}
 	}
